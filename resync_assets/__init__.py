@@ -1,0 +1,1 @@
+"""resync: workload-analytics lakehouse for IBM / HCL Workload Automation (TWS)."""

@@ -1,0 +1,5 @@
+import sys
+
+from resync_assets.cli import main
+
+sys.exit(main())

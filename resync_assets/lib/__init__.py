@@ -1,0 +1,1 @@
+"""Plain-Python business logic of resync; no Dagster objects at module scope."""

@@ -1,0 +1,1 @@
+"""The embedded TWS REST API v2 simulator and its workload generator."""
