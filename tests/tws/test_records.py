@@ -1,0 +1,110 @@
+"""job_run_rows flattens a JobInPlanV2 into tws_raw.job_runs rows with the contract's types."""
+
+import datetime as dt
+
+import pytest
+
+from resync_assets.lib.tws.records import JOB_RUN_COLUMNS, job_run_rows, parse_duration, parse_instant
+
+UTC = dt.timezone.utc
+
+JOB = {
+    "id": "job-1",
+    "name": "GL_EXTRACT",
+    "jobStreamName": "GL_CLOSE",
+    "jobStreamId": "js-1",
+    "workstation": "AGT01",
+    "folder": "/FIN/",
+    "planId": "2026-11-20",
+    "schedTime": "2026-11-20T22:30:00Z",
+    "priority": 10,
+    "timeZone": "Europe/Rome",
+    "jobOptions": {"critical": True},
+    "jobStatusFlags": {"jobLate": False},
+    "jobDefinition": {"recoveryOption": "RERUN", "task": {"UNIX": {"taskString": "/apps/gl.sh -d 20261120"}}},
+    "jobruns": [
+        {
+            "id": "run-1", "actualWorkstation": "AGT01", "jobNumber": 48213, "runAttempt": 1,
+            "rerunType": "REGULAR", "rerunJob": False, "lastInRerunChain": False, "returnCode": 19,
+            "commonStatus": "ERROR", "compositeStatus": {"status": "ABEND", "substatus": None},
+            "timeInfo": {"actualStartTime": "2026-11-20T22:41:07.250Z", "actualEndTime": "2026-11-20T22:58:44Z",
+                         "elapsedTime": "PT17M37.25S", "estimatedDuration": "PT10M"},
+            "submittedTime": "2026-11-20T22:41:06Z",
+        },
+        {
+            "id": "run-2", "actualWorkstation": "AGT02", "jobNumber": 48300, "runAttempt": 2,
+            "rerunType": "RECOVERY_RERUN", "rerunJob": True, "lastInRerunChain": True, "returnCode": None,
+            "commonStatus": "RUNNING", "compositeStatus": {"status": "EXEC"},
+            "timeInfo": {"actualStartTime": "2026-11-20T23:00:00+01:00"},
+        },
+    ],
+}
+
+
+def test_one_row_per_run_with_contract_columns():
+    rows = job_run_rows(JOB)
+    assert [r["run_id"] for r in rows] == ["run-1", "run-2"]
+    for row in rows:
+        assert tuple(row) == JOB_RUN_COLUMNS
+        assert "first_seen_at" not in row and "last_seen_at" not in row
+
+
+def test_values_and_types():
+    first, second = job_run_rows(JOB)
+    assert first == {
+        "run_id": "run-1", "job_id": "job-1", "job_name": "GL_EXTRACT", "job_stream_name": "GL_CLOSE",
+        "job_stream_id": "js-1", "workstation": "AGT01", "actual_workstation": "AGT01", "folder": "/FIN/",
+        "plan_id": "2026-11-20", "sched_time": dt.datetime(2026, 11, 20, 22, 30, tzinfo=UTC),
+        "job_number": 48213, "run_attempt": 1, "rerun_type": "REGULAR", "is_rerun": False,
+        "last_in_rerun_chain": False, "return_code": 19, "common_status": "ERROR", "internal_status": "ABEND",
+        "sub_status": None, "actual_start": dt.datetime(2026, 11, 20, 22, 41, 7, 250000, tzinfo=UTC),
+        "actual_end": dt.datetime(2026, 11, 20, 22, 58, 44, tzinfo=UTC), "elapsed_seconds": 1057.25,
+        "estimated_seconds": 600.0, "submitted_time": dt.datetime(2026, 11, 20, 22, 41, 6, tzinfo=UTC),
+        "priority": 10, "is_critical": True, "is_late": False, "recovery_option": "RERUN",
+        "task": "/apps/gl.sh -d 20261120", "time_zone": "Europe/Rome",
+    }
+    assert isinstance(first["elapsed_seconds"], float)
+    # Offsets are converted to UTC; missing values stay None.
+    assert second["actual_start"] == dt.datetime(2026, 11, 20, 22, 0, tzinfo=UTC)
+    assert second["actual_start"].tzinfo == UTC
+    assert second["actual_end"] is None and second["elapsed_seconds"] is None and second["return_code"] is None
+    assert second["is_rerun"] is True and second["sub_status"] is None
+
+
+def test_job_without_runs_gives_no_rows():
+    assert job_run_rows({"id": "j"}) == []
+    assert job_run_rows({"id": "j", "jobruns": []}) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("PT0S", 0.0), ("PT1H2M3.5S", 3723.5), ("P1DT2H", 93600.0), ("P2D", 172800.0), ("PT90M", 5400.0),
+     ("-PT5S", -5.0), ("P1W", 604800.0), ("PT0,5S", 0.5)],
+)
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "P", "PT", "5S", "PT5", "P1DT", "1 hour", "PT-5S"])
+def test_malformed_duration_is_a_clear_error(text):
+    with pytest.raises(ValueError, match="not an ISO-8601 duration"):
+        parse_duration(text)
+
+
+def test_malformed_values_name_the_run():
+    bad = {**JOB, "jobruns": [{**JOB["jobruns"][0], "timeInfo": {"elapsedTime": "17 minutes"}}]}
+    with pytest.raises(ValueError, match=r"job job-1 run run-1: not an ISO-8601 duration: '17 minutes'"):
+        job_run_rows(bad)
+    with pytest.raises(ValueError, match="not an ISO-8601 instant"):
+        parse_instant("yesterday")
+
+
+def test_naive_instant_is_utc():
+    assert parse_instant("2026-01-02T03:04:05") == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_task_as_plain_string_or_unknown_object():
+    job = {**JOB, "jobDefinition": {"task": "echo hi"}}
+    assert job_run_rows(job)[0]["task"] == "echo hi"
+    job = {**JOB, "jobDefinition": {"task": {"b": 1, "a": 2}}}
+    assert job_run_rows(job)[0]["task"] == '{"a":2,"b":1}'
