@@ -1,0 +1,143 @@
+"""Tokenisation with named masks for log lines.
+
+One compiled regular expression scans a line left to right. At each token start it tries the named
+masks first (timestamps, IPs, paths, numbers, ...), then a plain word, then a single punctuation
+character, so a line is tokenised and masked in one pass instead of a cascade of substitutions.
+
+A token is either a literal (its own text) or a mask key such as ``<NUM>``. Mask keys cannot collide
+with literal tokens because ``<`` and ``>`` always split words. Error codes that identify a failure
+mode (``ORA-01555``, ``AWSBHT001E``, ``SQL0911N``, ``SP2-0157``) are deliberately kept literal.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Characters that always end a word and form one-character tokens of their own. Splitting on them
+# turns `uid=0` into `uid`, `=`, `<NUM>`, so the constant key and the variable value separate.
+_SPLIT = r"""\s=:,;()\[\]{}<>"'|"""
+# A mask only applies when it covers a whole token: it must be followed by a separator, the end,
+# or a sentence-ending period.
+_END = rf"(?=[{_SPLIT}]|$|\.(?:[\s]|$))"
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
+_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*"
+_TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?"
+_ZONE = r"(?:\s?(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT|[A-Z]{3,4}T))?"
+
+# Named masks, in priority order (earlier alternatives win at the same position).
+MASK_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("URL", r"[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\s\"'<>]+"),
+    ("EMAIL", r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*" + _END),
+    ("UUID", r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}" + _END),
+    # Unix `date` style (`Fri Mar 14 23:41:07 CET 2025`) and syslog style (`Jul 24 02:38:22`).
+    (
+        "DATETIME",
+        rf"(?:{_DAY},?\s+)?{_MONTH}\s+\d{{1,2}},?\s+(?:\d{{4}}\s+)?{_TIME}{_ZONE}(?:\s+\d{{4}})?{_END}",
+    ),
+    # ISO 8601 and friends: 2025-03-14, 2025-03-14T22:30:00.000Z, 2025-03-14 23:41:08,123.
+    ("DATETIME", rf"\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}(?:[T\s_-]?{_TIME}{_ZONE})?{_END}"),
+    ("DATE", r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}" + _END),
+    ("DATE", rf"\d{{1,2}}[-/ ]{_MONTH}[-/ ]\d{{2,4}}{_END}"),
+    ("IP", r"(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?" + _END),
+    ("IP", r"(?:[0-9a-fA-F]{1,4}:){3,7}[0-9a-fA-F]{1,4}" + _END),
+    ("TIME", _TIME + _END),
+    ("HOSTPORT", r"[A-Za-z0-9][\w-]*(?:\.[\w-]+)+:\d{1,5}" + _END),
+    ("PATH", r"(?:[A-Za-z]:)?(?:\.{1,2})?(?:[\\/][\w.@%+~$#-]+)+[\\/]?" + _END),
+    ("PATH", r"[\w.-]+(?:/[\w.@%+~$#-]+){2,}/?" + _END),
+    ("JOBNUM", r"#J\d+" + _END),
+    ("HEX", r"0[xX][0-9a-fA-F]+" + _END),
+    ("SIZE", r"\d+(?:\.\d+)?(?:[KMGTPE]i?B|[kKMGT]|bytes?|B)" + _END),
+    ("DURATION", r"\d+(?:\.\d+)?(?:ms|us|ns|s|sec|secs|min|h)" + _END),
+    ("NUM", r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?" + _END),
+    # Hex strings of 8+ characters that mix letters and digits (addresses, hashes, ids).
+    ("HEX", r"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}" + _END),
+)
+
+# Product and database error codes: a failure mode, never a variable. Either PREFIX-digits
+# (ORA-01555, TNS-12541, SP2-0157) or letters, digits and a severity letter (AWSBHT001E, SQL0911N).
+CODE_RE = re.compile(r"(?:[A-Z][A-Z0-9]{1,7}-\d{3,6}|[A-Z]{3,}\d{3,5}[A-Z])")
+
+MASK_NAMES: tuple[str, ...] = tuple(dict.fromkeys(name for name, _ in MASK_PATTERNS)) + ("ID", "EMPTY")
+
+
+def _build_scanner() -> tuple[re.Pattern[str], dict[int, str]]:
+    parts = [r"(?P<ws>\s+)"]
+    names: dict[int, str] = {}
+    for index, (name, pattern) in enumerate(MASK_PATTERNS):
+        group = f"m{index}"
+        names[index] = name
+        parts.append(f"(?P<{group}>{pattern})")
+    # A word may carry attached brackets without spaces inside (`LOCAL(0)`, `data_thread()`,
+    # `acpi_id[0x01]`): one token, so optional arguments do not change the token count.
+    parts.append(rf"(?P<word>[^{_SPLIT}]+(?:[(\[][^\s()\[\]]*[)\]][^{_SPLIT}]*)*)")
+    parts.append(r"(?P<empty>\(\)|\[\])")
+    parts.append(r"(?P<punct>.)")
+    return re.compile("|".join(parts), re.DOTALL), names
+
+
+_SCANNER, _GROUP_NAMES = _build_scanner()
+_GROUP_TO_KEY = {f"m{i}": f"<{name}>" for i, name in _GROUP_NAMES.items()}
+_HAS_DIGIT = re.compile(r"\d")
+_ID_KEY = "<ID>"
+_EMPTY_KEY = "<EMPTY>"
+
+
+def is_mask(token: str) -> bool:
+    """True when `token` is a mask key such as ``<NUM>`` rather than literal text."""
+    return len(token) > 2 and token[0] == "<" and token[-1] == ">"
+
+
+def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Split `line` into (keys, raw texts, separators).
+
+    `keys[i]` is the literal token or its mask key (``<IP>``, ``<NUM>``, ``<ID>`` for other words that
+    contain digits), `raws[i]` the original text, and `seps[i]` is ``" "`` when whitespace preceded the
+    token, else ``""``. Joining ``seps[i] + raws[i]`` gives the line back with whitespace runs
+    collapsed to one space and the ends stripped.
+    """
+    keys: list[str] = []
+    raws: list[str] = []
+    seps: list[str] = []
+    sep = ""
+    group_to_key = _GROUP_TO_KEY
+    for match in _SCANNER.finditer(line):
+        kind = match.lastgroup
+        text = match.group()
+        if kind == "ws":
+            sep = " " if keys else ""
+            continue
+        if kind == "word":
+            if _HAS_DIGIT.search(text) and not CODE_RE.fullmatch(text):
+                key = _ID_KEY
+            else:
+                key = text
+        elif kind == "punct":
+            key = text
+            # `ruser= rhost=x`: an empty value is still a value slot, so lines with and without a
+            # value keep the same token count.
+            if text == "=" and (not sep or match.end() == len(line)):
+                end = match.end()
+                if end == len(line) or line[end].isspace():
+                    keys.append(key)
+                    raws.append(text)
+                    seps.append(sep)
+                    key, text, sep = _EMPTY_KEY, "", ""
+        elif kind == "empty":
+            keys.extend((text[0], _EMPTY_KEY))
+            raws.extend((text[0], ""))
+            seps.extend((sep, ""))
+            key, text, sep = text[1], text[1], ""
+        else:
+            key = group_to_key[kind]
+        keys.append(key)
+        raws.append(text)
+        seps.append(sep)
+        sep = ""
+    return tuple(keys), tuple(raws), tuple(seps)
+
+
+def mask_line(line: str) -> str:
+    """Return `line` with every variable replaced by its named mask (``<NUM>``, ``<PATH>``, ...)."""
+    keys, _, seps = tokenize(line)
+    return "".join(s + k for s, k in zip(seps, keys))

@@ -1,0 +1,309 @@
+"""Online template miner: a Drain-style fixed-depth prefix tree over masked tokens.
+
+Lines are tokenised with named masks (:mod:`.masking`). The tree routes a line by its token count
+and its first literal tokens to a small list of clusters; the line joins the most similar cluster
+when enough of the cluster's *literal* tokens agree, otherwise it starts a new cluster. Similarity
+ignores mask positions (both named masks and positions already generalised to ``<*>``), which is
+what keeps heavily masked lines from splitting into thousands of clusters.
+
+An identical masked token sequence always goes back to the cluster it first joined (a "signature"
+map); that is both the fast path for repeated lines and what makes template ids stable. The whole
+state (clusters, their tree keys, signatures, id counter) is saved to and loaded from DuckDB, and a
+loaded miner continues exactly as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from resync_assets.lib.patterns.masking import is_mask, tokenize
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+
+WILDCARD = "<*>"
+# An empty value slot (`ruser=`, `()`): prints as nothing until a line fills it.
+EMPTY = "<EMPTY>"
+
+
+@dataclass(frozen=True)
+class MinerConfig:
+    """Parameters of the miner; one configuration serves every log source."""
+
+    similarity: float = 0.5
+    prefix_depth: int = 2
+    max_children: int = 64
+    merge_equal_templates: bool = True
+
+
+@dataclass
+class Cluster:
+    """One template: its tokens (literals, mask keys or ``<*>``) and bookkeeping."""
+
+    template_id: int
+    tokens: list[str]
+    seps: tuple[str, ...]
+    tree_key: tuple[str, ...]
+    size: int = 0
+    first_seen: _dt.datetime | None = None
+    last_seen: _dt.datetime | None = None
+    example: str = ""
+    _rendered: str | None = field(default=None, repr=False)
+
+    @property
+    def template(self) -> str:
+        """The template as text, every variable position printed as ``<*>``."""
+        if self._rendered is None:
+            self._rendered = "".join(
+                sep + (("" if tok == EMPTY else WILDCARD) if is_mask(tok) else tok)
+                for sep, tok in zip(self.seps, self.tokens)
+            )
+        return self._rendered
+
+    @property
+    def masked_template(self) -> str:
+        """The template with named masks kept (``<NUM>``, ``<PATH>``; ``<*>`` where they differ)."""
+        return "".join(sep + tok for sep, tok in zip(self.seps, self.tokens))
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Outcome of :meth:`TemplateMiner.add` or :meth:`TemplateMiner.match`."""
+
+    template_id: int | None
+    template: str | None
+    is_new: bool
+    params: tuple[str, ...]
+
+
+def _similarity(template: list[str], keys: tuple[str, ...]) -> float:
+    """Share of the compared positions that agree, comparing literal tokens only."""
+    compared = 0
+    equal = 0
+    for t, k in zip(template, keys):
+        if t == WILDCARD:
+            continue
+        if t[0] == "<" and len(t) > 2 and t[-1] == ">":
+            if k == t:
+                continue
+            compared += 1
+            continue
+        compared += 1
+        if t == k:
+            equal += 1
+    if compared == 0:
+        return 1.0
+    return equal / compared
+
+
+class TemplateMiner:
+    """Streaming template miner with named masks, stable ids and DuckDB persistence."""
+
+    def __init__(self, config: MinerConfig | None = None) -> None:
+        self.config = config or MinerConfig()
+        self.clusters: dict[int, Cluster] = {}
+        self._next_id = 1
+        # Tree: node key (tuple prefix) -> set of child tokens; leaf key -> cluster ids.
+        self._children: dict[tuple[str, ...], set[str]] = {}
+        self._leaves: dict[tuple[str, ...], list[int]] = {}
+        self._signatures: dict[tuple[str, ...], int] = {}
+        self._line_cache: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
+
+    # ------------------------------------------------------------------ tree
+    def _route(self, keys: tuple[str, ...], create: bool) -> tuple[str, ...]:
+        """Leaf key for `keys`: token count, then the first tokens (digits/masks go to ``<*>``)."""
+        node: tuple[str, ...] = (str(len(keys)),)
+        for depth in range(min(self.config.prefix_depth, len(keys))):
+            tok = keys[depth]
+            if is_mask(tok):
+                tok = WILDCARD
+            children = self._children.get(node)
+            if children is None:
+                if not create:
+                    return node + (tok,)
+                children = self._children[node] = set()
+            if tok not in children:
+                if len(children) >= self.config.max_children:
+                    tok = WILDCARD
+                if create:
+                    children.add(tok)
+            node = node + (tok,)
+        return node
+
+    def _register_leaf(self, tree_key: tuple[str, ...]) -> None:
+        for depth in range(1, len(tree_key)):
+            self._children.setdefault(tree_key[:depth], set()).add(tree_key[depth])
+
+    def _best(self, leaf: tuple[str, ...], keys: tuple[str, ...]) -> Cluster | None:
+        best: Cluster | None = None
+        best_sim = -1.0
+        for cid in self._leaves.get(leaf, ()):
+            cluster = self.clusters[cid]
+            sim = _similarity(cluster.tokens, keys)
+            if sim > best_sim:
+                best, best_sim = cluster, sim
+        if best is not None and best_sim >= self.config.similarity:
+            return best
+        return None
+
+    # ------------------------------------------------------------------ public API
+    def _tokens(self, line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        cached = self._line_cache.get(line)
+        if cached is None:
+            cached = tokenize(line)
+            if len(self._line_cache) < 200_000:
+                self._line_cache[line] = cached
+        return cached
+
+    def add(self, line: str, ts: _dt.datetime | None = None) -> MatchResult:
+        """Learn from `line` and return its cluster (``is_new`` when the line created it)."""
+        keys, raws, seps = self._tokens(line)
+        cid = self._signatures.get(keys)
+        is_new = False
+        if cid is not None:
+            cluster = self.clusters[cid]
+        else:
+            leaf = self._route(keys, create=False)
+            cluster = self._best(leaf, keys)
+            if cluster is None:
+                leaf = self._route(keys, create=True)
+                cluster = Cluster(self._next_id, list(keys), seps, leaf, example=line)
+                self._next_id += 1
+                self.clusters[cluster.template_id] = cluster
+                self._leaves.setdefault(leaf, []).append(cluster.template_id)
+                is_new = True
+            else:
+                self._generalise(cluster, keys)
+            self._signatures[keys] = cluster.template_id
+        cluster.size += 1
+        if ts is not None:
+            if cluster.first_seen is None or ts < cluster.first_seen:
+                cluster.first_seen = ts
+            if cluster.last_seen is None or ts > cluster.last_seen:
+                cluster.last_seen = ts
+        return MatchResult(cluster.template_id, cluster.template, is_new, _params(cluster.tokens, raws))
+
+    def match(self, line: str) -> MatchResult:
+        """Find the cluster of `line` without learning; ``template_id`` is None when none fits."""
+        keys, raws, _ = tokenize(line)
+        cid = self._signatures.get(keys)
+        cluster = self.clusters[cid] if cid is not None else self._best(self._route(keys, False), keys)
+        if cluster is None:
+            return MatchResult(None, None, False, ())
+        return MatchResult(cluster.template_id, cluster.template, False, _params(cluster.tokens, raws))
+
+    @staticmethod
+    def _generalise(cluster: Cluster, keys: tuple[str, ...]) -> None:
+        tokens = cluster.tokens
+        changed = False
+        for i, (t, k) in enumerate(zip(tokens, keys)):
+            if t != k and t != WILDCARD:
+                tokens[i] = WILDCARD
+                changed = True
+        if changed:
+            cluster._rendered = None
+
+    def template_of(self, template_id: int) -> str:
+        """Current template text of cluster `template_id`."""
+        return self.clusters[template_id].template
+
+    def __len__(self) -> int:
+        return len(self.clusters)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, con: duckdb.DuckDBPyConnection, schema: str = "analytics") -> None:
+        """Write the full miner state to `schema` in DuckDB (replacing what was there)."""
+        q = _quote(schema)
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {q}")
+        con.execute(
+            f"""CREATE OR REPLACE TABLE {q}.pattern_miner_templates (
+                template_id BIGINT PRIMARY KEY, template VARCHAR, masked_template VARCHAR,
+                token_count INTEGER, size BIGINT, first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ,
+                example VARCHAR, tokens VARCHAR[], seps VARCHAR[], tree_key VARCHAR[])"""
+        )
+        con.execute(
+            f"CREATE OR REPLACE TABLE {q}.pattern_miner_signatures (signature VARCHAR[], template_id BIGINT)"
+        )
+        con.execute(f"CREATE OR REPLACE TABLE {q}.pattern_miner_state (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        rows = [
+            (
+                c.template_id, c.template, c.masked_template, len(c.tokens), c.size, c.first_seen,
+                c.last_seen, c.example, list(c.tokens), list(c.seps), list(c.tree_key),
+            )
+            for c in self.clusters.values()
+        ]
+        if rows:
+            con.executemany(
+                f"INSERT INTO {q}.pattern_miner_templates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
+        sigs = [(list(k), v) for k, v in self._signatures.items()]
+        if sigs:
+            con.executemany(f"INSERT INTO {q}.pattern_miner_signatures VALUES (?, ?)", sigs)
+        cfg = self.config
+        state = {
+            "next_id": str(self._next_id),
+            "similarity": repr(cfg.similarity),
+            "prefix_depth": str(cfg.prefix_depth),
+            "max_children": str(cfg.max_children),
+            "merge_equal_templates": str(cfg.merge_equal_templates),
+        }
+        con.executemany(f"INSERT INTO {q}.pattern_miner_state VALUES (?, ?)", list(state.items()))
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection, schema: str = "analytics") -> TemplateMiner:
+        """Rebuild a miner saved with :meth:`save`; a missing state gives an empty miner."""
+        q = _quote(schema)
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [schema, "pattern_miner_state"],
+        ).fetchone()
+        if not exists or not exists[0]:
+            return cls()
+        state = dict(con.execute(f"SELECT key, value FROM {q}.pattern_miner_state").fetchall())
+        config = MinerConfig(
+            similarity=float(state["similarity"]),
+            prefix_depth=int(state["prefix_depth"]),
+            max_children=int(state["max_children"]),
+            merge_equal_templates=state["merge_equal_templates"] == "True",
+        )
+        miner = cls(config)
+        miner._next_id = int(state["next_id"])
+        rows = con.execute(
+            f"""SELECT template_id, tokens, seps, tree_key, size, first_seen, last_seen, example
+                FROM {q}.pattern_miner_templates ORDER BY template_id"""
+        ).fetchall()
+        for tid, tokens, seps, tree_key, size, first, last, example in rows:
+            cluster = Cluster(int(tid), list(tokens), tuple(seps), tuple(tree_key), int(size),
+                              _utc(first), _utc(last), example)
+            miner.clusters[cluster.template_id] = cluster
+            miner._leaves.setdefault(cluster.tree_key, []).append(cluster.template_id)
+            miner._register_leaf(cluster.tree_key)
+        for sig, tid in con.execute(f"SELECT signature, template_id FROM {q}.pattern_miner_signatures").fetchall():
+            miner._signatures[tuple(sig)] = int(tid)
+        return miner
+
+
+def _params(template: list[str], raws: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(raw for tok, raw in zip(template, raws) if is_mask(tok))
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _utc(value: Any) -> _dt.datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=_dt.timezone.utc)
+    return value.astimezone(_dt.timezone.utc)
+
+
+def mine_templates(lines: list[str], config: MinerConfig | None = None) -> list[str]:
+    """Mine `lines` in one pass and return each line's final template (input order)."""
+    miner = TemplateMiner(config)
+    ids = [miner.add(line).template_id for line in lines]
+    rendered = {cid: c.template for cid, c in miner.clusters.items()}
+    return [rendered[cid] for cid in ids]
