@@ -54,11 +54,18 @@ MASK_PATTERNS: tuple[tuple[str, str], ...] = (
     ("HEX", r"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}" + _END),
 )
 
+# DNS names: two or more dots and a final label that is a top-level domain (generic or a country
+# code). Java packages (`org.apache.x.Y`) and file names (`run.sh`) do not qualify.
+HOST_RE = re.compile(
+    r"[(\[]?(?!(?:org|com|net|java|javax|sun|io)\.)(?:[A-Za-z0-9][A-Za-z0-9-]*\.){2,}"
+    r"(?:com|net|org|edu|gov|mil|int|info|biz|local|lan|internal|corp|arpa|[a-z]{2})\.?[)\]]?"
+)
+
 # Product and database error codes: a failure mode, never a variable. Either PREFIX-digits
 # (ORA-01555, TNS-12541, SP2-0157) or letters, digits and a severity letter (AWSBHT001E, SQL0911N).
 CODE_RE = re.compile(r"(?:[A-Z][A-Z0-9]{1,7}-\d{3,6}|[A-Z]{3,}\d{3,5}[A-Z])")
 
-MASK_NAMES: tuple[str, ...] = tuple(dict.fromkeys(name for name, _ in MASK_PATTERNS)) + ("ID", "EMPTY")
+MASK_NAMES: tuple[str, ...] = tuple(dict.fromkeys(name for name, _ in MASK_PATTERNS)) + ("ID", "HOST", "EMPTY")
 
 
 def _build_scanner() -> tuple[re.Pattern[str], dict[int, str]]:
@@ -68,9 +75,10 @@ def _build_scanner() -> tuple[re.Pattern[str], dict[int, str]]:
         group = f"m{index}"
         names[index] = name
         parts.append(f"(?P<{group}>{pattern})")
-    # A word may carry attached brackets without spaces inside (`LOCAL(0)`, `data_thread()`,
+    # A bracket group without spaces attached to a word is part of it (`LOCAL(0)`, `data_thread()`,
     # `acpi_id[0x01]`): one token, so optional arguments do not change the token count.
     parts.append(rf"(?P<word>[^{_SPLIT}]+(?:[(\[][^\s()\[\]]*[)\]][^{_SPLIT}]*)*)")
+    # A standalone empty pair `()` is an empty value slot: `(`, <EMPTY>, `)` lines up with `(host)`.
     parts.append(r"(?P<empty>\(\)|\[\])")
     parts.append(r"(?P<punct>.)")
     return re.compile("|".join(parts), re.DOTALL), names
@@ -81,6 +89,7 @@ _GROUP_TO_KEY = {f"m{i}": f"<{name}>" for i, name in _GROUP_NAMES.items()}
 _HAS_DIGIT = re.compile(r"\d")
 _ID_KEY = "<ID>"
 _EMPTY_KEY = "<EMPTY>"
+_HOST_KEY = "<HOST>"
 
 
 def is_mask(token: str) -> bool:
@@ -110,6 +119,8 @@ def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
         if kind == "word":
             if _HAS_DIGIT.search(text) and not CODE_RE.fullmatch(text):
                 key = _ID_KEY
+            elif "." in text and HOST_RE.fullmatch(text):
+                key = _HOST_KEY
             else:
                 key = text
         elif kind == "punct":
@@ -130,6 +141,12 @@ def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
             key, text, sep = text[1], text[1], ""
         else:
             key = group_to_key[kind]
+        if sep and keys and key == keys[-1] and key[0] == "<" and key != _EMPTY_KEY:
+            # A space-separated run of one kind of variable is a list of unknown length
+            # (`to delete blk_1 blk_2 ...`): one token, so the list length does not matter.
+            raws[-1] = raws[-1] + sep + text
+            sep = ""
+            continue
         keys.append(key)
         raws.append(text)
         seps.append(sep)

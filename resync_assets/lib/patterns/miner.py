@@ -32,7 +32,7 @@ EMPTY = "<EMPTY>"
 class MinerConfig:
     """Parameters of the miner; one configuration serves every log source."""
 
-    similarity: float = 0.5
+    similarity: float = 0.8
     prefix_depth: int = 2
     max_children: int = 64
     merge_equal_templates: bool = True
@@ -86,9 +86,9 @@ def _similarity(template: list[str], keys: tuple[str, ...]) -> float:
         if t == WILDCARD:
             continue
         if t[0] == "<" and len(t) > 2 and t[-1] == ">":
-            if k == t:
-                continue
-            compared += 1
+            # Two variables of different kinds (a NUM where a HEX was) are still variables.
+            if k[0] != "<" or len(k) < 3 or k[-1] != ">":
+                compared += 1
             continue
         compared += 1
         if t == k:
