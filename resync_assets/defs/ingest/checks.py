@@ -1,0 +1,118 @@
+"""Checks on `tws_raw.job_runs`: key uniqueness and agreement with the API (freshness: freshness.py).
+
+Checks read the warehouse through the read-only `duckdb` resource. They still take the
+`duckdb_writer` pool: a read-only DuckDB connection cannot open while another process writes the
+file, so queueing behind the writer beats failing on its lock.
+"""
+
+import dagster as dg
+
+from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
+from resync_assets.defs.resources import TwsResource, WarehouseReaderResource
+
+JOB_RUNS = dg.AssetKey(["tws_raw", "job_runs"])
+
+
+def _table_exists(conn, schema: str, table: str) -> bool:
+    row = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+@dg.asset_check(
+    asset=JOB_RUNS,
+    name="job_runs_have_unique_run_ids",
+    description="Every row of `tws_raw.job_runs` has a run_id, and no run_id appears twice.",
+    pool=DUCKDB_WRITER_POOL,
+)
+def job_runs_have_unique_run_ids(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
+    """Passes when `run_id` is a key of `tws_raw.job_runs` (not null, unique)."""
+    with duckdb.get_connection() as conn:
+        if not _table_exists(conn, "tws_raw", "job_runs"):
+            return dg.AssetCheckResult(passed=False, description="tws_raw.job_runs does not exist yet")
+        rows, distinct, nulls = conn.execute(
+            "select count(*), count(distinct run_id), count(*) - count(run_id) from tws_raw.job_runs"
+        ).fetchone()
+    duplicates = rows - nulls - distinct
+    return dg.AssetCheckResult(
+        passed=duplicates == 0 and nulls == 0,
+        metadata={
+            "rows": dg.MetadataValue.int(rows),
+            "distinct_run_ids": dg.MetadataValue.int(distinct),
+            "duplicate_rows": dg.MetadataValue.int(duplicates),
+            "null_run_ids": dg.MetadataValue.int(nulls),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=JOB_RUNS,
+    name="job_runs_match_api_count_for_closed_plan_day",
+    description="For the most recent closed (archived) plan loaded, the runs the API lists equal the "
+    "rows of `tws_raw.job_runs` for that plan.",
+    pool=DUCKDB_WRITER_POOL,
+)
+def job_runs_match_api_count_for_closed_plan_day(
+    tws: TwsResource, duckdb: WarehouseReaderResource
+) -> dg.AssetCheckResult:
+    """Pages through the closed plan on the API and compares run ids with the loaded rows.
+
+    A closed plan no longer changes, so any difference is a loading defect, not timing. The API's
+    `/plan/job/count` job count is reported beside the run counts (a job has one run per rerun).
+    """
+    from resync_assets.lib.tws import TwsClient
+    from resync_assets.lib.tws.records import job_run_rows
+
+    with duckdb.get_connection() as conn:
+        if not _table_exists(conn, "tws_raw", "job_runs"):
+            return dg.AssetCheckResult(passed=False, description="tws_raw.job_runs does not exist yet")
+        plans = [
+            r[0]
+            for r in conn.execute(
+                "select plan_id from tws_raw.job_runs where plan_id is not null "
+                "group by plan_id order by max(sched_time) desc nulls last, plan_id desc"
+            ).fetchall()
+        ]
+    with TwsClient(tws.settings()) as client:
+        current = None
+        for page in client.iter_job_pages(plan_id="current", page_size=1):
+            current = page[0].get("planId") if page else None
+            break
+        closed = [p for p in plans if p != current]
+        if current is None and closed:
+            # No job in the current plan to name it: the newest plan loaded may still be open.
+            closed = closed[1:]
+        if not closed:
+            return dg.AssetCheckResult(
+                passed=True,
+                description="No closed plan day loaded yet; nothing to compare.",
+                metadata={"plans_loaded": dg.MetadataValue.int(len(plans))},
+            )
+        plan_id = closed[0]
+        api_run_ids: set[str] = set()
+        for job in client.iter_jobs(plan_id=plan_id):
+            api_run_ids.update(row["run_id"] for row in job_run_rows(job))
+        api_job_count = int(client.count_jobs(plan_id=plan_id).get("count") or 0)
+    with duckdb.get_connection() as conn:
+        loaded_run_ids = {
+            r[0] for r in conn.execute("select run_id from tws_raw.job_runs where plan_id = ?", [plan_id]).fetchall()
+        }
+        loaded_rows, loaded_jobs = conn.execute(
+            "select count(*), count(distinct job_id) from tws_raw.job_runs where plan_id = ?", [plan_id]
+        ).fetchone()
+    missing = len(api_run_ids - loaded_run_ids)
+    extra = len(loaded_run_ids - api_run_ids)
+    return dg.AssetCheckResult(
+        passed=len(api_run_ids) == loaded_rows and missing == 0 and extra == 0,
+        metadata={
+            "plan_id": dg.MetadataValue.text(str(plan_id)),
+            "api_runs": dg.MetadataValue.int(len(api_run_ids)),
+            "loaded_rows": dg.MetadataValue.int(loaded_rows),
+            "api_job_count": dg.MetadataValue.int(api_job_count),
+            "loaded_jobs": dg.MetadataValue.int(loaded_jobs),
+            "runs_missing_from_warehouse": dg.MetadataValue.int(missing),
+            "runs_not_in_api": dg.MetadataValue.int(extra),
+        },
+    )

@@ -1,0 +1,33 @@
+"""Names shared by the ingestion and metrics definitions, and the report → metadata mapping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+
+# DuckDB allows one writing process per database file: every asset that writes the warehouse takes
+# a slot of this pool, limited to 1 in the instance's dagster.yaml (`concurrency.pools`).
+DUCKDB_WRITER_POOL = "duckdb_writer"
+
+TWS_TABLES = ("job_runs", "joblogs", "job_streams", "workstations", "engine_info")
+
+
+def table_metadata(report: Any, table: str) -> dict[str, dg.MetadataValue]:
+    """Materialization metadata of one raw table from an `IngestReport`: counts and timings only.
+
+    The report carries no secrets, and only these numeric fields are copied, so the connection's
+    credentials cannot reach the event log through metadata.
+    """
+    stats = report.tables[table]
+    metadata: dict[str, dg.MetadataValue] = {
+        "rows_added": dg.MetadataValue.int(int(stats.rows_added)),
+        "rows_updated": dg.MetadataValue.int(int(stats.rows_updated)),
+        "rows_total": dg.MetadataValue.int(int(stats.rows_total)),
+        "dagster/row_count": dg.MetadataValue.int(int(stats.rows_total)),
+        "retries": dg.MetadataValue.int(int(report.retries)),
+        "elapsed_seconds": dg.MetadataValue.float(round(float(report.elapsed_seconds), 3)),
+    }
+    if table == "joblogs":
+        metadata["joblogs_fetched"] = dg.MetadataValue.int(int(report.joblogs_fetched))
+    return metadata

@@ -1,0 +1,212 @@
+"""The ONE place resync binds its Dagster resources.
+
+Nothing here reads the environment when imported or loaded:
+
+* the TWS connection (`RESYNC_TWS_BASE_URL`, `RESYNC_TWS_USER`, `RESYNC_TWS_PASSWORD`,
+  `RESYNC_TWS_TOKEN`) is bound with `dg.EnvVar`, which Dagster resolves when a run starts and never
+  shows in the UI. Dagster has no default for an `EnvVar`, so all four must be *defined* in the
+  environment of the run; leave empty the credentials you do not use (see `.env.example`; `make dev`
+  and `resync ingest demo` define them);
+* the optional tuning knobs (`RESYNC_TWS_VERIFY_TLS`, `RESYNC_TWS_CA_BUNDLE`,
+  `RESYNC_TWS_TIMEOUT_SECONDS`, `RESYNC_WAREHOUSE_PATH`, `RESYNC_LAKE_DIR`, `RESYNC_PIPELINES_DIR`,
+  `RESYNC_BACKFILL_DAYS`, `RESYNC_HOST_METRICS_DIRS`) are left unset here and read when the resource
+  is used in a run; explicit config (the Launchpad, tests) wins, then the variable, then the default.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+if TYPE_CHECKING:
+    from resync_assets.lib.ingest import IngestConfig
+    from resync_assets.lib.tws import TwsSettings
+
+DEFAULT_WAREHOUSE_PATH = "data/warehouse.duckdb"
+DEFAULT_LAKE_DIR = "data/lake"
+DEFAULT_PIPELINES_DIR = "data/pipelines"
+DEFAULT_BACKFILL_DAYS = 90
+# `resync collect-metrics` writes here by default; more folders (the simulator's host history) are
+# listed in RESYNC_HOST_METRICS_DIRS, separated by os.pathsep.
+DEFAULT_HOST_METRICS_DIR = "data/lake/host_metrics"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _env(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    value = (os.environ if environ is None else environ).get(name)
+    return value.strip() if value and value.strip() else None
+
+
+class TwsResource(dg.ConfigurableResource):
+    """Connection to the TWS / HCL Workload Automation REST API v2 (or the embedded simulator).
+
+    `settings()` turns the configuration into the client's `TwsSettings`; a bearer `token` takes
+    precedence over `user`/`password`. Secrets are never logged: `TwsSettings` keeps them out of its
+    repr and the client redacts them from error text.
+    """
+
+    base_url: str = Field(description="Base URL of the TWS server, e.g. https://tws.example:31116")
+    user: str | None = Field(default=None, description="User for HTTP basic auth (empty: none)")
+    password: str | None = Field(default=None, description="Password for HTTP basic auth")
+    token: str | None = Field(default=None, description="Bearer token; wins over user/password")
+    verify_tls: bool | None = Field(
+        default=None, description="Verify the server certificate (unset: RESYNC_TWS_VERIFY_TLS, else true)"
+    )
+    ca_bundle: str | None = Field(
+        default=None, description="PEM CA bundle for an internal CA (unset: RESYNC_TWS_CA_BUNDLE)"
+    )
+    timeout_seconds: float | None = Field(
+        default=None, description="HTTP timeout in seconds (unset: RESYNC_TWS_TIMEOUT_SECONDS, else 30)"
+    )
+
+    def settings(self) -> TwsSettings:
+        """The client settings for this resource, optional knobs filled from the environment now."""
+        from resync_assets.lib.tws import TwsSettings
+
+        verify = self.verify_tls
+        if verify is None:
+            raw = (_env("RESYNC_TWS_VERIFY_TLS") or "true").lower()
+            if raw not in _TRUE | _FALSE:
+                raise ValueError("RESYNC_TWS_VERIFY_TLS must be true or false")
+            verify = raw in _TRUE
+        timeout = self.timeout_seconds
+        if timeout is None:
+            raw_timeout = _env("RESYNC_TWS_TIMEOUT_SECONDS")
+            try:
+                timeout = float(raw_timeout) if raw_timeout else 30.0
+            except ValueError:
+                raise ValueError("RESYNC_TWS_TIMEOUT_SECONDS must be a number of seconds") from None
+        return TwsSettings(
+            base_url=self.base_url,
+            user=self.user or None,
+            password=self.password or None,
+            token=self.token or None,
+            verify_tls=verify,
+            ca_bundle=self.ca_bundle or _env("RESYNC_TWS_CA_BUNDLE"),
+            timeout_seconds=timeout,
+        )
+
+
+class LakehouseResource(dg.ConfigurableResource):
+    """Where the lakehouse lives: the DuckDB warehouse, the Parquet lake, dlt's pipeline state.
+
+    `ingest_config()` gives the ingestion runner's `IngestConfig`; the writers that use it take the
+    `duckdb_writer` concurrency pool, because DuckDB allows one writing process per file.
+    """
+
+    warehouse_path: str | None = Field(
+        default=None, description=f"DuckDB file (unset: RESYNC_WAREHOUSE_PATH, else {DEFAULT_WAREHOUSE_PATH})"
+    )
+    lake_dir: str | None = Field(
+        default=None, description=f"Parquet lake folder (unset: RESYNC_LAKE_DIR, else {DEFAULT_LAKE_DIR})"
+    )
+    pipelines_dir: str | None = Field(
+        default=None,
+        description=f"dlt pipeline state folder (unset: RESYNC_PIPELINES_DIR, else {DEFAULT_PIPELINES_DIR})",
+    )
+    backfill_days: int | None = Field(
+        default=None,
+        description=f"Days of archived plans loaded on the first run (unset: RESYNC_BACKFILL_DAYS, "
+        f"else {DEFAULT_BACKFILL_DAYS})",
+    )
+    host_metrics_dirs: list[str] | None = Field(
+        default=None,
+        description="Host-metrics Parquet folders; the first is where this host's samples are written "
+        f"(unset: RESYNC_HOST_METRICS_DIRS split on '{os.pathsep}', else {DEFAULT_HOST_METRICS_DIR})",
+    )
+
+    def resolved_warehouse_path(self) -> Path:
+        """The DuckDB file this resource points at."""
+        return Path(self.warehouse_path or _env("RESYNC_WAREHOUSE_PATH") or DEFAULT_WAREHOUSE_PATH)
+
+    def resolved_host_metrics_dirs(self) -> list[Path]:
+        """Host-metrics folders to ingest, the collector's folder first."""
+        if self.host_metrics_dirs:
+            return [Path(d) for d in self.host_metrics_dirs]
+        raw = _env("RESYNC_HOST_METRICS_DIRS")
+        dirs = [d.strip() for d in raw.split(os.pathsep) if d.strip()] if raw else []
+        return [Path(d) for d in dirs or [DEFAULT_HOST_METRICS_DIR]]
+
+    def ingest_config(self) -> IngestConfig:
+        """The ingestion runner's configuration for this lakehouse."""
+        from resync_assets.lib.ingest import IngestConfig
+
+        backfill = self.backfill_days
+        if backfill is None:
+            raw = _env("RESYNC_BACKFILL_DAYS")
+            try:
+                backfill = int(raw) if raw else DEFAULT_BACKFILL_DAYS
+            except ValueError:
+                raise ValueError("RESYNC_BACKFILL_DAYS must be a whole number of days") from None
+        return IngestConfig(
+            warehouse_path=self.resolved_warehouse_path(),
+            lake_dir=Path(self.lake_dir or _env("RESYNC_LAKE_DIR") or DEFAULT_LAKE_DIR),
+            pipelines_dir=Path(self.pipelines_dir or _env("RESYNC_PIPELINES_DIR") or DEFAULT_PIPELINES_DIR),
+            backfill_days=backfill,
+        )
+
+
+class WarehouseReaderResource(DuckDBResource):
+    """Read-only DuckDB connections to the warehouse, for checks and readers.
+
+    `database` empty means "the lakehouse warehouse" (`RESYNC_WAREHOUSE_PATH`, else
+    `data/warehouse.duckdb`), resolved when a connection is opened. Connections are opened with
+    `read_only=True`, retrying while a writer holds DuckDB's file lock.
+    """
+
+    database: str = Field(default="", description="DuckDB file to read (empty: the lakehouse warehouse)")
+
+    def resolved_database(self) -> str:
+        """The DuckDB file connections open."""
+        return self.database or _env("RESYNC_WAREHOUSE_PATH") or DEFAULT_WAREHOUSE_PATH
+
+    @contextlib.contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection, closed on exit."""
+        conn = _connect_read_only(self.resolved_database(), dict(self.connection_config))
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+def _connect_read_only(database: str, config: dict, attempts: int = 10) -> duckdb.DuckDBPyConnection:
+    # A writer in another process holds an exclusive file lock for the length of its load.
+    delay = 0.1
+    for attempt in range(attempts):
+        try:
+            return duckdb.connect(database, read_only=True, config=config)
+        except duckdb.IOException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    raise AssertionError("unreachable")
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    """Bind every resource once; values come from the environment of each run."""
+    return dg.Definitions(
+        resources={
+            "tws": TwsResource(
+                base_url=dg.EnvVar("RESYNC_TWS_BASE_URL"),
+                user=dg.EnvVar("RESYNC_TWS_USER"),
+                password=dg.EnvVar("RESYNC_TWS_PASSWORD"),
+                token=dg.EnvVar("RESYNC_TWS_TOKEN"),
+            ),
+            "lakehouse": LakehouseResource(),
+            "duckdb": WarehouseReaderResource(),
+        }
+    )
