@@ -35,17 +35,18 @@ def _run_templates(args: argparse.Namespace) -> int:
 
     data = sys.stdin.buffer.read()
     text = data.decode("utf-8", errors="replace")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     miner = TemplateMiner()
-    add = miner.add
-    ids = [add(line.rstrip("\r")).template_id for line in lines]
+    ids = miner.add_many(lines)
     if args.ids:
         out = [str(i) for i in ids]
     else:
         rendered = {cid: c.template for cid, c in miner.clusters.items()}
-        out = [rendered[i] for i in ids]
+        out = list(map(rendered.__getitem__, ids))
     sys.stdout.write("\n".join(out) + ("\n" if out else ""))
     sys.stdout.flush()
     return 0

@@ -14,13 +14,17 @@ loaded miner continues exactly as one that never stopped.
 
 from __future__ import annotations
 
-import datetime as _dt
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections import Counter
+
+TYPE_CHECKING = False
 
 from resync_assets.lib.patterns.masking import is_mask, tokenize
 
 if TYPE_CHECKING:  # pragma: no cover
+    import datetime as _dt
+    from collections.abc import Iterable
+    from typing import Any
+
     import duckdb
 
 WILDCARD = "<*>"
@@ -28,29 +32,58 @@ WILDCARD = "<*>"
 EMPTY = "<EMPTY>"
 
 
-@dataclass(frozen=True)
 class MinerConfig:
-    """Parameters of the miner; one configuration serves every log source."""
+    """Parameters of the miner; one configuration serves every log source.
 
-    similarity: float = 0.8
-    prefix_depth: int = 2
-    max_children: int = 64
-    merge_equal_templates: bool = True
+    `similarity` is the share of a cluster's literal tokens a line must repeat to join it;
+    `prefix_depth` how many leading tokens route a line in the tree; `max_children` caps a tree
+    node's fan-out (further tokens share a ``<*>`` branch).
+    """
+
+    __slots__ = ("similarity", "prefix_depth", "max_children")
+
+    def __init__(self, similarity: float = 0.8, prefix_depth: int = 2, max_children: int = 64) -> None:
+        self.similarity = similarity
+        self.prefix_depth = prefix_depth
+        self.max_children = max_children
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MinerConfig) and self.as_dict() == other.as_dict()
+
+    def __repr__(self) -> str:
+        return f"MinerConfig({self.as_dict()!r})"
+
+    def as_dict(self) -> dict[str, float | int]:
+        """The parameters as a plain dict."""
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
-@dataclass
 class Cluster:
     """One template: its tokens (literals, mask keys or ``<*>``) and bookkeeping."""
 
-    template_id: int
-    tokens: list[str]
-    seps: tuple[str, ...]
-    tree_key: tuple[str, ...]
-    size: int = 0
-    first_seen: _dt.datetime | None = None
-    last_seen: _dt.datetime | None = None
-    example: str = ""
-    _rendered: str | None = field(default=None, repr=False)
+    __slots__ = ("template_id", "tokens", "seps", "tree_key", "size", "first_seen", "last_seen",
+                 "example", "_rendered")
+
+    def __init__(
+        self,
+        template_id: int,
+        tokens: list[str],
+        seps: tuple[str, ...],
+        tree_key: tuple[str, ...],
+        size: int = 0,
+        first_seen: _dt.datetime | None = None,
+        last_seen: _dt.datetime | None = None,
+        example: str = "",
+    ) -> None:
+        self.template_id = template_id
+        self.tokens = tokens
+        self.seps = seps
+        self.tree_key = tree_key
+        self.size = size
+        self.first_seen = first_seen
+        self.last_seen = last_seen
+        self.example = example
+        self._rendered: str | None = None
 
     @property
     def template(self) -> str:
@@ -68,14 +101,29 @@ class Cluster:
         return "".join(sep + tok for sep, tok in zip(self.seps, self.tokens))
 
 
-@dataclass(frozen=True)
 class MatchResult:
-    """Outcome of :meth:`TemplateMiner.add` or :meth:`TemplateMiner.match`."""
+    """Outcome of :meth:`TemplateMiner.add` or :meth:`TemplateMiner.match`.
 
-    template_id: int | None
-    template: str | None
-    is_new: bool
-    params: tuple[str, ...]
+    `params` are the line's texts at the template's variable positions, in order.
+    """
+
+    __slots__ = ("template_id", "template", "is_new", "params")
+
+    def __init__(self, template_id: int | None, template: str | None, is_new: bool,
+                 params: tuple[str, ...]) -> None:
+        self.template_id = template_id
+        self.template = template
+        self.is_new = is_new
+        self.params = params
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MatchResult) and all(
+            getattr(self, n) == getattr(other, n) for n in self.__slots__
+        )
+
+    def __repr__(self) -> str:
+        return (f"MatchResult(template_id={self.template_id!r}, template={self.template!r}, "
+                f"is_new={self.is_new!r}, params={self.params!r})")
 
 
 def _similarity(template: list[str], keys: tuple[str, ...]) -> float:
@@ -157,33 +205,69 @@ class TemplateMiner:
                 self._line_cache[line] = cached
         return cached
 
-    def add(self, line: str, ts: _dt.datetime | None = None) -> MatchResult:
-        """Learn from `line` and return its cluster (``is_new`` when the line created it)."""
-        keys, raws, seps = self._tokens(line)
+    def _learn(self, line: str, keys: tuple[str, ...], seps: tuple[str, ...]) -> tuple[Cluster, bool]:
+        """Cluster for the masked tokens `keys`, creating or generalising one as needed."""
         cid = self._signatures.get(keys)
-        is_new = False
         if cid is not None:
-            cluster = self.clusters[cid]
+            return self.clusters[cid], False
+        is_new = False
+        leaf = self._route(keys, create=False)
+        cluster = self._best(leaf, keys)
+        if cluster is None:
+            leaf = self._route(keys, create=True)
+            cluster = Cluster(self._next_id, list(keys), seps, leaf, example=line)
+            self._next_id += 1
+            self.clusters[cluster.template_id] = cluster
+            self._leaves.setdefault(leaf, []).append(cluster.template_id)
+            is_new = True
         else:
-            leaf = self._route(keys, create=False)
-            cluster = self._best(leaf, keys)
-            if cluster is None:
-                leaf = self._route(keys, create=True)
-                cluster = Cluster(self._next_id, list(keys), seps, leaf, example=line)
-                self._next_id += 1
-                self.clusters[cluster.template_id] = cluster
-                self._leaves.setdefault(leaf, []).append(cluster.template_id)
-                is_new = True
-            else:
-                self._generalise(cluster, keys)
-            self._signatures[keys] = cluster.template_id
-        cluster.size += 1
+            self._generalise(cluster, keys)
+        self._signatures[keys] = cluster.template_id
+        return cluster, is_new
+
+    @staticmethod
+    def _seen(cluster: Cluster, ts: _dt.datetime | None) -> None:
         if ts is not None:
             if cluster.first_seen is None or ts < cluster.first_seen:
                 cluster.first_seen = ts
             if cluster.last_seen is None or ts > cluster.last_seen:
                 cluster.last_seen = ts
+
+    def add(self, line: str, ts: _dt.datetime | None = None) -> MatchResult:
+        """Learn from `line` and return its cluster (``is_new`` when the line created it).
+
+        `template` is the cluster's template after this line; later lines may still generalise it,
+        so read :meth:`template_of` at the end for each line's final template.
+        """
+        keys, raws, seps = self._tokens(line)
+        cluster, is_new = self._learn(line, keys, seps)
+        cluster.size += 1
+        self._seen(cluster, ts)
         return MatchResult(cluster.template_id, cluster.template, is_new, _params(cluster.tokens, raws))
+
+    def add_many(self, lines: Iterable[str], ts: _dt.datetime | None = None) -> list[int]:
+        """Learn from every line in order and return their template ids.
+
+        Same result as calling :meth:`add` on each line, but repeated lines cost one dict lookup.
+        """
+        local: dict[str, int] = {}
+        get = local.get
+        ids: list[int] = []
+        append = ids.append
+        tokens = self._tokens
+        learn = self._learn
+        for line in lines:
+            cid = get(line)
+            if cid is None:
+                keys, _, seps = tokens(line)
+                cid = local[line] = learn(line, keys, seps)[0].template_id
+            append(cid)
+        clusters = self.clusters
+        for cid, count in Counter(ids).items():
+            cluster = clusters[cid]
+            cluster.size += count
+            self._seen(cluster, ts)
+        return ids
 
     def match(self, line: str) -> MatchResult:
         """Find the cluster of `line` without learning; ``template_id`` is None when none fits."""
@@ -242,13 +326,8 @@ class TemplateMiner:
         if sigs:
             con.executemany(f"INSERT INTO {q}.pattern_miner_signatures VALUES (?, ?)", sigs)
         cfg = self.config
-        state = {
-            "next_id": str(self._next_id),
-            "similarity": repr(cfg.similarity),
-            "prefix_depth": str(cfg.prefix_depth),
-            "max_children": str(cfg.max_children),
-            "merge_equal_templates": str(cfg.merge_equal_templates),
-        }
+        state = {"next_id": str(self._next_id)}
+        state.update({name: repr(value) for name, value in cfg.as_dict().items()})
         con.executemany(f"INSERT INTO {q}.pattern_miner_state VALUES (?, ?)", list(state.items()))
 
     @classmethod
@@ -266,7 +345,6 @@ class TemplateMiner:
             similarity=float(state["similarity"]),
             prefix_depth=int(state["prefix_depth"]),
             max_children=int(state["max_children"]),
-            merge_equal_templates=state["merge_equal_templates"] == "True",
         )
         miner = cls(config)
         miner._next_id = int(state["next_id"])
@@ -294,6 +372,8 @@ def _quote(identifier: str) -> str:
 
 
 def _utc(value: Any) -> _dt.datetime | None:
+    import datetime as _dt
+
     if value is None:
         return None
     if value.tzinfo is None:
@@ -304,6 +384,6 @@ def _utc(value: Any) -> _dt.datetime | None:
 def mine_templates(lines: list[str], config: MinerConfig | None = None) -> list[str]:
     """Mine `lines` in one pass and return each line's final template (input order)."""
     miner = TemplateMiner(config)
-    ids = [miner.add(line).template_id for line in lines]
+    ids = miner.add_many(lines)
     rendered = {cid: c.template for cid, c in miner.clusters.items()}
     return [rendered[cid] for cid in ids]
