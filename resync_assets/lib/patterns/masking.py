@@ -43,12 +43,17 @@ MASK_PATTERNS: tuple[tuple[str, str], ...] = (
     ("IP", r"(?:[0-9a-fA-F]{1,4}:){3,7}[0-9a-fA-F]{1,4}" + _END),
     ("TIME", _TIME + _END),
     ("HOSTPORT", r"[A-Za-z0-9][\w-]*(?:\.[\w-]+)+:\d{1,5}" + _END),
+    # `/10.1.2.3:50010`: the slash belongs to the text, the address is the variable.
+    ("SLASH", r"/(?=(?:\d{1,3}\.){3}\d{1,3})"),
     ("PATH", r"(?:[A-Za-z]:)?(?:\.{1,2})?(?:[\\/][\w.@%+~$#-]+)+[\\/]?" + _END),
     ("PATH", r"[\w.-]+(?:/[\w.@%+~$#-]+){2,}/?" + _END),
     ("JOBNUM", r"#J\d+" + _END),
     ("HEX", r"0[xX][0-9a-fA-F]+" + _END),
-    ("SIZE", r"\d+(?:\.\d+)?(?:[KMGTPE]i?B|[kKMGT]|bytes?|B)" + _END),
+    # A number with an attached size unit (`64MB`, `512k`); a detached unit stays a literal word.
+    ("SIZE", r"\d+(?:\.\d+)?(?:[KMGTPE]i?B|[kKMGT]|B)" + _END),
     ("DURATION", r"\d+(?:\.\d+)?(?:ms|us|ns|s|sec|secs|min|h)" + _END),
+    # Placeholders for a missing value (`****`, `--`, `???`, `n/a`).
+    ("NA", r"(?:\*{2,}|-{2,}|\?{2,}|[nN]/[aA])" + _END),
     ("NUM", r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?" + _END),
     # Hex strings of 8+ characters that mix letters and digits (addresses, hashes, ids).
     ("HEX", r"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}" + _END),
@@ -66,6 +71,7 @@ HOST_RE = re.compile(
 CODE_RE = re.compile(r"(?:[A-Z][A-Z0-9]{1,7}-\d{3,6}|[A-Z]{3,}\d{3,5}[A-Z])")
 
 MASK_NAMES: tuple[str, ...] = tuple(dict.fromkeys(name for name, _ in MASK_PATTERNS)) + ("ID", "HOST", "EMPTY")
+MASK_NAMES = tuple(name for name in MASK_NAMES if name != "SLASH")
 
 
 def _build_scanner() -> tuple[re.Pattern[str], dict[int, str]]:
@@ -86,6 +92,10 @@ def _build_scanner() -> tuple[re.Pattern[str], dict[int, str]]:
 
 _SCANNER, _GROUP_NAMES = _build_scanner()
 _GROUP_TO_KEY = {f"m{i}": f"<{name}>" for i, name in _GROUP_NAMES.items()}
+for _group, _key in list(_GROUP_TO_KEY.items()):
+    if _key == "<SLASH>":
+        del _GROUP_TO_KEY[_group]
+        _SLASH_GROUP = _group
 _HAS_DIGIT = re.compile(r"\d")
 _ID_KEY = "<ID>"
 _EMPTY_KEY = "<EMPTY>"
@@ -139,14 +149,18 @@ def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
             raws.extend((text[0], ""))
             seps.extend((sep, ""))
             key, text, sep = text[1], text[1], ""
+        elif kind == _SLASH_GROUP:
+            key = "/"
         else:
             key = group_to_key[kind]
-        if sep and keys and key == keys[-1] and key[0] == "<" and key != _EMPTY_KEY:
-            # A space-separated run of one kind of variable is a list of unknown length
-            # (`to delete blk_1 blk_2 ...`): one token, so the list length does not matter.
-            raws[-1] = raws[-1] + sep + text
-            sep = ""
-            continue
+        if sep and keys and key[0] == "<" and key != _EMPTY_KEY:
+            last = keys[-1]
+            if last == key:
+                # A space-separated run of one kind of variable is a list of unknown length
+                # (`to delete blk_1 blk_2 ...`): one token, so the list length does not matter.
+                raws[-1] = raws[-1] + sep + text
+                sep = ""
+                continue
         keys.append(key)
         raws.append(text)
         seps.append(sep)
