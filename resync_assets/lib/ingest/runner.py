@@ -1,0 +1,159 @@
+"""The ingestion runner: TWS plans and joblogs -> DuckDB ``tws_raw`` (via dlt) and the Parquet lake."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import dlt
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from resync_assets.lib.ingest.config import IngestConfig, IngestReport, TableStats
+from resync_assets.lib.ingest.lock import warehouse_lock
+from resync_assets.lib.ingest.warehouse import DuckDbBaseline, export_lake, joblog_targets, table_counts
+from resync_assets.lib.tws.client import TwsClient
+from resync_assets.lib.tws.settings import TwsSettings
+from resync_assets.lib.tws.source import TWS_TABLES, SourceCounters, tws_joblogs, tws_source
+
+log = logging.getLogger("resync.ingest")
+
+_UTC = dt.timezone.utc
+
+
+class IngestError(RuntimeError):
+    """An ingestion failed; the tables hold what they held before the failed step (nothing half-written).
+
+    ``cause`` is the underlying exception (a ``TwsError`` for API failures).
+    """
+
+    def __init__(self, message: str, cause: BaseException | None = None):
+        super().__init__(message)
+        self.cause = cause
+
+
+def _tables(tables: Iterable[str] | None) -> list[str]:
+    if tables is None:
+        return list(TWS_TABLES)
+    if isinstance(tables, str):
+        tables = [tables]
+    chosen = list(dict.fromkeys(tables))
+    unknown = [t for t in chosen if t not in TWS_TABLES]
+    if unknown:
+        raise ValueError(f"unknown TWS table(s) {unknown}; choose from {', '.join(TWS_TABLES)}")
+    if not chosen:
+        raise ValueError("tables must name at least one table (None means all)")
+    return chosen
+
+
+def make_pipeline(cfg: IngestConfig, name: str | None = None) -> dlt.Pipeline:
+    """The dlt pipeline that loads ``cfg.dataset`` into the DuckDB file ``cfg.warehouse_path``."""
+    cfg.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    cfg.pipelines_dir.mkdir(parents=True, exist_ok=True)
+    return dlt.pipeline(
+        pipeline_name=name or cfg.pipeline_name,
+        pipelines_dir=str(cfg.pipelines_dir),
+        destination=dlt.destinations.duckdb(str(cfg.warehouse_path)),
+        dataset_name=cfg.dataset,
+    )
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    seen = set()
+    current: BaseException = exc
+    while id(current) not in seen:
+        seen.add(id(current))
+        nxt = getattr(current, "exception", None)
+        if not isinstance(nxt, BaseException):
+            nxt = current.__cause__ or (current.__context__ if not current.__suppress_context__ else None)
+        if nxt is None:
+            break
+        current = nxt
+    return current
+
+
+def run_pipeline(pipeline: dlt.Pipeline, data: Any, what: str) -> None:
+    """Load ``data`` with ``pipeline``; finish any package a killed run left first.
+
+    On a failure the error names the step and the cause. If the failure came after extraction, the
+    local working state is dropped so the next run restores it from the warehouse: a plan is never
+    remembered as loaded unless its rows landed.
+    """
+    try:
+        if pipeline.has_pending_data:
+            log.warning("%s: finishing load packages a previous run left behind", pipeline.pipeline_name)
+            pipeline.normalize()
+            pipeline.load()
+        pipeline.run(data)
+    except PipelineStepFailed as exc:
+        cause = _root_cause(exc)
+        if exc.step in ("normalize", "load"):
+            pipeline.drop()
+        raise IngestError(f"ingest of {what} failed during {exc.step}: {type(cause).__name__}: {cause}",
+                          cause) from cause
+
+
+def run_tws_ingest(settings: TwsSettings, cfg: IngestConfig, tables: Sequence[str] | None = None) -> IngestReport:
+    """Load TWS tables (default all of ``TWS_TABLES``) into ``cfg.warehouse_path`` and the lake.
+
+    ``job_runs`` re-reads the current plan and every unclosed archived day (the whole backfill window
+    on a first load) and merges only new or changed runs on ``run_id``; ``joblogs`` then fetches the
+    joblog of every run that ended in ``cfg.joblog_statuses`` (plus the success sample) and has none
+    yet. Re-running never duplicates or loses a row; a failure raises ``IngestError`` naming the cause
+    and leaves the tables as the last completed step left them.
+    """
+    chosen = _tables(tables)
+    started = time.perf_counter()
+    counters = SourceCounters()
+    report = IngestReport()
+    with warehouse_lock(cfg.warehouse_path, cfg.lock_timeout_seconds), TwsClient(settings) as client:
+        before = table_counts(cfg.warehouse_path, cfg.dataset, chosen)
+        pipeline = make_pipeline(cfg)
+        try:
+            source_tables = [t for t in chosen if t != "joblogs"]
+            if source_tables:
+                source = tws_source(
+                    client,
+                    backfill_days=cfg.backfill_days,
+                    archived_plan_id_format=cfg.archived_plan_id_format,
+                    page_size=cfg.page_size,
+                    plan_workers=cfg.plan_workers,
+                    baseline=DuckDbBaseline(cfg.warehouse_path, cfg.dataset),
+                    counters=counters,
+                ).with_resources(*source_tables)
+                run_pipeline(pipeline, source, "TWS plans")
+            if "joblogs" in chosen:
+                targets = joblog_targets(cfg.warehouse_path, cfg.dataset, cfg.joblog_statuses,
+                                         cfg.joblog_success_sample_rate)
+                for start in range(0, len(targets), cfg.joblog_chunk):
+                    chunk = targets[start:start + cfg.joblog_chunk]
+                    resource = tws_joblogs(client, chunk, max_bytes=cfg.joblog_max_bytes,
+                                           workers=cfg.joblog_workers, counters=counters)
+                    run_pipeline(pipeline, resource, "joblogs")
+        finally:
+            stats = client.stats
+            report.requests = int(stats.get("requests", 0))
+            report.retries = int(stats.get("retries", 0))
+        after = table_counts(cfg.warehouse_path, cfg.dataset, chosen)
+        if cfg.write_lake:
+            export_lake(cfg.warehouse_path, cfg.dataset, cfg.lake_dir, chosen)
+    for table in chosen:
+        added = max(0, after[table] - before[table])
+        if table == "job_runs":
+            updated = counters.runs_changed
+        else:
+            updated = max(0, counters.rows_emitted.get(table, 0) - added)
+        report.tables[table] = TableStats(rows_added=added, rows_updated=updated, rows_total=after[table])
+    report.runs_fetched = counters.runs_fetched
+    report.joblogs_fetched = counters.joblogs_fetched
+    report.joblogs_missing = counters.joblogs_missing
+    report.joblog_bytes = counters.joblog_bytes
+    report.joblogs_truncated = counters.joblogs_truncated
+    report.joblogs_invalid_utf8 = counters.joblogs_invalid_utf8
+    report.plans_loaded = list(counters.plans_loaded)
+    report.plans_closed = list(counters.plans_closed)
+    report.elapsed_seconds = time.perf_counter() - started
+    log.info("TWS ingest: %s", report.as_metadata())
+    return report

@@ -1,0 +1,179 @@
+"""Read-side helpers on the DuckDB warehouse: counts, change detection, joblog targets, lake export.
+
+Each helper opens its own short-lived connection and closes it before returning, so no connection is
+left open while dlt (the one writer) loads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from resync_assets.lib.tws.records import JOB_RUN_COLUMNS
+from resync_assets.lib.tws.source import JOB_RUNS_SCHEMA, TS, TERMINAL_COMMON_STATUSES, JoblogTarget, NoBaseline
+
+_INTERNAL_COLUMNS = ("_dlt_load_id", "_dlt_id")
+
+
+@contextlib.contextmanager
+def read_only(warehouse_path: Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A read-only connection to the warehouse, or None when the file does not exist yet."""
+    path = Path(warehouse_path)
+    if not path.exists():
+        yield None
+        return
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, dataset: str, table: str) -> bool:
+    """True when ``dataset.table`` exists."""
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [dataset, table]).fetchone()[0])
+
+
+def table_counts(warehouse_path: Path, dataset: str, tables: Iterable[str]) -> dict[str, int]:
+    """Row count of each table (0 when missing)."""
+    out = {t: 0 for t in tables}
+    with read_only(warehouse_path) as con:
+        if con is None:
+            return out
+        for table in out:
+            if table_exists(con, dataset, table):
+                out[table] = con.execute(f'select count(*) from "{dataset}"."{table}"').fetchone()[0]
+    return out
+
+
+class DuckDbBaseline:
+    """Compares fetched runs with ``<dataset>.job_runs``: emits only new or changed ones.
+
+    A changed run keeps the ``first_seen_at`` the warehouse holds; ``last_seen_at`` becomes the load
+    time. Content is compared column by column (``IS DISTINCT FROM``), never by a stored hash, so it
+    stays right across library upgrades.
+    """
+
+    def __init__(self, warehouse_path: Path, dataset: str = "tws_raw"):
+        self.warehouse_path = Path(warehouse_path)
+        self.dataset = dataset
+
+    def changed_runs(self, fetched: pa.Table, seen_at: dt.datetime) -> tuple[pa.Table, int, int]:
+        """(rows to load, number new, number changed) for ``fetched`` (``JOB_RUN_CONTENT_SCHEMA``)."""
+        if fetched.num_rows == 0:
+            return JOB_RUNS_SCHEMA.empty_table(), 0, 0
+        with read_only(self.warehouse_path) as con:
+            if con is None or not table_exists(con, self.dataset, "job_runs"):
+                return NoBaseline().changed_runs(fetched, seen_at)
+            existing = {r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+                [self.dataset, "job_runs"]).fetchall()}
+            compared = [c for c in JOB_RUN_COLUMNS if c != "run_id" and c in existing]
+            # A column the warehouse lacks counts as changed, so the next load fills it.
+            differs = " or ".join([f'f."{c}" is distinct from e."{c}"' for c in compared] or ["false"])
+            if len(compared) < len(JOB_RUN_COLUMNS) - 1:
+                differs = "true"
+            con.register("fetched_runs", fetched)
+            try:
+                cols = ", ".join(f'f."{c}"' for c in JOB_RUN_COLUMNS)
+                result = con.sql(
+                    f"""
+                    select {cols},
+                           coalesce(e.first_seen_at, $seen) as first_seen_at,
+                           $seen as last_seen_at,
+                           e.run_id is null as is_new
+                    from fetched_runs f
+                    left join "{self.dataset}".job_runs e on e.run_id = f.run_id
+                    where e.run_id is null or {differs}
+                    """,
+                    params={"seen": seen_at},
+                ).to_arrow_table()
+            finally:
+                con.unregister("fetched_runs")
+        new = int(pa.compute.sum(result["is_new"]).as_py() or 0) if result.num_rows else 0
+        rows = result.drop_columns(["is_new"]).cast(JOB_RUNS_SCHEMA)
+        return rows, new, result.num_rows - new
+
+
+def joblog_targets(warehouse_path: Path, dataset: str, statuses: Sequence[str],
+                   success_sample_rate: float) -> list[JoblogTarget]:
+    """Runs whose joblog is due: failed ones (and a stable sample of successful ones) not yet fetched.
+
+    The sample keeps a run when ``md5(run_id)`` falls in the first ``success_sample_rate`` of the hash
+    range, so the same runs are chosen on every load.
+    """
+    with read_only(warehouse_path) as con:
+        if con is None or not table_exists(con, dataset, "job_runs"):
+            return []
+        clauses = []
+        params: list = []
+        if statuses:
+            clauses.append(f"r.internal_status in ({', '.join('?' for _ in statuses)})")
+            params.extend(statuses)
+        if success_sample_rate > 0:
+            clauses.append("(r.common_status = 'SUCCESSFUL' and md5_number(r.run_id) % 1000000 < ?)")
+            params.append(int(round(success_sample_rate * 1_000_000)))
+        if not clauses:
+            return []
+        not_fetched = ""
+        if table_exists(con, dataset, "joblogs"):
+            not_fetched = f'and not exists (select 1 from "{dataset}".joblogs j where j.run_id = r.run_id)'
+        terminal = ", ".join(f"'{s}'" for s in sorted(TERMINAL_COMMON_STATUSES))
+        rows = con.execute(
+            f"""
+            select r.run_id, r.job_id, r.job_name, r.workstation, r.plan_id, r.internal_status, r.actual_end
+            from "{dataset}".job_runs r
+            where ({' or '.join(clauses)}) and r.common_status in ({terminal}) {not_fetched}
+            order by r.actual_end nulls last, r.run_id
+            """,
+            params,
+        ).fetchall()
+    return [JoblogTarget(*row) for row in rows]
+
+
+def export_lake(warehouse_path: Path, dataset: str, lake_dir: Path, tables: Iterable[str]) -> list[Path]:
+    """Write each existing table to ``lake_dir/<dataset>/<table>/<table>.parquet`` atomically.
+
+    The file is written under a temporary name in the same folder and renamed over the old one, so a
+    reader sees either the previous or the new complete file.
+    """
+    written: list[Path] = []
+    with read_only(warehouse_path) as con:
+        if con is None:
+            return written
+        for table in tables:
+            if not table_exists(con, dataset, table):
+                continue
+            folder = Path(lake_dir) / dataset / table
+            folder.mkdir(parents=True, exist_ok=True)
+            final = folder / f"{table}.parquet"
+            tmp = folder / f".{table}.{uuid.uuid4().hex[:8]}.parquet.tmp"
+            cols = [r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+                "order by ordinal_position", [dataset, table]).fetchall() if r[0] not in _INTERNAL_COLUMNS]
+            select = ", ".join(f'"{c}"' for c in cols)
+            try:
+                con.execute(f"copy (select {select} from \"{dataset}\".\"{table}\") to '{_sql_path(tmp)}' "
+                            "(format parquet, compression zstd)")
+                os.replace(tmp, final)
+            finally:
+                if tmp.exists():
+                    tmp.unlink()
+            written.append(final)
+    return written
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+__all__ = ["DuckDbBaseline", "TS", "export_lake", "joblog_targets", "read_only", "table_counts", "table_exists"]

@@ -1,0 +1,631 @@
+"""dlt source for the TWS / HCL Workload Automation REST API v2 (verified-source shape).
+
+Resources (each yields ``pyarrow`` tables with an explicit schema, so dlt loads them without its
+row-by-row normalizer; timestamps are ``timestamp[us, UTC]``, durations ``float64`` seconds):
+
+* ``job_runs`` — one row per run, merged on ``run_id`` (docs/DATA_CONTRACTS.md). Each call re-reads the
+  current plan, every plan it has seen as current and not yet closed (so after a rollover the previous
+  production day is read once more, as an archived plan, to catch its final states) and every archived
+  day of the backfill window that is not closed. A day is *closed* — remembered in dlt source state and
+  never fetched again — once it is archived and every one of its runs has a terminal status. Only
+  rows that are new or whose content changed are emitted (the ``baseline`` compares fetched rows with
+  what the destination holds and keeps ``first_seen_at``); ``last_seen_at`` is the load time.
+* ``job_streams`` — ``JobStreamInPlanV2`` of the same plans, merged on (``jobstream_id``, ``plan_id``).
+* ``workstations`` — ``WorkstationInPlanV2`` (current plan), merged on ``workstation_id``.
+* ``engine_info`` — one ``EngineInfoV2`` snapshot per load, keyed by ``snapshot_at``.
+* ``tws_joblogs(...)`` (a separate resource) — joblogs of given runs, fetched concurrently.
+
+Runnable standalone (``python -m resync_assets.lib.tws.source``): loads every TWS table into DuckDB.
+Environment contract (read when run, never at import):
+
+* ``RESYNC_TWS_BASE_URL`` (required), ``RESYNC_TWS_USER`` / ``RESYNC_TWS_PASSWORD`` or
+  ``RESYNC_TWS_TOKEN``, ``RESYNC_TWS_CA_BUNDLE``, ``RESYNC_TWS_VERIFY_TLS``,
+  ``RESYNC_TWS_TIMEOUT_SECONDS`` — see ``TwsSettings.from_env``;
+* ``RESYNC_WAREHOUSE_PATH`` (default ``data/warehouse.duckdb``), ``RESYNC_LAKE_DIR`` (``data/lake``),
+  ``RESYNC_PIPELINES_DIR`` (``data/pipelines``), ``RESYNC_BACKFILL_DAYS`` (90) — see
+  ``IngestConfig.from_env``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import dlt
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from resync_assets.lib.tws.client import TwsClient
+from resync_assets.lib.tws.errors import TwsNotFoundError
+from resync_assets.lib.tws.records import JOB_RUN_COLUMNS, job_run_rows, parse_duration, parse_instant
+
+log = logging.getLogger("resync.ingest")
+
+UTC = dt.timezone.utc
+TS = pa.timestamp("us", tz="UTC")
+
+TWS_TABLES: tuple[str, ...] = ("job_runs", "job_streams", "workstations", "engine_info", "joblogs")
+
+# Run statuses after which a run never changes again (ENDPOINTS.md §5, "terminal" mapping).
+TERMINAL_COMMON_STATUSES = frozenset(
+    {"SUCCESSFUL", "ERROR", "CANCELED", "COMPLETED", "DUMMY_COMPLETED", "SUPPRESS", "SUPPRESS_BY_COND"}
+)
+
+_JOB_RUN_TYPES: dict[str, pa.DataType] = {
+    "run_id": pa.string(), "job_id": pa.string(), "job_name": pa.string(), "job_stream_name": pa.string(),
+    "job_stream_id": pa.string(), "workstation": pa.string(), "actual_workstation": pa.string(),
+    "folder": pa.string(), "plan_id": pa.string(), "sched_time": TS, "job_number": pa.int64(),
+    "run_attempt": pa.int32(), "rerun_type": pa.string(), "is_rerun": pa.bool_(),
+    "last_in_rerun_chain": pa.bool_(), "return_code": pa.int32(), "common_status": pa.string(),
+    "internal_status": pa.string(), "sub_status": pa.string(), "actual_start": TS, "actual_end": TS,
+    "elapsed_seconds": pa.float64(), "estimated_seconds": pa.float64(), "submitted_time": TS,
+    "priority": pa.int32(), "is_critical": pa.bool_(), "is_late": pa.bool_(), "recovery_option": pa.string(),
+    "task": pa.string(), "time_zone": pa.string(),
+}
+assert tuple(_JOB_RUN_TYPES) == JOB_RUN_COLUMNS
+
+# The run columns as fetched (no bookkeeping), and the full table as loaded.
+JOB_RUN_CONTENT_SCHEMA = pa.schema(
+    [pa.field(name, typ, nullable=name != "run_id") for name, typ in _JOB_RUN_TYPES.items()]
+)
+JOB_RUNS_SCHEMA = JOB_RUN_CONTENT_SCHEMA.append(pa.field("first_seen_at", TS)).append(pa.field("last_seen_at", TS))
+
+JOBLOGS_SCHEMA = pa.schema([
+    pa.field("run_id", pa.string(), nullable=False), ("job_id", pa.string()), ("job_name", pa.string()),
+    ("workstation", pa.string()), ("plan_id", pa.string()), ("internal_status", pa.string()),
+    ("fetched_at", TS), ("text", pa.string()), ("byte_size", pa.int64()), ("line_count", pa.int64()),
+    ("encoding", pa.string()), ("had_invalid_utf8", pa.bool_()), ("truncated", pa.bool_()),
+])
+
+JOB_STREAMS_SCHEMA = pa.schema([
+    pa.field("jobstream_id", pa.string(), nullable=False), pa.field("plan_id", pa.string(), nullable=False),
+    ("key", pa.string()), ("name", pa.string()), ("original_job_stream_name", pa.string()),
+    ("alias_job_stream_name", pa.string()), ("workstation", pa.string()), ("folder", pa.string()),
+    ("sched_time", TS), ("scheduled_date", pa.string()), ("common_status", pa.string()),
+    ("internal_status", pa.string()), ("sub_status", pa.string()), ("actual_start", TS), ("actual_end", TS),
+    ("elapsed_seconds", pa.float64()), ("estimated_seconds", pa.float64()), ("priority", pa.int32()),
+    ("limit", pa.int32()), ("submitter", pa.string()), ("job_stream_model_id", pa.string()),
+    ("number_of_job", pa.int64()), ("number_of_successful_job", pa.int64()),
+    ("number_of_abended_job", pa.int64()), ("number_of_failed_job", pa.int64()),
+    ("number_of_executing_job", pa.int64()), ("number_of_not_running_job", pa.int64()),
+    ("number_of_undecided_job", pa.int64()), ("snapshot_at", TS),
+])
+
+WORKSTATIONS_SCHEMA = pa.schema([
+    pa.field("workstation_id", pa.string(), nullable=False), ("key", pa.string()), ("name", pa.string()),
+    ("folder", pa.string()), ("type", pa.string()), ("os", pa.string()), ("version", pa.string()),
+    ("domain_name", pa.string()), ("time_zone", pa.string()), ("active_states", pa.string()),
+    ("limit", pa.int32()), ("fence", pa.int32()), ("agent_id", pa.string()), ("plan_id", pa.string()),
+    ("snapshot_at", TS),
+])
+
+ENGINE_INFO_SCHEMA = pa.schema([
+    pa.field("snapshot_at", TS, nullable=False), ("license_type", pa.string()), ("full_version", pa.string()),
+    ("display_version", pa.string()), ("tenant_name", pa.string()), ("tenant_display_name", pa.string()),
+    ("tenant_id", pa.string()), ("timezone", pa.string()), ("locale", pa.string()),
+    ("reference_id", pa.string()), ("capabilities", pa.string()), ("admin_roles", pa.string()),
+])
+
+_MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+
+
+# ---------------------------------------------------------------------------------------------- rows
+
+
+def job_runs_table(rows: Sequence[dict]) -> pa.Table:
+    """``job_run_rows`` output -> an Arrow table with ``JOB_RUN_CONTENT_SCHEMA`` (no bookkeeping)."""
+    columns = {name: [row[name] for row in rows] for name in JOB_RUN_COLUMNS}
+    return pa.table({name: pa.array(values, type=_JOB_RUN_TYPES[name]) for name, values in columns.items()},
+                    schema=JOB_RUN_CONTENT_SCHEMA)
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _instant(value: Any, what: str) -> dt.datetime | None:
+    try:
+        return parse_instant(value)
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+
+
+def _duration(value: Any, what: str) -> float | None:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def job_stream_row(stream: dict, snapshot_at: dt.datetime, plan_id: str) -> dict:
+    """One ``tws_raw.job_streams`` row from a ``JobStreamInPlanV2`` dict."""
+    sid = stream.get("id")
+    status = stream.get("compositeStatus") or {}
+    time_info = stream.get("timeInfo") or {}
+    stats = stream.get("jobStreamStats") or {}
+    what = f"job stream {sid}"
+    return {
+        "jobstream_id": sid, "plan_id": stream.get("planId") or plan_id, "key": _scalar_text(stream.get("key")),
+        "name": stream.get("name"), "original_job_stream_name": stream.get("originalJobStreamName"),
+        "alias_job_stream_name": stream.get("aliasJobStreamName"), "workstation": stream.get("workstation"),
+        "folder": stream.get("folder"), "sched_time": _instant(stream.get("schedTime"), what),
+        "scheduled_date": _scalar_text(stream.get("scheduledDate")), "common_status": stream.get("commonStatus"),
+        "internal_status": status.get("status"), "sub_status": status.get("substatus"),
+        "actual_start": _instant(time_info.get("actualStartTime"), what),
+        "actual_end": _instant(time_info.get("actualEndTime"), what),
+        "elapsed_seconds": _duration(time_info.get("elapsedTime"), what),
+        "estimated_seconds": _duration(time_info.get("estimatedDuration"), what),
+        "priority": _int_or_none(stream.get("priority")), "limit": _int_or_none(stream.get("limit")),
+        "submitter": stream.get("submitter"), "job_stream_model_id": stream.get("jobStreamModelId"),
+        "number_of_job": _int_or_none(stats.get("numberOfJob")),
+        # The spec spells it "Successfull"; accept the corrected spelling too.
+        "number_of_successful_job": _int_or_none(stats.get("numberOfSuccessfullJob",
+                                                           stats.get("numberOfSuccessfulJob"))),
+        "number_of_abended_job": _int_or_none(stats.get("numberOfAbendedJob")),
+        "number_of_failed_job": _int_or_none(stats.get("numberOfFailedJob")),
+        "number_of_executing_job": _int_or_none(stats.get("numberOfExecutingJob")),
+        "number_of_not_running_job": _int_or_none(stats.get("numberOfNotRunningJob")),
+        "number_of_undecided_job": _int_or_none(stats.get("numberOfUndecidedJob")),
+        "snapshot_at": snapshot_at,
+    }
+
+
+def workstation_row(ws: dict, snapshot_at: dt.datetime) -> dict:
+    """One ``tws_raw.workstations`` row from a ``WorkstationInPlanV2`` dict."""
+    return {
+        "workstation_id": ws.get("id"), "key": _scalar_text(ws.get("key")), "name": ws.get("name"),
+        "folder": ws.get("folder"), "type": ws.get("type"), "os": ws.get("os"), "version": ws.get("version"),
+        "domain_name": ws.get("domainName"), "time_zone": ws.get("timeZone"),
+        "active_states": _json_text(ws.get("activeStates")), "limit": _int_or_none(ws.get("limit")),
+        "fence": _int_or_none(ws.get("fence")), "agent_id": ws.get("agentId"), "plan_id": ws.get("planId"),
+        "snapshot_at": snapshot_at,
+    }
+
+
+def engine_info_row(info: dict, snapshot_at: dt.datetime) -> dict:
+    """One ``tws_raw.engine_info`` row from an ``EngineInfoV2`` dict."""
+    return {
+        "snapshot_at": snapshot_at, "license_type": info.get("licenseType"), "full_version": info.get("fullVersion"),
+        "display_version": info.get("displayVersion"), "tenant_name": info.get("tenantName"),
+        "tenant_display_name": info.get("tenantDisplayName"), "tenant_id": info.get("tenantId"),
+        "timezone": info.get("timezone"), "locale": info.get("locale"), "reference_id": info.get("referenceId"),
+        "capabilities": _json_text(info.get("capabilities")), "admin_roles": _json_text(info.get("adminRoles")),
+    }
+
+
+def _scalar_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return _json_text(value)
+
+
+def is_terminal(table: pa.Table) -> bool:
+    """True when every run in ``table`` has a terminal ``common_status``."""
+    if table.num_rows == 0:
+        return True
+    mask = pc.is_in(table["common_status"], value_set=pa.array(sorted(TERMINAL_COMMON_STATUSES)))
+    return bool(pc.all(pc.fill_null(mask, False)).as_py())
+
+
+# ------------------------------------------------------------------------------------------ baseline
+
+
+class RunBaseline(Protocol):
+    """What the destination already holds, to emit only new or changed runs."""
+
+    def changed_runs(self, fetched: pa.Table, seen_at: dt.datetime) -> tuple[pa.Table, int, int]:
+        """Return (rows to load with ``JOB_RUNS_SCHEMA``, number new, number changed)."""
+
+
+class NoBaseline:
+    """Treat every fetched run as new (standalone use without a destination to compare with)."""
+
+    def changed_runs(self, fetched: pa.Table, seen_at: dt.datetime) -> tuple[pa.Table, int, int]:
+        """Every row, with ``first_seen_at = last_seen_at = seen_at``."""
+        stamp = pa.array([seen_at] * fetched.num_rows, type=TS)
+        return fetched.append_column("first_seen_at", stamp).append_column("last_seen_at", stamp), fetched.num_rows, 0
+
+
+# ------------------------------------------------------------------------------------------- counters
+
+
+@dataclass
+class SourceCounters:
+    """What one extraction did; the runner turns it into an ``IngestReport``."""
+
+    runs_new: int = 0
+    runs_changed: int = 0
+    runs_fetched: int = 0
+    rows_emitted: dict[str, int] = field(default_factory=dict)
+    plans_loaded: list[str] = field(default_factory=list)
+    plans_closed: list[str] = field(default_factory=list)
+    joblogs_fetched: int = 0
+    joblogs_missing: int = 0
+    joblog_bytes: int = 0
+    joblogs_truncated: int = 0
+    joblogs_invalid_utf8: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def emitted(self, table: str, rows: int) -> None:
+        """Count rows handed to dlt for ``table``."""
+        with self._lock:
+            self.rows_emitted[table] = self.rows_emitted.get(table, 0) + rows
+
+
+# ------------------------------------------------------------------------------------------ planning
+
+
+@dataclass(frozen=True)
+class PlanSelection:
+    """The plans one extraction reads: the current one first, then archived ones (newest first)."""
+
+    current_plan_id: str | None
+    archived: tuple[str, ...]
+    anchor: dt.date
+
+
+def select_plans(state: dict, current_plan_id: str | None, *, backfill_days: int, plan_id_format: str,
+                 today: dt.date) -> PlanSelection:
+    """Which archived plans to read: open ones seen as current, plus unclosed days of the window.
+
+    The window is the ``backfill_days`` production days before the current plan's day (parsed from
+    its id with ``plan_id_format``; ``today`` when the id does not parse or the plan is empty).
+    """
+    closed = state.get("closed_plans", {})
+    anchor = today
+    if current_plan_id is not None:
+        try:
+            anchor = dt.datetime.strptime(current_plan_id, plan_id_format).date()
+        except ValueError:
+            pass
+    wanted: list[str] = []
+    for plan_id in state.get("open_plans", []):
+        if plan_id != current_plan_id and plan_id not in closed and plan_id not in wanted:
+            wanted.append(plan_id)
+    for k in range(1, backfill_days + 1):
+        plan_id = (anchor - dt.timedelta(days=k)).strftime(plan_id_format)
+        if plan_id != current_plan_id and plan_id not in closed and plan_id not in wanted:
+            wanted.append(plan_id)
+    return PlanSelection(current_plan_id, tuple(wanted), anchor)
+
+
+def _older_than(plan_id: str, anchor: dt.date, plan_id_format: str, days: int = 1) -> bool:
+    # True when the plan's production day is more than `days` before the anchor day.
+    try:
+        day = dt.datetime.strptime(plan_id, plan_id_format).date()
+    except ValueError:
+        return False
+    return day < anchor - dt.timedelta(days=days)
+
+
+def _prune_closed(state: dict, today: dt.date, keep_days: int, plan_id_format: str) -> None:
+    # Closed days that fell far out of the window can never be selected again; keep the state small.
+    closed = state.get("closed_plans", {})
+    horizon = today - dt.timedelta(days=keep_days)
+    for plan_id in list(closed):
+        try:
+            day = dt.datetime.strptime(plan_id, plan_id_format).date()
+        except ValueError:
+            continue
+        if day < horizon:
+            del closed[plan_id]
+
+
+# -------------------------------------------------------------------------------------------- source
+
+
+class _PlanReader:
+    """Reads whole plans as Arrow tables, a few plans at a time, page by page."""
+
+    def __init__(self, client: TwsClient, page_size: int | None, workers: int):
+        self.client = client
+        self.page_size = page_size
+        self.workers = max(1, workers)
+
+    def read(self, plan_id: str) -> tuple[str, pa.Table | None]:
+        """(plan id, runs) — runs is None when the server has no such plan (404)."""
+        tables = []
+        try:
+            for page in self.client.iter_job_pages(plan_id=plan_id, page_size=self.page_size):
+                rows: list[dict] = []
+                for job in page:
+                    rows.extend(job_run_rows(job))
+                if rows:
+                    tables.append(job_runs_table(rows))
+        except TwsNotFoundError:
+            return plan_id, None
+        if not tables:
+            return plan_id, JOB_RUN_CONTENT_SCHEMA.empty_table()
+        return plan_id, pa.concat_tables(tables).combine_chunks()
+
+    def read_many(self, plan_ids: Sequence[str]) -> Iterator[tuple[str, pa.Table | None]]:
+        """Read ``plan_ids`` with up to ``workers`` in flight; results come in completion order."""
+        if self.workers == 1 or len(plan_ids) <= 1:
+            for plan_id in plan_ids:
+                yield self.read(plan_id)
+            return
+        pending: set[Future] = set()
+        todo = iter(plan_ids)
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="tws-plan") as pool:
+            try:
+                for plan_id in todo:
+                    pending.add(pool.submit(self.read, plan_id))
+                    if len(pending) >= self.workers:
+                        break
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        yield future.result()
+                        nxt = next(todo, None)
+                        if nxt is not None:
+                            pending.add(pool.submit(self.read, nxt))
+            finally:
+                for future in pending:
+                    future.cancel()
+
+
+def _current_plan_id(table: pa.Table | None) -> str | None:
+    if table is None or table.num_rows == 0:
+        return None
+    ids = pc.unique(table["plan_id"].drop_null()).to_pylist()
+    if len(ids) > 1:
+        # Carried-forward jobs can keep an older plan's id; the newest id names the current plan.
+        return max(ids)
+    return ids[0] if ids else None
+
+
+@dlt.source(name="tws", max_table_nesting=0)
+def tws_source(
+    client: TwsClient,
+    *,
+    backfill_days: int = 90,
+    archived_plan_id_format: str = "%Y-%m-%d",
+    page_size: int | None = None,
+    plan_workers: int = 2,
+    baseline: RunBaseline | None = None,
+    counters: SourceCounters | None = None,
+    seen_at: dt.datetime | None = None,
+    today: dt.date | None = None,
+) -> Iterable[Any]:
+    """TWS plans as raw tables: ``job_runs``, ``job_streams``, ``workstations``, ``engine_info``.
+
+    ``client`` is an open ``TwsClient`` (the caller owns it). ``baseline`` tells which fetched runs are
+    new or changed (default: all are new). ``seen_at`` stamps the load (default: now, UTC); ``today``
+    anchors the backfill window when the current plan id is not a date (default: ``seen_at``'s date).
+    """
+    if backfill_days < 0:
+        raise ValueError("backfill_days must be >= 0")
+    stamp = (seen_at or dt.datetime.now(UTC)).astimezone(UTC)
+    day = today or stamp.date()
+    counts = counters if counters is not None else SourceCounters()
+    runs_baseline = baseline or NoBaseline()
+    reader = _PlanReader(client, page_size, plan_workers)
+    # job_streams reads the plans job_runs selected, so both see the same closed set.
+    selected: dict[str, PlanSelection] = {}
+    current_cache: dict[str, pa.Table | None] = {}
+
+    def selection() -> PlanSelection:
+        if "plans" not in selected:
+            state = dlt.current.source_state()
+            _, current = reader.read("current")
+            current_cache["table"] = current
+            selected["plans"] = select_plans(state, _current_plan_id(current), backfill_days=backfill_days,
+                                             plan_id_format=archived_plan_id_format, today=day)
+        return selected["plans"]
+
+    @dlt.resource(name="job_runs", primary_key="run_id", write_disposition=_MERGE, columns=JOB_RUNS_SCHEMA)
+    def job_runs() -> Iterator[pa.Table]:
+        """One row per TWS job run (every execution attempt of a job in a plan), keyed by run_id."""
+        plans = selection()
+        state = dlt.current.source_state()
+        closed: dict = state.setdefault("closed_plans", {})
+        open_plans: list = state.setdefault("open_plans", [])
+        current = current_cache.pop("table", None)
+        if current is None:
+            current = JOB_RUN_CONTENT_SCHEMA.empty_table()
+        if plans.current_plan_id is not None and plans.current_plan_id not in open_plans:
+            open_plans.append(plans.current_plan_id)
+        results = [("current", current)]
+        for item in _chain(results, reader.read_many(plans.archived)):
+            label, table = item
+            plan_id = plans.current_plan_id if label == "current" else label
+            if table is None:
+                if label != "current" and _older_than(plan_id, plans.anchor, archived_plan_id_format):
+                    # An archive that is gone for a past day never comes back: stop asking for it.
+                    closed[plan_id] = {"runs": 0, "closed_at": stamp.isoformat(), "missing": True}
+                    if plan_id in open_plans:
+                        open_plans.remove(plan_id)
+                log.info("plan %s: not on the server", plan_id)
+                continue
+            counts.runs_fetched += table.num_rows
+            changed, new, updated = runs_baseline.changed_runs(table, stamp)
+            counts.runs_new += new
+            counts.runs_changed += updated
+            if label != "current":
+                if plan_id not in counts.plans_loaded:
+                    counts.plans_loaded.append(plan_id)
+                if is_terminal(table):
+                    closed[plan_id] = {"runs": table.num_rows, "closed_at": stamp.isoformat()}
+                    counts.plans_closed.append(plan_id)
+                    if plan_id in open_plans:
+                        open_plans.remove(plan_id)
+            elif plan_id is not None and plan_id not in counts.plans_loaded:
+                counts.plans_loaded.insert(0, plan_id)
+            if changed.num_rows:
+                counts.emitted("job_runs", changed.num_rows)
+                yield changed
+        _prune_closed(state, day, backfill_days + 30, archived_plan_id_format)
+
+    @dlt.resource(name="job_streams", primary_key=("jobstream_id", "plan_id"), write_disposition=_MERGE,
+                  columns=JOB_STREAMS_SCHEMA)
+    def job_streams() -> Iterator[pa.Table]:
+        """Snapshots of the job stream instances of the plans read, keyed by jobstream_id + plan_id."""
+        plans = selection()
+        ids = ["current"] + list(plans.archived)
+        for plan_id in ids:
+            label = plans.current_plan_id if plan_id == "current" else plan_id
+            try:
+                rows = [job_stream_row(s, stamp, label) for s in client.iter_job_streams(plan_id=plan_id,
+                                                                                          page_size=page_size)]
+            except TwsNotFoundError:
+                continue
+            if rows:
+                counts.emitted("job_streams", len(rows))
+                yield pa.Table.from_pylist(rows, schema=JOB_STREAMS_SCHEMA)
+
+    @dlt.resource(name="workstations", primary_key="workstation_id", write_disposition=_MERGE,
+                  columns=WORKSTATIONS_SCHEMA)
+    def workstations() -> Iterator[pa.Table]:
+        """Snapshot of the workstations of the current plan, keyed by workstation_id."""
+        rows = [workstation_row(w, stamp) for w in client.iter_workstations(page_size=page_size)]
+        if rows:
+            counts.emitted("workstations", len(rows))
+            yield pa.Table.from_pylist(rows, schema=WORKSTATIONS_SCHEMA)
+
+    @dlt.resource(name="engine_info", primary_key="snapshot_at", write_disposition=_MERGE,
+                  columns=ENGINE_INFO_SCHEMA)
+    def engine_info() -> Iterator[pa.Table]:
+        """One snapshot of the engine's version, time zone and tenant per load, keyed by snapshot_at."""
+        counts.emitted("engine_info", 1)
+        yield pa.Table.from_pylist([engine_info_row(client.engine_info(), stamp)], schema=ENGINE_INFO_SCHEMA)
+
+    return job_runs, job_streams, workstations, engine_info
+
+
+def _chain(*iterables: Iterable) -> Iterator:
+    for iterable in iterables:
+        yield from iterable
+
+
+# ------------------------------------------------------------------------------------------- joblogs
+
+
+@dataclass(frozen=True)
+class JoblogTarget:
+    """A run whose joblog is to be fetched."""
+
+    run_id: str
+    job_id: str | None = None
+    job_name: str | None = None
+    workstation: str | None = None
+    plan_id: str | None = None
+    internal_status: str | None = None
+    actual_end: dt.datetime | None = None
+
+
+def tws_joblogs(
+    client: TwsClient,
+    targets: Sequence[JoblogTarget],
+    *,
+    max_bytes: int = 5_000_000,
+    workers: int = 8,
+    counters: SourceCounters | None = None,
+    missing_after: dt.timedelta = dt.timedelta(days=1),
+    batch_bytes: int = 64 * 1024 * 1024,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> Any:
+    """A dlt resource with the joblog of each target run, merged on ``run_id``.
+
+    Joblogs are fetched in a pool of ``workers`` threads, with at most ``2 * workers`` requests in
+    flight. A joblog the server does not have (404) is stored with NULL text when the run ended more
+    than ``missing_after`` ago (so it is not asked for again); a younger one is skipped and asked for
+    at the next load. Any other error after the client's retries fails the extraction: nothing of it
+    is loaded.
+    """
+    counts = counters if counters is not None else SourceCounters()
+    now = clock or (lambda: dt.datetime.now(UTC))
+
+    def fetch(target: JoblogTarget) -> dict | None:
+        try:
+            joblog = client.get_joblog(target.run_id, plan_id=target.plan_id, max_bytes=max_bytes)
+        except TwsNotFoundError:
+            fetched_at = now()
+            with counts._lock:
+                counts.joblogs_missing += 1
+            if target.actual_end is None or fetched_at - target.actual_end < missing_after:
+                return None
+            return _joblog_row(target, fetched_at, None, 0, 0, None, False, False)
+        with counts._lock:
+            counts.joblogs_fetched += 1
+            counts.joblog_bytes += joblog.byte_size
+            counts.joblogs_truncated += int(joblog.truncated)
+            counts.joblogs_invalid_utf8 += int(joblog.had_invalid_utf8)
+        return _joblog_row(target, now(), joblog.text, joblog.byte_size, joblog.line_count, joblog.encoding,
+                           joblog.had_invalid_utf8, joblog.truncated)
+
+    @dlt.resource(name="joblogs", primary_key="run_id", write_disposition=_MERGE, columns=JOBLOGS_SCHEMA)
+    def joblogs() -> Iterator[pa.Table]:
+        """The joblog (stdlist) text of failed runs and a sample of successful ones, keyed by run_id."""
+        batch: list[dict] = []
+        size = 0
+        todo = iter(targets)
+        pending: set[Future] = set()
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="tws-joblog") as pool:
+            try:
+                while True:
+                    while len(pending) < 2 * max(1, workers):
+                        target = next(todo, None)
+                        if target is None:
+                            break
+                        pending.add(pool.submit(fetch, target))
+                    if not pending:
+                        break
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        row = future.result()
+                        if row is None:
+                            continue
+                        batch.append(row)
+                        size += row["byte_size"] or 0
+                    if size >= batch_bytes or len(batch) >= 2000:
+                        counts.emitted("joblogs", len(batch))
+                        yield pa.Table.from_pylist(batch, schema=JOBLOGS_SCHEMA)
+                        batch, size = [], 0
+            finally:
+                for future in pending:
+                    future.cancel()
+        if batch:
+            counts.emitted("joblogs", len(batch))
+            yield pa.Table.from_pylist(batch, schema=JOBLOGS_SCHEMA)
+
+    return joblogs
+
+
+def _joblog_row(target: JoblogTarget, fetched_at: dt.datetime, text: str | None, byte_size: int,
+                line_count: int, encoding: str | None, invalid: bool, truncated: bool) -> dict:
+    return {
+        "run_id": target.run_id, "job_id": target.job_id, "job_name": target.job_name,
+        "workstation": target.workstation, "plan_id": target.plan_id, "internal_status": target.internal_status,
+        "fetched_at": fetched_at, "text": text, "byte_size": byte_size, "line_count": line_count,
+        "encoding": encoding, "had_invalid_utf8": invalid, "truncated": truncated,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Load every TWS table into DuckDB with settings from the environment (see module docstring)."""
+    import argparse
+
+    from resync_assets.lib.ingest import IngestConfig, run_tws_ingest
+    from resync_assets.lib.tws.settings import TwsSettings
+
+    parser = argparse.ArgumentParser(prog="python -m resync_assets.lib.tws.source", description=main.__doc__)
+    parser.add_argument("--tables", nargs="*", choices=TWS_TABLES, help="subset of tables (default: all)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    report = run_tws_ingest(TwsSettings.from_env(), IngestConfig.from_env(), tables=args.tables or None)
+    print(orjson.dumps(report.as_metadata(), option=orjson.OPT_INDENT_2).decode())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
