@@ -1,0 +1,56 @@
+with
+
+job_runs as (
+
+    select * from {{ ref('stg_tws__job_runs') }}
+
+),
+
+workstation_hosts as (
+
+    select * from {{ ref('int_workstations__hosts') }}
+
+),
+
+keyed as (
+
+    select
+        job_runs.*,
+        {{ surrogate_key(['folder', 'job_stream_name', 'job_name']) }} as job_key,
+        {{ surrogate_key(['folder', 'job_stream_name']) }} as job_stream_key,
+        workstation_hosts.host,
+        -- A running run has no end yet: it is busy up to start + elapsed time so far.
+        coalesce(
+            ended_at,
+            started_at + to_microseconds(cast(round(elapsed_seconds * 1000000) as bigint))
+        ) as effective_end_at
+    from job_runs
+    left join workstation_hosts on job_runs.run_workstation = workstation_hosts.workstation
+
+),
+
+final as (
+
+    select
+        *,
+        status_class = 'failure' as is_failure,
+        status_class = 'success' as is_success,
+        case
+            when estimated_seconds > 0 and duration_seconds is not null
+                then duration_seconds - estimated_seconds
+        end as seconds_over_estimate,
+        coalesce(estimated_seconds > 0 and duration_seconds > estimated_seconds, false) as is_late,
+        -- The day a run counts for in daily aggregates: its start, or for a run that ended without
+        -- starting (FAIL, cancelled) its end. Not-yet-started runs get none, so a run's day never
+        -- changes once set, which keeps incremental daily aggregates exact.
+        cast(
+            coalesce(
+                started_at,
+                case when is_terminal then coalesce(ended_at, sched_time, submitted_at) end
+            ) as date
+        ) as activity_date
+    from keyed
+
+)
+
+select * from final

@@ -1,0 +1,62 @@
+{#- Incremental by tail: the pre-hook deletes every day from the earliest day touched by a run that
+    changed since the last build; the model then rebuilds all days after the newest one left. A run's
+    activity_date never changes once set, so this equals a full rebuild. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['job_key', 'activity_date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="""
+            {% if is_incremental() %}
+            delete from {{ this }}
+            where activity_date >= (
+                select min(activity_date)
+                from {{ ref('fct_job_runs') }}
+                where last_seen_at is null
+                    or last_seen_at >= (select max(source_last_seen_at) from {{ this }})
+                        - interval ({{ var('incremental_lookback_hours') }}) hour
+            )
+            {% endif %}
+        """
+    )
+}}
+
+with
+
+job_runs as (
+
+    select * from {{ ref('fct_job_runs') }}
+    where activity_date is not null
+    {% if is_incremental() %}
+        and activity_date > coalesce((select max(activity_date) from {{ this }}), date '1900-01-01')
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        job_key,
+        activity_date,
+        any_value(folder) as folder,
+        any_value(job_stream_name) as job_stream_name,
+        any_value(job_name) as job_name,
+        count(*) as runs,
+        count(*) filter (where is_success) as successes,
+        count(*) filter (where is_failure) as failures,
+        count(*) filter (where status_class = 'cancelled') as cancelled,
+        count(*) filter (where is_rerun) as reruns,
+        count(*) filter (where is_late) as late_runs,
+        -- Durations of finished runs only: a running run's duration is still growing.
+        quantile_cont(duration_seconds, 0.5) filter (where is_terminal) as p50_duration_seconds,
+        quantile_cont(duration_seconds, 0.95) filter (where is_terminal) as p95_duration_seconds,
+        max(duration_seconds) filter (where is_terminal) as max_duration_seconds,
+        avg(duration_seconds) filter (where is_terminal) as avg_duration_seconds,
+        max(last_seen_at) as source_last_seen_at
+    from job_runs
+    group by job_key, activity_date
+
+)
+
+select * from final

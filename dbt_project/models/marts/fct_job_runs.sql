@@ -1,0 +1,99 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='run_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
+with
+
+enriched as (
+
+    select * from {{ ref('int_job_runs__enriched') }}
+
+),
+
+{% if is_incremental() %}
+-- Runs re-merged upstream since the last build (minus a lookback for out-of-order loads), widened to
+-- their whole rerun chain: a new rerun changes the chain length and last-in-chain of older runs.
+changed_chains as (
+
+    select distinct rerun_chain_id
+    from enriched
+    where last_seen_at is null
+        or last_seen_at >= coalesce(
+            (select max(last_seen_at) from {{ this }}) - interval ({{ var('incremental_lookback_hours') }}) hour,
+            timestamptz '1900-01-01 00:00:00+00'
+        )
+
+),
+
+job_runs as (
+
+    select enriched.*
+    from enriched
+    semi join changed_chains on enriched.rerun_chain_id = changed_chains.rerun_chain_id
+
+),
+{% else %}
+job_runs as (
+
+    select * from enriched
+
+),
+{% endif %}
+
+final as (
+
+    select
+        run_id,
+        job_key,
+        job_stream_key,
+        folder,
+        job_stream_name,
+        job_name,
+        run_workstation as workstation,
+        host,
+        job_id,
+        plan_id,
+        job_stream_id,
+        plan_date,
+        activity_date,
+        sched_time,
+        submitted_at,
+        started_at,
+        ended_at,
+        effective_end_at,
+        duration_seconds,
+        estimated_seconds,
+        seconds_over_estimate,
+        is_late,
+        is_flagged_late,
+        return_code,
+        internal_status,
+        common_status,
+        sub_status,
+        status_class,
+        is_failure,
+        is_success,
+        is_terminal,
+        is_rerun,
+        rerun_type,
+        rerun_chain_id,
+        rerun_chain_position,
+        rerun_chain_length,
+        is_last_in_rerun_chain,
+        run_attempt,
+        job_number,
+        priority,
+        is_critical,
+        recovery_option,
+        first_seen_at,
+        last_seen_at
+    from job_runs
+
+)
+
+select * from final
