@@ -21,7 +21,7 @@ $(STAMP): requirements.lock requirements-bootstrap.lock pyproject.toml
 
 $(DAGSTER_HOME)/dagster.yaml:
 	mkdir -p $(DAGSTER_HOME)
-	printf 'telemetry:\n  enabled: false\n' > $@
+	printf 'telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n' > $@
 
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/resync demo
@@ -32,7 +32,16 @@ test: install $(DAGSTER_HOME)/dagster.yaml
 lint: install
 	$(VENV)/bin/ruff check resync_assets tests benchmarks
 
+# Without RESYNC_TWS_BASE_URL (environment or .env), `make dev` serves the embedded simulator on
+# DEV_SIM_PORT for the 10-minute schedule and stops it when dagster dev exits.
+DEV_SIM_PORT ?= 8765
 dev: install $(DAGSTER_HOME)/dagster.yaml
+	@if [ -z "$$RESYNC_TWS_BASE_URL" ] && ! grep -qs '^RESYNC_TWS_BASE_URL=.' .env; then \
+	  export RESYNC_TWS_BASE_URL=http://127.0.0.1:$(DEV_SIM_PORT) RESYNC_TWS_USER= RESYNC_TWS_PASSWORD= RESYNC_TWS_TOKEN=; \
+	  $(VENV)/bin/resync sim serve --host 127.0.0.1 --port $(DEV_SIM_PORT) & sim=$$!; \
+	  trap 'kill $$sim 2>/dev/null' EXIT; \
+	  echo "embedded simulator on $$RESYNC_TWS_BASE_URL (pid $$sim)"; \
+	fi; \
 	$(VENV)/bin/dagster dev -w workspace.yaml
 
 bench: install

@@ -139,22 +139,16 @@ class LakehouseResource(dg.ConfigurableResource):
         return [Path(d) for d in dirs or [DEFAULT_HOST_METRICS_DIR]]
 
     def ingest_config(self) -> IngestConfig:
-        """The ingestion runner's configuration for this lakehouse."""
+        """The ingestion runner's configuration: this resource's fields over `IngestConfig.from_env()`."""
         from resync_assets.lib.ingest import IngestConfig
 
-        backfill = self.backfill_days
-        if backfill is None:
-            raw = _env("RESYNC_BACKFILL_DAYS")
-            try:
-                backfill = int(raw) if raw else DEFAULT_BACKFILL_DAYS
-            except ValueError:
-                raise ValueError("RESYNC_BACKFILL_DAYS must be a whole number of days") from None
-        return IngestConfig(
-            warehouse_path=self.resolved_warehouse_path(),
-            lake_dir=Path(self.lake_dir or _env("RESYNC_LAKE_DIR") or DEFAULT_LAKE_DIR),
-            pipelines_dir=Path(self.pipelines_dir or _env("RESYNC_PIPELINES_DIR") or DEFAULT_PIPELINES_DIR),
-            backfill_days=backfill,
-        )
+        explicit = {
+            "warehouse_path": self.warehouse_path,
+            "lake_dir": self.lake_dir,
+            "pipelines_dir": self.pipelines_dir,
+            "backfill_days": self.backfill_days,
+        }
+        return IngestConfig.from_env(**{k: v for k, v in explicit.items() if v is not None})
 
 
 class WarehouseReaderResource(DuckDBResource):

@@ -19,7 +19,7 @@ def table_metadata(report: Any, table: str) -> dict[str, dg.MetadataValue]:
     The report carries no secrets, and only these numeric fields are copied, so the connection's
     credentials cannot reach the event log through metadata.
     """
-    stats = report.tables[table]
+    stats = report.table(table)
     metadata: dict[str, dg.MetadataValue] = {
         "rows_added": dg.MetadataValue.int(int(stats.rows_added)),
         "rows_updated": dg.MetadataValue.int(int(stats.rows_updated)),
@@ -30,4 +30,5 @@ def table_metadata(report: Any, table: str) -> dict[str, dg.MetadataValue]:
     }
     if table == "joblogs":
         metadata["joblogs_fetched"] = dg.MetadataValue.int(int(report.joblogs_fetched))
+        metadata["joblog_bytes"] = dg.MetadataValue.int(int(report.joblog_bytes))
     return metadata
