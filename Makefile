@@ -33,7 +33,8 @@ lint: install
 	$(VENV)/bin/ruff check resync_assets tests benchmarks
 
 # Without RESYNC_TWS_BASE_URL (environment or .env), `make dev` serves the embedded simulator on
-# DEV_SIM_PORT for the 10-minute schedule and stops it when dagster dev exits.
+# DEV_SIM_PORT for the 10-minute schedule and stops it when dagster dev exits. DEV_ARGS="-p 3001"
+# passes options to dagster dev.
 DEV_SIM_PORT ?= 8765
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	@if [ -z "$$RESYNC_TWS_BASE_URL" ] && ! grep -qs '^RESYNC_TWS_BASE_URL=.' .env; then \
@@ -42,7 +43,7 @@ dev: install $(DAGSTER_HOME)/dagster.yaml
 	  trap 'kill $$sim 2>/dev/null' EXIT; \
 	  echo "embedded simulator on $$RESYNC_TWS_BASE_URL (pid $$sim)"; \
 	fi; \
-	$(VENV)/bin/dagster dev -w workspace.yaml
+	$(VENV)/bin/dagster dev -w workspace.yaml $(DEV_ARGS)
 
 bench: install
 	$(PY) -m benchmarks.run
