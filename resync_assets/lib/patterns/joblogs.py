@@ -70,8 +70,13 @@ def joblog_body_lines(text: str | None) -> list[tuple[int, str]]:
         for b in reversed(rest):
             block_end = next((x for x in rest if x > b), len(lines))
             block = [ln for ln in lines[b + 1 : block_end] if ln.strip()]
-            if block and all(_FIELD.match(ln) for ln in block) and (
-                block_end == len(lines) or all(not ln.strip() or _BANNER.match(ln) for ln in lines[block_end:])
+            if (
+                block
+                and all(_FIELD.match(ln) for ln in block)
+                and (
+                    block_end == len(lines)
+                    or all(not ln.strip() or _BANNER.match(ln) for ln in lines[block_end:])
+                )
             ):
                 end = b
                 break
@@ -115,12 +120,12 @@ def _run_time(row: dict[str, Any]) -> dt.datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        value = dt.datetime.fromisoformat(value)
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
     if value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def joblog_lines(joblogs: pl.DataFrame | pa.Table, miner: TemplateMiner | None = None) -> pl.DataFrame:
@@ -137,7 +142,7 @@ def joblog_lines(joblogs: pl.DataFrame | pa.Table, miner: TemplateMiner | None =
     miner = miner if miner is not None else TemplateMiner()
     df = _as_polars(joblogs)
     rows = df.to_dicts()
-    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     rows.sort(key=lambda r: (_run_time(r) or epoch, str(r.get("run_id"))))
     cols: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
@@ -157,8 +162,14 @@ def joblog_lines(joblogs: pl.DataFrame | pa.Table, miner: TemplateMiner | None =
             cols["is_error"].append(is_error_line(line))
             cols["template_id"].append(tid)
     schema = {
-        "run_id": pl.Utf8, "job_name": pl.Utf8, "workstation": pl.Utf8, "internal_status": pl.Utf8,
-        "ts": pl.Datetime("us", "UTC"), "line_no": pl.Int64, "line": pl.Utf8, "is_error": pl.Boolean,
+        "run_id": pl.Utf8,
+        "job_name": pl.Utf8,
+        "workstation": pl.Utf8,
+        "internal_status": pl.Utf8,
+        "ts": pl.Datetime("us", "UTC"),
+        "line_no": pl.Int64,
+        "line": pl.Utf8,
+        "is_error": pl.Boolean,
         "template_id": pl.Int64,
     }
     return pl.DataFrame({name: cols.get(name, []) for name in schema}, schema=schema)
@@ -195,8 +206,15 @@ def joblog_templates(lines: pl.DataFrame, miner: TemplateMiner) -> pl.DataFrame:
         agg.join(texts, on="template_id", how="left")
         .join(daily_lists, on="template_id", how="left")
         .select(
-            "template_id", "template", "first_seen", "last_seen", "line_count", "run_count",
-            "error_line_count", "daily_counts", "example",
+            "template_id",
+            "template",
+            "first_seen",
+            "last_seen",
+            "line_count",
+            "run_count",
+            "error_line_count",
+            "daily_counts",
+            "example",
         )
         .sort("template_id")
     )
@@ -287,7 +305,13 @@ def joblog_pattern_clusters(
     for row in lines.filter(pl.col("internal_status").is_in(list(failed))).iter_rows(named=True):
         run = per_run.setdefault(
             row["run_id"],
-            {"job": row["job_name"], "ws": row["workstation"], "ts": row["ts"], "first_error": None, "last": None},
+            {
+                "job": row["job_name"],
+                "ws": row["workstation"],
+                "ts": row["ts"],
+                "first_error": None,
+                "last": None,
+            },
         )
         if row["is_error"] and run["first_error"] is None:
             run["first_error"] = row["template_id"]
@@ -296,8 +320,11 @@ def joblog_pattern_clusters(
         for row in _as_polars(runs).iter_rows(named=True):
             if row.get("internal_status") in failed and row.get("run_id") not in per_run:
                 per_run[row["run_id"]] = {
-                    "job": row.get("job_name"), "ws": row.get("workstation"), "ts": _run_time(row),
-                    "first_error": None, "last": None,
+                    "job": row.get("job_name"),
+                    "ws": row.get("workstation"),
+                    "ts": _run_time(row),
+                    "first_error": None,
+                    "last": None,
                 }
 
     groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -341,12 +368,19 @@ def joblog_pattern_clusters(
         out["trend"].append(trend)
         out["summary"].append(_summary(template, len(members), jobs, stamps, trend, growth))
     schema = {
-        "cluster_id": pl.Int64, "template_id": pl.Int64, "representative_template": pl.Utf8,
-        "runs": pl.Int64, "jobs_affected": pl.Int64, "jobs": pl.List(pl.Utf8),
+        "cluster_id": pl.Int64,
+        "template_id": pl.Int64,
+        "representative_template": pl.Utf8,
+        "runs": pl.Int64,
+        "jobs_affected": pl.Int64,
+        "jobs": pl.List(pl.Utf8),
         "workstations": pl.List(pl.Utf8),
         "weekly": pl.List(pl.Struct({"week": pl.Utf8, "week_start": pl.Date, "runs": pl.Int64})),
-        "first_seen": pl.Datetime("us", "UTC"), "last_seen": pl.Datetime("us", "UTC"),
-        "growth_per_week": pl.Float64, "trend": pl.Utf8, "summary": pl.Utf8,
+        "first_seen": pl.Datetime("us", "UTC"),
+        "last_seen": pl.Datetime("us", "UTC"),
+        "growth_per_week": pl.Float64,
+        "trend": pl.Utf8,
+        "summary": pl.Utf8,
     }
     return pl.DataFrame({name: out.get(name, []) for name in schema}, schema=schema).sort(
         ["runs", "cluster_id"], descending=[True, False]

@@ -23,7 +23,7 @@ _END = rf"(?=[{_SPLIT}]|$|\.(?:[\s]|$))"
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
 _DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*"
 _TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?"
-_ZONE = r"(?:\s?(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT|[A-Z]{3,4}T))?"
+_ZONE = r"(?:\s?(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT|[A-Z]{1,3}[DS]?T)(?![\w]))?"
 
 # Named masks, in priority order (earlier alternatives win at the same position).
 MASK_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -67,10 +67,15 @@ HOST_RE = re.compile(
 )
 
 # Product and database error codes: a failure mode, never a variable. Either PREFIX-digits
-# (ORA-01555, TNS-12541, SP2-0157) or letters, digits and a severity letter (AWSBHT001E, SQL0911N).
-CODE_RE = re.compile(r"(?:[A-Z][A-Z0-9]{1,7}-\d{3,6}|[A-Z]{3,}\d{3,5}[A-Z])")
+# (ORA-01555, TNS-12541, SP2-0157, SQL*Loader-500) or letters, digits and a severity letter
+# (AWSBHT001E, SQL0911N).
+CODE_RE = re.compile(r"(?:[A-Z][A-Z0-9]{1,7}-\d{3,6}|[A-Z]{2,}\*[A-Za-z]+-\d{3,6}|[A-Z]{3,}\d{3,5}[A-Z])")
 
-MASK_NAMES: tuple[str, ...] = tuple(dict.fromkeys(name for name, _ in MASK_PATTERNS)) + ("ID", "HOST", "EMPTY")
+MASK_NAMES: tuple[str, ...] = tuple(dict.fromkeys(name for name, _ in MASK_PATTERNS)) + (
+    "ID",
+    "HOST",
+    "EMPTY",
+)
 MASK_NAMES = tuple(name for name in MASK_NAMES if name != "SLASH")
 
 
@@ -137,7 +142,7 @@ def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
             key = text
             # `ruser= rhost=x`: an empty value is still a value slot, so lines with and without a
             # value keep the same token count.
-            if text == "=" and (not sep or match.end() == len(line)):
+            if text == "=" and keys and (not sep or match.end() == len(line)):
                 end = match.end()
                 if end == len(line) or line[end].isspace():
                     keys.append(key)

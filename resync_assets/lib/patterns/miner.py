@@ -40,7 +40,7 @@ class MinerConfig:
     node's fan-out (further tokens share a ``<*>`` branch).
     """
 
-    __slots__ = ("similarity", "prefix_depth", "max_children")
+    __slots__ = ("max_children", "prefix_depth", "similarity")
 
     def __init__(self, similarity: float = 0.8, prefix_depth: int = 2, max_children: int = 64) -> None:
         self.similarity = similarity
@@ -61,8 +61,17 @@ class MinerConfig:
 class Cluster:
     """One template: its tokens (literals, mask keys or ``<*>``) and bookkeeping."""
 
-    __slots__ = ("template_id", "tokens", "seps", "tree_key", "size", "first_seen", "last_seen",
-                 "example", "_rendered")
+    __slots__ = (
+        "_rendered",
+        "example",
+        "first_seen",
+        "last_seen",
+        "seps",
+        "size",
+        "template_id",
+        "tokens",
+        "tree_key",
+    )
 
     def __init__(
         self,
@@ -107,10 +116,11 @@ class MatchResult:
     `params` are the line's texts at the template's variable positions, in order.
     """
 
-    __slots__ = ("template_id", "template", "is_new", "params")
+    __slots__ = ("is_new", "params", "template", "template_id")
 
-    def __init__(self, template_id: int | None, template: str | None, is_new: bool,
-                 params: tuple[str, ...]) -> None:
+    def __init__(
+        self, template_id: int | None, template: str | None, is_new: bool, params: tuple[str, ...]
+    ) -> None:
         self.template_id = template_id
         self.template = template
         self.is_new = is_new
@@ -122,8 +132,10 @@ class MatchResult:
         )
 
     def __repr__(self) -> str:
-        return (f"MatchResult(template_id={self.template_id!r}, template={self.template!r}, "
-                f"is_new={self.is_new!r}, params={self.params!r})")
+        return (
+            f"MatchResult(template_id={self.template_id!r}, template={self.template!r}, "
+            f"is_new={self.is_new!r}, params={self.params!r})"
+        )
 
 
 def _similarity(template: list[str], keys: tuple[str, ...]) -> float:
@@ -310,11 +322,22 @@ class TemplateMiner:
         con.execute(
             f"CREATE OR REPLACE TABLE {q}.pattern_miner_signatures (signature VARCHAR[], template_id BIGINT)"
         )
-        con.execute(f"CREATE OR REPLACE TABLE {q}.pattern_miner_state (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {q}.pattern_miner_state (key VARCHAR PRIMARY KEY, value VARCHAR)"
+        )
         rows = [
             (
-                c.template_id, c.template, c.masked_template, len(c.tokens), c.size, c.first_seen,
-                c.last_seen, c.example, list(c.tokens), list(c.seps), list(c.tree_key),
+                c.template_id,
+                c.template,
+                c.masked_template,
+                len(c.tokens),
+                c.size,
+                c.first_seen,
+                c.last_seen,
+                c.example,
+                list(c.tokens),
+                list(c.seps),
+                list(c.tree_key),
             )
             for c in self.clusters.values()
         ]
@@ -353,12 +376,22 @@ class TemplateMiner:
                 FROM {q}.pattern_miner_templates ORDER BY template_id"""
         ).fetchall()
         for tid, tokens, seps, tree_key, size, first, last, example in rows:
-            cluster = Cluster(int(tid), list(tokens), tuple(seps), tuple(tree_key), int(size),
-                              _utc(first), _utc(last), example)
+            cluster = Cluster(
+                int(tid),
+                list(tokens),
+                tuple(seps),
+                tuple(tree_key),
+                int(size),
+                _utc(first),
+                _utc(last),
+                example,
+            )
             miner.clusters[cluster.template_id] = cluster
             miner._leaves.setdefault(cluster.tree_key, []).append(cluster.template_id)
             miner._register_leaf(cluster.tree_key)
-        for sig, tid in con.execute(f"SELECT signature, template_id FROM {q}.pattern_miner_signatures").fetchall():
+        for sig, tid in con.execute(
+            f"SELECT signature, template_id FROM {q}.pattern_miner_signatures"
+        ).fetchall():
             miner._signatures[tuple(sig)] = int(tid)
         return miner
 
@@ -377,8 +410,8 @@ def _utc(value: Any) -> _dt.datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        return value.replace(tzinfo=_dt.timezone.utc)
-    return value.astimezone(_dt.timezone.utc)
+        return value.replace(tzinfo=_dt.UTC)
+    return value.astimezone(_dt.UTC)
 
 
 def mine_templates(lines: list[str], config: MinerConfig | None = None) -> list[str]:
