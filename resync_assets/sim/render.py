@@ -1,0 +1,275 @@
+"""JSON shapes of the TWS REST API v2 (JobInPlanV2, JobStreamInPlanV2, WorkstationInPlanV2, ...).
+
+Field names are camelCase exactly as in the spec. Instants are ISO-8601 UTC with milliseconds
+(`2025-03-14T22:30:00.000Z`), durations ISO-8601 (`PT17M37S`). `planId` carries the production day
+`YYYY-MM-DD` of the plan the object is served from.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from resync_assets.sim.state import COMMON, run_view
+from resync_assets.sim.topology import Topology, Workstation, make_id
+
+ENGINE_VERSION = "10.2.5.0"
+
+
+def iso(ts: float | None) -> str | None:
+    """Epoch seconds → `YYYY-MM-DDTHH:MM:SS.mmmZ`."""
+    if ts is None:
+        return None
+    dt = datetime.fromtimestamp(ts, UTC)
+    return f"{dt:%Y-%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
+
+
+def duration(seconds: float | None) -> str | None:
+    """Seconds → ISO-8601 duration such as `PT17M37S` (`PT0S` for zero)."""
+    if seconds is None:
+        return None
+    s = int(round(seconds))
+    d, s = divmod(s, 86400)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    out = "P" + (f"{d}D" if d else "")
+    if h or m or s or not d:
+        out += "T" + (f"{h}H" if h else "") + (f"{m}M" if m else "") + (f"{s}S" if s or not (h or m) else "")
+    return out
+
+
+def _composite(status: str, sub: str | None) -> dict:
+    out = {"status": status, "canceled": status == "CANCL", "cancelPending": False,
+           "dontRun": status in ("SUPPR", "CANCL"), "started": status not in ("HOLD", "READY", "SUPPR", "CANCL"),
+           "error": status in ("ABEND", "FAIL")}
+    if sub:
+        out["substatus"] = sub
+    return out
+
+
+class Renderer:
+    """Builds API dicts from generated plan objects."""
+
+    def __init__(self, topology: Topology, seed: int):
+        self.topo = topology
+        self.seed = seed
+        self._ws_ids = {w.name: w.id for w in topology.workstations}
+        self._folder_ids: dict[str, str] = {}
+
+    def folder_id(self, folder: str) -> str:
+        """Stable id of a folder path."""
+        fid = self._folder_ids.get(folder)
+        if fid is None:
+            fid = self._folder_ids[folder] = make_id(self.seed, "folder", folder)
+        return fid
+
+    def job_definition(self, jd) -> dict:
+        """JobDefinitionInPlanV2 of a job definition."""
+        task = ({"UNIX": {"taskString": jd.script, "isCommand": jd.is_command, "userName": jd.user}}
+                if not jd.script.startswith("/apps") or jd.is_command else
+                {"UNIX": {"taskString": jd.script, "isCommand": False, "userName": jd.user}})
+        return {
+            "id": jd.id, "jobDefinitionModelId": jd.id, "name": jd.name, "folder": jd.folder,
+            "folderId": self.folder_id(jd.folder), "workstation": jd.workstation,
+            "workstationId": self._ws_ids[jd.workstation], "estimatedDuration": duration(jd.baseline),
+            "recoveryOption": jd.recovery, "userLogins": [jd.user], "task": task, "isCommand": jd.is_command,
+            "command": jd.is_command, "description": f"{jd.kind} job {jd.name}",
+            **({"recoveryRepeatInterval": "PT2M", "recoveryRepeatOccurrences": 2} if jd.recovery == "RERUN" else {}),
+        }
+
+    def run(self, run, view, jdef: dict) -> dict:
+        """JobRunInstanceV2 of one run in the state `view` = (status, common, substatus)."""
+        status, common, sub = view
+        j = run.job
+        time_info = {"estimatedDuration": jdef["estimatedDuration"]}
+        started = status not in ("HOLD", "READY") and run.start is not None
+        if started:
+            time_info["actualStartTime"] = iso(run.start)
+            if status != "EXEC":
+                time_info["actualEndTime"] = iso(run.end)
+                time_info["elapsedTime"] = duration(run.end - run.start)
+        out = {
+            "id": run.id, "jobId": j.id, "jobKey": _job_key(j), "name": j.jd.name,
+            "runAttempt": run.attempt, "rerunType": run.rerun_type, "rerunJob": run.attempt > 1,
+            "lastInRerunChain": run is j.runs[-1] or status in ("HOLD", "READY", "EXEC"),
+            "commonStatus": common, "compositeStatus": _composite(status, sub), "timeInfo": time_info,
+            "actualWorkstation": run.actual_ws or j.jd.workstation, "jobDefinition": jdef,
+            "confirmed": False, "released": status != "HOLD",
+            "minDurationNotReached": False, "maxDurationGone": False,
+        }
+        if started:
+            out["jobNumber"] = run.job_number
+            out["submittedTime"] = iso(run.ready)
+        if status in ("SUCC", "ABEND"):
+            out["returnCode"] = run.rc
+        if run.attempt > 1:
+            out["parentRunId"] = j.runs[run.attempt - 2].id
+        return out
+
+    def job(self, j, t: float, plan_id: str, archived: bool) -> dict:
+        """JobInPlanV2 of a job in plan seen at instant `t`."""
+        jd = j.jd
+        s = j.stream
+        jdef = self.job_definition(jd)
+        runs = []
+        last = None
+        for r in j.runs:
+            view = run_view(r, t)
+            if view is None:
+                break
+            runs.append(self.run(r, view, jdef))
+            last = (r, view)
+        if runs:
+            runs[-1]["lastInRerunChain"] = True
+            for earlier in runs[:-1]:
+                earlier["lastInRerunChain"] = False
+        status, common, sub = last[1] if last else ("HOLD", "WAITING", "HOLD_WAITING_FOR_TIME")
+        late = bool(last and last[0].start is not None and last[0].start - j.sched > 4 * 3600 and
+                    status not in ("HOLD", "READY"))
+        out = {
+            "id": j.id, "persistentId": jd.id, "key": _job_key(j), "name": jd.name, "flowNodeType": "JOB",
+            "folder": jd.folder, "folderId": self.folder_id(jd.folder), "cpuFolderId": self.folder_id("/"),
+            "jobStreamName": s.sd.name, "jobStreamId": s.id, "jobStreamWorkstation": s.sd.workstation,
+            "jobStreamWorkstationId": self._ws_ids[s.sd.workstation], "workstation": jd.workstation,
+            "workstationId": self._ws_ids[jd.workstation], "planId": plan_id, "archived": archived,
+            "priority": 0 if last and last[0].held and status == "HOLD" else jd.priority,
+            "origPriority": jd.priority, "schedTime": iso(j.sched), "timeZone": "UTC",
+            "orderInJobStream": jd.order + 1, "position": jd.order + 1,
+            "lastRunCommonStatus": common, "lastRunCompositeStatus": _composite(status, sub),
+            "jobOptions": {"critical": jd.critical, "requiresConfirmation": False, "every": bool(jd.every_minutes),
+                           "noOperation": False},
+            "jobStatusFlags": {"jobLate": late, "deadlineHasPassed": False, "restarted": len(runs) > 1,
+                               "userRerunAgain": False, "untilGone": False,
+                               "jobStreamCancelled": False, "promotedToUrgentQueue": False,
+                               "promotedToWLM": False},
+            "jobDefinition": jdef, "jobDefinitionRefId": jd.id, "jobruns": runs,
+        }
+        if jd.every_minutes:
+            out["repeatInterval"] = duration(jd.every_minutes * 60)
+        if last and status not in ("HOLD", "READY", "EXEC") and last[0].start is not None:
+            out["endTime"] = iso(last[0].end)
+        return out
+
+    def stream(self, si, t: float, plan_id: str, archived: bool, jobs: list[dict] | None = None) -> dict:
+        """JobStreamInPlanV2 of a stream instance seen at `t` (with `jobs` embedded when given)."""
+        sd = si.sd
+        counts = {"SUCC": 0, "ABEND": 0, "FAIL": 0, "EXEC": 0, "OTHER": 0, "DONE": 0}
+        starts, ends = [], []
+        for j in si.jobs:
+            last = None
+            for r in j.runs:
+                v = run_view(r, t)
+                if v is None:
+                    break
+                last = (r, v)
+                if v[0] not in ("HOLD", "READY") and r.start is not None:
+                    starts.append(r.start)
+            st = last[1][0] if last else "HOLD"
+            if st in ("SUCC", "ABEND", "FAIL", "EXEC"):
+                counts[st] += 1
+            else:
+                counts["OTHER"] += 1
+            if st in ("SUCC", "ABEND", "FAIL", "CANCL", "SUPPR"):
+                counts["DONE"] += 1
+                if last and last[0].start is not None:
+                    ends.append(last[0].end)
+        n = len(si.jobs)
+        if counts["DONE"] == n:
+            status = "ABEND" if counts["ABEND"] or counts["FAIL"] else "SUCC"
+        elif counts["EXEC"]:
+            status = "EXEC"
+        elif counts["ABEND"] or counts["FAIL"]:
+            status = "STUCK"
+        elif starts:
+            status = "EXEC"
+        elif t >= si.sched:
+            status = "READY"
+        else:
+            status = "HOLD"
+        common = {"SUCC": "SUCCESSFUL", "ABEND": "ERROR", "EXEC": "RUNNING", "STUCK": "BLOCKED",
+                  "READY": "READY", "HOLD": "WAITING"}[status]
+        time_info = {}
+        if starts:
+            time_info["actualStartTime"] = iso(min(starts))
+        if counts["DONE"] == n and ends:
+            time_info["actualEndTime"] = iso(max(ends))
+            time_info["elapsedTime"] = duration(max(ends) - min(starts)) if starts else None
+            if time_info["elapsedTime"] is None:
+                del time_info["elapsedTime"]
+        out = {
+            "id": si.id, "key": f"{sd.workstation}#{sd.folder}{sd.name}", "name": sd.name,
+            "originalJobStreamName": sd.name, "workstation": sd.workstation,
+            "workstationId": self._ws_ids[sd.workstation], "folder": sd.folder, "folderId": self.folder_id(sd.folder),
+            "planId": plan_id, "archived": archived, "schedTime": iso(si.sched), "scheduledDate": iso(si.sched),
+            "timeZone": "UTC", "priority": sd.priority, "origPriority": sd.priority, "limit": 10,
+            "flowNodeType": "JOBSTREAM", "commonStatus": common, "submitter": "MAKEPLAN",
+            "compositeStatus": {"status": status, "canceled": False, "cancelPending": False, "dontRun": False,
+                                "started": bool(starts), "error": status in ("ABEND", "STUCK")},
+            "jobStreamStats": {"numberOfJob": n, "numberOfSuccessfullJob": counts["SUCC"],
+                               "numberOfAbendedJob": counts["ABEND"], "numberOfFailedJob": counts["FAIL"],
+                               "numberOfExecutingJob": counts["EXEC"], "numberOfNotRunningJob": counts["OTHER"],
+                               "numberOfUndecidedJob": 0, "numberOfCurrentNodes": n, "numberOfDeltaJob": 0,
+                               "numberOfDeltaSuccJob": 0},
+            "timeInfo": time_info, "jobStreamModelId": sd.id, "persistentId": sd.id,
+        }
+        if jobs is not None:
+            out["jobs"] = jobs
+        return out
+
+    def workstation(self, w: Workstation, plan_id: str) -> dict:
+        """WorkstationInPlanV2."""
+        states = ["LINKED", "FULLY_LINKED", "RUNNING", "JOBMAN_UP", "WRITER_UP", "ONLINE"]
+        if w.type == "MANAGER":
+            states = ["MASTER", "LINKED", "RUNNING", "BATCHMAN_UP"] if False else ["MASTER", "LINKED", "RUNNING",
+                                                                                   "JOBMAN_UP", "ONLINE"]
+        return {
+            "id": w.id, "key": w.name, "name": w.name, "folder": "/", "folderId": self.folder_id("/"),
+            "type": w.type, "os": w.os, "version": w.version, "domainName": "MASTERDM", "timeZone": "UTC",
+            "activeStates": states, "limit": 20 if w.type != "MANAGER" else 50, "fence": 0,
+            "agentId": w.agent_id, "planId": plan_id, "nodeName": w.host, "host": w.host,
+            "tcpPort": 31111, "sslPort": 31113, "hostType": "MASTER" if w.type == "MANAGER" else "WORKSTATION",
+            "archived": False, "ignore": False, "persistentId": w.id,
+            "description": f"{w.type} on {w.host}" + (f" (members: {', '.join(w.members)})" if w.members else ""),
+        }
+
+    def engine_info(self) -> dict:
+        """EngineInfoV2."""
+        return {
+            "licenseType": "PERJOB", "fullVersion": f"{ENGINE_VERSION}.00", "displayVersion": "10.2.5",
+            "capabilities": {"oql": {"enabled": "true"}, "folders": {"enabled": "true"}},
+            "adminRoles": {"admin": []}, "tenantName": "resync-sim", "tenantDisplayName": "resync simulator",
+            "tenantId": make_id(self.seed, "tenant"), "timezone": "UTC", "locale": "en_US",
+            "referenceId": make_id(self.seed, "engine"),
+        }
+
+    def model_job_definition(self, jd) -> dict:
+        """ModelObjectJobDefinition."""
+        return {
+            "kind": "JobDefinition", "key": f"{jd.workstation}#{jd.folder}{jd.name}",
+            "def": {"id": jd.id, "name": jd.name, "folder": jd.folder, "folderId": self.folder_id(jd.folder),
+                    "workstation": jd.workstation, "workstationId": self._ws_ids[jd.workstation],
+                    "type": "executable", "subType": "unix", "userLogins": [jd.user],
+                    "task": {"UNIX": {"taskString": jd.script, "isCommand": jd.is_command, "userName": jd.user}},
+                    "recovery": {"option": jd.recovery}, "description": f"{jd.kind} job {jd.name}"},
+        }
+
+    def model_job_stream(self, sd) -> dict:
+        """ModelObjectJobStream."""
+        hh, mm = divmod(sd.start_seconds // 60, 60)
+        return {
+            "kind": "JobStream", "key": f"{sd.workstation}#{sd.folder}{sd.name}",
+            "def": {"id": sd.id, "name": sd.name, "folder": sd.folder, "folderId": self.folder_id(sd.folder),
+                    "workstation": sd.workstation, "workstationId": self._ws_ids[sd.workstation],
+                    "priority": sd.priority, "limit": 10, "startTime": f"{hh:02d}:{mm:02d}:00", "timeZone": "UTC",
+                    "description": f"{sd.calendar} stream {sd.name}",
+                    "jobs": [{"name": self.topo.jobs[i].name} for i in sd.jobs],
+                    "runCycles": [{"name": sd.calendar, "type": "INCLUSIVE"}]},
+        }
+
+
+def _job_key(j) -> str:
+    s = j.stream
+    dt = datetime.fromtimestamp(s.sched, UTC)
+    return f"{j.jd.workstation}#{s.sd.folder}{s.sd.name}({dt:%H%M %m/%d/%y}).{j.jd.name}"
+
+
+__all__ = ["COMMON", "Renderer", "duration", "iso"]

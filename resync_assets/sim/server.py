@@ -1,0 +1,775 @@
+"""The embedded TWS REST API v2 simulator: a threaded HTTP/1.1 server on loopback.
+
+    with SimulatorServer(WorkloadConfig(seed=7, days=5, jobs=60), port=0, clock=ManualClock(now)) as sim:
+        sim.base_url          # http://127.0.0.1:<port>; the API lives under /twsd/api/v2/
+        sim.workload          # ground truth
+        sim.set_faults(FaultConfig.parse("503=0.1"))
+
+Serves the 17 GET operations of the analytics subset of the spec with its paths, parameter names,
+media types and status codes. Auth: HTTP Basic (`user`/`password`) or `Authorization: Bearer <token>`.
+Plans: `plan_id=current` (the clock's day) or an archived production day `YYYY-MM-DD` in the window;
+every object's `planId` is that day. Faults (see `faults.py`) hit `/twsd/` routes only.
+
+Joblogs of runs that have not started yet answer 404. `follow=true` on a running run streams new lines
+(chunked) as the clock moves and closes after the trailer; on a finished run it returns the whole log.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import logging
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlencode, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
+
+from resync_assets.sim.clock import Clock, SystemClock
+from resync_assets.sim.faults import FaultConfig, FaultInjector
+from resync_assets.sim.oql import OqlError
+from resync_assets.sim.render import Renderer
+from resync_assets.sim.state import DONE, EXEC, run_phase, run_view
+from resync_assets.sim.views import PlanIndexCache, parse_oql, plan_filter_regex
+from resync_assets.sim.workload import Workload, WorkloadConfig
+
+__all__ = ["FaultConfig", "SimulatorServer"]
+
+log = logging.getLogger(__name__)
+
+API = "/twsd/api/v2"
+MAX_LIMIT = 100_000
+_DEFAULT_LIMIT = 10_000
+_FOLLOW_MAX_SECONDS = 3600.0
+_SCOPES = {"WHOLE", "WHOLE_NO_JOB_DEFINITIONS_AND_NO_DEPENDENCIES", "WHOLE_NO_JOB_DEFINITIONS",
+           "WHOLE_NO_DEPENDENCIES", "WHOLE_NO_PROPS", "SELF_SERVICE_CATALOG", "WHOLE_LAST_RUN_ONLY"}
+
+
+class ApiError(Exception):
+    """An error answered as `{code, messageCode, message}` JSON."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass
+class Response:
+    """A complete HTTP response."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict = field(default_factory=dict)
+
+
+@dataclass
+class FollowStream:
+    """A chunked joblog stream (`follow=true` on a running run)."""
+
+    run: object
+    content_only: bool
+    from_line: int | None
+    to_line: int | None
+
+
+def _bad(message: str, code: str = "AWSJSY101E") -> ApiError:
+    return ApiError(400, code, f"{code} {message}")
+
+
+def _not_found(message: str) -> ApiError:
+    return ApiError(404, "AWSJSY404E", f"AWSJSY404E {message}")
+
+
+class SimulatorServer:
+    """Serve a generated workload over the TWS REST API v2 (see the module docstring)."""
+
+    def __init__(self, config: WorkloadConfig | Workload | None = None, host: str = "127.0.0.1", port: int = 0,
+                 user: str = "resync", password: str = "resync-pw", token: str | None = "resync-token",
+                 faults: FaultConfig | None = None, clock: Clock | None = None, follow_poll: float = 0.05):
+        if isinstance(config, Workload):
+            self.workload = config
+            self.clock = config.clock if clock is None else clock
+            if clock is not None:
+                config.clock = clock
+        else:
+            self.clock = clock or SystemClock()
+            self.workload = Workload(config or WorkloadConfig(), self.clock)
+        self.host = host
+        self.port = port
+        self._user = user
+        self._password = password
+        self._token = token
+        self._faults = FaultInjector(faults)
+        self.follow_poll = follow_poll
+        self._renderer: Renderer | None = None
+        self._plans: PlanIndexCache | None = None
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.stopping = threading.Event()
+        self._static_cache: dict = {}
+        self._lock = threading.Lock()
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    @property
+    def renderer(self) -> Renderer:
+        """The JSON renderer (built lazily with the topology)."""
+        if self._renderer is None:
+            self._renderer = Renderer(self.workload.topology, self.workload.config.seed)
+        return self._renderer
+
+    @property
+    def plans(self) -> PlanIndexCache:
+        """Cache of served plan indexes."""
+        if self._plans is None:
+            self._plans = PlanIndexCache(self.workload, self.renderer, max(2, self.workload.config.cache_days))
+        return self._plans
+
+    def start(self) -> SimulatorServer:
+        """Bind and serve in a background thread; returns self."""
+        if self._httpd is not None:
+            return self
+        self.renderer  # noqa: B018 - build the topology before the first request
+        handler = type("BoundHandler", (_Handler,), {"sim": self})
+        httpd = _Server((self.host, self.port), handler)
+        self._httpd = httpd
+        self.port = httpd.server_address[1]
+        self.stopping.clear()
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=f"resync-sim:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket (open follow streams end)."""
+        self.stopping.set()
+        httpd, self._httpd = self._httpd, None
+        if httpd is not None:
+            httpd.shutdown()
+            httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """`http://host:port` of the running server."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """`base_url` + `/twsd/api/v2`."""
+        return self.base_url + API
+
+    @property
+    def faults(self) -> FaultConfig:
+        """The active fault configuration."""
+        return self._faults.config
+
+    def set_faults(self, faults: FaultConfig | None) -> None:
+        """Change the injected faults at runtime (None → no faults)."""
+        self._faults.set_config(faults or FaultConfig())
+
+    def warm(self, days: int | None = None) -> int:
+        """Generate and serialize the most recent `days` archived plans (default: cache size); returns runs."""
+        n = days or self.workload.config.cache_days
+        current = self.workload.current_date()
+        total = 0
+        for k in range(min(n, len(self.workload.plan_ids()) - 1), 0, -1):
+            d = current - timedelta(days=k)
+            idx = self.plans.get(d, True)
+            idx.warm(self.workload.as_of(d))
+            total += sum(len(j.runs) for j in idx.jobs)
+        return total
+
+    # -- auth ---------------------------------------------------------------------------------------
+
+    def _authorized(self, header: str | None) -> bool:
+        if not header:
+            return False
+        scheme, _, value = header.strip().partition(" ")
+        value = value.strip()
+        if scheme.lower() == "bearer" and self._token:
+            return hmac.compare_digest(value.encode(), self._token.encode())
+        if scheme.lower() == "basic":
+            try:
+                decoded = base64.b64decode(value, validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                return False
+            user, sep, password = decoded.partition(":")
+            return bool(sep) and hmac.compare_digest(user.encode(), self._user.encode()) and \
+                hmac.compare_digest(password.encode(), self._password.encode())
+        return False
+
+    # -- routing ------------------------------------------------------------------------------------
+
+    def handle(self, path: str, params: dict[str, str], raw_query: list, headers) -> Response | FollowStream:
+        """Route one authenticated API GET."""
+        if not path.startswith(API + "/"):
+            raise _not_found(f"The resource {path} was not found.")
+        sub = path[len(API):].rstrip("/")
+        parts = sub.split("/")[1:]
+        ctx = _Ctx(self, params, raw_query, headers, path)
+        if parts == ["engine", "info"]:
+            return ctx.json(self.renderer.engine_info())
+        if parts[:2] == ["plan", "job"]:
+            rest = parts[2:]
+            if not rest:
+                return ctx.plan_jobs()
+            if rest == ["count"]:
+                return ctx.job_count()
+            if rest == ["issues"]:
+                return ctx.job_issues()
+            if rest == ["joblog"]:
+                return ctx.joblog_by_filter()
+            if len(rest) == 3 and rest[0] == "run" and rest[2] == "joblog":
+                return ctx.joblog_by_run(rest[1])
+            if len(rest) == 1:
+                return ctx.job_by_id(rest[0])
+            if len(rest) == 3 and rest[1:] == ["model", "description"]:
+                return ctx.job_model_description(rest[0])
+        if parts[:2] == ["plan", "jobstream"]:
+            rest = parts[2:]
+            if not rest:
+                return ctx.plan_streams()
+            if len(rest) == 1:
+                return ctx.stream_by_id(rest[0])
+            if len(rest) == 3 and rest[1:] == ["model", "description"]:
+                return ctx.stream_model_description(rest[0])
+        if parts[:2] == ["plan", "workstation"]:
+            rest = parts[2:]
+            if not rest:
+                return ctx.workstations()
+            if len(rest) == 1:
+                return ctx.workstation_by_id(rest[0])
+        if parts[:2] == ["model", "jobdefinition"]:
+            rest = parts[2:]
+            if not rest:
+                return ctx.model_list("jobdefinition")
+            if len(rest) == 1:
+                return ctx.model_by_id("jobdefinition", rest[0])
+        if parts[:2] == ["model", "jobstream"]:
+            rest = parts[2:]
+            if not rest:
+                return ctx.model_list("modeljobstream")
+            if len(rest) == 1:
+                return ctx.model_by_id("modeljobstream", rest[0])
+        raise _not_found(f"The resource {path} was not found.")
+
+    def static_items(self, kind: str) -> tuple[list, list[bytes]]:
+        """Sorted objects and their serialized JSON for model objects."""
+        with self._lock:
+            hit = self._static_cache.get(kind)
+            if hit is not None:
+                return hit
+        topo = self.workload.topology
+        if kind == "jobdefinition":
+            objs = sorted(topo.jobs, key=lambda j: j.id)
+            items = [orjson.dumps(self.renderer.model_job_definition(j)) for j in objs]
+        else:
+            objs = sorted(topo.streams, key=lambda s: s.id)
+            items = [orjson.dumps(self.renderer.model_job_stream(s)) for s in objs]
+        with self._lock:
+            self._static_cache[kind] = (objs, items)
+        return objs, items
+
+
+class _Ctx:
+    """One request's parameters plus the operation implementations."""
+
+    def __init__(self, sim: SimulatorServer, params: dict, raw_query: list, headers, path: str):
+        self.sim = sim
+        self.params = params
+        self.raw_query = raw_query
+        self.headers = headers
+        self.path = path
+        self.workload = sim.workload
+
+    # parameters -----------------------------------------------------------------------------
+
+    def _int(self, name: str, default: int | None, lo: int = 0, hi: int | None = None) -> int | None:
+        raw = self.params.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise _bad(f"The value of the parameter {name!r} is not a valid integer.") from None
+        if value < lo or (hi is not None and value > hi):
+            rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+            raise _bad(f"The value of the parameter {name!r} must be within {rng}.")
+        return value
+
+    def _bool_text(self, name: str) -> bool:
+        raw = self.params.get(name)
+        if raw is None or raw == "":
+            return False
+        low = raw.lower()
+        if low not in ("true", "false"):
+            raise _bad(f"The value of the parameter {name!r} must be 'true' or 'false'.")
+        return low == "true"
+
+    def _include_count(self) -> bool:
+        raw = self.headers.get("Include-Count")
+        if raw is None or raw.strip() == "":
+            return True
+        low = raw.strip().lower()
+        if low not in ("true", "false"):
+            raise _bad("The value of the header 'Include-Count' must be 'true' or 'false'.")
+        return low == "true"
+
+    def _zone(self):
+        raw = self.headers.get("Local-Timezone")
+        if not raw:
+            return UTC
+        try:
+            return ZoneInfo(raw.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _bad(f"The time zone {raw.strip()!r} in the header 'Local-Timezone' is not valid.") from None
+
+    def _scope(self) -> str:
+        raw = self.headers.get("scope")
+        if raw is None or raw == "":
+            return "WHOLE_NO_DEPENDENCIES"
+        if raw not in _SCOPES:
+            raise _bad(f"The value {raw!r} of the header 'scope' is not valid.")
+        return raw
+
+    def _oql(self, kind: str):
+        try:
+            return parse_oql(self.params.get("oql"), kind, self._zone())
+        except OqlError as exc:
+            raise _bad(f"The OQL filter is not valid: {exc}", "AWSJSY102E") from None
+
+    def _plan(self, default_current: bool = True):
+        plan_id = self.params.get("plan_id")
+        if plan_id is None and not default_current:
+            plan_id = "current"
+        try:
+            d = self.workload.resolve_plan(plan_id)
+        except KeyError:
+            raise _not_found(f"The plan {plan_id!r} was not found. Use 'current' or a production day "
+                             f"YYYY-MM-DD between {self.workload.start_date} and "
+                             f"{self.workload.current_date()}.") from None
+        current = self.workload.current_date()
+        archived = d != current
+        idx = self.sim.plans.get(d, archived)
+        return idx, self.workload.as_of(d)
+
+    def _accept_text(self) -> bool:
+        accept = self.headers.get("Accept") or ""
+        return "text/plain" in accept and "application/json" not in accept and "*/*" not in accept
+
+    def json(self, obj, text_ok: bool = False) -> Response:
+        ctype = "text/plain" if text_ok and self._accept_text() else "application/json"
+        return Response(200, orjson.dumps(obj), ctype)
+
+    def _page(self, items_bytes: list[bytes], total: int, offset: int, limit: int, text_ok: bool) -> Response:
+        parts = [b"{"]
+        if self._include_count():
+            parts.append(b'"count":%d,' % total)
+        base = self.sim.base_url + self.path
+        keep = [(k, v) for k, v in self.raw_query if k not in ("offset", "limit")]
+        if offset + len(items_bytes) < total:
+            nxt = base + "?" + urlencode(keep + [("limit", limit), ("offset", offset + limit)])
+            parts.append(b'"next":' + orjson.dumps(nxt) + b",")
+        if offset > 0:
+            prev = base + "?" + urlencode(keep + [("limit", limit), ("offset", max(0, offset - limit))])
+            parts.append(b'"previous":' + orjson.dumps(prev) + b",")
+        parts.append(b'"results":[')
+        parts.append(b",".join(items_bytes))
+        parts.append(b"]}")
+        ctype = "text/plain" if text_ok and self._accept_text() else "application/json"
+        return Response(200, b"".join(parts), ctype)
+
+    # jobs -------------------------------------------------------------------------------------
+
+    def plan_jobs(self) -> Response:
+        limit = self._int("limit", _DEFAULT_LIMIT, 0, MAX_LIMIT)
+        offset = self._int("offset", 0, 0)
+        self._scope()
+        query = self._oql("job")
+        idx, t = self._plan()
+        positions = idx.select_jobs(t, query, self.params.get("plan_filter") or None)
+        page = positions[offset:offset + limit]
+        return self._page([idx.job_bytes(i, t) for i in page], len(positions), offset, limit, True)
+
+    def job_by_id(self, job_id: str) -> Response:
+        idx, t = self._plan()
+        i = idx.job_pos.get(job_id)
+        if i is None:
+            raise _not_found(f"The job {job_id!r} was not found in the plan {idx.plan_id}.")
+        ctype = "text/plain" if self._accept_text() else "application/json"
+        return Response(200, idx.job_bytes(i, t), ctype)
+
+    def job_model_description(self, job_id: str) -> Response:
+        idx, _ = self._plan()
+        i = idx.job_pos.get(job_id)
+        if i is None:
+            raise _not_found(f"The job {job_id!r} was not found in the plan {idx.plan_id}.")
+        return self.json(self.sim.renderer.model_job_definition(idx.jobs[i].jd)["def"], text_ok=True)
+
+    def job_count(self) -> Response:
+        plan_filter = self.params.get("plan_filter")
+        if not plan_filter:
+            raise _bad("The parameter 'plan_filter' is required (for example /@/@#/@/@.@).")
+        grouping = [g.strip() for g in (self.params.get("grouping_filters") or "").split(",") if g.strip()]
+        for g in grouping:
+            if g not in ("workstation", "status", "folder"):
+                raise _bad(f"The grouping filter {g!r} is not valid; use workstation, status, folder.")
+        idx, t = self._plan()
+        positions = idx.select_jobs(t, None, plan_filter)
+        grouped: dict[str, int] = {}
+        if grouping:
+            for i in positions:
+                j = idx.jobs[i]
+                status = "HOLD"
+                for r in j.runs:
+                    v = run_view(r, t)
+                    if v is None:
+                        break
+                    status = v[0]
+                values = {"workstation": j.jd.workstation, "status": status, "folder": j.jd.folder}
+                key = ";".join(values[g] for g in grouping)
+                grouped[key] = grouped.get(key, 0) + 1
+        return self.json({"count": len(positions), "groupedCount": dict(sorted(grouped.items()))}, text_ok=True)
+
+    def job_issues(self) -> Response:
+        query = self._oql("job")
+        idx, t = self._plan()
+        issues = []
+        for i in idx.select_jobs(t, query, self.params.get("plan_filter") or None):
+            j = idx.jobs[i]
+            last = None
+            for r in j.runs:
+                v = run_view(r, t)
+                if v is None:
+                    break
+                last = (r, v)
+            if last and last[1][0] in ("ABEND", "FAIL"):
+                r, v = last
+                rc = f" with return code {r.rc}" if r.rc is not None else ""
+                issues.append({"id": j.id, "issueType": f"JOB_{v[0]}",
+                               "issueMessage": f"The job {j.jd.workstation}#{j.stream.sd.folder}{j.stream.sd.name}."
+                                               f"{j.jd.name} ended in {v[0]}{rc}."})
+        return self.json({"issues": issues}, text_ok=True)
+
+    # joblogs ----------------------------------------------------------------------------------
+
+    def _joblog_params(self):
+        content_only = self._bool_text("contentOnly")
+        follow = self._bool_text("follow")
+        from_line = self._int("from_line", None, 1)
+        to_line = self._int("to_line", None, 1)
+        if from_line is not None and to_line is not None and to_line < from_line:
+            raise _bad("The parameter 'to_line' must not be lower than 'from_line'.")
+        return content_only, follow, from_line, to_line
+
+    def joblog_by_run(self, run_id: str):
+        content_only, follow, from_line, to_line = self._joblog_params()
+        if self.params.get("plan_id"):
+            self._plan()
+        run = self.workload.find_run(run_id)
+        if run is None:
+            raise _not_found(f"The job run {run_id!r} was not found.")
+        return self._joblog(run, content_only, follow, from_line, to_line)
+
+    def joblog_by_filter(self):
+        content_only, follow, from_line, to_line = self._joblog_params()
+        query = self._oql("job")
+        plan_filter = self.params.get("plan_filter") or None
+        if query is None and plan_filter is None:
+            raise _bad("Specify 'oql' or 'plan_filter' to select the job whose log is wanted.")
+        idx, t = self._plan()
+        positions = idx.select_jobs(t, None, plan_filter) if plan_filter else range(len(idx.jobs))
+        matches = []
+        for i in positions:
+            obj = idx.job_dict(i, t)
+            runs = obj.get("jobruns") or []
+            if query is None or query.predicate is None:
+                if runs:
+                    matches.append((i, runs[-1]["id"]))
+                continue
+            for run in runs:
+                view = dict(obj, jobruns=[run])
+                if query.matches(view):
+                    matches.append((i, run["id"]))
+        jobs = {i for i, _ in matches}
+        if not matches:
+            raise _not_found("No job run matches the filter.")
+        if len(jobs) > 1:
+            raise _bad(f"The filter matches {len(jobs)} jobs; select exactly one job.", "AWSJSY103E")
+        run = self.workload.find_run(matches[-1][1])
+        return self._joblog(run, content_only, follow, from_line, to_line)
+
+    def _joblog(self, run, content_only, follow, from_line, to_line):
+        t = self.sim.clock.timestamp()
+        phase = run_phase(run, t)
+        if phase is None or (phase != DONE and phase != EXEC) or run.start is None:
+            raise _not_found(f"The job log of the run {run.id!r} is not available: the run has not started.")
+        if phase == EXEC and follow:
+            return FollowStream(run, content_only, from_line, to_line)
+        log = self.workload.joblog(run, as_of=t if phase == EXEC else None)
+        lines = _window(log, content_only, from_line, to_line)
+        body = b"".join(line + b"\n" for line in lines)
+        return Response(200, body, "text/plain; charset=utf-8")
+
+    # job streams ------------------------------------------------------------------------------
+
+    def plan_streams(self) -> Response:
+        limit = self._int("limit", _DEFAULT_LIMIT, 0, MAX_LIMIT)
+        offset = self._int("offset", 0, 0)
+        scope = self._scope()
+        query = self._oql("jobstream")
+        self._bool_text("submitted_by_me") if self.params.get("submitted_by_me") else None
+        idx, t = self._plan()
+        rx = plan_filter_regex(self.params["plan_filter"]) if self.params.get("plan_filter") else None
+        objs = []
+        for s in idx.streams:
+            if rx is not None and not rx.fullmatch(f"/{s.sd.workstation}#{s.sd.folder}{s.sd.name}"):
+                continue
+            jobs = None
+            if scope == "WHOLE":
+                jobs = [idx.job_dict(idx.job_pos[j.id], t) for j in s.jobs]
+            obj = self.sim.renderer.stream(s, t, idx.plan_id, idx.archived, jobs)
+            if query is None or query.matches(obj):
+                objs.append(obj)
+        if query is not None and query.order:
+            objs = query.sort(objs)
+        page = objs[offset:offset + limit]
+        return self._page([orjson.dumps(o) for o in page], len(objs), offset, limit, False)
+
+    def _stream(self, stream_id: str):
+        idx, t = self._plan()
+        i = idx.stream_pos.get(stream_id)
+        if i is None:
+            raise _not_found(f"The job stream {stream_id!r} was not found in the plan {idx.plan_id}.")
+        return idx, t, idx.streams[i]
+
+    def stream_by_id(self, stream_id: str) -> Response:
+        idx, t, s = self._stream(stream_id)
+        jobs = [idx.job_dict(idx.job_pos[j.id], t) for j in s.jobs]
+        return self.json(self.sim.renderer.stream(s, t, idx.plan_id, idx.archived, jobs))
+
+    def stream_model_description(self, stream_id: str) -> Response:
+        _, _, s = self._stream(stream_id)
+        return self.json(self.sim.renderer.model_job_stream(s.sd)["def"])
+
+    # workstations -----------------------------------------------------------------------------
+
+    def workstations(self) -> Response:
+        limit = self._int("limit", _DEFAULT_LIMIT, 0, MAX_LIMIT)
+        offset = self._int("offset", 0, 0)
+        query = self._oql("workstation")
+        plan_id = self.workload.current_date().isoformat()
+        rx = plan_filter_regex(self.params["plan_filter"]) if self.params.get("plan_filter") else None
+        objs = [self.sim.renderer.workstation(w, plan_id)
+                for w in sorted(self.workload.topology.workstations, key=lambda w: w.id)
+                if rx is None or rx.fullmatch(f"/{w.name}")]
+        if query is not None:
+            objs = query.sort([o for o in objs if query.matches(o)])
+        page = objs[offset:offset + limit]
+        return self._page([orjson.dumps(o) for o in page], len(objs), offset, limit, False)
+
+    def workstation_by_id(self, ws_id: str) -> Response:
+        plan_id = self.workload.current_date().isoformat()
+        for w in self.workload.topology.workstations:
+            if w.id == ws_id:
+                return self.json(self.sim.renderer.workstation(w, plan_id))
+        raise _not_found(f"The workstation {ws_id!r} was not found.")
+
+    # model ------------------------------------------------------------------------------------
+
+    def model_list(self, kind: str) -> Response:
+        limit = self._int("limit", _DEFAULT_LIMIT, 0, MAX_LIMIT)
+        offset = self._int("offset", 0, 0)
+        self._scope()
+        query = self._oql(kind)
+        objs, items = self.sim.static_items(kind)
+        if query is not None:
+            dicts = [orjson.loads(b) | {"__pos": i} for i, b in enumerate(items)]
+            chosen = [d["__pos"] for d in query.sort([d for d in dicts if query.matches(d)])]
+            items = [items[i] for i in chosen]
+        only_header = (self.headers.get("Only-Header") or "").strip().lower() == "true"
+        page = [] if only_header else items[offset:offset + limit]
+        return self._page(page, len(items), offset, limit, True)
+
+    def model_by_id(self, kind: str, object_id: str) -> Response:
+        objs, items = self.sim.static_items(kind)
+        for o, b in zip(objs, items):
+            if o.id == object_id:
+                ctype = "text/plain; charset=utf-8" if self._accept_text() else "application/json"
+                return Response(200, b, ctype)
+        label = "job definition" if kind == "jobdefinition" else "job stream"
+        raise _not_found(f"The {label} {object_id!r} was not found.")
+
+
+def _window(log, content_only: bool, from_line: int | None, to_line: int | None) -> list[bytes]:
+    lines = list(log.body()) if content_only else list(log.lines)
+    start = (from_line or 1) - 1
+    end = to_line if to_line is not None else len(lines)
+    return lines[start:end]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128
+    allow_reuse_address = True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "WebSphere Liberty"
+    sys_version = ""
+    sim: SimulatorServer  # set on the bound subclass
+
+    def log_message(self, format, *args):
+        log.debug("%s - %s", self.address_string(), format % args)
+
+    def do_GET(self):
+        sim = self.sim
+        split = urlsplit(self.path)
+        path = split.path
+        if path in ("/health", "/twsd/health"):
+            self._send(Response(200, b'{"status":"ok"}'))
+            return
+        is_api = path.startswith("/twsd/")
+        if is_api:
+            verdict = sim._faults.decide("GET", self.path)
+            if verdict.latency:
+                sim.stopping.wait(verdict.latency)
+            if verdict.kind == "reset":
+                self._reset()
+                return
+            if verdict.kind == "timeout":
+                sim.stopping.wait(sim.faults.stall_seconds)
+            elif verdict.kind == "429":
+                self._send_error(ApiError(429, "AWSJSY429E", "AWSJSY429E Too many requests; retry later.",
+                                          {"Retry-After": str(sim.faults.retry_after)}))
+                return
+            elif verdict.kind in ("500", "503"):
+                status = int(verdict.kind)
+                text = ("AWSJSY500E An internal error occurred." if status == 500
+                        else "AWSJSY503E The service is temporarily unavailable.")
+                self._send_error(ApiError(status, text.split()[0], text))
+                return
+            truncate = verdict.kind == "truncate"
+        else:
+            truncate = False
+        if not sim._authorized(self.headers.get("Authorization")):
+            self._send_error(ApiError(401, "AWSJSY401E", "AWSJSY401E The user is not authenticated.",
+                                      {"WWW-Authenticate": 'Basic realm="twsd", Bearer realm="twsd"'}))
+            return
+        raw_query = parse_qsl(split.query, keep_blank_values=True)
+        params: dict[str, str] = {}
+        for k, v in raw_query:
+            params.setdefault(k, v)
+        try:
+            result = sim.handle(path, params, raw_query, self.headers)
+        except ApiError as exc:
+            self._send_error(exc)
+            return
+        except Exception:
+            log.exception("simulator error on %s", path)
+            self._send_error(ApiError(500, "AWSJSY500E", "AWSJSY500E An internal error occurred."))
+            return
+        if isinstance(result, FollowStream):
+            self._follow(result)
+            return
+        if truncate:
+            self._truncate(result)
+            return
+        self._send(result)
+
+    def _not_allowed(self):
+        self._send_error(ApiError(405, "AWSJSY405E", "AWSJSY405E Only GET is supported by the simulator.",
+                                  {"Allow": "GET"}))
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = _not_allowed
+
+    def _send(self, resp: Response) -> None:
+        self.send_response(resp.status)
+        self.send_header("Content-Type", resp.content_type)
+        self.send_header("Content-Length", str(len(resp.body)))
+        for k, v in resp.headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(resp.body)
+
+    def _send_error(self, exc: ApiError) -> None:
+        body = orjson.dumps({"code": exc.status, "messageCode": exc.code, "message": exc.message})
+        self._send(Response(exc.status, body, "application/json", exc.headers))
+
+    def _reset(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+
+    def _truncate(self, resp: Response) -> None:
+        self.close_connection = True
+        self.send_response(resp.status)
+        self.send_header("Content-Type", resp.content_type)
+        self.send_header("Content-Length", str(len(resp.body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(resp.body[: len(resp.body) // 2])
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _follow(self, stream: FollowStream) -> None:
+        sim = self.sim
+        run = stream.run
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        sent = 0  # lines of the (windowed) log already sent
+        deadline = time.monotonic() + _FOLLOW_MAX_SECONDS
+        try:
+            while True:
+                t = sim.clock.timestamp()
+                finished = t >= run.end
+                log = sim.workload.joblog(run, as_of=None if finished else t)
+                lines = list(log.lines)
+                if stream.content_only:
+                    lines = lines[log.header_lines:len(lines) - log.trailer_lines]
+                start = (stream.from_line or 1) - 1
+                end = stream.to_line if stream.to_line is not None else len(lines)
+                window = lines[start:end]
+                if len(window) > sent:
+                    chunk = b"".join(line + b"\n" for line in window[sent:])
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self.wfile.flush()
+                    sent = len(window)
+                reached_end = stream.to_line is not None and start + sent >= stream.to_line
+                if finished or reached_end or sim.stopping.is_set() or time.monotonic() > deadline:
+                    break
+                sim.stopping.wait(sim.follow_poll)
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True

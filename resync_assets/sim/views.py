@@ -1,0 +1,161 @@
+"""Served views of the plan: sorted, paged, filtered and serialized (orjson) with caching.
+
+A plan index holds the jobs of one plan (one production day plus carried-forward streams) in `id`
+order and caches each job's serialized JSON keyed by its state signature, so an archived plan is
+serialized once and the current plan only re-serializes jobs whose runs changed phase.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from datetime import date
+from functools import lru_cache
+
+import orjson
+
+from resync_assets.sim.fields import FIELDS
+from resync_assets.sim.oql import OqlError, Query, parse
+from resync_assets.sim.render import Renderer
+from resync_assets.sim.state import job_signature
+from resync_assets.sim.workload import JobInst, StreamInst, Workload
+
+_ALIASES = {"jobstreamName": "jobStreamName", "key.name": "name"}
+
+
+def field_checker(kind: str):
+    """A `field_check` for `oql.parse` accepting the spec's property paths of object `kind`."""
+    allowed = FIELDS[kind]
+
+    def check(path: str) -> str | None:
+        path = _ALIASES.get(path, path)
+        return path if path in allowed else None
+
+    return check
+
+
+@lru_cache(maxsize=256)
+def plan_filter_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a `plan_filter` object path (`/@/@#/@/@.@`; `@` = any text, folder parts optional)."""
+    rx = re.escape(pattern).replace("/@/", "/(?:.*/)?").replace("@", ".*")
+    return re.compile(rx, re.DOTALL)
+
+
+class PlanIndex:
+    """Jobs and streams of one plan, sorted by id, with a per-job serialized-JSON cache."""
+
+    def __init__(self, workload: Workload, renderer: Renderer, d: date, archived: bool):
+        self.workload = workload
+        self.renderer = renderer
+        self.day = d
+        self.plan_id = d.isoformat()
+        self.archived = archived
+        streams = workload.plan_streams(d)
+        self.streams: list[StreamInst] = sorted(streams, key=lambda s: s.id)
+        self.stream_pos = {s.id: i for i, s in enumerate(self.streams)}
+        jobs = [j for s in streams for j in s.jobs]
+        jobs.sort(key=lambda j: j.id)
+        self.jobs: list[JobInst] = jobs
+        self.job_pos = {j.id: i for i, j in enumerate(jobs)}
+        self._cache: list[tuple | None] = [None] * len(jobs)
+        self._query_cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def job_bytes(self, i: int, t: float) -> bytes:
+        """Serialized JobInPlanV2 of job number `i` at instant `t`."""
+        j = self.jobs[i]
+        sig = job_signature(j, t)
+        hit = self._cache[i]
+        if hit is not None and hit[0] == sig:
+            return hit[1]
+        data = orjson.dumps(self.renderer.job(j, t, self.plan_id, self.archived))
+        self._cache[i] = (sig, data)
+        return data
+
+    def warm(self, t: float) -> None:
+        """Serialize every job now (used to pre-warm archived plans)."""
+        for i in range(len(self.jobs)):
+            self.job_bytes(i, t)
+
+    def job_dict(self, i: int, t: float) -> dict:
+        """JobInPlanV2 dict of job number `i` at `t`."""
+        return orjson.loads(self.job_bytes(i, t))
+
+    def select_jobs(self, t: float, query: Query | None, plan_filter: str | None) -> list[int]:
+        """Positions of the jobs matching `query`/`plan_filter`, in the requested order (default id order)."""
+        if query is None and not plan_filter:
+            return list(range(len(self.jobs)))
+        key = (query.source if query else None, plan_filter, self.archived or t)
+        with self._lock:
+            hit = self._query_cache.get(key)
+            if hit is not None:
+                self._query_cache.move_to_end(key)
+                return hit
+        rx = plan_filter_regex(plan_filter) if plan_filter else None
+        positions = []
+        objs = []
+        for i, j in enumerate(self.jobs):
+            if rx is not None:
+                s = j.stream
+                path = f"/{j.jd.workstation}#{s.sd.folder}{s.sd.name}.{j.jd.name}"
+                if not rx.fullmatch(path):
+                    continue
+            if query is not None and (query.predicate is not None or query.order):
+                obj = self.job_dict(i, t)
+                if not query.matches(obj):
+                    continue
+                obj["__pos"] = i
+                objs.append(obj)
+            positions.append(i)
+        if query is not None and query.order:
+            positions = [o["__pos"] for o in query.sort(objs)]
+        with self._lock:
+            self._query_cache[key] = positions
+            while len(self._query_cache) > 32:
+                self._query_cache.popitem(last=False)
+        return positions
+
+
+class PlanIndexCache:
+    """LRU of `PlanIndex` per (day, archived)."""
+
+    def __init__(self, workload: Workload, renderer: Renderer, capacity: int):
+        self.workload = workload
+        self.renderer = renderer
+        self.capacity = capacity
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._building: dict = {}
+
+    def get(self, d: date, archived: bool) -> PlanIndex:
+        """The index of plan day `d` (built on first use)."""
+        key = (d, archived)
+        with self._lock:
+            idx = self._items.get(key)
+            if idx is not None:
+                self._items.move_to_end(key)
+                return idx
+            lock = self._building.setdefault(key, threading.Lock())
+        with lock:
+            with self._lock:
+                idx = self._items.get(key)
+                if idx is not None:
+                    return idx
+            idx = PlanIndex(self.workload, self.renderer, d, archived)
+            with self._lock:
+                self._items[key] = idx
+                while len(self._items) > self.capacity:
+                    self._items.popitem(last=False)
+                self._building.pop(key, None)
+            return idx
+
+
+def parse_oql(text: str | None, kind: str, zone) -> Query | None:
+    """Parse an `oql` parameter for object `kind`; None when absent or blank."""
+    if text is None or not text.strip():
+        return None
+    return parse(text, zone=zone, field_check=field_checker(kind))
+
+
+__all__ = ["OqlError", "PlanIndex", "PlanIndexCache", "field_checker", "parse_oql", "plan_filter_regex"]
