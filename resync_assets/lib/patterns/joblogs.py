@@ -39,7 +39,7 @@ _PREAMBLE = re.compile(
 # An error line: a product/database error code, an exception, or a failure word. Deliberately
 # broad: the first error line of a failed run names its failure mode.
 _ERROR = re.compile(
-    r"\b[A-Z][A-Z0-9]{1,7}-\d{3,6}\b|\b[A-Z]{3,}\d{3,5}[ES]\b|\bSQLSTATE\b|Exception\b|Traceback\b"
+    r"\b[A-Z][A-Z0-9]{1,7}-\d{3,6}\b|\b[A-Z]{3,}\d{3,5}[ES]\b|\bSQLSTATE\b|(?:Exception|Error)\b|Traceback\b"
     r"|\b(?:ERROR|FATAL|SEVERE|CRITICAL|PANIC)\b"
     r"|\b(?:error|errors|failed|failure|fatal|denied|refused|cannot|can't|unable|not found|no such"
     r"|timed out|timeout|abort(?:ed)?|killed|segmentation fault|out of memory|no space left)\b",
