@@ -63,9 +63,33 @@ class DuckDbBaseline:
     stays right across library upgrades.
     """
 
-    def __init__(self, warehouse_path: Path, dataset: str = "tws_raw"):
+    def __init__(self, warehouse_path: Path, dataset: str = "tws_raw", plan_id_format: str = "%Y-%m-%d"):
         self.warehouse_path = Path(warehouse_path)
         self.dataset = dataset
+        self.plan_id_format = plan_id_format
+
+    def _not_older(self, fetched: str, stored: str) -> str:
+        # Plan ids compare by production day when they parse with the format, else as text.
+        fmt = "'" + self.plan_id_format.replace("'", "''") + "'"
+        return (f"coalesce(try_strptime({fetched}, {fmt}) >= try_strptime({stored}, {fmt}), "
+                f"{fetched} >= {stored}, true)")
+
+    def in_newer_plans(self, run_ids: Sequence[str], plan_id: str) -> set[str]:
+        """The ``run_ids`` stored with a plan newer than ``plan_id``."""
+        if not run_ids:
+            return set()
+        with read_only(self.warehouse_path) as con:
+            if con is None or not table_exists(con, self.dataset, "job_runs"):
+                return set()
+            con.register("asked_runs", pa.table({"run_id": pa.array(list(run_ids), pa.string())}))
+            try:
+                rows = con.execute(
+                    f'''select e.run_id from "{self.dataset}".job_runs e join asked_runs a using (run_id)
+                        where not {self._not_older("$plan", "e.plan_id")}''',
+                    {"plan": plan_id}).fetchall()
+            finally:
+                con.unregister("asked_runs")
+        return {r[0] for r in rows}
 
     def changed_runs(self, fetched: pa.Table, seen_at: dt.datetime) -> tuple[pa.Table, int, int]:
         """(rows to load, number new, number changed) for ``fetched`` (``JOB_RUN_CONTENT_SCHEMA``)."""
@@ -93,7 +117,8 @@ class DuckDbBaseline:
                            e.run_id is null as is_new
                     from fetched_runs f
                     left join "{self.dataset}".job_runs e on e.run_id = f.run_id
-                    where e.run_id is null or {differs}
+                    where e.run_id is null
+                       or ({self._not_older("f.plan_id", "e.plan_id")} and ({differs}))
                     """,
                     params={"seen": seen_at},
                 ).to_arrow_table()

@@ -224,7 +224,15 @@ class RunBaseline(Protocol):
     """What the destination already holds, to emit only new or changed runs."""
 
     def changed_runs(self, fetched: pa.Table, seen_at: dt.datetime) -> tuple[pa.Table, int, int]:
-        """Return (rows to load with ``JOB_RUNS_SCHEMA``, number new, number changed)."""
+        """(rows to load with ``JOB_RUNS_SCHEMA``, number new, number changed).
+
+        A fetched row from an older plan than the stored row's is never emitted: a run carried
+        forward into a newer plan is tracked there, and its stale view in the older archive must not
+        overwrite it.
+        """
+
+    def in_newer_plans(self, run_ids: Sequence[str], plan_id: str) -> set[str]:
+        """The ``run_ids`` the destination holds with a plan newer than ``plan_id``."""
 
 
 class NoBaseline:
@@ -234,6 +242,10 @@ class NoBaseline:
         """Every row, with ``first_seen_at = last_seen_at = seen_at``."""
         stamp = pa.array([seen_at] * fetched.num_rows, type=TS)
         return fetched.append_column("first_seen_at", stamp).append_column("last_seen_at", stamp), fetched.num_rows, 0
+
+    def in_newer_plans(self, run_ids: Sequence[str], plan_id: str) -> set[str]:
+        """Nothing is known."""
+        return set()
 
 
 # ------------------------------------------------------------------------------------------- counters
@@ -349,28 +361,27 @@ class _PlanReader:
         return plan_id, pa.concat_tables(tables).combine_chunks()
 
     def read_many(self, plan_ids: Sequence[str]) -> Iterator[tuple[str, pa.Table | None]]:
-        """Read ``plan_ids`` with up to ``workers`` in flight; results come in completion order."""
+        """Read ``plan_ids`` with up to ``workers`` in flight; results come in the order asked."""
         if self.workers == 1 or len(plan_ids) <= 1:
             for plan_id in plan_ids:
                 yield self.read(plan_id)
             return
-        pending: set[Future] = set()
+        queue: list[Future] = []
         todo = iter(plan_ids)
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="tws-plan") as pool:
             try:
                 for plan_id in todo:
-                    pending.add(pool.submit(self.read, plan_id))
-                    if len(pending) >= self.workers:
+                    queue.append(pool.submit(self.read, plan_id))
+                    if len(queue) >= self.workers:
                         break
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        yield future.result()
-                        nxt = next(todo, None)
-                        if nxt is not None:
-                            pending.add(pool.submit(self.read, nxt))
+                while queue:
+                    result = queue.pop(0).result()
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        queue.append(pool.submit(self.read, nxt))
+                    yield result
             finally:
-                for future in pending:
+                for future in queue:
                     future.cancel()
 
 
@@ -378,10 +389,18 @@ def _current_plan_id(table: pa.Table | None) -> str | None:
     if table is None or table.num_rows == 0:
         return None
     ids = pc.unique(table["plan_id"].drop_null()).to_pylist()
-    if len(ids) > 1:
-        # Carried-forward jobs can keep an older plan's id; the newest id names the current plan.
-        return max(ids)
-    return ids[0] if ids else None
+    return max(ids) if ids else None
+
+
+def _without(table: pa.Table, run_ids: pa.Array | None) -> pa.Table:
+    if run_ids is None or len(run_ids) == 0 or table.num_rows == 0:
+        return table
+    return table.filter(pc.invert(pc.is_in(table["run_id"], value_set=run_ids)))
+
+
+def _open_run_ids(table: pa.Table) -> set[str]:
+    mask = pc.is_in(table["common_status"], value_set=pa.array(sorted(TERMINAL_COMMON_STATUSES)))
+    return set(table.filter(pc.invert(pc.fill_null(mask, False)))["run_id"].to_pylist())
 
 
 @dlt.source(name="tws", max_table_nesting=0)
@@ -423,7 +442,7 @@ def tws_source(
                                              plan_id_format=archived_plan_id_format, today=day)
         return selected["plans"]
 
-    @dlt.resource(name="job_runs", primary_key="run_id", write_disposition=_MERGE, columns=JOB_RUNS_SCHEMA)
+    @dlt.resource(name="job_runs", primary_key="run_id", write_disposition=_MERGE)
     def job_runs() -> Iterator[pa.Table]:
         """One row per TWS job run (every execution attempt of a job in a plan), keyed by run_id."""
         plans = selection()
@@ -435,56 +454,80 @@ def tws_source(
             current = JOB_RUN_CONTENT_SCHEMA.empty_table()
         if plans.current_plan_id is not None and plans.current_plan_id not in open_plans:
             open_plans.append(plans.current_plan_id)
-        results = [("current", current)]
-        for item in _chain(results, reader.read_many(plans.archived)):
-            label, table = item
-            plan_id = plans.current_plan_id if label == "current" else label
+        current_ids = current["run_id"].combine_chunks() if current.num_rows else None
+        # Plans come newest first, so a run carried forward is always met in its newest plan first;
+        # its stale views in older archives are dropped (ids of the current and the previous plan).
+        previous_ids: pa.Array | None = None
+        seen: list[tuple[str, pa.Array]] = []
+        to_close: dict[str, tuple[set[str], int]] = {}
+
+        def close(plan_id: str, runs: int) -> None:
+            closed[plan_id] = {"runs": runs, "closed_at": stamp.isoformat()}
+            counts.plans_closed.append(plan_id)
+            if plan_id in open_plans:
+                open_plans.remove(plan_id)
+
+        for label, table in _chain([("current", current)], reader.read_many(plans.archived)):
+            is_current = label == "current"
+            plan_id = plans.current_plan_id if is_current else label
             if table is None:
-                if label != "current" and _older_than(plan_id, plans.anchor, archived_plan_id_format):
+                if not is_current and _older_than(plan_id, plans.anchor, archived_plan_id_format):
                     # An archive that is gone for a past day never comes back: stop asking for it.
-                    closed[plan_id] = {"runs": 0, "closed_at": stamp.isoformat(), "missing": True}
-                    if plan_id in open_plans:
-                        open_plans.remove(plan_id)
+                    close(plan_id, 0)
                 log.info("plan %s: not on the server", plan_id)
                 continue
             counts.runs_fetched += table.num_rows
-            changed, new, updated = runs_baseline.changed_runs(table, stamp)
+            if plan_id is not None and plan_id not in counts.plans_loaded:
+                counts.plans_loaded.append(plan_id)
+            fresh = table
+            if not is_current:
+                fresh = _without(_without(table, current_ids), previous_ids)
+                pending = _open_run_ids(table)
+                if pending:
+                    to_close[plan_id] = (pending, table.num_rows)
+                else:
+                    close(plan_id, table.num_rows)
+                ids = table["run_id"].combine_chunks()
+                previous_ids = ids
+                seen.append((plan_id, ids))
+            changed, new, updated = runs_baseline.changed_runs(fresh, stamp)
             counts.runs_new += new
             counts.runs_changed += updated
-            if label != "current":
-                if plan_id not in counts.plans_loaded:
-                    counts.plans_loaded.append(plan_id)
-                if is_terminal(table):
-                    closed[plan_id] = {"runs": table.num_rows, "closed_at": stamp.isoformat()}
-                    counts.plans_closed.append(plan_id)
-                    if plan_id in open_plans:
-                        open_plans.remove(plan_id)
-            elif plan_id is not None and plan_id not in counts.plans_loaded:
-                counts.plans_loaded.insert(0, plan_id)
             if changed.num_rows:
                 counts.emitted("job_runs", changed.num_rows)
                 yield changed
-        _prune_closed(state, day, backfill_days + 30, archived_plan_id_format)
+        # An archived plan whose unfinished runs all went on in a newer plan is done with too.
+        for plan_id, (pending, runs) in to_close.items():
+            newer = [ids for other, ids in seen if _plan_key(other, archived_plan_id_format)
+                     > _plan_key(plan_id, archived_plan_id_format)]
+            if current_ids is not None:
+                newer.append(current_ids)
+            for ids in newer:
+                pending -= set(pc.filter(ids, pc.is_in(ids, value_set=pa.array(sorted(pending)))).to_pylist())
+                if not pending:
+                    break
+            if pending:
+                pending -= runs_baseline.in_newer_plans(sorted(pending), plan_id)
+            if not pending:
+                close(plan_id, runs)
+        _prune_closed(state, plans.anchor, backfill_days + 30, archived_plan_id_format)
 
-    @dlt.resource(name="job_streams", primary_key=("jobstream_id", "plan_id"), write_disposition=_MERGE,
-                  columns=JOB_STREAMS_SCHEMA)
+    @dlt.resource(name="job_streams", primary_key=("jobstream_id", "plan_id"), write_disposition=_MERGE)
     def job_streams() -> Iterator[pa.Table]:
         """Snapshots of the job stream instances of the plans read, keyed by jobstream_id + plan_id."""
         plans = selection()
-        ids = ["current"] + list(plans.archived)
-        for plan_id in ids:
+        for plan_id in ["current", *plans.archived]:
             label = plans.current_plan_id if plan_id == "current" else plan_id
             try:
-                rows = [job_stream_row(s, stamp, label) for s in client.iter_job_streams(plan_id=plan_id,
-                                                                                          page_size=page_size)]
+                rows = [job_stream_row(s, stamp, label)
+                        for s in client.iter_job_streams(plan_id=plan_id, page_size=page_size)]
             except TwsNotFoundError:
                 continue
             if rows:
                 counts.emitted("job_streams", len(rows))
                 yield pa.Table.from_pylist(rows, schema=JOB_STREAMS_SCHEMA)
 
-    @dlt.resource(name="workstations", primary_key="workstation_id", write_disposition=_MERGE,
-                  columns=WORKSTATIONS_SCHEMA)
+    @dlt.resource(name="workstations", primary_key="workstation_id", write_disposition=_MERGE)
     def workstations() -> Iterator[pa.Table]:
         """Snapshot of the workstations of the current plan, keyed by workstation_id."""
         rows = [workstation_row(w, stamp) for w in client.iter_workstations(page_size=page_size)]
@@ -492,14 +535,21 @@ def tws_source(
             counts.emitted("workstations", len(rows))
             yield pa.Table.from_pylist(rows, schema=WORKSTATIONS_SCHEMA)
 
-    @dlt.resource(name="engine_info", primary_key="snapshot_at", write_disposition=_MERGE,
-                  columns=ENGINE_INFO_SCHEMA)
+    @dlt.resource(name="engine_info", primary_key="snapshot_at", write_disposition=_MERGE)
     def engine_info() -> Iterator[pa.Table]:
         """One snapshot of the engine's version, time zone and tenant per load, keyed by snapshot_at."""
         counts.emitted("engine_info", 1)
         yield pa.Table.from_pylist([engine_info_row(client.engine_info(), stamp)], schema=ENGINE_INFO_SCHEMA)
 
     return job_runs, job_streams, workstations, engine_info
+
+
+def _plan_key(plan_id: str, plan_id_format: str) -> tuple:
+    # Orders plan ids by production day when they parse, else as text.
+    try:
+        return (0, dt.datetime.strptime(plan_id, plan_id_format).date().isoformat())
+    except (TypeError, ValueError):
+        return (1, plan_id or "")
 
 
 def _chain(*iterables: Iterable) -> Iterator:
@@ -563,7 +613,7 @@ def tws_joblogs(
         return _joblog_row(target, now(), joblog.text, joblog.byte_size, joblog.line_count, joblog.encoding,
                            joblog.had_invalid_utf8, joblog.truncated)
 
-    @dlt.resource(name="joblogs", primary_key="run_id", write_disposition=_MERGE, columns=JOBLOGS_SCHEMA)
+    @dlt.resource(name="joblogs", primary_key="run_id", write_disposition=_MERGE)
     def joblogs() -> Iterator[pa.Table]:
         """The joblog (stdlist) text of failed runs and a sample of successful ones, keyed by run_id."""
         batch: list[dict] = []
