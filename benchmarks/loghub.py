@@ -1,0 +1,159 @@
+"""Loghub-2k benchmark of the joblog template miner (`resync patterns templates`).
+
+Runs the shared evaluator (`tools/loghub_eval.py`) twice with the same command and no per-dataset
+settings: once on the 2,000-line inputs for accuracy (GA, FGA, PA) and once with `--repeat 50`
+(100,000 lines per data set, process start-up included) for speed. It also times the miner
+in-process on the 2,000 distinct lines of each data set, where the repeated-line fast path does not
+help, and prints all figures per data set with averages. Results go to benchmarks/results/loghub.json.
+
+    .venv/bin/python -m benchmarks.loghub [--shared ../shared] [--runs 3] [--datasets HDFS,BGL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _parser_command() -> str:
+    script = Path(sys.executable).with_name("resync")
+    if script.exists():
+        return shlex.quote(str(script)) + " patterns templates"
+    return shlex.quote(sys.executable) + " -m resync_assets.cli patterns templates"
+
+
+def _evaluate(shared: Path, extra: list[str], out_json: Path) -> dict:
+    cmd = [
+        sys.executable,
+        str(shared / "tools" / "loghub_eval.py"),
+        "--data-dir",
+        str(shared / "benchmarks" / "loghub"),
+        "--parser-cmd",
+        _parser_command(),
+        "--out-json",
+        str(out_json),
+        *extra,
+    ]
+    proc = subprocess.run(cmd, check=False, cwd=REPO, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"loghub_eval.py failed with status {proc.returncode}")
+    return json.loads(out_json.read_text())
+
+
+def _unique_line_speed(shared: Path, datasets: list[str]) -> dict[str, float]:
+    """Messages per second of the in-process miner on each data set's 2,000 distinct lines."""
+    from resync_assets.lib.patterns.miner import mine_templates
+
+    speeds = {}
+    for name in datasets:
+        path = shared / "benchmarks" / "loghub" / name / f"{name}_2k.log_structured.csv"
+        with path.open(encoding="utf-8", newline="") as fh:
+            lines = [row["Content"] for row in csv.DictReader(fh)]
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            mine_templates(lines)
+            best = min(best, time.perf_counter() - t0)
+        speeds[name] = len(lines) / best
+    return speeds
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the table."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="the shared reference folder")
+    ap.add_argument(
+        "--runs", type=int, default=3, help="parser calls per data set for the speed run (median)"
+    )
+    ap.add_argument("--repeat", type=int, default=50, help="input repetition for the speed run")
+    ap.add_argument("--datasets", default="", help="comma-separated subset (default: all present)")
+    ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "loghub.json")
+    args = ap.parse_args(argv)
+
+    shared = args.shared.resolve()
+    if not (shared / "tools" / "loghub_eval.py").exists():
+        ap.error(f"no tools/loghub_eval.py under {shared}; pass --shared DIR")
+    subset = ["--datasets", args.datasets] if args.datasets else []
+
+    with tempfile.TemporaryDirectory() as tmp:
+        accuracy = _evaluate(shared, subset, Path(tmp) / "acc.json")
+        speed = _evaluate(
+            shared,
+            [*subset, "--repeat", str(args.repeat), "--runs", str(args.runs)],
+            Path(tmp) / "speed.json",
+        )
+    names = [d["dataset"] for d in accuracy["datasets"]]
+    unique = _unique_line_speed(shared, names)
+    speed_by = {d["dataset"]: d for d in speed["datasets"]}
+
+    rows = []
+    for d in accuracy["datasets"]:
+        s = speed_by[d["dataset"]]
+        rows.append(
+            {
+                "dataset": d["dataset"],
+                "GA": d["GA"],
+                "FGA": d["FGA"],
+                "PA": d["PA"],
+                "pred_groups": d["n_pred_groups"],
+                "gt_groups": d["n_gt_groups"],
+                "msgs_per_s_repeat": s["msgs_per_s"],
+                "repeat_messages": s["n_messages"],
+                "msgs_per_s_unique_inprocess": unique[d["dataset"]],
+            }
+        )
+    n = len(rows)
+    avg = {
+        key: sum(r[key] for r in rows) / n
+        for key in ("GA", "FGA", "PA", "msgs_per_s_repeat", "msgs_per_s_unique_inprocess")
+    }
+    header = (
+        f"{'Dataset':<12} {'GA':>7} {'FGA':>7} {'PA':>7} {'groups':>9} "
+        f"{'msgs/s x' + str(args.repeat):>12} {'unique/s':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(
+            f"{r['dataset']:<12} {r['GA']:7.4f} {r['FGA']:7.4f} {r['PA']:7.4f} "
+            f"{str(r['pred_groups']) + '/' + str(r['gt_groups']):>9} "
+            f"{r['msgs_per_s_repeat']:12,.0f} {r['msgs_per_s_unique_inprocess']:10,.0f}"
+        )
+    print("-" * len(header))
+    print(
+        f"{'Average':<12} {avg['GA']:7.4f} {avg['FGA']:7.4f} {avg['PA']:7.4f} {'':>9} "
+        f"{avg['msgs_per_s_repeat']:12,.0f} {avg['msgs_per_s_unique_inprocess']:10,.0f}"
+    )
+    print(
+        f"\nmsgs/s x{args.repeat}: evaluator, {args.repeat}x input, process start-up included, median of "
+        f"{args.runs}; unique/s: in-process miner on the distinct 2k lines (best of 3)."
+    )
+    result = {
+        "command": _parser_command(),
+        "created_utc": accuracy["created_utc"],
+        "host": accuracy.get("host"),
+        "cpu_count": os.cpu_count(),
+        "repeat": args.repeat,
+        "runs": args.runs,
+        "datasets": rows,
+        "average": avg,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
