@@ -164,7 +164,8 @@ final as (
         coalesce(busy.runs_overlapping, 0) as runs_overlapping,
         coalesce(busy.busy_seconds, 0) as busy_seconds,
         coalesce(busy.busy_seconds, 0) / 3600.0 as avg_concurrent_runs,
-        greatest(coalesce(busy.running_at_hour_start, 0), coalesce(peaks.peak, 0)) as max_concurrent_runs,
+        cast(greatest(coalesce(busy.running_at_hour_start, 0), coalesce(peaks.peak, 0)) as integer)
+            as max_concurrent_runs,
         greatest(busy.last_seen_at, started.last_seen_at) as source_last_seen_at
     from busy
     full outer join started

@@ -138,11 +138,11 @@ final as (
         run_stats.last_status_class,
         trends.trend_runs,
         -- A slope needs a few points spread over time; below that it is noise.
-        case when trends.trend_runs >= 4 then trends.duration_slope_seconds_per_week end
+        case when trends.trend_runs >= 4 then round(trends.duration_slope_seconds_per_week, 4) end
             as duration_slope_seconds_per_week,
         case
             when trends.trend_runs >= 4 and trends.trend_avg_duration_seconds > 0
-                then 100.0 * trends.duration_slope_seconds_per_week / trends.trend_avg_duration_seconds
+                then round(100.0 * trends.duration_slope_seconds_per_week / trends.trend_avg_duration_seconds, 4)
         end as duration_trend_pct_per_week
     from run_stats
     left join calendars on run_stats.job_key = calendars.job_key

@@ -111,12 +111,12 @@ final as (
         daily_trends.daily_busy_seconds,
         daily_trends.daily_avg_cpu_percent,
         daily_trends.daily_avg_disk_percent,
-        daily_trends.busy_cpu_corr_{{ short_days }}d,
-        daily_trends.busy_disk_corr_{{ short_days }}d,
-        daily_trends.busy_cpu_corr_{{ long_days }}d,
-        daily_trends.busy_disk_corr_{{ long_days }}d,
-        daily_trends.busy_seconds_growth_per_day_{{ long_days }}d,
-        daily_trends.cpu_percent_growth_per_day_{{ long_days }}d,
+        {{ finite_round('daily_trends.busy_cpu_corr_' ~ short_days ~ 'd') }} as busy_cpu_corr_{{ short_days }}d,
+        {{ finite_round('daily_trends.busy_disk_corr_' ~ short_days ~ 'd') }} as busy_disk_corr_{{ short_days }}d,
+        {{ finite_round('daily_trends.busy_cpu_corr_' ~ long_days ~ 'd') }} as busy_cpu_corr_{{ long_days }}d,
+        {{ finite_round('daily_trends.busy_disk_corr_' ~ long_days ~ 'd') }} as busy_disk_corr_{{ long_days }}d,
+        {{ finite_round('daily_trends.busy_seconds_growth_per_day_' ~ long_days ~ 'd') }} as busy_seconds_growth_per_day_{{ long_days }}d,
+        {{ finite_round('daily_trends.cpu_percent_growth_per_day_' ~ long_days ~ 'd') }} as cpu_percent_growth_per_day_{{ long_days }}d,
         -- "Both are related": workload and CPU rose together over the long window, strongly correlated.
         coalesce(
             daily_trends.days_with_metrics_{{ long_days }}d >= 14
