@@ -47,18 +47,13 @@ def reset_demo_data(root: Path) -> None:
 
 
 def write_simulator_host_history(workload, out_dir: Path) -> int:
-    """Write the simulator's host history as host-metrics Parquet files; return the rows written."""
-    import pyarrow.compute as pc
+    """Write the simulator's host history with its host-metrics writer; return the rows written."""
+    import pyarrow.parquet as pq
 
-    from resync_assets.lib.metrics import write_samples
+    from resync_assets.sim.hostmetrics import write_host_metrics
 
-    table = workload.host_metrics()
-    dates = pc.strftime(table["ts"], format="%Y-%m-%d")
-    keys = sorted(set(zip(table["host"].to_pylist(), dates.to_pylist(), strict=True)))
-    for host, day in keys:
-        mask = pc.and_(pc.equal(table["host"], host), pc.equal(dates, day))
-        write_samples(table.filter(mask).to_pylist(), out_dir)
-    return table.num_rows
+    files = write_host_metrics(workload, out_dir)
+    return sum(pq.read_metadata(f).num_rows for f in files)
 
 
 def raw_assets_and_checks(defs):
