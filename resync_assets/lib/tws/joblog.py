@@ -20,7 +20,7 @@ class Joblog:
     """
 
     run_id: str
-    text: str
+    text: str = dataclasses.field(repr=False)
     byte_size: int
     encoding: str
     had_invalid_utf8: bool
