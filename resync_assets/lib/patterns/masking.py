@@ -79,6 +79,10 @@ MASK_NAMES: tuple[str, ...] = tuple(dict.fromkeys(name for name, _ in MASK_PATTE
 MASK_NAMES = tuple(name for name in MASK_NAMES if name != "SLASH")
 
 
+# Index of the last mask that can start with a letter-only word (the month-name date-time).
+_PLAIN_AFTER = max(i for i, (name, pattern) in enumerate(MASK_PATTERNS) if pattern.startswith("(?:(?:Mon"))
+
+
 def _build_scanner() -> tuple[re.Pattern[str], dict[int, str]]:
     parts = [r"(?P<ws>\s+)"]
     names: dict[int, str] = {}
@@ -86,6 +90,10 @@ def _build_scanner() -> tuple[re.Pattern[str], dict[int, str]]:
         group = f"m{index}"
         names[index] = name
         parts.append(f"(?P<{group}>{pattern})")
+        if index == _PLAIN_AFTER:
+            # Fast path: a word of letters only, ending at a separator, cannot be any later mask
+            # (those need digits, dots, `@` or `/`); matching it here skips trying them all.
+            parts.append(r"(?P<plain>[A-Za-z_][A-Za-z_-]*(?=[\s=,;)\]{}<>\"'|]|$))")
     # A bracket group without spaces attached to a word is part of it (`LOCAL(0)`, `data_thread()`,
     # `acpi_id[0x01]`): one token, so optional arguments do not change the token count.
     parts.append(rf"(?P<word>[^{_SPLIT}]+(?:[(\[][^\s()\[\]]*[)\]][^{_SPLIT}]*)*)")
@@ -131,7 +139,9 @@ def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
         if kind == "ws":
             sep = " " if keys else ""
             continue
-        if kind == "word":
+        if kind == "plain":
+            key = text
+        elif kind == "word":
             if _HAS_DIGIT.search(text) and not CODE_RE.fullmatch(text):
                 key = _ID_KEY
             elif "." in text and HOST_RE.fullmatch(text):
