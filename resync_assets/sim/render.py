@@ -9,18 +9,30 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import orjson
+
 from resync_assets.sim.state import COMMON, run_view
 from resync_assets.sim.topology import Topology, Workstation, make_id
 
 ENGINE_VERSION = "10.2.5.0"
 
 
+_DAY_PREFIX: dict[int, str] = {}
+
+
 def iso(ts: float | None) -> str | None:
     """Epoch seconds → `YYYY-MM-DDTHH:MM:SS.mmmZ`."""
     if ts is None:
         return None
-    dt = datetime.fromtimestamp(ts, UTC)
-    return f"{dt:%Y-%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
+    ms = int(round(ts * 1000))
+    day, rest = divmod(ms, 86_400_000)
+    prefix = _DAY_PREFIX.get(day)
+    if prefix is None:
+        prefix = _DAY_PREFIX[day] = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%dT")
+    sec, milli = divmod(rest, 1000)
+    h, sec = divmod(sec, 3600)
+    m, sec = divmod(sec, 60)
+    return "%s%02d:%02d:%02d.%03dZ" % (prefix, h, m, sec, milli)
 
 
 def duration(seconds: float | None) -> str | None:
@@ -54,6 +66,8 @@ class Renderer:
         self.seed = seed
         self._ws_ids = {w.name: w.id for w in topology.workstations}
         self._folder_ids: dict[str, str] = {}
+        self._jdef_fragments: dict[str, orjson.Fragment] = {}
+        self._jdef_estimates: dict[str, str] = {}
 
     def folder_id(self, folder: str) -> str:
         """Stable id of a folder path."""
@@ -76,11 +90,19 @@ class Renderer:
             **({"recoveryRepeatInterval": "PT2M", "recoveryRepeatOccurrences": 2} if jd.recovery == "RERUN" else {}),
         }
 
-    def run(self, run, view, jdef: dict) -> dict:
+    def job_definition_fragment(self, jd) -> orjson.Fragment:
+        """`job_definition(jd)` pre-serialized (definitions never change)."""
+        frag = self._jdef_fragments.get(jd.id)
+        if frag is None:
+            frag = self._jdef_fragments[jd.id] = orjson.Fragment(orjson.dumps(self.job_definition(jd)))
+            self._jdef_estimates[jd.id] = duration(jd.baseline)
+        return frag
+
+    def run(self, run, view, estimate: str) -> dict:
         """JobRunInstanceV2 of one run in the state `view` = (status, common, substatus)."""
         status, common, sub = view
         j = run.job
-        time_info = {"estimatedDuration": jdef["estimatedDuration"]}
+        time_info = {"estimatedDuration": estimate}
         started = status not in ("HOLD", "READY") and run.start is not None
         if started:
             time_info["actualStartTime"] = iso(run.start)
@@ -88,11 +110,11 @@ class Renderer:
                 time_info["actualEndTime"] = iso(run.end)
                 time_info["elapsedTime"] = duration(run.end - run.start)
         out = {
-            "id": run.id, "jobId": j.id, "jobKey": _job_key(j), "name": j.jd.name,
+            "id": run.id, "jobId": j.id, "jobKey": j.key, "name": j.jd.name,
             "runAttempt": run.attempt, "rerunType": run.rerun_type, "rerunJob": run.attempt > 1,
             "lastInRerunChain": run is j.runs[-1] or status in ("HOLD", "READY", "EXEC"),
             "commonStatus": common, "compositeStatus": _composite(status, sub), "timeInfo": time_info,
-            "actualWorkstation": run.actual_ws or j.jd.workstation, "jobDefinition": jdef,
+            "actualWorkstation": run.actual_ws or j.jd.workstation,
             "confirmed": False, "released": status != "HOLD",
             "minDurationNotReached": False, "maxDurationGone": False,
         }
@@ -109,14 +131,15 @@ class Renderer:
         """JobInPlanV2 of a job in plan seen at instant `t`."""
         jd = j.jd
         s = j.stream
-        jdef = self.job_definition(jd)
+        jdef = self.job_definition_fragment(jd)
+        estimate = self._jdef_estimates[jd.id]
         runs = []
         last = None
         for r in j.runs:
             view = run_view(r, t)
             if view is None:
                 break
-            runs.append(self.run(r, view, jdef))
+            runs.append(self.run(r, view, estimate))
             last = (r, view)
         if runs:
             runs[-1]["lastInRerunChain"] = True
@@ -126,7 +149,7 @@ class Renderer:
         late = bool(last and last[0].start is not None and last[0].start - j.sched > 4 * 3600 and
                     status not in ("HOLD", "READY"))
         out = {
-            "id": j.id, "persistentId": jd.id, "key": _job_key(j), "name": jd.name, "flowNodeType": "JOB",
+            "id": j.id, "persistentId": jd.id, "key": j.key, "name": jd.name, "flowNodeType": "JOB",
             "folder": jd.folder, "folderId": self.folder_id(jd.folder), "cpuFolderId": self.folder_id("/"),
             "jobStreamName": s.sd.name, "jobStreamId": s.id, "jobStreamWorkstation": s.sd.workstation,
             "jobStreamWorkstationId": self._ws_ids[s.sd.workstation], "workstation": jd.workstation,
@@ -262,14 +285,18 @@ class Renderer:
                     "priority": sd.priority, "limit": 10, "startTime": f"{hh:02d}:{mm:02d}:00", "timeZone": "UTC",
                     "description": f"{sd.calendar} stream {sd.name}",
                     "jobs": [{"name": self.topo.jobs[i].name} for i in sd.jobs],
-                    "runCycles": [{"name": sd.calendar, "type": "INCLUSIVE"}]},
+                    "runCycles": [{"name": sd.calendar, "type": "rrule", "expression": _rrule(sd)}]},
         }
 
 
-def _job_key(j) -> str:
-    s = j.stream
-    dt = datetime.fromtimestamp(s.sched, UTC)
-    return f"{j.jd.workstation}#{s.sd.folder}{s.sd.name}({dt:%H%M %m/%d/%y}).{j.jd.name}"
+def _rrule(sd) -> str:
+    if sd.calendar == "DAILY":
+        return "FREQ=DAILY;INTERVAL=1"
+    if sd.calendar == "WEEKDAYS":
+        return "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+    if sd.calendar == "WEEKLY":
+        return "FREQ=WEEKLY;BYDAY=" + ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[sd.weekday]
+    return "FREQ=MONTHLY;BYMONTHDAY=-1"
 
 
 __all__ = ["COMMON", "Renderer", "duration", "iso"]

@@ -120,7 +120,7 @@ class Run:
 class JobInst:
     """A job in plan: one job definition scheduled in one job stream instance."""
 
-    __slots__ = ("id", "jd", "pred", "runs", "sched", "stream")
+    __slots__ = ("_key", "id", "jd", "pred", "runs", "sched", "stream")
 
     def __init__(self, id, jd, stream, pred, sched):
         self.id = id
@@ -129,12 +129,20 @@ class JobInst:
         self.runs: list[Run] = []
         self.pred = pred
         self.sched = sched
+        self._key = None
+
+    @property
+    def key(self) -> str:
+        """Plan key `WS#/FOLDER/STREAM(hhmm mm/dd/yy).JOB`."""
+        if self._key is None:
+            self._key = f"{self.jd.workstation}#{self.stream.key_prefix}.{self.jd.name}"
+        return self._key
 
 
 class StreamInst:
     """A job stream instance in the plan of one production day."""
 
-    __slots__ = ("day", "id", "jobs", "sched", "sd")
+    __slots__ = ("_prefix", "day", "id", "jobs", "sched", "sd")
 
     def __init__(self, id, sd, day, sched):
         self.id = id
@@ -142,6 +150,15 @@ class StreamInst:
         self.day: date = day
         self.sched = sched
         self.jobs: list[JobInst] = []
+        self._prefix: str | None = None
+
+    @property
+    def key_prefix(self) -> str:
+        """`/FOLDER/STREAM(hhmm mm/dd/yy)` as used in job keys."""
+        if self._prefix is None:
+            dt = datetime.fromtimestamp(self.sched, UTC)
+            self._prefix = f"{self.sd.folder}{self.sd.name}({dt:%H%M %m/%d/%y})"
+        return self._prefix
 
     def last_activity(self) -> float:
         """Latest instant at which anything in the stream changes state."""
@@ -246,6 +263,22 @@ class Workload:
     @cached_property
     def _catalogue(self):
         return load_catalogue()
+
+    @cached_property
+    def _chronic(self) -> dict[int, tuple]:
+        """Jobs with a chronic problem coming back every 2-4 weeks: job index → (period, phase, sig, problem)."""
+        cat = self._catalogue
+        out = {}
+        for idx, jd in enumerate(self.topology.jobs):
+            h = make_id(self.config.seed, "recurring", idx)
+            if int(h[:4], 16) % 100 >= 2 or jd.every_minutes:
+                continue
+            fams = [f for f in jd.families if any(s.outcome == "ABEND" for s in cat.in_family(f))]
+            fam = fams[int(h[14:16], 16) % len(fams)]
+            sigs = [s for s in cat.in_family(fam) if s.outcome == "ABEND"]
+            out[idx] = (14 + int(h[4:6], 16) % 15, int(h[9:13], 16), sigs[int(h[16:18], 16) % len(sigs)],
+                        "PRB-" + h[24:32].upper())
+        return out
 
     # -- plans --------------------------------------------------------------------------------------
 
@@ -522,18 +555,19 @@ class _DayGenerator:
         return None
 
     def _recurring_for(self, jd: JobDef, job_idx: int) -> tuple[FailureSignature, str] | None:
-        # A few jobs carry a chronic problem that comes back every 2-4 weeks.
-        h = make_id(self.cfg.seed, "recurring", job_idx)
-        if int(h[:4], 16) % 100 >= 2 or jd.every_minutes:
+        chronic = self.w._chronic.get(job_idx)
+        if chronic is None:
             return None
-        period = 14 + int(h[4:6], 16) % 15
-        if (self.daynum - int(h[9:13], 16)) % period != 0:
+        period, phase, sig, problem = chronic
+        if (self.daynum - phase) % period != 0:
             return None
-        fams = [f for f in jd.families if self._abend_sigs.get(f)]
-        fam = fams[int(h[14:16], 16) % len(fams)]
-        sigs = self._abend_sigs[fam]
-        sig = sigs[int(h[16:18], 16) % len(sigs)]
-        return sig, "PRB-" + h[24:32].upper()
+        return sig, problem
+
+    def _new_id(self) -> str:
+        # Ids come from the day's RNG (deterministic) with the day number in the first 5 hex digits,
+        # so a run id alone tells which day to generate.
+        h = "%05x%027x" % (self.daynum, self.rng.getrandbits(108))
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     # failures ---------------------------------------------------------------------------------
 
@@ -599,7 +633,7 @@ class _DayGenerator:
             sig = rng.choice(self._abend_sigs[fam])
         else:
             return None
-        iid = "INC-" + make_id(self.cfg.seed, "inc", j.id, attempt)[:8].upper()
+        iid = "INC-%08X" % rng.getrandbits(32)
         return self._failure(j, sig, iid, False, iid, rng)
 
     # runs ---------------------------------------------------------------------------------------
@@ -626,7 +660,7 @@ class _DayGenerator:
         ws = self.topo.workstation(actual)
         if ws.type == "POOL" and ws.members:
             actual = ws.members[self.rng.randrange(len(ws.members))]
-        rid = make_id(self.cfg.seed, "run", j.id, attempt, day=self.daynum)
+        rid = self._new_id()
         run = Run(rid, j, attempt, rerun_type, self._job_number(actual) if start is not None else None,
                   ready, start, end, status, rc, failure, held, actual)
         if start is not None and status != "FAIL":
@@ -724,13 +758,13 @@ class _DayGenerator:
             if not _runs_on(sd, self.d):
                 continue
             sched = self.day0 + sd.start_seconds
-            si = StreamInst(make_id(self.cfg.seed, "jsi", sd.name, sd.folder, day=self.daynum), sd, self.d, sched)
+            si = StreamInst(self._new_id(), sd, self.d, sched)
             self.plan.streams.append(si)
             release: float | None = sched
             cancel: float | None = None
             for job_idx in sd.jobs:
                 jd = topo.jobs[job_idx]
-                j = JobInst(make_id(self.cfg.seed, "jip", sd.folder, sd.name, jd.name, day=self.daynum), jd, si,
+                j = JobInst(self._new_id(), jd, si,
                             jd.has_predecessor, sched)
                 si.jobs.append(j)
                 self.plan.jobs_by_id[j.id] = j
