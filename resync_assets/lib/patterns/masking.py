@@ -40,8 +40,12 @@ MASK_PATTERNS: tuple[tuple[str, str], ...] = (
     ("DATE", r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}" + _END),
     ("DATE", rf"\d{{1,2}}[-/ ]{_MONTH}[-/ ]\d{{2,4}}{_END}"),
     ("IP", r"(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?" + _END),
+    ("MAC", r"(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}" + _END),
     ("IP", r"(?:[0-9a-fA-F]{1,4}:){3,7}[0-9a-fA-F]{1,4}" + _END),
     ("TIME", _TIME + _END),
+    ("VERSION", r"[vV]?\d+\.\d+\.\d+(?:[-_.][0-9A-Za-z]+)*" + _END),
+    # Colon-separated hex groups with digits (PCI slots `0000:02:0e.0`, WWIDs).
+    ("HEXID", r"(?=[0-9a-fA-F:.]*\d)[0-9a-fA-F]{1,8}(?:[:.][0-9a-fA-F]{1,8}){2,}" + _END),
     ("HOSTPORT", r"[A-Za-z0-9][\w-]*(?:\.[\w-]+)+:\d{1,5}" + _END),
     # `/10.1.2.3:50010`: the slash belongs to the text, the address is the variable.
     ("SLASH", r"/(?=(?:\d{1,3}\.){3}\d{1,3})"),
