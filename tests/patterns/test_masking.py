@@ -31,7 +31,7 @@ from resync_assets.lib.patterns.masking import MASK_NAMES, is_mask, mask_line, t
         ("total = 39, boot = -103, ratio 0.5", "total = <NUM>, boot = <NUM>, ratio <NUM>"),
         ("Fan speeds ( 3552 3534 **** 3515 )", "Fan speeds ( <NUM> <NA> <NUM> )"),
         ("block blk_-6330812010936261924 added", "block <ID> added"),
-        ("from 00:11:43:e3:ba:c3 via eth1", "from <MAC> via eth1"),
+        ("from 00:11:43:e3:ba:c3 via eth1", "from <MAC> via <ID>"),
         ("PCI interrupt 0000:02:0e.0[A] -> GSI 46", "PCI interrupt <HEXID>[A] -> GSI <NUM>"),
         ("klogd 1.4.1, log source", "klogd <VERSION>, log source"),
         ("synchronized to LOCAL(0), stratum 10", "synchronized to <ID>, stratum <NUM>"),
