@@ -1,0 +1,1 @@
+"""dbt transformations: tws_raw -> staging -> intermediate -> marts, as Dagster assets."""
