@@ -45,7 +45,7 @@ dev: install $(DAGSTER_HOME)/dagster.yaml
 	  trap 'kill $$sim 2>/dev/null' EXIT; \
 	  echo "embedded simulator on $$RESYNC_TWS_BASE_URL (pid $$sim)"; \
 	fi; \
-	$(VENV)/bin/dagster dev -w workspace.yaml $(DEV_ARGS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dagster dev -w workspace.yaml $(DEV_ARGS)
 
 bench: install
 	$(PY) -m benchmarks.run

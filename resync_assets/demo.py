@@ -70,16 +70,32 @@ def raw_assets_and_checks(defs):
 
 
 def summarize(warehouse: Path) -> dict:
-    """Counts for the summary, read from the warehouse (read-only)."""
+    """Counts for the summary, read from the warehouse (read-only); a table not loaded counts 0."""
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as conn:
-        by_status = conn.execute(
-            "select coalesce(common_status, '?'), count(*) from tws_raw.job_runs group by 1 order by 2 desc"
-        ).fetchall()
-        plans = conn.execute("select count(distinct plan_id) from tws_raw.job_runs").fetchone()[0]
-        joblogs, joblog_bytes = conn.execute("select count(*), coalesce(sum(byte_size), 0) from tws_raw.joblogs").fetchone()
-        host_rows, hosts = conn.execute("select count(*), count(distinct host) from tws_raw.host_metrics").fetchone()
+        tables = {
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'tws_raw'"
+            ).fetchall()
+        }
+
+        def query(table: str, sql: str, default):
+            return conn.execute(sql).fetchall() if table in tables else default
+
+        by_status = query(
+            "job_runs",
+            "select coalesce(common_status, '?'), count(*) from tws_raw.job_runs group by 1 order by 2 desc",
+            [],
+        )
+        ((plans,),) = query("job_runs", "select count(distinct plan_id) from tws_raw.job_runs", [(0,)])
+        ((joblogs, joblog_bytes),) = query(
+            "joblogs", "select count(*), coalesce(sum(byte_size), 0) from tws_raw.joblogs", [(0, 0)]
+        )
+        ((host_rows, hosts),) = query(
+            "host_metrics", "select count(*), count(distinct host) from tws_raw.host_metrics", [(0, 0)]
+        )
     return {
         "runs_by_status": by_status,
         "plans": plans,
@@ -124,6 +140,9 @@ def main(days: int = 90, jobs: int = 500, seed: int = 42, *, root: Path | None =
             }
         )
         ok = _materialize(home)
+    if not (root / WAREHOUSE).exists():
+        print(f"no warehouse at {root / WAREHOUSE}: nothing was loaded", file=sys.stderr)
+        return 1
     summary = summarize(root / WAREHOUSE)
     elapsed = time.monotonic() - started
     total_runs = sum(n for _, n in summary["runs_by_status"])
