@@ -2,7 +2,7 @@
 
 import pytest
 
-from resync_assets.lib.patterns.masking import MASK_NAMES, is_mask, mask_line, tokenize
+from resync_assets.lib.patterns.masking import MASK_NAMES, is_mask, mask_line, scan_line, tokenize
 
 
 @pytest.mark.parametrize(
@@ -95,3 +95,27 @@ def test_tokenize_round_trips(line):
 
 def test_mask_names_are_listed():
     assert {"NUM", "IP", "PATH", "DATETIME", "UUID", "EMAIL", "URL", "HEX", "JOBNUM", "ID"} <= set(MASK_NAMES)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "error =",
+        "error = ",
+        "total = 39, x= y=",
+        "=",
+        "a b =",
+        "ruser= rhost=h.example.com",
+        "f () g [] h",
+        "ask 10.0.0.1:50010 to delete blk_1 blk_2 blk_3",
+        "x  1   2  ",
+        "LOCAL(0) x data_thread() y",
+        "tty=:0 ruser= rhost=",
+        "Fan speeds ( 3552 3534 **** 3515 )",
+        "AWSBIS307I Starting /opt/hwa/TWS/jobmanrc /apps/fin/bin/gl_extract.sh -d 20250314",
+        "at Sun Jul 24 02:38:22 2005 from 10.0.0.1",
+        "2025-03-14 23:41:08 ERROR gl_extract: step 1/3 failed, sqlplus exit=19",
+    ],
+)
+def test_chunked_tokenize_equals_whole_line_scan(line):
+    assert tokenize(line) == scan_line(line)

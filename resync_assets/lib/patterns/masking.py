@@ -88,7 +88,9 @@ _PLAIN_AFTER = max(i for i, (name, pattern) in enumerate(MASK_PATTERNS) if patte
 
 
 def _build_scanner() -> tuple[re.Pattern[str], dict[int, str]]:
-    parts = [r"(?P<ws>\s+)"]
+    # A standalone empty pair `()` is an empty value slot: `(`, <EMPTY>, `)` lines up with `(host)`.
+    # No mask or word starts with a separator character, so those are settled first.
+    parts = [r"(?P<ws>\s+)", r"(?P<empty>\(\)|\[\])", rf"(?P<sep>[{_SPLIT[2:]}])"]
     names: dict[int, str] = {}
     for index, (name, pattern) in enumerate(MASK_PATTERNS):
         group = f"m{index}"
@@ -101,8 +103,6 @@ def _build_scanner() -> tuple[re.Pattern[str], dict[int, str]]:
     # A bracket group without spaces attached to a word is part of it (`LOCAL(0)`, `data_thread()`,
     # `acpi_id[0x01]`): one token, so optional arguments do not change the token count.
     parts.append(rf"(?P<word>[^{_SPLIT}]+(?:[(\[][^\s()\[\]]*[)\]][^{_SPLIT}]*)*)")
-    # A standalone empty pair `()` is an empty value slot: `(`, <EMPTY>, `)` lines up with `(host)`.
-    parts.append(r"(?P<empty>\(\)|\[\])")
     parts.append(r"(?P<punct>.)")
     return re.compile("|".join(parts), re.DOTALL), names
 
@@ -124,6 +124,16 @@ def is_mask(token: str) -> bool:
     return len(token) > 2 and token[0] == "<" and token[-1] == ">"
 
 
+# Masks that may span whitespace all involve a month/day name or an ISO date; lines without one
+# can be tokenised chunk by chunk (whitespace-separated), and chunks repeat a lot across lines.
+_MULTI_CHUNK = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+)
+_CHUNK_CACHE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+_CHUNK_CACHE_MAX = 200_000
+
+
 def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """Split `line` into (keys, raw texts, separators).
 
@@ -132,11 +142,53 @@ def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
     token, else ``""``. Joining ``seps[i] + raws[i]`` gives the line back with whitespace runs
     collapsed to one space and the ends stripped.
     """
+    if _MULTI_CHUNK.search(line):
+        return scan_line(line)
+    keys: list[str] = []
+    raws: list[str] = []
+    seps: list[str] = []
+    cache = _CHUNK_CACHE
+    chunks = line.split()
+    last = len(chunks) - 1
+    for index, chunk in enumerate(chunks):
+        got = cache.get(chunk)
+        if got is None:
+            chunk_keys, chunk_raws, _ = scan_line(chunk)
+            got = (chunk_keys, chunk_raws)
+            if len(cache) >= _CHUNK_CACHE_MAX:
+                cache.clear()
+            cache[chunk] = got
+        chunk_keys, chunk_raws = got
+        start = 0
+        if keys:
+            first = chunk_keys[0]
+            if first[0] == "<" and first != _EMPTY_KEY and keys[-1] == first:
+                raws[-1] = raws[-1] + " " + chunk_raws[0]
+                start = 1
+            else:
+                keys.append(first)
+                raws.append(chunk_raws[0])
+                seps.append(" ")
+                start = 1
+        if start < len(chunk_keys):
+            keys.extend(chunk_keys[start:])
+            raws.extend(chunk_raws[start:])
+            seps.extend([""] * (len(chunk_keys) - start))
+        if index == last and chunk == "=" and len(keys) > 1:
+            keys.append(_EMPTY_KEY)
+            raws.append("")
+            seps.append("")
+    return tuple(keys), tuple(raws), tuple(seps)
+
+
+def scan_line(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """:func:`tokenize` by one regular-expression scan of the whole line (the reference path)."""
     keys: list[str] = []
     raws: list[str] = []
     seps: list[str] = []
     sep = ""
     group_to_key = _GROUP_TO_KEY
+    stripped_len = len(line.rstrip())
     for match in _SCANNER.finditer(line):
         kind = match.lastgroup
         text = match.group()
@@ -152,17 +204,17 @@ def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
                 key = _HOST_KEY
             else:
                 key = text
-        elif kind == "punct":
+        elif kind == "punct" or kind == "sep":
             key = text
             # `ruser= rhost=x`: an empty value is still a value slot, so lines with and without a
             # value keep the same token count.
-            if text == "=" and keys and (not sep or match.end() == len(line)):
-                end = match.end()
-                if end == len(line) or line[end].isspace():
-                    keys.append(key)
-                    raws.append(text)
-                    seps.append(sep)
-                    key, text, sep = _EMPTY_KEY, "", ""
+            end = match.end()
+            at_end = end >= stripped_len
+            if text == "=" and keys and (not sep or at_end) and (at_end or line[end].isspace()):
+                keys.append(key)
+                raws.append(text)
+                seps.append(sep)
+                key, text, sep = _EMPTY_KEY, "", ""
         elif kind == "empty":
             keys.extend((text[0], _EMPTY_KEY))
             raws.extend((text[0], ""))
