@@ -48,6 +48,8 @@ _THROTTLE_STATUSES = frozenset({429, 503})
 _MAX_ERROR_BODY = 64 * 1024
 _MAX_MESSAGE = 500
 _JOBLOG_CHUNK = 64 * 1024
+# Times in answers and in OQL values without a zone are then UTC, whatever the server's zone.
+_LOCAL_TIMEZONE = {"Local-Timezone": "UTC"}
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -100,7 +102,7 @@ class TwsClient:
         if not isinstance(settings, TwsSettings):
             raise TypeError("TwsClient needs a TwsSettings")
         self.settings = settings
-        headers = {"Accept": "application/json", "Local-Timezone": "UTC"}
+        headers = {"Accept": "application/json"}
         auth: httpx.Auth | None = None
         if settings.token:
             headers["Authorization"] = f"Bearer {settings.token}"
@@ -166,7 +168,8 @@ class TwsClient:
 
     def engine_info(self) -> dict:
         """``GET /engine/info``: the ``EngineInfoV2`` object (version, time zone, ...)."""
-        return self._get_json("/engine/info", expect=dict)
+        # The only operation that does not declare Local-Timezone.
+        return self._get_json("/engine/info", expect=dict, local_timezone=False)
 
     def iter_job_pages(self, plan_id: str = "current", oql: Oql | str | None = None,
                        page_size: int | None = None) -> Iterator[list[dict]]:
@@ -248,7 +251,7 @@ class TwsClient:
             return decode_joblog(run_id, bytes(buf), truncated=truncated, limit=cap,
                                  charset=response.charset_encoding)
 
-        return self._call(path, params, {"Accept": "text/plain"}, read)
+        return self._call(path, params, {"Accept": "text/plain", **_LOCAL_TIMEZONE}, read)
 
     def follow_joblog(self, run_id: str, plan_id: str | None = None,
                       idle_timeout_seconds: float | None = None) -> Iterator[str]:
@@ -271,7 +274,8 @@ class TwsClient:
             pending = b""
             try:
                 self._add("requests", 1)
-                with self._http.stream("GET", API_PREFIX + path, params=params, headers={"Accept": "text/plain"},
+                with self._http.stream("GET", API_PREFIX + path, params=params,
+                                       headers={"Accept": "text/plain", **_LOCAL_TIMEZONE},
                                        timeout=httpx.Timeout(self.settings.timeout_seconds, read=idle)) as resp:
                     self._count_status(resp.status_code)
                     if resp.status_code >= 400:
@@ -324,7 +328,7 @@ class TwsClient:
     # ------------------------------------------------------------------ request machinery
 
     def _get_json(self, path: str, *, params: dict | None = None, headers: dict | None = None,
-                  expect: Any = dict) -> Any:
+                  expect: Any = dict, local_timezone: bool = True) -> Any:
         def parse(response: httpx.Response, endpoint: str) -> Any:
             data = response.read()
             self._add("bytes_received", len(data))
@@ -343,7 +347,10 @@ class TwsClient:
                     f"{endpoint}: expected a JSON {expect.__name__}, got {type(body).__name__}", endpoint=endpoint))
             return body
 
-        return self._call(path, params or {}, headers or {}, parse)
+        headers = dict(headers or {})
+        if local_timezone:
+            headers.update(_LOCAL_TIMEZONE)
+        return self._call(path, params or {}, headers, parse)
 
     def _call(self, path: str, params: dict, headers: dict, handler: Callable[[httpx.Response, str], Any]) -> Any:
         """One logical GET: breaker gate, then attempts with retries, then the breaker outcome."""
