@@ -1,0 +1,229 @@
+"""Error-line evidence: score every body line of a joblog, pick the line that names the failure.
+
+Generic evidence first, so errors nobody catalogued are found too: severity levels (ERROR, FATAL,
+SEVERE), product message codes with E severity (AWSxxxnnnE, ORA-nnnnn, SQLnnnnN), exception lines
+(not their `at ...` frames), failure wording (No such file, denied, refused, timed out, killed...).
+The failure catalogue adds a boost when it recognises the line. Negative evidence: INFO/DEBUG levels,
+stack frames, "0 errors", and the wrapper's generic "step failed, rc=N" line, which only restates
+that something failed earlier (JOBLOGS.md §2.6). A line whose template is common in the job's
+successful runs is demoted (it is noise that happens to contain an error word).
+
+The scanner keeps a bounded number of candidates, so a 50 MB joblog costs bounded memory.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections import deque
+from dataclasses import dataclass, field
+
+from resync_assets.lib.catalogue import FailureSignature, load_catalogue
+
+# Cheap pre-filter: lines without any of these cannot be error candidates (most lines of a big log).
+_ANY = re.compile(
+    r"error|fatal|severe|critical|crit\b|panic|emerg|alert|exception|traceback|fail|denied|refused|"
+    r"not found|no such|killed|timeout|timed out|abort|cannot|can't|couldn't|could not|unable|invalid|"
+    r"segmentation|core dumped|no space|out of memory|unbound|bad interpreter|incorrect|expired|"
+    r"deadlock|violat|exceeded|corrupt|missing|undefined|does not exist|is empty|unreachable|reset by|"
+    r"\b[A-Z]{3,8}\d{3,5}[ECS]\b|\b[A-Z]{2,5}-\d{3,5}\b|\bSQL\d{4,5}[NC]\b|^\d{3} |terminated|"
+    r"forbidden|unauthori|reject|unknown host|not known|lock file|SQLSTATE|\bE\d{4,}\b",
+    re.IGNORECASE,
+)
+_LEVEL = re.compile(
+    r"\b(TRACE|DEBUG|FINE|FINER|FINEST|INFO|INFORMATION|NOTICE|CONFIG|WARN|WARNING|ERROR|ERR|FATAL|SEVERE|"
+    r"CRITICAL|CRIT|ALERT|EMERG|EMERGENCY|PANIC|FAILURE)\b"
+)
+_LEVEL_POINTS = {
+    "TRACE": -3.5, "DEBUG": -3.5, "FINE": -3.5, "FINER": -3.5, "FINEST": -3.5, "INFO": -3.0,
+    "INFORMATION": -3.0, "NOTICE": -2.0, "CONFIG": -3.0, "WARN": -1.0, "WARNING": -1.0, "ERROR": 3.5,
+    "ERR": 3.0, "FATAL": 4.0, "SEVERE": 4.0, "CRITICAL": 4.0, "CRIT": 3.5, "ALERT": 3.5, "EMERG": 4.0,
+    "EMERGENCY": 4.0, "PANIC": 4.0, "FAILURE": 3.0,
+}
+_CODES = (
+    (re.compile(r"\bAW[SK][A-Z]{3}\d{3,4}E\b"), 4.0, "tws_message_E"),
+    (re.compile(r"\bAW[SK][A-Z]{3}\d{3,4}W\b"), 1.0, "tws_message_W"),
+    (re.compile(r"\b(?:ORA|TNS|PLS|IMP|EXP|RMAN)-\d{4,5}\b"), 4.0, "oracle_code"),
+    (re.compile(r"\bSQL\d{4,5}[NC]\b"), 4.0, "db2_code"),
+    (re.compile(r"\bSP2-\d{4}\b|SQL\*Loader-\d+"), 3.5, "tool_code"),
+    (re.compile(r"\b[A-Z]{3,8}\d{3,5}[ES]\b"), 3.0, "message_code_E"),
+    (re.compile(r"\bSQLSTATE\b"), 1.0, "sqlstate"),
+    (re.compile(r"^(?:\w+: )?(?:ERROR|FATAL|PANIC):\s"), 1.0, "db_error_prefix"),
+    (re.compile(r"^[45]\d\d[ -]"), 2.5, "ftp_error_reply"),
+)
+_EXCEPTION = re.compile(
+    r"\b(?:[a-z_][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)\b|"
+    r"^\s*(?:Caused by:\s*)?[A-Z]\w*(?:Exception|Error)(?::|$)|Exception in thread|\bpanic:"
+)
+_TRACEBACK = re.compile(r"^Traceback \(most recent call last\)")
+_FRAME = re.compile(r"^\s*(?:at [\w$.<>/]+\(|\.\.\. \d+ more|File \".*\", line \d+|at .*:\d+:\d+\)?$)")
+_PHRASES = (
+    (re.compile(r"No such file or directory|cannot stat|can't stat|does not exist|not found|No such", re.I), 3.0),
+    (re.compile(r"Permission denied|Access (?:is )?denied|not permitted|forbidden|Operation not allowed", re.I), 3.0),
+    (re.compile(r"Connection refused|Connection reset|connection closed|Broken pipe|unreachable|"
+                r"No route to host|Could not resolve|Name or service not known|unknown host", re.I), 3.0),
+    (re.compile(r"timed out|timeout|deadline exceeded", re.I), 2.5),
+    (re.compile(r"No space left|disk full|quota exceeded|file system full", re.I), 3.5),
+    (re.compile(r"out of memory|OutOfMemory|Cannot allocate memory|heap space|\bKilled\b", re.I), 3.5),
+    (re.compile(r"Segmentation fault|core dumped|Terminated\b|Aborted\b|bus error", re.I), 3.0),
+    (re.compile(r"command not found|bad interpreter|unbound variable|syntax error|unexpected token", re.I), 3.5),
+    (re.compile(r"authentication fail|login incorrect|logon denied|invalid (?:username|password|user)|"
+                r"password authentication|credentials|unauthori[sz]ed|certificate", re.I), 3.0),
+    (re.compile(r"deadlock|constraint|duplicate key|violat", re.I), 3.0),
+    (re.compile(r"\bfail(?:ed|s|ure|ing)?\b|\bcannot\b|\bcan't\b|could not|couldn't|\bunable to\b", re.I), 2.5),
+    (re.compile(r"\berror\b|\bfatal\b|\babort(?:ed|ing)?\b|\binvalid\b|\bcorrupt|\bexceeded\b|\bexpired\b|"
+                r"\brejected\b|\bmissing\b|\bundefined\b|is empty|incorrect", re.I), 2.0),
+)
+_NOT_ERROR = re.compile(r"\b(?:0|no|zero) (?:errors?|failures?|warnings?|rejects?)\b|\bwithout errors?\b|"
+                        r"\berrors?[=:]\s*0\b|\bfailed[=:]\s*0\b", re.I)
+_SUCCESS = re.compile(r"\bsuccess(?:ful(?:ly)?)?\b|\bcompleted\b|\bsucceeded\b|\bOK\b|\bdone\b", re.I)
+_RETRY = re.compile(r"\bretry(?:ing)?\b|will retry|attempt \d+ (?:of|/)|re-?trying", re.I)
+# The wrapper's summary after the real error: "step 2/3 failed, rc=19", "exiting 1", "exit=19".
+_WRAPPER = re.compile(
+    r"(?:\b(?:step\s+\S+\s+)?(?:failed|ended|finished|terminated|aborted|exiting|exited)\b.{0,40}?"
+    r"\b(?:rc|exit(?:\s*(?:code|status))?|return\s*code|status|code)\s*[=:]?\s*-?\d+\b)|"
+    r"\bexiting\s+(?:with\s+)?-?\d+\b|\bexit=\d+\b|\d+ error\(s\)|\bstep failed\b|\bjob failed\b|"
+    r"\bended in error\b",
+    re.IGNORECASE,
+)
+
+STRONG = 4.0  # a line scoring at least this names a failure on its own
+NEAR_BEST = 1.5  # the earliest strong line within this of the best is the root-cause candidate
+MAX_CANDIDATES = 400
+
+
+@dataclass
+class LineEvidence:
+    """Why one line was scored the way it was."""
+
+    line_no: int
+    text: str
+    score: float
+    reasons: list[str] = field(default_factory=list)
+    signature: FailureSignature | None = None
+    is_wrapper: bool = False
+    level: str | None = None
+
+
+def score_line(text: str, line_no: int = 0) -> LineEvidence | None:
+    """Score one body line; None when it carries no error evidence at all."""
+    if not _ANY.search(text):
+        return None
+    reasons: list[str] = []
+    score = 0.0
+    head = text[:120]
+    level = None
+    m = _LEVEL.search(head)
+    if m:
+        level = m.group(1)
+        pts = _LEVEL_POINTS[level]
+        score += pts
+        reasons.append(f"level {level} ({pts:+.1f})")
+    code_pts = 0.0
+    for pattern, pts, name in _CODES:
+        if pattern.search(text):
+            if pts > code_pts:
+                code_pts = pts
+            reasons.append(name)
+    score += code_pts
+    if _EXCEPTION.search(text):
+        score += 4.0
+        reasons.append("exception")
+    elif _TRACEBACK.search(text):
+        score += 2.0
+        reasons.append("traceback header")
+    phrase = [pts for pattern, pts in _PHRASES if pattern.search(text)]
+    if phrase:
+        phrase.sort(reverse=True)
+        score += phrase[0] + min(1.0, 0.5 * (len(phrase) - 1))
+        reasons.append("failure wording")
+    sig = load_catalogue().match_line(text)
+    if sig is not None:
+        boost = {3: 5.0, 2: 4.0}.get(sig.specificity, 2.5)
+        score += boost
+        reasons.append(f"catalogue {sig.signature_id}")
+    if _FRAME.search(text):
+        score -= 7.0
+        reasons.append("stack frame")
+    if _NOT_ERROR.search(text):
+        score -= 5.0
+        reasons.append("says no error")
+    elif _SUCCESS.search(text) and sig is None:
+        score -= 2.0
+        reasons.append("success wording")
+    if _RETRY.search(text):
+        score -= 1.5
+        reasons.append("retry")
+    wrapper = bool(_WRAPPER.search(text)) and sig is None and code_pts < 3.0
+    if wrapper:
+        score -= 4.0
+        reasons.append("wrapper summary")
+    return LineEvidence(line_no, text, score, reasons, sig, wrapper, level)
+
+
+class ErrorScanner:
+    """Streams body lines and keeps what is needed to pick the error line (bounded memory).
+
+    `known_ok` holds pattern keys (masked templates) of lines seen in successful runs of the job:
+    a candidate whose pattern is among them is demoted.
+    """
+
+    def __init__(self, known_ok: set[str] | frozenset[str] | None = None, tail: int = 40) -> None:
+        self.known_ok = known_ok or frozenset()
+        self.body_lines = 0
+        self.first_body_line: int | None = None
+        self.tail: deque[tuple[int, str]] = deque(maxlen=tail)
+        self._heap: list[tuple[float, int, LineEvidence]] = []  # min-heap of the best candidates
+        self.first_wrapper: int | None = None
+
+    def feed(self, line_no: int, text: str) -> None:
+        """Consume one body line."""
+        self.body_lines += 1
+        if self.first_body_line is None:
+            self.first_body_line = line_no
+        self.tail.append((line_no, text))
+        ev = score_line(text, line_no)
+        if ev is None:
+            return
+        if ev.is_wrapper and self.first_wrapper is None:
+            self.first_wrapper = line_no
+        if self.known_ok and ev.signature is None:
+            from resync_assets.lib.rca.patterns import pattern_key
+
+            if pattern_key(text) in self.known_ok:
+                ev.score -= 3.0
+                ev.reasons.append("common in successful runs")
+        item = (ev.score, -line_no, ev)
+        if len(self._heap) < MAX_CANDIDATES:
+            heapq.heappush(self._heap, item)
+        elif item[:2] > self._heap[0][:2]:
+            heapq.heapreplace(self._heap, item)
+
+    def candidates(self) -> list[LineEvidence]:
+        """Kept candidates in line order."""
+        return sorted((ev for _, _, ev in self._heap), key=lambda e: e.line_no)
+
+    def choose(self) -> tuple[LineEvidence | None, list[LineEvidence]]:
+        """The error line and the ranked alternatives.
+
+        Rule: among strong candidates, the earliest one within `NEAR_BEST` of the best score (the
+        first real error, before the wrapper's restatement); else the best-scoring candidate; else
+        the last body line (weak evidence: the output simply stopped there).
+        """
+        cands = self.candidates()
+        ranked = sorted(cands, key=lambda e: (-e.score, e.line_no))
+        strong = [e for e in cands if e.score >= STRONG]
+        if strong:
+            best = max(e.score for e in strong)
+            pick = next(e for e in strong if e.score >= best - NEAR_BEST)
+        elif ranked and ranked[0].score > 0:
+            pick = ranked[0]
+        elif self.tail:
+            n, text = self.tail[-1]
+            pick = next((e for e in cands if e.line_no == n), None) or LineEvidence(n, text, 0.0, ["last body line"])
+            if ranked and ranked[0].score > pick.score:
+                pick = ranked[0]
+        else:
+            return None, []
+        others = [e for e in ranked if e.line_no != pick.line_no][:5]
+        return pick, others
