@@ -319,7 +319,7 @@ def build_topology(seed: int, n_jobs: int) -> Topology:
                 sigma=rng.uniform(0.12, 0.3), weekly=tuple(weekly),
                 month_end=rng.uniform(1.6, 2.2) if folder in ("FIN", "DWH", "PAY") else 1.0,
                 trend_weekly=trend,
-                abend_p=rng.choice([0.008, 0.015, 0.02, 0.025, 0.03, 0.05]),
+                abend_p=rng.choice([0.005, 0.01, 0.015, 0.02, 0.025, 0.04]),
                 fail_p=rng.choice([0.0, 0.001, 0.002, 0.004]),
                 recovery=rng.choices(["STOP", "RERUN", "CONTINUE"], weights=[0.6, 0.25, 0.15])[0],
                 db=db, partner=partner, priority=rng.choice([10, 10, 10, 20, 50]),

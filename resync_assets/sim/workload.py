@@ -679,7 +679,8 @@ class _DayGenerator:
             self._new_run(j, 1, "REGULAR", ready, None, ready + 1, "SUPPR", None)
             return ready + 1, None
         if u < 0.0045:
-            cancel = ready + rng.uniform(2, 8) * 3600
+            # Held by an operator (priority 0) for the rest of the day, cancelled after the rollover.
+            cancel = max(ready + rng.uniform(2, 8) * 3600, self.day0 + DAY + rng.uniform(300, 3600))
             self._new_run(j, 1, "REGULAR", ready, None, cancel, "CANCL", None, held=True)
             return None, cancel
         t = ready
@@ -688,7 +689,8 @@ class _DayGenerator:
         auto = operator = 0
         prev: Failure | None = None
         while True:
-            start = t + rng.uniform(1.0, 5.0)
+            # Usually launched within seconds; sometimes it waits for the workstation's job limit.
+            start = t + (rng.uniform(1.0, 5.0) if rng.random() < 0.8 else rng.uniform(60.0, 1200.0))
             if prev is None:
                 failure = self._draw_failure(j, job_idx, start, attempt)
             else:
