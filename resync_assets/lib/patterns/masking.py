@@ -130,7 +130,8 @@ _MULTI_CHUNK = re.compile(
     r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
     r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
 )
-_CHUNK_CACHE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+# chunk -> (keys, raws, whether it may join the next chunk into one mask)
+_CHUNK_CACHE: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
 _CHUNK_CACHE_MAX = 200_000
 
 
@@ -142,8 +143,6 @@ def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
     token, else ``""``. Joining ``seps[i] + raws[i]`` gives the line back with whitespace runs
     collapsed to one space and the ends stripped.
     """
-    if _MULTI_CHUNK.search(line):
-        return scan_line(line)
     keys: list[str] = []
     raws: list[str] = []
     seps: list[str] = []
@@ -153,12 +152,19 @@ def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
     for index, chunk in enumerate(chunks):
         got = cache.get(chunk)
         if got is None:
-            chunk_keys, chunk_raws, _ = scan_line(chunk)
-            got = (chunk_keys, chunk_raws)
+            single = _SCANNER.match(chunk)
+            if single is not None and single.end() == len(chunk) and single.lastgroup != "empty":
+                # One-token chunk (most new chunks: ids, numbers, addresses).
+                chunk_keys, chunk_raws = (_single_key(single.lastgroup, chunk),), (chunk,)
+            else:
+                chunk_keys, chunk_raws, _ = scan_line(chunk)
+            got = (chunk_keys, chunk_raws, _MULTI_CHUNK.search(chunk) is not None)
             if len(cache) >= _CHUNK_CACHE_MAX:
                 cache.clear()
             cache[chunk] = got
-        chunk_keys, chunk_raws = got
+        chunk_keys, chunk_raws, may_join = got
+        if may_join:
+            return scan_line(line)
         start = 0
         if keys:
             first = chunk_keys[0]
@@ -179,6 +185,21 @@ def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
             raws.append("")
             seps.append("")
     return tuple(keys), tuple(raws), tuple(seps)
+
+
+def _single_key(kind: str | None, text: str) -> str:
+    """Key of a token that is a whole chunk (same rules as :func:`scan_line`)."""
+    if kind == "word":
+        if _HAS_DIGIT.search(text) and not CODE_RE.fullmatch(text):
+            return _ID_KEY
+        if "." in text and HOST_RE.fullmatch(text):
+            return _HOST_KEY
+        return text
+    if kind == "plain" or kind == "punct" or kind == "sep":
+        return text
+    if kind == _SLASH_GROUP:
+        return "/"
+    return _GROUP_TO_KEY[kind]  # type: ignore[index]
 
 
 def scan_line(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
