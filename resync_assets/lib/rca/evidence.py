@@ -27,7 +27,7 @@ _ANY = re.compile(
     r"segmentation|core dumped|no space|out of memory|unbound|bad interpreter|incorrect|expired|"
     r"deadlock|violat|exceeded|corrupt|missing|undefined|does not exist|is empty|unreachable|reset by|"
     r"\b[A-Z]{3,8}\d{3,5}[ECS]\b|\b[A-Z]{2,5}-\d{3,5}\b|\bSQL\d{4,5}[NC]\b|^\d{3} |terminated|"
-    r"forbidden|unauthori|reject|unknown host|not known|lock file|SQLSTATE|\bE\d{4,}\b",
+    r"forbidden|unauthori|reject|unknown|not known|lock file|SQLSTATE|\bE\d{4,}\b|panic|link ?error",
     re.IGNORECASE,
 )
 _LEVEL = re.compile(
@@ -72,7 +72,8 @@ _PHRASES = (
     (re.compile(r"deadlock|constraint|duplicate key|violat", re.I), 3.0),
     (re.compile(r"\bfail(?:ed|s|ure|ing)?\b|\bcannot\b|\bcan't\b|could not|couldn't|\bunable to\b", re.I), 2.5),
     (re.compile(r"\berror\b|\bfatal\b|\babort(?:ed|ing)?\b|\binvalid\b|\bcorrupt|\bexceeded\b|\bexpired\b|"
-                r"\brejected\b|\bmissing\b|\bundefined\b|is empty|incorrect", re.I), 2.0),
+                r"\brejected\b|\bmissing\b|\bundefined\b|is empty|incorrect|\bexceptions?\b|\bpanic\b", re.I), 2.0),
+    (re.compile(r"\bunknown\b|\bunavailable\b|\bnot ready\b", re.I), 1.5),
 )
 _NOT_ERROR = re.compile(r"\b(?:0|no|zero) (?:errors?|failures?|warnings?|rejects?)\b|\bwithout errors?\b|"
                         r"\berrors?[=:]\s*0\b|\bfailed[=:]\s*0\b", re.I)
@@ -87,8 +88,9 @@ _WRAPPER = re.compile(
     re.IGNORECASE,
 )
 
-STRONG = 4.0  # a line scoring at least this names a failure on its own
-NEAR_BEST = 1.5  # the earliest strong line within this of the best is the root-cause candidate
+STRONG = 3.5  # a line scoring at least this names a failure on its own
+NEAR_BEST = 3.0  # the earliest strong line within this of the best is the root-cause candidate
+WEAK = 1.0  # below this a non-wrapper line is not preferred over the wrapper summary
 MAX_CANDIDATES = 400
 
 
@@ -206,16 +208,20 @@ class ErrorScanner:
     def choose(self) -> tuple[LineEvidence | None, list[LineEvidence]]:
         """The error line and the ranked alternatives.
 
-        Rule: among strong candidates, the earliest one within `NEAR_BEST` of the best score (the
-        first real error, before the wrapper's restatement); else the best-scoring candidate; else
-        the last body line (weak evidence: the output simply stopped there).
+        Rule: among strong candidates (else weak ones), wrapper summaries excluded, the earliest one
+        within `NEAR_BEST` of the best score (the first real error, before the wrapper's
+        restatement); else the best-scoring candidate (the wrapper line, say); else the last body
+        line (weak evidence: the output simply stopped there).
         """
         cands = self.candidates()
         ranked = sorted(cands, key=lambda e: (-e.score, e.line_no))
-        strong = [e for e in cands if e.score >= STRONG]
-        if strong:
-            best = max(e.score for e in strong)
-            pick = next(e for e in strong if e.score >= best - NEAR_BEST)
+        plain = [e for e in cands if not e.is_wrapper]
+        strong = [e for e in plain if e.score >= STRONG]
+        weak = [e for e in plain if e.score >= WEAK]
+        pool = strong or weak
+        if pool:
+            best = max(e.score for e in pool)
+            pick = next(e for e in pool if e.score >= best - NEAR_BEST)
         elif ranked and ranked[0].score > 0:
             pick = ranked[0]
         elif self.tail:

@@ -25,7 +25,7 @@ CATEGORY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                            r"unauthori[sz]ed|\b401\b|invalid user|user ID .* not valid|Incorrect user name|"
                            r"publickey|kerberos|token (?:expired|invalid)|\b530\b"),
         ("permission", r"permission denied|access (?:is )?denied|not permitted|\bEACCES\b|forbidden|"
-                       r"\b403\b|insufficient privilege|not authori[sz]ed|privilege"),
+                       r"\b403\b|insufficient privilege|not authori[sz]ed|privileges? (?:denied|required)"),
         ("database", r"\bORA-\d{4,5}|\bSQL\d{4,5}[A-Z]\b|SQLSTATE|deadlock|unique constraint|duplicate key|"
                      r"tablespace|transaction log|\bpsql\b|\bJDBC\b|database|\bDB2\b|SQL\*Loader|"
                      r"undefined name|snapshot too old|relation .* does not exist|\bsql\b"),
@@ -33,7 +33,9 @@ CATEGORY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("network", r"connection (?:refused|reset|closed|aborted)|unreachable|no route to host|"
                     r"unknown host|resolve host|Name or service not known|\bsocket\b|\bSSL\b|\bTLS\b|"
                     r"certificate|\bTNS\b|communication|network|\bDNS\b|host key|broken pipe|"
-                    r"\bport \d+|data connection|ECONNREFUSED|EHOSTUNREACH|connect(?:ion)? (?:failed|error)"),
+                    r"\bport \d+|data connection|ECONNREFUSED|EHOSTUNREACH|connect(?:ion)? (?:failed|error)|"
+                    r"\bresolve\b|\blink ?errors?\b|link (?:down|failure|training|has been severed)|"
+                    r"domain name|host name|\bRoute\b"),
         ("dependency", r"No such file|not found|does not exist|cannot stat|can't stat|FileNotFound|"
                        r"\bmissing\b|is empty|0 records|cannot find|could not find|could not load|"
                        r"ClassNotFound|NoClassDefFound|no such|cannot open|unable to open|"
