@@ -48,8 +48,9 @@ def read_metrics_file(path: Path) -> pa.Table:
 
 
 def _date_folders(root: Path) -> list[Path]:
-    if not root.exists():
-        raise HostMetricsError(f"host-metrics folder {root} does not exist")
+    # A root nobody has written to yet holds no samples (as the collector's reader sees it).
+    if not root.is_dir():
+        return []
     return sorted(d for host in root.glob("host=*") if host.is_dir()
                   for d in host.glob("date=*") if d.is_dir())
 
@@ -90,17 +91,20 @@ def run_host_metrics_ingest(metrics_dirs: Sequence[Path], cfg: IngestConfig) -> 
                     changed.append((key, mtime))
             before = _count(con, ds)
             batch = pa.concat_tables(tables) if tables else HOST_METRICS_SCHEMA.empty_table()
-            con.register("new_metrics", batch)
+            merged = 0
+            # Files are read oldest name first; the last copy of a sample wins.
+            con.register("new_metrics", batch.append_column("_ord", pa.array(range(batch.num_rows), pa.int64())))
             con.execute("begin transaction")
             try:
-                con.execute(f'create table if not exists "{ds}"."{TABLE}" as select * from new_metrics limit 0')
+                con.execute(f'create table if not exists "{ds}"."{TABLE}" as select * exclude (_ord) from new_metrics limit 0')
                 if batch.num_rows:
                     con.execute(
-                        "create temp table dedup_metrics as select * from new_metrics "
-                        "qualify row_number() over (partition by host, ts) = 1")
+                        "create temp table dedup_metrics as select * exclude (_ord) from new_metrics "
+                        "qualify row_number() over (partition by host, ts order by _ord desc) = 1")
                     con.execute(f'delete from "{ds}"."{TABLE}" h using dedup_metrics n '
                                 "where h.host = n.host and h.ts = n.ts")
                     con.execute(f'insert into "{ds}"."{TABLE}" by name select * from dedup_metrics')
+                    merged = con.execute("select count(*) from dedup_metrics").fetchone()[0]
                     con.execute("drop table dedup_metrics")
                 for key, mtime in changed:
                     con.execute(f'insert or replace into "{ds}"."{_FOLDERS}" values (?, ?, now())', [key, mtime])
@@ -116,8 +120,7 @@ def run_host_metrics_ingest(metrics_dirs: Sequence[Path], cfg: IngestConfig) -> 
         if cfg.write_lake:
             export_lake(cfg.warehouse_path, cfg.dataset, cfg.lake_dir, [TABLE])
     added = max(0, after - before)
-    report.tables[TABLE] = TableStats(rows_added=added, rows_updated=max(0, batch.num_rows - added) if tables else 0,
-                                      rows_total=after)
+    report.tables[TABLE] = TableStats(rows_added=added, rows_updated=max(0, merged - added), rows_total=after)
     report.elapsed_seconds = time.perf_counter() - started
     return report
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
 import time
+from pathlib import Path
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -82,6 +84,7 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, what: str) -> None:
     remembered as loaded unless its rows landed.
     """
     try:
+        _repair_interrupted_normalize(pipeline)
         if pipeline.has_pending_data:
             log.warning("%s: finishing load packages a previous run left behind", pipeline.pipeline_name)
             pipeline.normalize()
@@ -93,6 +96,27 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, what: str) -> None:
             pipeline.drop()
         raise IngestError(f"ingest of {what} failed during {exc.step}: {type(cause).__name__}: {cause}",
                           cause) from cause
+    _drop_loaded_packages(pipeline)
+
+
+def _repair_interrupted_normalize(pipeline: dlt.Pipeline) -> None:
+    # dlt commits a normalized package (rename into load/normalized) before deleting its extracted
+    # copy; a kill between the two leaves both, and normalizing the copy again would fail. The
+    # committed package is complete, so the leftover copy is dropped.
+    work = Path(pipeline.working_dir)
+    for extracted in (work / "normalize" / "extracted").glob("*"):
+        load_id = extracted.name
+        if (work / "load" / "normalized" / load_id).exists() or (work / "load" / "loaded" / load_id).exists():
+            log.warning("%s: dropping the extracted copy of package %s, already normalized",
+                        pipeline.pipeline_name, load_id)
+            shutil.rmtree(work / "load" / "new" / load_id, ignore_errors=True)
+            shutil.rmtree(extracted)
+
+
+def _drop_loaded_packages(pipeline: dlt.Pipeline) -> None:
+    # Completed packages are never read again; without this every poll would leave its files behind.
+    for package in (Path(pipeline.working_dir) / "load" / "loaded").glob("*"):
+        shutil.rmtree(package, ignore_errors=True)
 
 
 def run_tws_ingest(settings: TwsSettings, cfg: IngestConfig, tables: Sequence[str] | None = None) -> IngestReport:
