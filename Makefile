@@ -9,7 +9,9 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
 .PHONY: install demo test test-fast lint dev bench bench-client clean
 
-install: $(STAMP)
+DBT_MANIFEST := dbt_project/target/manifest.json
+
+install: $(STAMP) $(DBT_MANIFEST)
 
 $(STAMP): requirements.lock requirements-bootstrap.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -18,6 +20,10 @@ $(STAMP): requirements.lock requirements-bootstrap.lock pyproject.toml
 	$(UV) pip install --python $(PY) --require-hashes --compile-bytecode -r requirements.lock
 	$(UV) pip install --python $(PY) --no-deps --no-build-isolation --compile-bytecode -e .
 	touch $(STAMP)
+
+# The manifest the Dagster code location loads the dbt assets from (`dbt parse` opens no database).
+$(DBT_MANIFEST): $(STAMP) $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' \) -print)
+	cd dbt_project && ../$(VENV)/bin/dbt parse --quiet
 
 $(DAGSTER_HOME)/dagster.yaml:
 	mkdir -p $(DAGSTER_HOME)
