@@ -1,0 +1,59 @@
+"""`incident_analyses`: the root cause of every failed run, in `analytics.incident_analyses`."""
+
+
+from collections import Counter
+
+import dagster as dg
+
+from resync_assets.defs.incidents.resources import LlmResource
+from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
+from resync_assets.defs.resources import LakehouseResource
+
+JOBLOGS = dg.AssetKey(["tws_raw", "joblogs"])
+JOB_RUNS = dg.AssetKey(["tws_raw", "job_runs"])
+TEMPLATES = dg.AssetKey(["joblog_templates"])
+
+
+@dg.asset(
+    name="incident_analyses",
+    group_name="incidents",
+    deps=[JOBLOGS, JOB_RUNS, TEMPLATES],
+    pool=DUCKDB_WRITER_POOL,
+    kinds={"python", "duckdb"},
+    description="One row per failed run (ABEND / FAIL / ERROR), key `run_id`: the error line (1-based "
+    "line number in the joblog and its text), root-cause family and category, a specific cause, the "
+    "files / hosts / DB objects involved, ordered fix steps (conman rerun, df -h, lsnrctl ...), a "
+    "calibrated confidence and the most similar past incidents with their recorded resolutions. "
+    "Each new analysis also adds a row to `analytics.incident_notifications`.",
+)
+def incident_analyses(context: dg.AssetExecutionContext, lakehouse: LakehouseResource,
+                      llm: LlmResource) -> dg.MaterializeResult:
+    """Analyse the failed runs that have no analysis yet (or whose joblog arrived since)."""
+    import duckdb
+
+    from resync_assets.lib.rca import store
+
+    path = lakehouse.resolved_warehouse_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    analyst = llm.analyst()
+    with duckdb.connect(str(path)) as con:
+        store.ensure_tables(con)
+        ctx = store.load_context(con)
+        if ctx.calibration is not None and ctx.calibration.to_json() != store.stored_calibration(con).to_json():
+            store.save_calibration(con, ctx.calibration)
+        analyses = store.analyse_failed_runs(con, llm=analyst, context=ctx)
+        total = con.execute(f"select count(*) from {store.SCHEMA}.incident_analyses").fetchone()[0]
+        unseen = con.execute(f"select count(*) from {store.SCHEMA}.incident_notifications where not seen").fetchone()[0]
+    families = Counter(a.family for a in analyses)
+    llm_status = Counter(a.llm.get("status", "not_configured") for a in analyses)
+    context.log.info("Analysed %d failed runs (%s)", len(analyses), dict(families))
+    return dg.MaterializeResult(metadata={
+        "new_analyses": dg.MetadataValue.int(len(analyses)),
+        "dagster/row_count": dg.MetadataValue.int(total),
+        "unseen_notifications": dg.MetadataValue.int(unseen),
+        "families": dg.MetadataValue.json(dict(families)),
+        "llm": dg.MetadataValue.json(dict(llm_status)),
+        "mean_confidence": dg.MetadataValue.float(
+            round(sum(a.confidence for a in analyses) / len(analyses), 3) if analyses else 0.0),
+        "summary": dg.MetadataValue.md(store.summary_markdown(analyses)),
+    })

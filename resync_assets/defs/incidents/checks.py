@@ -1,0 +1,72 @@
+"""Checks on `incident_analyses`: coverage and calibration."""
+
+
+import dagster as dg
+
+from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
+from resync_assets.defs.resources import WarehouseReaderResource
+
+INCIDENTS = dg.AssetKey(["incident_analyses"])
+# Below this many labelled rows an ECE says nothing; the check passes and says so.
+MIN_LABELLED = 50
+MAX_ECE = 0.10
+
+
+def _exists(con, schema: str, table: str) -> bool:
+    row = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                      [schema, table]).fetchone()
+    return bool(row and row[0])
+
+
+@dg.asset_check(
+    asset=INCIDENTS,
+    name="incident_analyses_cover_every_failed_run",
+    description="Every failed run (ABEND, FAIL, ERROR) in `tws_raw.job_runs` has a row in "
+    "`analytics.incident_analyses`.",
+    pool=DUCKDB_WRITER_POOL,
+)
+def incident_analyses_cover_every_failed_run(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
+    """Counts failed runs without an analysis."""
+    with duckdb.get_connection() as con:
+        if not _exists(con, "tws_raw", "job_runs"):
+            return dg.AssetCheckResult(passed=True, description="no job runs loaded yet")
+        if not _exists(con, "analytics", "incident_analyses"):
+            failed = con.execute("select count(distinct run_id) from tws_raw.job_runs "
+                                 "where internal_status in ('ABEND', 'FAIL', 'ERROR')").fetchone()[0]
+            return dg.AssetCheckResult(passed=failed == 0, metadata={"missing": dg.MetadataValue.int(failed)})
+        failed, missing = con.execute(
+            "select count(distinct r.run_id), count(distinct r.run_id) filter (where a.run_id is null) "
+            "from tws_raw.job_runs r left join analytics.incident_analyses a on a.run_id = r.run_id "
+            "where r.internal_status in ('ABEND', 'FAIL', 'ERROR')").fetchone()
+    return dg.AssetCheckResult(passed=missing == 0, metadata={
+        "failed_runs": dg.MetadataValue.int(failed), "missing": dg.MetadataValue.int(missing)})
+
+
+@dg.asset_check(
+    asset=INCIDENTS,
+    name="incident_confidence_is_calibrated",
+    description=f"On analyses with a recorded outcome (resync resolve --outcome), the expected calibration "
+    f"error of the stated confidence is at most {MAX_ECE} (passes with a note below {MIN_LABELLED} rows).",
+    pool=DUCKDB_WRITER_POOL,
+)
+def incident_confidence_is_calibrated(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
+    """ECE of confidence against recorded outcomes (latest outcome per run)."""
+    from resync_assets.lib.rca.calibration import ece
+
+    with duckdb.get_connection() as con:
+        if not (_exists(con, "analytics", "incident_analyses") and _exists(con, "analytics", "incident_resolutions")):
+            return dg.AssetCheckResult(passed=True, description="no labelled analyses yet",
+                                       metadata={"labelled": dg.MetadataValue.int(0)})
+        rows = con.execute(
+            "select a.confidence, r.outcome = 'correct' from analytics.incident_analyses a join ("
+            "  select run_id, arg_max(outcome, recorded_at) as outcome from analytics.incident_resolutions "
+            "  where outcome is not null group by run_id) r on r.run_id = a.run_id").fetchall()
+    n = len(rows)
+    if n < MIN_LABELLED:
+        return dg.AssetCheckResult(passed=True, description=f"only {n} labelled analyses (< {MIN_LABELLED})",
+                                   metadata={"labelled": dg.MetadataValue.int(n)})
+    value = ece([r[0] for r in rows], [bool(r[1]) for r in rows])
+    return dg.AssetCheckResult(passed=value <= MAX_ECE, metadata={
+        "labelled": dg.MetadataValue.int(n), "ece": dg.MetadataValue.float(round(value, 4)),
+        "accuracy": dg.MetadataValue.float(round(sum(bool(r[1]) for r in rows) / n, 4)),
+        "mean_confidence": dg.MetadataValue.float(round(sum(r[0] for r in rows) / n, 4))})

@@ -1,0 +1,1 @@
+"""Joblog patterns: mined templates and failure-mode clusters in `analytics` (template miner in `lib/patterns`)."""
