@@ -52,21 +52,30 @@ def parse_instant(value: str | None) -> dt.datetime | None:
     """ISO-8601 date-time -> aware UTC datetime; a value without zone is UTC (we ask for UTC)."""
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise ValueError(f"not an ISO-8601 instant: {value!r}")
     try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
+        parsed = _fromisoformat(value)
+    except (TypeError, ValueError):
         raise ValueError(f"not an ISO-8601 instant: {value!r}") from None
-    if parsed.tzinfo is None:
+    tz = parsed.tzinfo
+    if tz is _UTC:
+        return parsed
+    if tz is None:
         return parsed.replace(tzinfo=_UTC)
     return parsed.astimezone(_UTC)
 
 
+_fromisoformat = dt.datetime.fromisoformat
+
+
 def task_text(task: object) -> str | None:
     """The script / command line of a ``jobDefinition.task`` (a string or an object) as text."""
-    if task is None or isinstance(task, str):
+    if task is None or type(task) is str:
         return task
+    if type(task) is dict and len(task) == 1:
+        # The usual shape: {"UNIX": {"taskString": ...}} (one key per platform).
+        inner = next(iter(task.values()))
+        if type(inner) is dict and type(inner.get("taskString")) is str:
+            return inner["taskString"]
     if isinstance(task, dict):
         for key in ("taskString", "scriptName", "script", "command", "commandLine"):
             if isinstance(task.get(key), str):
@@ -81,13 +90,15 @@ def task_text(task: object) -> str | None:
 
 
 def _int(value: object) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None if value is None else int(value)
-    return int(value)
+    if value is None or type(value) is int:
+        return value  # type: ignore[return-value]
+    return int(value)  # type: ignore[arg-type]
 
 
 def _bool(value: object) -> bool | None:
-    return None if value is None else bool(value)
+    if value is None or value is True or value is False:
+        return value  # type: ignore[return-value]
+    return bool(value)
 
 
 _EMPTY: dict = {}
@@ -96,73 +107,70 @@ _EMPTY: dict = {}
 def job_run_rows(job: dict) -> list[dict]:
     """One ``tws_raw.job_runs`` row per element of ``job["jobruns"]`` (an empty list when none).
 
-    Raises ValueError (naming the run id and the field) when an instant or duration is malformed.
+    Raises ValueError (naming the job, the run and the value) when an instant, a duration or an
+    integer is malformed.
     """
-    runs = job.get("jobruns") or ()
+    runs = job.get("jobruns")
     if not runs:
         return []
-    definition = job.get("jobDefinition") or _EMPTY
-    options = job.get("jobOptions") or _EMPTY
-    flags = job.get("jobStatusFlags") or _EMPTY
-    job_id = job.get("id")
-    common = {
-        "job_id": job_id,
-        "job_name": job.get("name"),
-        "job_stream_name": job.get("jobStreamName"),
-        "job_stream_id": job.get("jobStreamId"),
-        "workstation": job.get("workstation"),
-        "folder": job.get("folder"),
-        "plan_id": job.get("planId"),
-        "priority": _int(job.get("priority")),
-        "is_critical": _bool(options.get("critical")),
-        "is_late": _bool(flags.get("jobLate")),
-        "recovery_option": definition.get("recoveryOption"),
-        "task": task_text(definition.get("task")),
-        "time_zone": job.get("timeZone"),
-    }
+    get = job.get
+    job_id = get("id")
+    # Hot path of every load: attribute lookups are bound once, conversions inlined.
+    instant, duration, as_int, as_bool = parse_instant, parse_duration, _int, _bool
     try:
-        common["sched_time"] = parse_instant(job.get("schedTime"))
-    except ValueError as exc:
-        raise ValueError(f"job {job_id}: schedTime: {exc}") from None
+        definition = get("jobDefinition") or _EMPTY
+        options = get("jobOptions") or _EMPTY
+        flags = get("jobStatusFlags") or _EMPTY
+        job_name, stream_name, stream_id = get("name"), get("jobStreamName"), get("jobStreamId")
+        workstation, folder, plan_id, time_zone = get("workstation"), get("folder"), get("planId"), get("timeZone")
+        sched_time = instant(get("schedTime"))
+        priority = as_int(get("priority"))
+        is_critical = as_bool(options.get("critical"))
+        is_late = as_bool(flags.get("jobLate"))
+        recovery_option = definition.get("recoveryOption")
+        task = task_text(definition.get("task"))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"job {job_id}: {exc}") from None
     rows = []
+    append = rows.append
     for run in runs:
-        status = run.get("compositeStatus") or _EMPTY
-        time_info = run.get("timeInfo") or _EMPTY
-        run_id = run.get("id")
+        rget = run.get
         try:
-            row = {
-                "run_id": run_id,
-                "job_id": common["job_id"],
-                "job_name": common["job_name"],
-                "job_stream_name": common["job_stream_name"],
-                "job_stream_id": common["job_stream_id"],
-                "workstation": common["workstation"],
-                "actual_workstation": run.get("actualWorkstation"),
-                "folder": common["folder"],
-                "plan_id": common["plan_id"],
-                "sched_time": common["sched_time"],
-                "job_number": _int(run.get("jobNumber")),
-                "run_attempt": _int(run.get("runAttempt")),
-                "rerun_type": run.get("rerunType"),
-                "is_rerun": _bool(run.get("rerunJob")),
-                "last_in_rerun_chain": _bool(run.get("lastInRerunChain")),
-                "return_code": _int(run.get("returnCode")),
-                "common_status": run.get("commonStatus"),
+            status = rget("compositeStatus") or _EMPTY
+            time_info = rget("timeInfo") or _EMPTY
+            tget = time_info.get
+            append({
+                "run_id": rget("id"),
+                "job_id": job_id,
+                "job_name": job_name,
+                "job_stream_name": stream_name,
+                "job_stream_id": stream_id,
+                "workstation": workstation,
+                "actual_workstation": rget("actualWorkstation"),
+                "folder": folder,
+                "plan_id": plan_id,
+                "sched_time": sched_time,
+                "job_number": as_int(rget("jobNumber")),
+                "run_attempt": as_int(rget("runAttempt")),
+                "rerun_type": rget("rerunType"),
+                "is_rerun": as_bool(rget("rerunJob")),
+                "last_in_rerun_chain": as_bool(rget("lastInRerunChain")),
+                "return_code": as_int(rget("returnCode")),
+                "common_status": rget("commonStatus"),
                 "internal_status": status.get("status"),
                 "sub_status": status.get("substatus"),
-                "actual_start": parse_instant(time_info.get("actualStartTime")),
-                "actual_end": parse_instant(time_info.get("actualEndTime")),
-                "elapsed_seconds": parse_duration(time_info.get("elapsedTime")),
-                "estimated_seconds": parse_duration(time_info.get("estimatedDuration")),
-                "submitted_time": parse_instant(run.get("submittedTime")),
-                "priority": common["priority"],
-                "is_critical": common["is_critical"],
-                "is_late": common["is_late"],
-                "recovery_option": common["recovery_option"],
-                "task": common["task"],
-                "time_zone": common["time_zone"],
-            }
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"job {job_id} run {run_id}: {exc}") from None
-        rows.append(row)
+                "actual_start": instant(tget("actualStartTime")),
+                "actual_end": instant(tget("actualEndTime")),
+                "elapsed_seconds": duration(tget("elapsedTime")),
+                "estimated_seconds": duration(tget("estimatedDuration")),
+                "submitted_time": instant(rget("submittedTime")),
+                "priority": priority,
+                "is_critical": is_critical,
+                "is_late": is_late,
+                "recovery_option": recovery_option,
+                "task": task,
+                "time_zone": time_zone,
+            })
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ValueError(f"job {job_id} run {rget('id')}: {exc}") from None
     return rows

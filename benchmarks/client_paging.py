@@ -1,0 +1,184 @@
+"""Client paging benchmark: page every job run of a ~1M-run simulated history and flatten it to rows.
+
+    .venv/bin/python -m benchmarks.client_paging                 # ~1,000,000 runs
+    .venv/bin/python -m benchmarks.client_paging --runs 100000   # quick
+
+Starts `resync sim serve` in a subprocess (so the simulator does not share the client's interpreter),
+pages every plan through `TwsClient.iter_job_pages`, turns each job into `tws_raw.job_runs` rows with
+`job_run_rows`, and prints:
+
+* runs/s wall-clock (what a load sees end to end, simulator included);
+* runs per client CPU second (what the client alone could do if the server were free);
+* the simulator's CPU seconds over the same window (to tell which side is the bottleneck);
+* peak RSS of the client process.
+
+By default the archived plans are generated before the clock starts (`--warm`), so the figures are
+about serving and paging, not about the simulator inventing 1M runs; `--no-warm` includes that.
+Writes benchmarks/results/client_paging.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import re
+import resource
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+# Runs per job definition per plan day in the simulator's default workload (measured on seed 42:
+# 90 days x 500 jobs -> 40,151 runs); used only to size the history.
+RUNS_PER_JOB_DAY = 0.89
+RESULTS = Path(__file__).resolve().parent / "results" / "client_paging.json"
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.client_paging", description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=1_000_000, help="target number of runs (default 1,000,000)")
+    parser.add_argument("--jobs", type=int, default=2000, help="job definitions per day (default 2000)")
+    parser.add_argument("--page-size", type=int, default=2000, help="jobs per page (default 2000)")
+    parser.add_argument("--concurrency", type=int, default=2,
+                        help="plans paged at the same time over the one pooled client (default 2)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--warm", action=argparse.BooleanOptionalAction, default=True,
+                        help="generate the plans before timing (default on)")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    return parser.parse_args(argv)
+
+
+class _Simulator:
+    """`resync sim serve` in a subprocess; stopped with SIGINT."""
+
+    def __init__(self, days: int, jobs: int, seed: int, end_date: dt.date, warm: bool) -> None:
+        self.token = secrets.token_urlsafe(16)
+        command = [sys.executable, "-m", "resync_assets.cli", "sim", "serve", "--port", "0",
+                   "--seed", str(seed), "--days", str(days), "--jobs", str(jobs),
+                   "--end-date", end_date.isoformat(), "--token", self.token,
+                   "--password", secrets.token_urlsafe(16), "--cache-days", str(days + 1)]
+        if warm:
+            command += ["--warm", str(days - 1)]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.base_url = None
+        self.output: list[str] = []
+        for line in self.process.stdout:
+            self.output.append(line.rstrip())
+            match = re.search(r"listening on (http://[0-9.]+:\d+)", line)
+            if match:
+                self.base_url = match.group(1)
+                break
+        if self.base_url is None:
+            self.stop()
+            raise RuntimeError("the simulator did not start:\n" + "\n".join(self.output[-20:]))
+        # Keep draining its output so it never blocks on a full pipe.
+        threading.Thread(target=lambda: [self.output.append(x.rstrip()) for x in self.process.stdout],
+                         daemon=True).start()
+
+    def cpu_seconds(self) -> float:
+        import psutil
+
+        times = psutil.Process(self.process.pid).cpu_times()
+        return times.user + times.system
+
+    def rss_bytes(self) -> int:
+        import psutil
+
+        return psutil.Process(self.process.pid).memory_info().rss
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _client_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, print the figures and write them as JSON; returns the exit code."""
+    args = _parse_args(argv)
+    from resync_assets.lib.tws import TwsClient, TwsSettings
+    from resync_assets.lib.tws.records import job_run_rows
+
+    days = max(2, math.ceil(args.runs / (args.jobs * RUNS_PER_JOB_DAY)))
+    end_date = dt.datetime.now(dt.timezone.utc).date()
+    plan_ids = [(end_date - dt.timedelta(days=k)).isoformat() for k in range(days - 1, -1, -1)]
+    print(f"simulator: {days} days x {args.jobs} jobs (seed {args.seed}), warm={args.warm} ...", flush=True)
+    started = time.perf_counter()
+    sim = _Simulator(days, args.jobs, args.seed, end_date, args.warm)
+    startup = time.perf_counter() - started
+    print(f"simulator ready in {startup:.1f} s at {sim.base_url}", flush=True)
+    try:
+        settings = TwsSettings(sim.base_url, token=sim.token, page_size=args.page_size, timeout_seconds=300)
+        counts = {"jobs": 0, "runs": 0, "pages": 0}
+        lock = threading.Lock()
+
+        def page_plan(plan_id: str) -> None:
+            for page in client.iter_job_pages(plan_id=plan_id):
+                runs = 0
+                for job in page:
+                    runs += len(job_run_rows(job))
+                with lock:
+                    counts["jobs"] += len(page)
+                    counts["runs"] += runs
+                    counts["pages"] += 1
+
+        with TwsClient(settings, max_connections=max(2, args.concurrency)) as client:
+            sim_cpu0, cpu0, t0 = sim.cpu_seconds(), _client_cpu_seconds(), time.perf_counter()
+            with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+                list(pool.map(page_plan, plan_ids))
+            wall = time.perf_counter() - t0
+            client_cpu = _client_cpu_seconds() - cpu0
+            sim_cpu = sim.cpu_seconds() - sim_cpu0
+            stats = client.stats
+        sim_rss = sim.rss_bytes()
+    finally:
+        sim.stop()
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    result = {
+        "benchmark": "client_paging",
+        "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "cpu_count": os.cpu_count(),
+        "days": days, "job_definitions": args.jobs, "seed": args.seed, "page_size": args.page_size,
+        "concurrency": args.concurrency, "warm": args.warm,
+        "plans": len(plan_ids), "jobs": counts["jobs"], "runs": counts["runs"], "pages": counts["pages"],
+        "requests": stats["requests"], "retries": stats["retries"],
+        "bytes_received": stats["bytes_received"],
+        "simulator_startup_seconds": round(startup, 2),
+        "wall_seconds": round(wall, 3),
+        "runs_per_second": round(counts["runs"] / wall),
+        "client_cpu_seconds": round(client_cpu, 3),
+        "runs_per_client_cpu_second": round(counts["runs"] / client_cpu) if client_cpu else None,
+        "simulator_cpu_seconds": round(sim_cpu, 3),
+        "megabytes_per_second": round(stats["bytes_received"] / wall / 1e6, 1),
+        "client_peak_rss_mb": round(peak_rss / 1e6, 1),
+        "simulator_rss_mb": round(sim_rss / 1e6, 1),
+    }
+    print(f"paged {counts['runs']:,} runs ({counts['jobs']:,} jobs, {counts['pages']} pages, "
+          f"{stats['bytes_received'] / 1e6:,.0f} MB) in {wall:.1f} s")
+    print(f"  {result['runs_per_second']:,} runs/s wall-clock (paged + parsed into rows)")
+    print(f"  {result['runs_per_client_cpu_second']:,} runs per client CPU second "
+          f"(client CPU {client_cpu:.1f} s, simulator CPU {sim_cpu:.1f} s over the same {wall:.1f} s)")
+    print(f"  client peak RSS {result['client_peak_rss_mb']:,} MB; simulator RSS {result['simulator_rss_mb']:,} MB")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
