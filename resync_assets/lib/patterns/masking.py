@@ -152,13 +152,7 @@ def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
     for index, chunk in enumerate(chunks):
         got = cache.get(chunk)
         if got is None:
-            single = _SCANNER.match(chunk)
-            if single is not None and single.end() == len(chunk) and single.lastgroup != "empty":
-                # One-token chunk (most new chunks: ids, numbers, addresses).
-                chunk_keys, chunk_raws = (_single_key(single.lastgroup, chunk),), (chunk,)
-            else:
-                chunk_keys, chunk_raws, _ = scan_line(chunk)
-            got = (chunk_keys, chunk_raws, _MULTI_CHUNK.search(chunk) is not None)
+            got = _scan_chunk(chunk)
             if len(cache) >= _CHUNK_CACHE_MAX:
                 cache.clear()
             cache[chunk] = got
@@ -185,6 +179,28 @@ def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ..
             raws.append("")
             seps.append("")
     return tuple(keys), tuple(raws), tuple(seps)
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_IDENT_MASKS = re.compile(
+    "|".join(f"(?:{pattern})" for name, pattern in MASK_PATTERNS if name in ("UUID", "MAC", "HEX", "NA"))
+)
+_NUM_KEY = "<NUM>"
+
+
+def _scan_chunk(chunk: str) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """Tokens of one whitespace-free chunk and whether it may join the next chunk into one mask."""
+    if chunk.isascii() and chunk.isdigit():
+        return (_NUM_KEY,), (chunk,), False
+    if _IDENT.fullmatch(chunk) and not _IDENT_MASKS.fullmatch(chunk):
+        # Identifier-like (`blk_-633`, `node-246`, `eth1`): only these masks could match it.
+        return (_single_key("word", chunk),), (chunk,), _MULTI_CHUNK.search(chunk) is not None
+    single = _SCANNER.match(chunk)
+    if single is not None and single.end() == len(chunk) and single.lastgroup != "empty":
+        # One-token chunk (most new chunks: numbers, addresses, paths).
+        return (_single_key(single.lastgroup, chunk),), (chunk,), _MULTI_CHUNK.search(chunk) is not None
+    keys, raws, _ = scan_line(chunk)
+    return keys, raws, _MULTI_CHUNK.search(chunk) is not None
 
 
 def _single_key(kind: str | None, text: str) -> str:

@@ -262,24 +262,19 @@ class TemplateMiner:
 
         Same result as calling :meth:`add` on each line, but repeated lines cost one dict lookup.
         """
-        local: dict[str, int] = {}
-        get = local.get
-        ids: list[int] = []
-        append = ids.append
+        lines = lines if isinstance(lines, list) else list(lines)
+        # Counter keeps first-occurrence order, so distinct lines are learnt in stream order; a
+        # repeated line cannot change the state (it returns to its signature's cluster).
+        counts = Counter(lines)
         tokens = self._tokens
         learn = self._learn
-        for line in lines:
-            cid = get(line)
-            if cid is None:
-                keys, _, seps = tokens(line)
-                cid = local[line] = learn(line, keys, seps)[0].template_id
-            append(cid)
+        local = {line: learn(line, *tokens(line)[::2])[0].template_id for line in counts}
         clusters = self.clusters
-        for cid, count in Counter(ids).items():
-            cluster = clusters[cid]
+        for line, count in counts.items():
+            cluster = clusters[local[line]]
             cluster.size += count
             self._seen(cluster, ts)
-        return ids
+        return list(map(local.__getitem__, lines))
 
     def match(self, line: str) -> MatchResult:
         """Find the cluster of `line` without learning; ``template_id`` is None when none fits."""
