@@ -91,7 +91,7 @@ def run_host_metrics_ingest(metrics_dirs: Sequence[Path], cfg: IngestConfig) -> 
                     changed.append((key, mtime))
             before = _count(con, ds)
             batch = pa.concat_tables(tables) if tables else HOST_METRICS_SCHEMA.empty_table()
-            merged = 0
+            updated = 0
             # Files are read oldest name first; the last copy of a sample wins.
             con.register("new_metrics", batch.append_column("_ord", pa.array(range(batch.num_rows), pa.int64())))
             con.execute("begin transaction")
@@ -101,11 +101,19 @@ def run_host_metrics_ingest(metrics_dirs: Sequence[Path], cfg: IngestConfig) -> 
                     con.execute(
                         "create temp table dedup_metrics as select * exclude (_ord) from new_metrics "
                         "qualify row_number() over (partition by host, ts order by _ord desc) = 1")
-                    con.execute(f'delete from "{ds}"."{TABLE}" h using dedup_metrics n '
-                                "where h.host = n.host and h.ts = n.ts")
-                    con.execute(f'insert into "{ds}"."{TABLE}" by name select * from dedup_metrics')
-                    merged = con.execute("select count(*) from dedup_metrics").fetchone()[0]
+                    cols = ", ".join(f'"{c}"' for c in HOST_METRICS_SCHEMA.names)
+                    # Only samples that are new or differ from the stored copy are rewritten.
+                    con.execute(
+                        f"create temp table changed_metrics as select n.*, h.host is not null as existed "
+                        f'from dedup_metrics n left join "{ds}"."{TABLE}" h on h.host = n.host and h.ts = n.ts '
+                        f"where h.host is null or struct_pack({_prefixed('n', cols)}) "
+                        f"is distinct from struct_pack({_prefixed('h', cols)})")
+                    con.execute(f'delete from "{ds}"."{TABLE}" h using changed_metrics n '
+                                "where n.existed and h.host = n.host and h.ts = n.ts")
+                    con.execute(f'insert into "{ds}"."{TABLE}" by name select * exclude (existed) from changed_metrics')
+                    updated = con.execute("select count(*) from changed_metrics where existed").fetchall()[0][0]
                     con.execute("drop table dedup_metrics")
+                    con.execute("drop table changed_metrics")
                 for key, mtime in changed:
                     con.execute(f'insert or replace into "{ds}"."{_FOLDERS}" values (?, ?, now())', [key, mtime])
                 con.execute("commit")
@@ -120,12 +128,16 @@ def run_host_metrics_ingest(metrics_dirs: Sequence[Path], cfg: IngestConfig) -> 
         if cfg.write_lake:
             export_lake(cfg.warehouse_path, cfg.dataset, cfg.lake_dir, [TABLE])
     added = max(0, after - before)
-    report.tables[TABLE] = TableStats(rows_added=added, rows_updated=max(0, merged - added), rows_total=after)
+    report.tables[TABLE] = TableStats(rows_added=added, rows_updated=updated, rows_total=after)
     report.elapsed_seconds = time.perf_counter() - started
     return report
 
 
+def _prefixed(alias: str, cols: str) -> str:
+    return ", ".join(f"{c} := {alias}.{c}" for c in cols.split(", "))
+
+
 def _count(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
     exists = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                         [dataset, TABLE]).fetchone()[0]
-    return con.execute(f'select count(*) from "{dataset}"."{TABLE}"').fetchone()[0] if exists else 0
+                         [dataset, TABLE]).fetchall()[0][0]
+    return con.execute(f'select count(*) from "{dataset}"."{TABLE}"').fetchall()[0][0] if exists else 0

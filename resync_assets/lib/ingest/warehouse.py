@@ -40,7 +40,7 @@ def table_exists(con: duckdb.DuckDBPyConnection, dataset: str, table: str) -> bo
     """True when ``dataset.table`` exists."""
     return bool(con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [dataset, table]).fetchone()[0])
+        [dataset, table]).fetchall()[0][0])
 
 
 def table_counts(warehouse_path: Path, dataset: str, tables: Iterable[str]) -> dict[str, int]:
@@ -51,7 +51,7 @@ def table_counts(warehouse_path: Path, dataset: str, tables: Iterable[str]) -> d
             return out
         for table in out:
             if table_exists(con, dataset, table):
-                out[table] = con.execute(f'select count(*) from "{dataset}"."{table}"').fetchone()[0]
+                out[table] = con.execute(f'select count(*) from "{dataset}"."{table}"').fetchall()[0][0]
     return out
 
 
