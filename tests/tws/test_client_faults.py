@@ -24,11 +24,9 @@ def _settings(sim, sim_auth, **overrides):
     return TwsSettings(sim.base_url, **kwargs)
 
 
-def _all_run_ids(client, sim):
-    ids = []
-    for plan_id in sim.workload.plan_ids():
-        ids += [r["run_id"] for job in client.iter_jobs(plan_id=plan_id, page_size=6) for r in job_run_rows(job)]
-    return ids
+def _run_ids_by_plan(client, sim):
+    return {plan_id: [r["run_id"] for job in client.iter_jobs(plan_id=plan_id, page_size=6) for r in job_run_rows(job)]
+            for plan_id in sim.workload.plan_ids()}
 
 
 @pytest.mark.parametrize(
@@ -46,15 +44,14 @@ def _all_run_ids(client, sim):
 )
 def test_faults_are_recovered_with_complete_results(make_simulator, sim_auth, spec, evidence):
     sim = make_simulator(SMALL, faults=FaultConfig.parse(spec + ",seed=3"))
-    truth = set()
-    for plan_id in sim.workload.plan_ids():
-        truth |= {r["run_id"] for r in sim.workload.runs(plan_id)}
+    truth = {plan_id: {r["run_id"] for r in sim.workload.runs(plan_id)} for plan_id in sim.workload.plan_ids()}
     with TwsClient(_settings(sim, sim_auth, timeout_seconds=0.3)) as client:
-        ids = _all_run_ids(client, sim)
+        by_plan = _run_ids_by_plan(client, sim)
         failed = next(r for r in sim.workload.runs(sim.workload.plan_ids()[0]) if r["common_status"] == "ERROR")
         log = client.get_joblog(failed["run_id"], plan_id=failed["plan_id"])
         stats = client.stats
-    assert len(ids) == len(set(ids)) and set(ids) == truth
+    for plan_id, ids in by_plan.items():
+        assert len(ids) == len(set(ids)) and set(ids) == truth[plan_id], plan_id
     assert log.line_count > 5 and not log.truncated
     if evidence.get("no_retries"):
         assert stats["retries"] == 0
