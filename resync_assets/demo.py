@@ -1,17 +1,20 @@
 """The Dagster end-to-end demo: embedded simulator → every `tws_raw` asset through Dagster → DuckDB.
 
-`main()` starts the simulator on a free loopback port, writes its host history as host-metrics
-Parquet, points the resources at both (environment of this process, set before the definitions are
-loaded), materializes every asset of group `tws_raw` with its checks in one Dagster run on the
-instance in `DAGSTER_HOME` (default `.dagster_home`, so the run shows in `make dev` afterwards),
-prints a summary and leaves `data/warehouse.duckdb` for queries.
+`main()` starts the simulator on a free loopback port, has the simulator's writer put its host
+history into a host-metrics folder (in a child process, meanwhile), points the resources at both
+(environment variables of this process, resolved by Dagster when each run starts), materializes
+every asset of group `tws_raw` with its checks on the instance in `DAGSTER_HOME` (default
+`.dagster_home`, so the runs show in `make dev` afterwards) — one run for the TWS tables, one for
+host metrics — prints a summary and leaves `data/warehouse.duckdb` for queries.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -57,15 +60,15 @@ def write_simulator_host_history(workload, out_dir: Path) -> int:
 
 
 def raw_assets_and_checks(defs):
-    """The assets of group `tws_raw` and the checks on them, from the loaded definitions."""
+    """The assets of group `tws_raw` defined here, the checks on them, and their keys."""
     import dagster as dg
 
-    repo = defs.get_repository_def()
-    raw_keys = {k for k in repo.asset_graph.get_all_asset_keys() if k.path[0] == "tws_raw"}
-    assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and set(a.keys) & raw_keys]
-    checks = [
-        c for c in defs.asset_checks if {k.asset_key for k in c.check_keys} & raw_keys
-    ]
+    assets = [
+        a for a in defs.assets
+        if isinstance(a, dg.AssetsDefinition) and any(k.path[0] == "tws_raw" for k in a.keys)
+    ]  # fmt: skip
+    raw_keys = {k for a in assets for k in a.keys if k.path[0] == "tws_raw"}
+    checks = [c for c in defs.asset_checks if {k.asset_key for k in c.check_keys} & raw_keys]
     return assets, checks, raw_keys
 
 
@@ -113,17 +116,48 @@ def main(days: int = 90, jobs: int = 500, seed: int = 42, *, root: Path | None =
     home = ensure_dagster_home(root)
     if fresh:
         reset_demo_data(root)
+    today = dt.datetime.now(dt.UTC).date()
+    print(f"resync demo: simulating {days} days x {jobs} jobs up to {today} (seed {seed}) ...", flush=True)
+    # The host history (~1,000 Parquet files for 90 days) is written by the simulator's own writer in a
+    # child process, alongside the TWS load, which does not need it.
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "resync_assets.cli", "sim", "host-metrics", "--out", str(root / SIM_HOST_METRICS_DIR),
+         "--seed", str(seed), "--days", str(days), "--jobs", str(jobs), "--end-date", today.isoformat()],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        ok = _run_demo(root, home, days, jobs, seed, today, writer)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
+    if not (root / WAREHOUSE).exists():
+        print(f"no warehouse at {root / WAREHOUSE}: nothing was loaded", file=sys.stderr)
+        return 1
+    summary = summarize(root / WAREHOUSE)
+    elapsed = time.monotonic() - started
+    total_runs = sum(n for _, n in summary["runs_by_status"])
+    print(f"\nruns loaded: {total_runs} over {summary['plans']} plan days")
+    for status, n in summary["runs_by_status"]:
+        print(f"  {status:<10} {n}")
+    print(f"joblogs fetched: {summary['joblogs']} ({summary['joblog_bytes'] / 1e6:.1f} MB)")
+    print(f"host metric rows: {summary['host_metric_rows']} from {summary['hosts']} hosts")
+    print(f"elapsed: {elapsed:.1f} s")
+    print(f"\nwarehouse: {root / WAREHOUSE}  (duckdb -readonly {WAREHOUSE})")
+    print("see the runs in the UI: make dev, then http://127.0.0.1:3000")
+    return 0 if ok else 1
 
+
+def _run_demo(root: Path, home: Path, days: int, jobs: int, seed: int, today: dt.date, writer) -> bool:
+    from resync_assets.definitions import defs as load_defs
     from resync_assets.sim.server import SimulatorServer
     from resync_assets.sim.workload import WorkloadConfig
 
+    defs = load_defs()
     password = secrets.token_urlsafe(18)
-    print(f"resync demo: simulating {days} days x {jobs} jobs (seed {seed}) ...", flush=True)
-    with SimulatorServer(
-        WorkloadConfig(seed=seed, days=days, jobs=jobs), host="127.0.0.1", port=0, user=DEMO_USER, password=password
-    ) as sim:
-        sim_rows = write_simulator_host_history(sim.workload, root / SIM_HOST_METRICS_DIR)
-        print(f"  simulator at {sim.base_url}; {sim_rows} host-metric samples written", flush=True)
+    config = WorkloadConfig(seed=seed, days=days, jobs=jobs, end_date=today)
+    with SimulatorServer(config, host="127.0.0.1", port=0, user=DEMO_USER, password=password) as sim:
+        print(f"  simulator at {sim.base_url}", flush=True)
         os.environ.update(
             {
                 "RESYNC_TWS_BASE_URL": sim.base_url,
@@ -139,42 +173,36 @@ def main(days: int = 90, jobs: int = 500, seed: int = 42, *, root: Path | None =
                 ),
             }
         )
-        ok = _materialize(home)
-    if not (root / WAREHOUSE).exists():
-        print(f"no warehouse at {root / WAREHOUSE}: nothing was loaded", file=sys.stderr)
-        return 1
-    summary = summarize(root / WAREHOUSE)
-    elapsed = time.monotonic() - started
-    total_runs = sum(n for _, n in summary["runs_by_status"])
-    print(f"\nruns loaded: {total_runs} over {summary['plans']} plan days")
-    for status, n in summary["runs_by_status"]:
-        print(f"  {status:<10} {n}")
-    print(f"joblogs fetched: {summary['joblogs']} ({summary['joblog_bytes'] / 1e6:.1f} MB)")
-    print(f"host metric rows: {summary['host_metric_rows']} from {summary['hosts']} hosts")
-    print(f"elapsed: {elapsed:.1f} s")
-    print(f"\nwarehouse: {root / WAREHOUSE}  (duckdb -readonly {WAREHOUSE})")
-    print("see the run in the UI: make dev, then http://127.0.0.1:3000")
-    return 0 if ok else 1
+        ok = _materialize(defs, home, "tws")
+    _, err = writer.communicate()
+    if writer.returncode != 0:
+        print(f"  simulator host history failed: {err.strip()[-2000:]}", file=sys.stderr)
+        return False
+    return _materialize(defs, home, "host_metrics") and ok
 
 
-def _materialize(home: Path) -> bool:
-    """One Dagster run of every `tws_raw` asset and its checks; True when all succeeded and passed."""
+def _materialize(defs, home: Path, part: str) -> bool:
+    """One Dagster run of the `tws_raw` TWS tables (part "tws") or host metrics, with their checks.
+
+    True when every step succeeded and every check passed.
+    """
     import dagster as dg
 
-    from resync_assets.definitions import defs as load_defs
-
-    defs = load_defs()
     assets, checks, raw_keys = raw_assets_and_checks(defs)
+    host_metrics = dg.AssetKey(["tws_raw", "host_metrics"])
+    keys = {host_metrics} if part == "host_metrics" else raw_keys - {host_metrics}
     with dg.DagsterInstance.from_config(str(home)) as instance:
         result = dg.materialize(
             [*assets, *checks],
-            selection=dg.AssetSelection.assets(*raw_keys),
+            selection=dg.AssetSelection.assets(*keys),
             resources=defs.resources,
             instance=instance,
             tags={"resync/demo": "true"},
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             raise_on_error=False,
         )
-        print(f"  dagster run {result.run_id}: {'success' if result.success else 'FAILED'}", flush=True)
+        status = "success" if result.success else "FAILED"
+        print(f"  dagster run {result.run_id} ({part}): {status}", flush=True)
         evaluations = result.get_asset_check_evaluations()
     failed = [e for e in evaluations if not e.passed]
     for evaluation in evaluations:
