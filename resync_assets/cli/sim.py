@@ -149,14 +149,23 @@ def _serve(args) -> int:
     return 0
 
 
+def _offline_workload(args):
+    """Workload for the export commands: with --end-date the window is complete (clock at its last instant)."""
+    from datetime import UTC, datetime, time
+
+    from resync_assets.sim.clock import ManualClock, SystemClock
+    from resync_assets.sim.workload import Workload
+
+    clock = ManualClock(datetime.combine(args.end_date, time.max, UTC)) if args.end_date else SystemClock()
+    return Workload(_config(args), clock)
+
+
 def _truth(args) -> int:
     from pathlib import Path
 
     import pyarrow.parquet as pq
 
-    from resync_assets.sim.workload import Workload
-
-    wl = Workload(_config(args))
+    wl = _offline_workload(args)
     table = wl.failure_truth_table()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -167,9 +176,8 @@ def _truth(args) -> int:
 
 def _host_metrics(args) -> int:
     from resync_assets.sim.hostmetrics import write_host_metrics
-    from resync_assets.sim.workload import Workload
 
-    wl = Workload(_config(args))
+    wl = _offline_workload(args)
     files = write_host_metrics(wl, args.out, interval_minutes=args.interval_minutes)
     print(f"wrote {len(files)} host-metric files under {args.out}")
     return 0

@@ -112,7 +112,7 @@ _e("ORA_00001_UNIQUE_CONSTRAINT", "oracle", r"ORA-00001:?\s*unique constraint",
    source_url="https://docs.oracle.com/error-help/db/ora-00001")
 _e("SQLLDR_REJECTS", "oracle", r"MAXIMUM ERROR COUNT EXCEEDED|SQL\*Loader-\d{3,5}:",
    ["MAXIMUM ERROR COUNT EXCEEDED - Above statistics reflect partial run.",
-    "SQL*Loader-{n}: Error loading file {file}"],
+    "SQL*Loader-500: Unable to open file ({file})"],
    2, "2 = rows rejected or load stopped; 1 = failure; 3 = fatal (UNIX)",
    "SQL*Loader rejected more rows than ERRORS= allows (bad or reformatted feed, wrong control file); "
    "the rejected records are in the .bad file.",
