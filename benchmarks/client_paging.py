@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     from resync_assets.lib.tws.records import job_run_rows
 
     days = max(2, math.ceil(args.runs / (args.jobs * RUNS_PER_JOB_DAY)))
-    end_date = dt.datetime.now(dt.timezone.utc).date()
+    end_date = dt.datetime.now(dt.UTC).date()
     plan_ids = [(end_date - dt.timedelta(days=k)).isoformat() for k in range(days - 1, -1, -1)]
     print(f"simulator: {days} days x {args.jobs} jobs (seed {args.seed}), warm={args.warm} ...", flush=True)
     started = time.perf_counter()
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     result = {
         "benchmark": "client_paging",
-        "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "cpu_count": os.cpu_count(),
         "days": days, "job_definitions": args.jobs, "seed": args.seed, "page_size": args.page_size,
         "concurrency": args.concurrency, "warm": args.warm,

@@ -143,7 +143,7 @@ def undeclared_parameters(request: httpx.Request) -> list[str]:
     for name, _value in request.url.params.multi_items():
         if ("query", name.lower()) not in declared:
             problems.append(f"query parameter {name!r} not declared for {template}")
-    for name in request.headers.keys():
+    for name in request.headers:
         if name.lower() in TRANSPORT_HEADERS:
             continue
         if ("header", name.lower()) not in declared:

@@ -33,7 +33,7 @@ def test_simulator_conforms_to_the_spec_under_schemathesis(simulator, tmp_path):
         "--request-timeout", "30",
     ]
     # cwd=tmp_path keeps schemathesis' and hypothesis' working folders out of the repo.
-    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    result = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     summary = result.stdout[-4000:]
     assert result.returncode == 0, summary + result.stderr[-2000:]
     assert "17 selected / 17 total" in result.stdout, summary

@@ -50,7 +50,7 @@ def test_open_half_open_closed(failing):
 
 
 def test_failed_trial_call_reopens(failing):
-    sim, client = failing
+    _sim, client = failing
     for _ in range(2):
         with pytest.raises(TwsApiError):
             client.engine_info()

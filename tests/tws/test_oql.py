@@ -20,7 +20,7 @@ from resync_assets.lib.tws.oql import format_duration, has_order_by, with_defaul
         (True, "true"),
         (False, "false"),
         (None, "null"),
-        (dt.datetime(2025, 12, 1, 0, 0, tzinfo=dt.timezone.utc), "2025-12-01T00:00:00.000Z"),
+        (dt.datetime(2025, 12, 1, 0, 0, tzinfo=dt.UTC), "2025-12-01T00:00:00.000Z"),
         (dt.datetime(2025, 12, 1, 1, 30, 5, 123456, tzinfo=dt.timezone(dt.timedelta(hours=1))),
          "2025-12-01T00:30:05.123Z"),
         (dt.datetime(2025, 12, 1, 8, 0), "2025-12-01T08:00:00.000Z"),

@@ -6,7 +6,7 @@ import pytest
 
 from resync_assets.lib.tws.records import JOB_RUN_COLUMNS, job_run_rows, parse_duration, parse_instant
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 JOB = {
     "id": "job-1",

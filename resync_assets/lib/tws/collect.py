@@ -37,6 +37,7 @@ class CollectSummary:
     plans: int = 0
     jobs: int = 0
     runs: int = 0
+    unique_runs: int = 0
     runs_by_status: Counter = dataclasses.field(default_factory=Counter)
     failed_runs: int = 0
     joblogs_fetched: int = 0
@@ -59,19 +60,20 @@ class CollectSummary:
         """A human-readable multi-line summary."""
         lines = [
             f"plans paged        {self.plans}",
-            f"jobs / runs        {self.jobs} / {self.runs}",
+            (f"jobs / runs        {self.jobs} / {self.runs} ({self.unique_runs} distinct: carried-forward "
+            "streams appear in two plans)"),
             "runs by status     " + ", ".join(f"{k}={v}" for k, v in sorted(self.runs_by_status.items())),
-            f"failed runs        {self.failed_runs}",
-            f"joblogs fetched    {self.joblogs_fetched} ({self.joblog_bytes:,} bytes); "
-            f"missing {self.joblogs_missing}, errors {self.joblog_errors}",
+            f"failed runs        {self.failed_runs} (rows with common status ERROR)",
+            (f"joblogs fetched    {self.joblogs_fetched} ({self.joblog_bytes:,} bytes); "
+            f"missing {self.joblogs_missing}, errors {self.joblog_errors}"),
             f"invalid UTF-8      {self.joblogs_invalid_utf8}",
             f"truncated          {self.joblogs_truncated}",
             f"paging             {self.paging_seconds:.2f} s, {self.runs_per_second:,.0f} runs/s",
             f"joblogs            {self.joblog_seconds:.2f} s",
             f"elapsed            {self.elapsed_seconds:.2f} s",
-            f"HTTP requests      {self.client_stats.get('requests', 0)} "
+            (f"HTTP requests      {self.client_stats.get('requests', 0)} "
             f"(retries {self.client_stats.get('retries', 0)}, throttled {self.client_stats.get('throttled', 0)}, "
-            f"breaker {self.client_stats.get('breaker_state', '?')})",
+            f"breaker {self.client_stats.get('breaker_state', '?')})"),
         ]
         return "\n".join(lines)
 
@@ -141,11 +143,17 @@ def collect_all(client: TwsClient, plan_ids: Iterable[str], *, joblog_workers: i
     """Page every run of ``plan_ids``, then fetch the joblogs of the failed ones; return the summary."""
     summary = CollectSummary()
     started = time.perf_counter()
-    failed: list[tuple[str, str | None]] = []
+    seen: set[str] = set()
+    # A run carried forward into the next plan is listed by both: fetch its joblog once (latest plan).
+    failed: dict[str, str | None] = {}
     for rows in collect_runs(client, plan_ids, summary, page_size=page_size):
-        failed.extend((r["run_id"], r["plan_id"]) for r in rows if r["common_status"] in FAILED_COMMON_STATUSES)
+        for row in rows:
+            seen.add(row["run_id"])
+            if row["common_status"] in FAILED_COMMON_STATUSES:
+                failed[row["run_id"]] = row["plan_id"]
+    summary.unique_runs = len(seen)
     summary.paging_seconds = time.perf_counter() - started
-    fetch_joblogs(client, failed, workers=joblog_workers, summary=summary)
+    fetch_joblogs(client, failed.items(), workers=joblog_workers, summary=summary)
     summary.elapsed_seconds = time.perf_counter() - started
     summary.client_stats = client.stats
     return summary

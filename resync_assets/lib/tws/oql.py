@@ -66,8 +66,8 @@ def format_instant(value: dt.datetime) -> str:
     Naive datetimes are taken as UTC (the client sends ``Local-Timezone: UTC``).
     """
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    value = value.astimezone(dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
+    value = value.astimezone(dt.UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
@@ -98,7 +98,7 @@ class Oql:
     parentheses) and add sort keys with ``order_by``. ``str(query)`` is the text to send.
     """
 
-    __slots__ = ("_expr", "_compound", "_order")
+    __slots__ = ("_compound", "_expr", "_order")
 
     def __init__(self, expr: str | None = None, *, _compound: bool = False,
                  _order: tuple[tuple[str, str], ...] = ()) -> None:

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import orjson
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 _DURATION_RE = re.compile(
     r"([-+])?P(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?(?:(\d+(?:[.,]\d+)?)D)?"
     r"(?:T(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?\Z"
