@@ -177,3 +177,30 @@ def test_odd_lines_are_accepted(line):
     miner = TemplateMiner()
     result = miner.add(line)
     assert result.template_id == 1
+
+
+def test_save_inside_callers_transaction(tmp_path):
+    miner = TemplateMiner()
+    miner.add("ORA-00060: deadlock detected while waiting for resource")
+    with duckdb.connect(str(tmp_path / "t.duckdb")) as con:
+        con.execute("BEGIN TRANSACTION")
+        miner.save(con, schema="analytics")
+        con.execute("COMMIT")
+        assert TemplateMiner.load(con, schema="analytics").template_of(1) == (
+            "ORA-00060: deadlock detected while waiting for resource"
+        )
+
+
+def test_save_of_many_templates_round_trips(tmp_path):
+    # Regression: row-by-row inserts made saving thousands of templates take minutes.
+    words = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa"]
+    miner = TemplateMiner()
+    for i in range(3000):
+        miner.add(f"{words[i % 10]} {words[(i // 10) % 10]} step {words[(i // 100) % 10]} failed")
+    with duckdb.connect(str(tmp_path / "many.duckdb")) as con:
+        miner.save(con, schema="analytics")
+        loaded = TemplateMiner.load(con, schema="analytics")
+    assert len(loaded) == len(miner) == 1000
+    assert {c: x.template for c, x in loaded.clusters.items()} == {
+        c: x.template for c, x in miner.clusters.items()
+    }

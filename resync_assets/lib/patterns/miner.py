@@ -305,48 +305,74 @@ class TemplateMiner:
 
     # ------------------------------------------------------------------ persistence
     def save(self, con: duckdb.DuckDBPyConnection, schema: str = "analytics") -> None:
-        """Write the full miner state to `schema` in DuckDB (replacing what was there)."""
+        """Write the full miner state to `schema` in DuckDB, replacing what was there.
+
+        Tables: ``pattern_miner_templates`` (template_id, template, masked_template, token_count, size,
+        first_seen, last_seen, example, tokens, seps, tree_key), ``pattern_miner_signatures``
+        (signature, template_id) and ``pattern_miner_state`` (key, value). Written in one transaction
+        unless the caller already has one open.
+        """
+        import duckdb
+        import pyarrow as pa
+
         q = _quote(schema)
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {q}")
-        con.execute(
-            f"""CREATE OR REPLACE TABLE {q}.pattern_miner_templates (
-                template_id BIGINT PRIMARY KEY, template VARCHAR, masked_template VARCHAR,
-                token_count INTEGER, size BIGINT, first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ,
-                example VARCHAR, tokens VARCHAR[], seps VARCHAR[], tree_key VARCHAR[])"""
+        clusters = list(self.clusters.values())
+        strings = pa.list_(pa.string())
+        ts = pa.timestamp("us", tz="UTC")
+        templates = pa.table(
+            {
+                "template_id": pa.array([c.template_id for c in clusters], pa.int64()),
+                "template": pa.array([c.template for c in clusters], pa.string()),
+                "masked_template": pa.array([c.masked_template for c in clusters], pa.string()),
+                "token_count": pa.array([len(c.tokens) for c in clusters], pa.int32()),
+                "size": pa.array([c.size for c in clusters], pa.int64()),
+                "first_seen": pa.array([c.first_seen for c in clusters], ts),
+                "last_seen": pa.array([c.last_seen for c in clusters], ts),
+                "example": pa.array([c.example for c in clusters], pa.string()),
+                "tokens": pa.array([list(c.tokens) for c in clusters], strings),
+                "seps": pa.array([list(c.seps) for c in clusters], strings),
+                "tree_key": pa.array([list(c.tree_key) for c in clusters], strings),
+            }
         )
-        con.execute(
-            f"CREATE OR REPLACE TABLE {q}.pattern_miner_signatures (signature VARCHAR[], template_id BIGINT)"
+        signatures = pa.table(
+            {
+                "signature": pa.array([list(k) for k in self._signatures], strings),
+                "template_id": pa.array(list(self._signatures.values()), pa.int64()),
+            }
         )
-        con.execute(
-            f"CREATE OR REPLACE TABLE {q}.pattern_miner_state (key VARCHAR PRIMARY KEY, value VARCHAR)"
-        )
-        rows = [
-            (
-                c.template_id,
-                c.template,
-                c.masked_template,
-                len(c.tokens),
-                c.size,
-                c.first_seen,
-                c.last_seen,
-                c.example,
-                list(c.tokens),
-                list(c.seps),
-                list(c.tree_key),
-            )
-            for c in self.clusters.values()
-        ]
-        if rows:
-            con.executemany(
-                f"INSERT INTO {q}.pattern_miner_templates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-            )
-        sigs = [(list(k), v) for k, v in self._signatures.items()]
-        if sigs:
-            con.executemany(f"INSERT INTO {q}.pattern_miner_signatures VALUES (?, ?)", sigs)
-        cfg = self.config
         state = {"next_id": str(self._next_id)}
-        state.update({name: repr(value) for name, value in cfg.as_dict().items()})
-        con.executemany(f"INSERT INTO {q}.pattern_miner_state VALUES (?, ?)", list(state.items()))
+        state.update({name: repr(value) for name, value in self.config.as_dict().items()})
+        state_table = pa.table({"key": list(state), "value": list(state.values())})
+
+        try:
+            con.execute("BEGIN TRANSACTION")
+            own = True
+        except duckdb.TransactionException:
+            own = False
+        try:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {q}")
+            tag = f"_pattern_miner_{id(self)}"
+            for name, table, ddl in (
+                (
+                    "pattern_miner_templates",
+                    templates,
+                    _TEMPLATES_DDL,
+                ),
+                ("pattern_miner_signatures", signatures, "signature VARCHAR[], template_id BIGINT"),
+                ("pattern_miner_state", state_table, "key VARCHAR PRIMARY KEY, value VARCHAR"),
+            ):
+                con.execute(f"CREATE OR REPLACE TABLE {q}.{name} ({ddl})")
+                con.register(tag, table)
+                try:
+                    con.execute(f"INSERT INTO {q}.{name} SELECT * FROM {tag}")
+                finally:
+                    con.unregister(tag)
+            if own:
+                con.execute("COMMIT")
+        except BaseException:
+            if own:
+                con.execute("ROLLBACK")
+            raise
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, schema: str = "analytics") -> TemplateMiner:
@@ -389,6 +415,13 @@ class TemplateMiner:
         ).fetchall():
             miner._signatures[tuple(sig)] = int(tid)
         return miner
+
+
+_TEMPLATES_DDL = (
+    "template_id BIGINT PRIMARY KEY, template VARCHAR, masked_template VARCHAR, token_count INTEGER, "
+    "size BIGINT, first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ, example VARCHAR, tokens VARCHAR[], "
+    "seps VARCHAR[], tree_key VARCHAR[]"
+)
 
 
 def _params(template: list[str], raws: tuple[str, ...]) -> tuple[str, ...]:
