@@ -309,10 +309,9 @@ class TemplateMiner:
 
         Tables: ``pattern_miner_templates`` (template_id, template, masked_template, token_count, size,
         first_seen, last_seen, example, tokens, seps, tree_key), ``pattern_miner_signatures``
-        (signature, template_id) and ``pattern_miner_state`` (key, value). Written in one transaction
-        unless the caller already has one open.
+        (signature, template_id) and ``pattern_miner_state`` (key, value). Call it inside the caller's
+        transaction (``con.begin()`` ... ``con.commit()``) to make the replacement atomic.
         """
-        import duckdb
         import pyarrow as pa
 
         q = _quote(schema)
@@ -344,35 +343,19 @@ class TemplateMiner:
         state.update({name: repr(value) for name, value in self.config.as_dict().items()})
         state_table = pa.table({"key": list(state), "value": list(state.values())})
 
-        try:
-            con.execute("BEGIN TRANSACTION")
-            own = True
-        except duckdb.TransactionException:
-            own = False
-        try:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {q}")
-            tag = f"_pattern_miner_{id(self)}"
-            for name, table, ddl in (
-                (
-                    "pattern_miner_templates",
-                    templates,
-                    _TEMPLATES_DDL,
-                ),
-                ("pattern_miner_signatures", signatures, "signature VARCHAR[], template_id BIGINT"),
-                ("pattern_miner_state", state_table, "key VARCHAR PRIMARY KEY, value VARCHAR"),
-            ):
-                con.execute(f"CREATE OR REPLACE TABLE {q}.{name} ({ddl})")
-                con.register(tag, table)
-                try:
-                    con.execute(f"INSERT INTO {q}.{name} SELECT * FROM {tag}")
-                finally:
-                    con.unregister(tag)
-            if own:
-                con.execute("COMMIT")
-        except BaseException:
-            if own:
-                con.execute("ROLLBACK")
-            raise
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {q}")
+        tag = f"_pattern_miner_{id(self)}"
+        for name, table, ddl in (
+            ("pattern_miner_templates", templates, _TEMPLATES_DDL),
+            ("pattern_miner_signatures", signatures, "signature VARCHAR[], template_id BIGINT"),
+            ("pattern_miner_state", state_table, "key VARCHAR PRIMARY KEY, value VARCHAR"),
+        ):
+            con.execute(f"CREATE OR REPLACE TABLE {q}.{name} ({ddl})")
+            con.register(tag, table)
+            try:
+                con.execute(f"INSERT INTO {q}.{name} SELECT * FROM {tag}")
+            finally:
+                con.unregister(tag)
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, schema: str = "analytics") -> TemplateMiner:
