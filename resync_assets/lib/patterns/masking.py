@@ -3,6 +3,8 @@
 One compiled regular expression scans a line left to right. At each token start it tries the named
 masks first (timestamps, IPs, paths, numbers, ...), then a plain word, then a single punctuation
 character, so a line is tokenised and masked in one pass instead of a cascade of substitutions.
+Lines without a mask that can span whitespace (dates with month names, ISO dates) are tokenised
+chunk by chunk with a cache of chunks, which gives the same tokens as the whole-line scan.
 
 A token is either a literal (its own text) or a mask key such as ``<NUM>``. Mask keys cannot collide
 with literal tokens because ``<`` and ``>`` always split words. Error codes that identify a failure
