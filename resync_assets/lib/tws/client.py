@@ -310,19 +310,29 @@ class TwsClient:
         if not 1 <= limit <= 2**31 - 1:
             raise ValueError("page_size must be between 1 and 2**31-1")
         offset = 0
+        previous_first = None
         while True:
             body = self._get_json(path, params={**params, "limit": limit, "offset": offset},
                                   headers={"Include-Count": "true"}, expect="page")
             results = body["results"]
+            endpoint = f"GET {API_PREFIX}{path}"
+            if results and previous_first is not None and results[0] == previous_first:
+                raise TwsProtocolError(f"{endpoint}: the server returned the same page for offset {offset} as for "
+                                       f"the previous offset; it seems to ignore 'offset'", endpoint=endpoint)
+            previous_first = results[0] if results else None
             self._add("pages", 1)
             self._add("items", len(results))
             if results:
                 yield results
             offset += len(results)
             count = body.get("count")
-            # ENDPOINTS.md §2: stop on an empty or short page, a missing `next`, or offset >= count.
-            if (not results or len(results) < limit or not body.get("next")
-                    or (isinstance(count, int) and offset >= count)):
+            more_by_count = isinstance(count, int) and offset < count
+            # ENDPOINTS.md §2: stop on an empty or short page, a missing `next`, or offset >= count;
+            # except that a full page without `next` while `count` says more remain goes on, since
+            # stopping there would silently drop data (an extra request costs little).
+            if not results or len(results) < limit or (isinstance(count, int) and offset >= count):
+                return
+            if not body.get("next") and not more_by_count:
                 return
 
     # ------------------------------------------------------------------ request machinery
@@ -363,7 +373,7 @@ class TwsClient:
             try:
                 with self._http.stream("GET", url, params=params, headers=headers) as response:
                     self._count_status(response.status_code)
-                    if response.status_code >= 400:
+                    if response.status_code >= 300:
                         raise self._status_error(response, endpoint)
                     return handler(response, endpoint)
             except httpx.HTTPError as exc:
@@ -437,6 +447,9 @@ class TwsClient:
             return TwsAuthError(f"{text} ({hint})", endpoint=endpoint, status=status, tws_message=message)
         if status == 404:
             return TwsNotFoundError(text, endpoint=endpoint, status=status, tws_message=message)
+        if status < 400:
+            return TwsApiError(f"{text} (unexpected redirect: check RESYNC_TWS_BASE_URL)", endpoint=endpoint,
+                               status=status, tws_message=message)
         return TwsApiError(text, endpoint=endpoint, status=status, tws_message=message)
 
     def _transport_error(self, exc: httpx.HTTPError, endpoint: str) -> TwsError:

@@ -18,6 +18,17 @@ class TwsError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r})"
 
+    def __reduce__(self):
+        # Keeps the attributes when the error crosses a process boundary (pickling).
+        return _rebuild, (type(self), str(self), dict(self.__dict__))
+
+
+def _rebuild(cls: type, message: str, state: dict) -> TwsError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class TwsApiError(TwsError):
     """TWS answered with an HTTP error status (after any retries the status allows)."""
