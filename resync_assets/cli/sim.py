@@ -84,7 +84,8 @@ def _config(args):
 
     kwargs = {"seed": args.seed, "days": args.days, "jobs": args.jobs, "end_date": args.end_date}
     if getattr(args, "cache_days", None):
-        kwargs["cache_days"] = args.cache_days
+        # Warmed plans must fit in the cache, or warming would evict what it just built.
+        kwargs["cache_days"] = max(args.cache_days, getattr(args, "warm", 0) + 2)
     return WorkloadConfig(**kwargs)
 
 

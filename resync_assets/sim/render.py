@@ -17,22 +17,21 @@ from resync_assets.sim.topology import Topology, Workstation, make_id
 ENGINE_VERSION = "10.2.5.0"
 
 
-_DAY_PREFIX: dict[int, str] = {}
+_MINUTE_PREFIX: dict[int, str] = {}
 
 
 def iso(ts: float | None) -> str | None:
     """Epoch seconds → `YYYY-MM-DDTHH:MM:SS.mmmZ`."""
     if ts is None:
         return None
-    ms = int(round(ts * 1000))
-    day, rest = divmod(ms, 86_400_000)
-    prefix = _DAY_PREFIX.get(day)
+    ms = int(ts * 1000 + 0.5)
+    minute, rest = divmod(ms, 60_000)
+    prefix = _MINUTE_PREFIX.get(minute)
     if prefix is None:
-        prefix = _DAY_PREFIX[day] = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%dT")
-    sec, milli = divmod(rest, 1000)
-    h, sec = divmod(sec, 3600)
-    m, sec = divmod(sec, 60)
-    return "%s%02d:%02d:%02d.%03dZ" % (prefix, h, m, sec, milli)
+        if len(_MINUTE_PREFIX) > 400_000:
+            _MINUTE_PREFIX.clear()
+        prefix = _MINUTE_PREFIX[minute] = datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M:")
+    return "%s%02d.%03dZ" % (prefix, rest // 1000, rest % 1000)
 
 
 def duration(seconds: float | None) -> str | None:
@@ -58,6 +57,26 @@ def _composite(status: str, sub: str | None) -> dict:
     return out
 
 
+_COMPOSITES: dict[tuple, orjson.Fragment] = {}
+_FLAGS: dict[tuple, orjson.Fragment] = {}
+
+
+def _composite_fragment(status: str, sub: str | None) -> orjson.Fragment:
+    frag = _COMPOSITES.get((status, sub))
+    if frag is None:
+        frag = _COMPOSITES[(status, sub)] = orjson.Fragment(orjson.dumps(_composite(status, sub)))
+    return frag
+
+
+def _flags_fragment(late: bool, restarted: bool) -> orjson.Fragment:
+    frag = _FLAGS.get((late, restarted))
+    if frag is None:
+        frag = _FLAGS[(late, restarted)] = orjson.Fragment(orjson.dumps({
+            "jobLate": late, "deadlineHasPassed": False, "restarted": restarted, "userRerunAgain": False,
+            "untilGone": False, "jobStreamCancelled": False}))
+    return frag
+
+
 class Renderer:
     """Builds API dicts from generated plan objects."""
 
@@ -68,6 +87,7 @@ class Renderer:
         self._folder_ids: dict[str, str] = {}
         self._jdef_fragments: dict[str, orjson.Fragment] = {}
         self._jdef_estimates: dict[str, str] = {}
+        self._static: dict[tuple, bytes] = {}
 
     def folder_id(self, folder: str) -> str:
         """Stable id of a folder path."""
@@ -98,7 +118,7 @@ class Renderer:
             self._jdef_estimates[jd.id] = duration(jd.baseline)
         return frag
 
-    def run(self, run, view, estimate: str) -> dict:
+    def run(self, run, view, estimate: str, last: bool) -> dict:
         """JobRunInstanceV2 of one run in the state `view` = (status, common, substatus)."""
         status, common, sub = view
         j = run.job
@@ -112,10 +132,8 @@ class Renderer:
         out = {
             "id": run.id, "jobId": j.id, "jobKey": j.key, "name": j.jd.name,
             "runAttempt": run.attempt, "rerunType": run.rerun_type, "rerunJob": run.attempt > 1,
-            "lastInRerunChain": run is j.runs[-1] or status in ("HOLD", "READY", "EXEC"),
-            "commonStatus": common, "compositeStatus": _composite(status, sub), "timeInfo": time_info,
-            "actualWorkstation": run.actual_ws or j.jd.workstation,
-            "confirmed": False, "released": status != "HOLD",
+            "lastInRerunChain": last, "commonStatus": common, "compositeStatus": _composite_fragment(status, sub),
+            "timeInfo": time_info, "actualWorkstation": run.actual_ws or j.jd.workstation,
             "minDurationNotReached": False, "maxDurationGone": False,
         }
         if started:
@@ -127,50 +145,59 @@ class Renderer:
             out["parentRunId"] = j.runs[run.attempt - 2].id
         return out
 
-    def job(self, j, t: float, plan_id: str, archived: bool) -> dict:
-        """JobInPlanV2 of a job in plan seen at instant `t`."""
+    def _job_static(self, j) -> bytes:
+        """The part of a job's JSON that depends only on its definitions, serialized once (no braces)."""
         jd = j.jd
-        s = j.stream
-        jdef = self.job_definition_fragment(jd)
+        sd = j.stream.sd
+        key = (jd.id, sd.id)
+        frag = self._static.get(key)
+        if frag is None:
+            static = {
+                "persistentId": jd.id, "name": jd.name, "flowNodeType": "JOB", "folder": jd.folder,
+                "folderId": self.folder_id(jd.folder), "jobStreamName": sd.name,
+                "jobStreamWorkstation": sd.workstation, "jobStreamWorkstationId": self._ws_ids[sd.workstation],
+                "workstation": jd.workstation, "workstationId": self._ws_ids[jd.workstation],
+                "origPriority": jd.priority, "timeZone": "UTC", "orderInJobStream": jd.order + 1,
+                "jobOptions": {"critical": jd.critical, "requiresConfirmation": False,
+                               "every": bool(jd.every_minutes), "noOperation": False},
+                "jobDefinition": self.job_definition_fragment(jd), "jobDefinitionRefId": jd.id,
+            }
+            if jd.every_minutes:
+                static["repeatInterval"] = duration(jd.every_minutes * 60)
+            frag = self._static[key] = orjson.dumps(static)[1:-1]
+        return frag
+
+    def job_bytes(self, j, t: float, plan_id: str, archived: bool) -> bytes:
+        """Serialized JobInPlanV2 of a job in plan seen at instant `t`."""
+        jd = j.jd
+        static = self._job_static(j)
         estimate = self._jdef_estimates[jd.id]
-        runs = []
-        last = None
+        views = []
         for r in j.runs:
             view = run_view(r, t)
             if view is None:
                 break
-            runs.append(self.run(r, view, estimate))
-            last = (r, view)
-        if runs:
-            runs[-1]["lastInRerunChain"] = True
-            for earlier in runs[:-1]:
-                earlier["lastInRerunChain"] = False
+            views.append((r, view))
+        n = len(views)
+        runs = [self.run(r, view, estimate, k == n - 1) for k, (r, view) in enumerate(views)]
+        last = views[-1] if views else None
         status, common, sub = last[1] if last else ("HOLD", "WAITING", "HOLD_WAITING_FOR_TIME")
         late = bool(last and last[0].start is not None and last[0].start - j.sched > 4 * 3600 and
                     status not in ("HOLD", "READY"))
         out = {
-            "id": j.id, "persistentId": jd.id, "key": j.key, "name": jd.name, "flowNodeType": "JOB",
-            "folder": jd.folder, "folderId": self.folder_id(jd.folder), "cpuFolderId": self.folder_id("/"),
-            "jobStreamName": s.sd.name, "jobStreamId": s.id, "jobStreamWorkstation": s.sd.workstation,
-            "jobStreamWorkstationId": self._ws_ids[s.sd.workstation], "workstation": jd.workstation,
-            "workstationId": self._ws_ids[jd.workstation], "planId": plan_id, "archived": archived,
+            "id": j.id, "key": j.key, "jobStreamId": j.stream.id, "planId": plan_id, "archived": archived,
             "priority": 0 if last and last[0].held and status == "HOLD" else jd.priority,
-            "origPriority": jd.priority, "schedTime": iso(j.sched), "timeZone": "UTC",
-            "orderInJobStream": jd.order + 1, "position": jd.order + 1,
-            "lastRunCommonStatus": common, "lastRunCompositeStatus": _composite(status, sub),
-            "jobOptions": {"critical": jd.critical, "requiresConfirmation": False, "every": bool(jd.every_minutes),
-                           "noOperation": False},
-            "jobStatusFlags": {"jobLate": late, "deadlineHasPassed": False, "restarted": len(runs) > 1,
-                               "userRerunAgain": False, "untilGone": False,
-                               "jobStreamCancelled": False, "promotedToUrgentQueue": False,
-                               "promotedToWLM": False},
-            "jobDefinition": jdef, "jobDefinitionRefId": jd.id, "jobruns": runs,
+            "schedTime": iso(j.sched), "lastRunCommonStatus": common,
+            "lastRunCompositeStatus": _composite_fragment(status, sub),
+            "jobStatusFlags": _flags_fragment(late, n > 1), "jobruns": runs,
         }
-        if jd.every_minutes:
-            out["repeatInterval"] = duration(jd.every_minutes * 60)
         if last and status not in ("HOLD", "READY", "EXEC") and last[0].start is not None:
-            out["endTime"] = iso(last[0].end)
-        return out
+            out["endTime"] = runs[-1]["timeInfo"]["actualEndTime"]
+        return b"{" + orjson.dumps(out)[1:-1] + b"," + static + b"}"
+
+    def job(self, j, t: float, plan_id: str, archived: bool) -> dict:
+        """JobInPlanV2 dict of a job in plan seen at instant `t`."""
+        return orjson.loads(self.job_bytes(j, t, plan_id, archived))
 
     def stream(self, si, t: float, plan_id: str, archived: bool, jobs: list[dict] | None = None) -> dict:
         """JobStreamInPlanV2 of a stream instance seen at `t` (with `jobs` embedded when given)."""

@@ -96,7 +96,8 @@ class SimulatorServer:
 
     def __init__(self, config: WorkloadConfig | Workload | None = None, host: str = "127.0.0.1", port: int = 0,
                  user: str = "resync", password: str = "resync-pw", token: str | None = "resync-token",
-                 faults: FaultConfig | None = None, clock: Clock | None = None, follow_poll: float = 0.05):
+                 faults: FaultConfig | None = None, clock: Clock | None = None, follow_poll: float = 0.05,
+                 prefetch: bool = True):
         if isinstance(config, Workload):
             self.workload = config
             self.clock = config.clock if clock is None else clock
@@ -119,6 +120,8 @@ class SimulatorServer:
         self.stopping = threading.Event()
         self._static_cache: dict = {}
         self._lock = threading.Lock()
+        self._prefetching: set = set()
+        self.prefetch_enabled = prefetch
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -198,6 +201,28 @@ class SimulatorServer:
             idx.warm(self.workload.as_of(d))
             total += sum(len(j.runs) for j in idx.jobs)
         return total
+
+    def prefetch(self, d) -> None:
+        """Build and serialize plan `d` in the background (a client paging day by day asks for it next)."""
+        if not self.prefetch_enabled or d > self.workload.current_date():
+            return
+        archived = d != self.workload.current_date()
+        with self._lock:
+            if d in self._prefetching or self.plans.has(d, archived):
+                return
+            self._prefetching.add(d)
+
+        def work():
+            try:
+                idx = self.plans.get(d, archived)
+                idx.warm(self.workload.as_of(d) if archived else self.clock.timestamp())
+            except Exception:  # noqa: BLE001 - a failed prefetch only costs the cache
+                log.exception("prefetch of %s failed", d)
+            finally:
+                with self._lock:
+                    self._prefetching.discard(d)
+
+        threading.Thread(target=work, name=f"resync-sim-prefetch:{d}", daemon=True).start()
 
     # -- auth ---------------------------------------------------------------------------------------
 
@@ -371,6 +396,8 @@ class _Ctx:
         current = self.workload.current_date()
         archived = d != current
         idx = self.sim.plans.get(d, archived)
+        if archived:
+            self.sim.prefetch(d + timedelta(days=1))
         return idx, self.workload.as_of(d)
 
     def _accept_text(self) -> bool:

@@ -64,12 +64,15 @@ class PlanIndex:
 
     def job_bytes(self, i: int, t: float) -> bytes:
         """Serialized JobInPlanV2 of job number `i` at instant `t`."""
+        hit = self._cache[i]
+        if hit is not None and self.archived:
+            # An archived plan is seen at its fixed rollover instant: its JSON never changes.
+            return hit[1]
         j = self.jobs[i]
         sig = job_signature(j, t)
-        hit = self._cache[i]
         if hit is not None and hit[0] == sig:
             return hit[1]
-        data = orjson.dumps(self.renderer.job(j, t, self.plan_id, self.archived))
+        data = self.renderer.job_bytes(j, t, self.plan_id, self.archived)
         self._cache[i] = (sig, data)
         return data
 
@@ -127,6 +130,11 @@ class PlanIndexCache:
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self._building: dict = {}
+
+    def has(self, d: date, archived: bool) -> bool:
+        """True when the index of day `d` is cached."""
+        with self._lock:
+            return (d, archived) in self._items
 
     def get(self, d: date, archived: bool) -> PlanIndex:
         """The index of plan day `d` (built on first use)."""
