@@ -114,3 +114,54 @@ def test_wrong_shape_is_a_protocol_error(serve):
 
     with _client(serve(handle)) as client, pytest.raises(TwsProtocolError, match="expected a paginated object"):
         list(client.iter_jobs())
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """A loopback HTTPS server with a fresh self-signed certificate; yields (base_url, ca_file)."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = orjson.dumps({"timezone": "UTC"})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", str(cert)
+    server.shutdown()
+    server.server_close()
+
+
+def test_tls_is_verified_by_default_and_a_ca_bundle_makes_it_trusted(tls_server):
+    from resync_assets.lib.tws import TwsConnectionError
+
+    base_url, ca_file = tls_server
+    settings = {"token": "t", "max_retries": 3, "backoff_max_seconds": 0.01}
+    with TwsClient(TwsSettings(base_url, **settings)) as client:
+        with pytest.raises(TwsConnectionError, match="TLS handshake failed: CERTIFICATE_VERIFY_FAILED.*CA_BUNDLE"):
+            client.engine_info()
+        assert client.stats["requests"] == 1, "a certificate failure is not retried"
+    with TwsClient(TwsSettings(base_url, ca_bundle=ca_file, **settings)) as client:
+        assert client.engine_info() == {"timezone": "UTC"}
+    with TwsClient(TwsSettings(base_url, verify_tls=False, **settings)) as client:
+        assert client.engine_info() == {"timezone": "UTC"}

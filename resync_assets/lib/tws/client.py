@@ -15,6 +15,7 @@ import base64
 import email.utils
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -68,6 +69,17 @@ def _parse_retry_after(value: str | None) -> float | None:
     if when is None:
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _tls_failure(exc: BaseException) -> str | None:
+    """The reason of an SSL error in ``exc``'s cause chain (e.g. CERTIFICATE_VERIFY_FAILED), or None."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, ssl.SSLError):
+            return exc.reason or type(exc).__name__
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
 
 
 class _BreakerClock(pybreaker.CircuitBreakerListener):
@@ -461,6 +473,11 @@ class TwsClient:
         elif isinstance(exc, httpx.RemoteProtocolError):
             error = TwsProtocolError(f"{endpoint}: the server broke the HTTP exchange, e.g. a truncated body ({kind})",
                                      endpoint=endpoint)
+        elif _tls_failure(exc):
+            # A certificate problem does not heal by retrying.
+            return TwsConnectionError(
+                f"{endpoint}: TLS handshake failed: {_tls_failure(exc)}; for an internal CA set "
+                "RESYNC_TWS_CA_BUNDLE to its PEM file", endpoint=endpoint)
         elif isinstance(exc, (httpx.NetworkError, httpx.ProtocolError)):
             error = TwsConnectionError(f"{endpoint}: connection failed or was reset ({kind})", endpoint=endpoint)
         else:
