@@ -43,7 +43,7 @@ import pyarrow.compute as pc
 
 from resync_assets.lib.tws.client import TwsClient
 from resync_assets.lib.tws.errors import TwsNotFoundError
-from resync_assets.lib.tws.records import JOB_RUN_COLUMNS, job_run_rows, parse_duration, parse_instant
+from resync_assets.lib.tws.records import JOB_RUN_COLUMNS, job_run_rows, parse_duration, parse_instant, task_text
 
 log = logging.getLogger("resync.ingest")
 
@@ -123,6 +123,116 @@ def job_runs_table(rows: Sequence[dict]) -> pa.Table:
     columns = {name: [row[name] for row in rows] for name in JOB_RUN_COLUMNS}
     return pa.table({name: pa.array(values, type=_JOB_RUN_TYPES[name]) for name, values in columns.items()},
                     schema=JOB_RUN_CONTENT_SCHEMA)
+
+
+_TIMESTAMP_COLUMNS = ("sched_time", "actual_start", "actual_end", "submitted_time")
+_DURATION_COLUMNS = ("elapsed_seconds", "estimated_seconds")
+_DURATION_PATTERN = (
+    r"^(?P<sign>[-+])?P(?:(?P<y>\d+(?:[.,]\d+)?)Y)?(?:(?P<mo>\d+(?:[.,]\d+)?)M)?(?:(?P<w>\d+(?:[.,]\d+)?)W)?"
+    r"(?:(?P<d>\d+(?:[.,]\d+)?)D)?(?:T(?:(?P<h>\d+(?:[.,]\d+)?)H)?(?:(?P<mi>\d+(?:[.,]\d+)?)M)?"
+    r"(?:(?P<s>\d+(?:[.,]\d+)?)S)?)?$"
+)
+_DURATION_UNITS = (("y", 365 * 86_400.0), ("mo", 30 * 86_400.0), ("w", 7 * 86_400.0), ("d", 86_400.0),
+                   ("h", 3_600.0), ("mi", 60.0), ("s", 1.0))
+
+
+def job_runs_from_jobs(jobs: Sequence[dict]) -> pa.Table:
+    """Raw ``JobInPlanV2`` dicts -> the same table as ``job_runs_table(job_run_rows(...))``, faster.
+
+    Values go straight into columns (no dict per run) and instants and durations are parsed by Arrow
+    in bulk. Anything the bulk path cannot take (an unusual value type, an instant without zone, a
+    malformed duration) falls back to ``job_run_rows``, which also names the run in its error.
+    """
+    try:
+        return _job_runs_columnar(jobs)
+    except (pa.ArrowException, TypeError, ValueError, KeyError):
+        return job_runs_table([row for job in jobs for row in job_run_rows(job)])
+
+
+def _job_runs_columnar(jobs: Sequence[dict]) -> pa.Table:
+    cols: dict[str, list] = {name: [] for name in JOB_RUN_COLUMNS}
+    run_cols = (cols["run_id"], cols["actual_workstation"], cols["job_number"], cols["run_attempt"],
+                cols["rerun_type"], cols["is_rerun"], cols["last_in_rerun_chain"], cols["return_code"],
+                cols["common_status"], cols["internal_status"], cols["sub_status"], cols["actual_start"],
+                cols["actual_end"], cols["elapsed_seconds"], cols["estimated_seconds"], cols["submitted_time"])
+    (run_id, actual_ws, job_number, run_attempt, rerun_type, is_rerun, last_in_chain, return_code, common,
+     internal, sub, start, end, elapsed, estimated, submitted) = run_cols
+    empty: dict = {}
+    for job in jobs:
+        runs = job.get("jobruns")
+        if not runs:
+            continue
+        n = len(runs)
+        definition = job.get("jobDefinition") or empty
+        options = job.get("jobOptions") or empty
+        flags = job.get("jobStatusFlags") or empty
+        critical = options.get("critical")
+        late = flags.get("jobLate")
+        for name, value in (
+            ("job_id", job.get("id")), ("job_name", job.get("name")), ("job_stream_name", job.get("jobStreamName")),
+            ("job_stream_id", job.get("jobStreamId")), ("workstation", job.get("workstation")),
+            ("folder", job.get("folder")), ("plan_id", job.get("planId")), ("sched_time", job.get("schedTime")),
+            ("priority", job.get("priority")), ("is_critical", None if critical is None else bool(critical)),
+            ("is_late", None if late is None else bool(late)), ("recovery_option", definition.get("recoveryOption")),
+            ("task", task_text(definition.get("task"))), ("time_zone", job.get("timeZone")),
+        ):
+            cols[name].extend((value,) * n)
+        for run in runs:
+            status = run.get("compositeStatus") or empty
+            time_info = run.get("timeInfo") or empty
+            run_id.append(run.get("id"))
+            actual_ws.append(run.get("actualWorkstation"))
+            job_number.append(run.get("jobNumber"))
+            run_attempt.append(run.get("runAttempt"))
+            rerun_type.append(run.get("rerunType"))
+            is_rerun.append(run.get("rerunJob"))
+            last_in_chain.append(run.get("lastInRerunChain"))
+            return_code.append(run.get("returnCode"))
+            common.append(run.get("commonStatus"))
+            internal.append(status.get("status"))
+            sub.append(status.get("substatus"))
+            start.append(time_info.get("actualStartTime"))
+            end.append(time_info.get("actualEndTime"))
+            elapsed.append(time_info.get("elapsedTime"))
+            estimated.append(time_info.get("estimatedDuration"))
+            submitted.append(run.get("submittedTime"))
+    arrays = {}
+    for name in JOB_RUN_COLUMNS:
+        if name in _TIMESTAMP_COLUMNS:
+            arrays[name] = _instants(cols[name])
+        elif name in _DURATION_COLUMNS:
+            arrays[name] = _durations(cols[name])
+        else:
+            # Strict: bools where ints belong and the like go to the reference path.
+            arrays[name] = pa.array(cols[name], type=_JOB_RUN_TYPES[name], from_pandas=False)
+    return pa.table(arrays, schema=JOB_RUN_CONTENT_SCHEMA)
+
+
+def _instants(values: list) -> pa.Array:
+    text = pa.array(values, type=pa.string())
+    if text.null_count < len(text):
+        # Arrow reads a zone-less instant as UTC too, but job_run_rows names it; keep one behaviour.
+        has_zone = pc.match_substring_regex(text.drop_null(), r"(Z|[+-]\d\d:?\d\d)$")
+        if not pc.all(has_zone).as_py():
+            raise ValueError("instant without zone")
+    return text.cast(TS)
+
+
+def _durations(values: list) -> pa.Array:
+    text = pa.array(values, type=pa.string())
+    if text.null_count == len(text):
+        return pa.nulls(len(text), pa.float64())
+    parts = pc.extract_regex(text, _DURATION_PATTERN)
+    if parts.null_count != text.null_count:
+        raise ValueError("malformed duration")
+    total = None
+    for field_name, unit in _DURATION_UNITS:
+        raw = pc.replace_substring(parts.field(field_name), ",", ".")
+        number = pc.if_else(pc.equal(raw, ""), None, raw).cast(pa.float64())
+        term = pc.multiply(pc.fill_null(number, 0.0), unit)
+        total = term if total is None else pc.add(total, term)
+    sign = pc.if_else(pc.equal(parts.field("sign"), "-"), -1.0, 1.0)
+    return pc.if_else(text.is_null(), pa.scalar(None, pa.float64()), pc.multiply(total, sign))
 
 
 def _json_text(value: Any) -> str | None:
@@ -349,11 +459,9 @@ class _PlanReader:
         tables = []
         try:
             for page in self.client.iter_job_pages(plan_id=plan_id, page_size=self.page_size):
-                rows: list[dict] = []
-                for job in page:
-                    rows.extend(job_run_rows(job))
-                if rows:
-                    tables.append(job_runs_table(rows))
+                table = job_runs_from_jobs(page)
+                if table.num_rows:
+                    tables.append(table)
         except TwsNotFoundError:
             return plan_id, None
         if not tables:
