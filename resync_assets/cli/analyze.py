@@ -66,12 +66,12 @@ def _warehouse(args: argparse.Namespace):
 
 def _open(path, read_only: bool):
     """A DuckDB connection, or None when a read-only warehouse does not exist or is locked."""
+    if read_only and not path.exists():
+        return None
     import time
 
     import duckdb
 
-    if read_only and not path.exists():
-        return None
     delay = 0.1
     for attempt in range(8):
         try:

@@ -36,6 +36,14 @@ PREAMBLE = re.compile(
 )
 # C0 controls (but tab) and DEL: NUL bytes and terminal escapes carry no evidence and must not
 # reach a terminal or a prompt.
+_PREAMBLE_HINTS = ("JOBMANRC", "JOBINFO", "AWSBIS30", "Installed for user", "Locale LANG")
+
+
+def is_preamble(line: str) -> bool:
+    """True for a jobmanrc/agent preamble line (cheap substring test before the regex)."""
+    return any(h in line for h in _PREAMBLE_HINTS) and bool(PREAMBLE.match(line.strip()))
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -138,6 +146,9 @@ class LayoutTracker:
     def feed(self, line_no: int, line: str) -> bool:
         """Consume one line; True when it is a body line worth scanning."""
         state = self._state
+        if state == "body" and not line.startswith("="):
+            # The hot path of a long log: plain output lines.
+            return bool(line.strip()) and not is_preamble(line)
         if BANNER.match(line):
             if state == "start":
                 self._state = "header"
@@ -165,9 +176,7 @@ class LayoutTracker:
                 return False
             # Output after a banner that opened no trailer: the banner was part of the output.
             self._state = "body"
-        if not line.strip() or PREAMBLE.match(line.strip()):
-            return False
-        return True
+        return bool(line.strip()) and not is_preamble(line)
 
     def _header_line(self, line: str) -> bool:
         m = FIELD.match(line)
