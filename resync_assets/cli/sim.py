@@ -110,7 +110,7 @@ def _serve(args) -> int:
     start = None
     if args.start_time:
         try:
-            start = datetime.fromisoformat(args.start_time.replace("Z", "+00:00"))
+            start = datetime.fromisoformat(args.start_time)
         except ValueError:
             print(f"resync sim serve: bad --start-time {args.start_time!r}", file=sys.stderr)
             return 2

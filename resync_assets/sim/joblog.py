@@ -38,7 +38,7 @@ def unix_date(ts: float) -> str:
 
 
 def _hms(seconds: float) -> str:
-    s = int(round(seconds))
+    s = round(seconds)
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
@@ -120,9 +120,11 @@ def render_joblog(ctx: dict, rng_seed: str, *, visible_fraction: float = 1.0, la
     span = max(1.0, (ctx["end"] or start) - start)
     for i in range(n_out):
         ts = datetime.fromtimestamp(start + span * (i + 1) / (n_out + 2), UTC)
-        text = rng.choice(templates)
+        # The first template opens the job; the others follow in order, like a script's steps.
+        text = templates[0] if i == 0 else templates[1 + (i - 1) % (len(templates) - 1)]
         values = dict(params, step=1 + i * steps // n_out, steps=steps, n=rng.randint(1, 250000))
-        body.append(f"{ts:%Y-%m-%d %H:%M:%S} INFO  " + text.format_map(values))
+        level = "" if text.startswith("INFO") else "INFO  "
+        body.append(f"{ts:%Y-%m-%d %H:%M:%S} {level}" + text.format_map(values))
     if ctx.get("invalid_utf8"):
         pos = preamble + rng.randrange(len(body) - preamble + 1)
         body.insert(pos, _LATIN1_MARK + rng.choice(_LATIN1_LINES).format(n=rng.randint(1, 99999)))

@@ -216,6 +216,10 @@ class Query:
         return out
 
 
+def _is_null(values: list) -> bool:
+    return not values or any(x is None for x in values)
+
+
 def _first(values: list):
     for v in values:
         if v is not None:
@@ -362,7 +366,7 @@ class _Parser:
             if isinstance(v, bool) and op not in ("=", "!="):
                 raise OqlError(f"operator {op} cannot compare with a boolean", op_tok.pos)
             if v is None and op == "=":
-                return lambda o: (lambda vals: not vals or any(x is None for x in vals))(get(o))
+                return lambda o: _is_null(get(o))
             return lambda o: any(_compare(x, v, op) for x in get(o))
         if kw == "IN":
             self.expect_punct("[")

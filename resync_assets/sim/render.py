@@ -31,14 +31,14 @@ def iso(ts: float | None) -> str | None:
         if len(_MINUTE_PREFIX) > 400_000:
             _MINUTE_PREFIX.clear()
         prefix = _MINUTE_PREFIX[minute] = datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M:")
-    return "%s%02d.%03dZ" % (prefix, rest // 1000, rest % 1000)
+    return f"{prefix}{rest // 1000:02d}.{rest % 1000:03d}Z"
 
 
 def duration(seconds: float | None) -> str | None:
     """Seconds → ISO-8601 duration such as `PT17M37S` (`PT0S` for zero)."""
     if seconds is None:
         return None
-    s = int(round(seconds))
+    s = round(seconds)
     d, s = divmod(s, 86400)
     h, s = divmod(s, 3600)
     m, s = divmod(s, 60)

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -165,7 +166,7 @@ class SimulatorServer:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> SimulatorServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -216,7 +217,7 @@ class SimulatorServer:
             try:
                 idx = self.plans.get(d, archived)
                 idx.warm(self.workload.as_of(d) if archived else self.clock.timestamp())
-            except Exception:  # noqa: BLE001 - a failed prefetch only costs the cache
+            except Exception:
                 log.exception("prefetch of %s failed", d)
             finally:
                 with self._lock:
@@ -629,7 +630,7 @@ class _Ctx:
         offset = self._int("offset", 0, 0)
         self._scope()
         query = self._oql(kind)
-        objs, items = self.sim.static_items(kind)
+        _objs, items = self.sim.static_items(kind)
         if query is not None:
             dicts = [orjson.loads(b) | {"__pos": i} for i, b in enumerate(items)]
             chosen = [d["__pos"] for d in query.sort([d for d in dicts if query.matches(d)])]

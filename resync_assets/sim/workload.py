@@ -566,7 +566,7 @@ class _DayGenerator:
     def _new_id(self) -> str:
         # Ids come from the day's RNG (deterministic) with the day number in the first 5 hex digits,
         # so a run id alone tells which day to generate.
-        h = "%05x%027x" % (self.daynum, self.rng.getrandbits(108))
+        h = f"{self.daynum:05x}{self.rng.getrandbits(108):027x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     # failures ---------------------------------------------------------------------------------
@@ -633,7 +633,7 @@ class _DayGenerator:
             sig = rng.choice(self._abend_sigs[fam])
         else:
             return None
-        iid = "INC-%08X" % rng.getrandbits(32)
+        iid = f"INC-{rng.getrandbits(32):08X}"
         return self._failure(j, sig, iid, False, iid, rng)
 
     # runs ---------------------------------------------------------------------------------------

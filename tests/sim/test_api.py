@@ -155,11 +155,10 @@ def test_runs_of_a_job_are_consistent(client):
 
 
 def test_every_state_appears_across_the_window(make_simulator):
-    from resync_assets.sim.workload import WorkloadConfig
-
     from datetime import UTC, datetime
 
     from resync_assets.sim.clock import ManualClock
+    from resync_assets.sim.workload import WorkloadConfig
 
     # Late evening: the night batch is running.
     sim = make_simulator(WorkloadConfig(seed=3, days=10, jobs=300),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone, timedelta
+from datetime import timedelta, timezone
 
 import pytest
 

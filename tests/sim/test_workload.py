@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -160,7 +161,7 @@ def test_correlated_and_recurring_incidents_have_truth(truth):
     assert any(len(days) >= 2 for days in by_problem.values()), "no problem recurring on several days"
     for days in by_problem.values():
         ordered = sorted(days)
-        gaps = [(date.fromisoformat(b) - date.fromisoformat(a)).days for a, b in zip(ordered, ordered[1:])]
+        gaps = [(date.fromisoformat(b) - date.fromisoformat(a)).days for a, b in itertools.pairwise(ordered)]
         assert all(g >= 14 for g in gaps)
 
 

@@ -11,11 +11,11 @@ ENTRIES: list[dict] = []
 
 def _e(signature_id, family, regex, templates, typical_rc, rc_note, root_cause, fix_steps, *,
        transient=False, outcome="ABEND", specificity=3, source_url=""):
-    ENTRIES.append(dict(
-        signature_id=signature_id, family=family, regex=regex, templates=tuple(templates),
-        typical_rc=typical_rc, rc_note=rc_note, root_cause=root_cause, fix_steps=tuple(fix_steps),
-        transient=transient, outcome=outcome, specificity=specificity, source_url=source_url,
-    ))
+    ENTRIES.append({
+        "signature_id": signature_id, "family": family, "regex": regex, "templates": tuple(templates),
+        "typical_rc": typical_rc, "rc_note": rc_note, "root_cause": root_cause, "fix_steps": tuple(fix_steps),
+        "transient": transient, "outcome": outcome, "specificity": specificity, "source_url": source_url,
+    })
 
 
 # --- Oracle -------------------------------------------------------------------------------------
@@ -124,8 +124,8 @@ _e("SQLLDR_REJECTS", "oracle", r"MAXIMUM ERROR COUNT EXCEEDED|SQL\*Loader-\d{3,5
 
 # --- Db2 ----------------------------------------------------------------------------------------
 _e("DB2_SQL0911N_DEADLOCK_TIMEOUT", "db2", r"SQL0911N|SQLCODE\s*[=:]\s*-911",
-   ['SQL0911N  The current transaction has been rolled back because of a deadlock or timeout.  '
-    'Reason code "{seg}".  SQLSTATE=40001'],
+   [('SQL0911N  The current transaction has been rolled back because of a deadlock or timeout.  '
+    'Reason code "{seg}".  SQLSTATE=40001')],
    4, "4 (Db2 CLP SQL error)",
    "Lock contention: reason 2 means deadlock victim, 68 lock timeout; usually two batch jobs on the "
    "same tables or a long online transaction holding locks.",
@@ -133,10 +133,10 @@ _e("DB2_SQL0911N_DEADLOCK_TIMEOUT", "db2", r"SQL0911N|SQLCODE\s*[=:]\s*-911",
     "Commit more often in the batch program", "Serialise the conflicting jobs", "Rerun"],
    transient=True, source_url="https://www.ibm.com/docs/en/db2/11.5?topic=messages-sql0500-sql0999")
 _e("DB2_SQL0803N_DUPLICATE_KEY", "db2", r"SQL0803N|SQLCODE\s*[=:]\s*-803",
-   ['SQL0803N  One or more values in the INSERT statement, UPDATE statement, or foreign key update '
+   [('SQL0803N  One or more values in the INSERT statement, UPDATE statement, or foreign key update '
     'caused by a DELETE statement are not valid because the primary key, unique constraint or unique '
     'index identified by "1" constrains table "{table}" from having duplicate values for the index key.  '
-    'SQLSTATE=23505'],
+    'SQLSTATE=23505')],
    4, "4 (Db2 CLP)",
    "Duplicate key on insert or update: a non-idempotent reload after a partial run, or duplicates in "
    "the source.",
@@ -160,10 +160,10 @@ _e("DB2_SQL0964C_LOG_FULL", "db2", r"SQL096[45]C",
     "Find the oldest open transaction", "Rerun"],
    source_url="https://www.ibm.com/docs/en/db2/11.5?topic=messages-sql0500-sql0999")
 _e("DB2_SQL30081N_COMM_ERROR", "db2", r"SQL30081N",
-   ['SQL30081N  A communication error has been detected. Communication protocol being used: "TCP/IP".  '
+   [('SQL30081N  A communication error has been detected. Communication protocol being used: "TCP/IP".  '
     'Communication API being used: "SOCKETS".  Location where the error was detected: "{ip}".  '
     'Communication function detecting the error: "recv".  Protocol specific error code(s): "104", "*", '
-    '"0".  SQLSTATE=08001'],
+    '"0".  SQLSTATE=08001')],
    4, "4 or 8 (Db2 CLP)",
    "TCP failure between the client and Db2; the errno says which: 111 refused (instance down), 104 reset, "
    "110 timed out (firewall or routing).",
@@ -187,8 +187,8 @@ _e("PG_UNIQUE_VIOLATION", "postgres", r"duplicate key value violates unique cons
     "Deduplicate the input", "Rerun"],
    source_url="https://www.postgresql.org/docs/current/errcodes-appendix.html")
 _e("PG_AUTH_FAILED", "postgres", r"FATAL:\s+password authentication failed for user",
-   ['psql: error: connection to server at "{host}" ({ip}), port 5432 failed: FATAL:  password '
-    'authentication failed for user "{user}"'],
+   [('psql: error: connection to server at "{host}" ({ip}), port 5432 failed: FATAL:  password '
+    'authentication failed for user "{user}"')],
    2, "2 (psql could not connect); SQLSTATE 28P01",
    "Wrong or rotated password in the job user's .pgpass or environment, or pg_hba.conf changed.",
    ["Check which .pgpass / PGPASSWORD the job user really uses", "Update the secret",
@@ -231,8 +231,8 @@ _e("JAVA_OOM", "java",
     "Take a heap dump and fix the leak", "Process the data in chunks", "Rerun"],
    specificity=2, source_url="https://docs.oracle.com/javase/8/docs/technotes/guides/troubleshoot/memleaks002.html")
 _e("JAVA_NPE", "java", r"java\.lang\.NullPointerException",
-   ['Exception in thread "main" java.lang.NullPointerException: Cannot invoke "String.trim()" because '
-    '"rec.{var}" is null'],
+   [('Exception in thread "main" java.lang.NullPointerException: Cannot invoke "String.trim()" because '
+    '"rec.{var}" is null')],
    1, "1",
    "A program bug exposed by unexpected data (missing field, empty file, null column) or a missing "
    "configuration property.",
@@ -427,10 +427,10 @@ _e("XFER_FTP_425_DATA_CONNECTION", "transfer", r"^42[56][ -]",
 
 # --- TWS / HWA itself ---------------------------------------------------------------------------
 _e("TWS_AWSBHT001E_LAUNCH_FAILED", "tws", r"AWSBHT001E",
-   ['AWSBHT001E The job "{ws}#{stream}.{job}" in file "{script}" has failed with the error: '
-    '"Permission denied"',
-    'AWSBHT001E The job "{ws}#{stream}.{job}" in file "{script}" has failed with the error: '
-    '"No such file or directory"'],
+   [('AWSBHT001E The job "{ws}#{stream}.{job}" in file "{script}" has failed with the error: '
+    '"Permission denied"'),
+    ('AWSBHT001E The job "{ws}#{stream}.{job}" in file "{script}" has failed with the error: '
+    '"No such file or directory"')],
    None, "no exit status: the job is FAIL",
    "Batchman/jobman could not start the job: stdlist directory not creatable, script not accessible, "
    "logon user/UID problem, root not allowed, cannot change to the home directory or fork the monitor.",
@@ -453,8 +453,8 @@ _e("TWS_AWSBDW005E_JCL_OPEN", "tws", r"AWSBDW005E",
     "Fix permissions", "Rerun"],
    outcome="FAIL", source_url="https://help.hcl-software.com/workloadautomation/v95/common/src_ms/awsmsawsbdw.html")
 _e("TWS_AWSBDW009E_PASSWD_LOOKUP", "tws", r"AWSBDW009E",
-   ["AWSBDW009E The following operating system error occurred retrieving the password structure for "
-    "either the logon user, or the user who owns the executable: No such file or directory"],
+   [("AWSBDW009E The following operating system error occurred retrieving the password structure for "
+    "either the logon user, or the user who owns the executable: No such file or directory")],
    None, "no exit status: FAIL",
    "Looking up the logon user failed at launch (user missing locally, LDAP/NIS/SSSD unavailable).",
    ["Run id <user> on the agent", "Check LDAP/SSSD health", "Rerun once name service is back"],
@@ -482,8 +482,8 @@ _e("TWS_UNTIL_REACHED", "tws", r"AWSBHT20[12]I|UNTIL time .* has occurred",
    ["Find the unmet dependency", "Fix the upstream problem", "Submit or release the job by hand if still needed"],
    outcome="SUPPR", source_url="https://help.hcl-software.com/workloadautomation/v95/common/src_ms/awsmsawsbht.html")
 _e("TWS_AGENT_HOSTNAME_RESOLUTION", "tws", r"AWSITA366E|AWSITA081E",
-   ['AWSITA081E The agent can not send resource information to the server at '
-    '"https://{host}:31116/JobManagerRESTWeb/JobScheduler/resource".'],
+   [('AWSITA081E The agent can not send resource information to the server at '
+    '"https://{host}:31116/JobManagerRESTWeb/JobScheduler/resource".')],
    None, "none: dependencies stay HOLD",
    "A dynamic agent cannot reach or resolve the master/broker host name it was installed with, so "
    "resource and file-dependency status never reaches the engine.",
@@ -506,8 +506,8 @@ _e("TWS_UNRESOLVED_VARIABLE", "tws", r"\^[A-Za-z][A-Za-z0-9_]*\^",
     "Optionally fail fast in .jobmanrc on leftover carets", "Rerun"],
    source_url="https://help.hcl-software.com/workloadautomation/v102/distr/src_ref/awsrgvartables.html")
 _e("TWS_ACTION_INVALID_STATE", "tws", r"AWSBIN076E",
-   ["AWSBIN076E The operation cannot be performed. The job or the current instance of the job is in an "
-    "incorrect state."],
+   [("AWSBIN076E The operation cannot be performed. The job or the current instance of the job is in an "
+    "incorrect state.")],
    None, "not a job exit code: REST HTTP 500 or a conman error",
    "An operator or API action does not fit the job's current state (e.g. kill on a finished job).",
    ["Re-read the job's current status", "Use the action that fits the state", "Retry"],
