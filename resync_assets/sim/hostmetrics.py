@@ -91,7 +91,9 @@ def host_day_rows(workload: Workload, d: date, interval_minutes: int = 10, until
                 io[ws][lo:hi] += weight * (3.0 if j.jd.kind in ("backup", "transfer") else 1.0)
     # Disk growth follows the planted backup trends of the jobs a host runs.
     for jd in workload.topology.trend_jobs():
-        backup_days[jd.workstation] = backup_days.get(jd.workstation, 0.0) + jd.trend_weekly
+        ws = workload.topology.workstation(jd.workstation)
+        for name in ws.members or (ws.name,):
+            backup_days[name] = backup_days.get(name, 0.0) + jd.trend_weekly
     incidents = workload.incidents(d)
     weeks = (d - workload.start_date).days / 7.0
     cols: dict[str, list] = {f.name: [] for f in SCHEMA}
