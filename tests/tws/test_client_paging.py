@@ -91,6 +91,7 @@ def test_instant_and_duration_values_filter_server_side(simulator, client):
     since = now - dt.timedelta(hours=6)
     jobs = list(client.iter_jobs(plan_id="current", oql=Oql.ge("jobruns.timeInfo.actualStartTime", since)
                                  & Oql.gt("jobruns.timeInfo.elapsedTime", dt.timedelta(seconds=30))))
+    assert 0 < len(jobs) < len(list(client.iter_jobs(plan_id="current")))
     for job in jobs:
         rows = job_run_rows(job)
         assert any(r["actual_start"] >= since and (r["elapsed_seconds"] or 0) > 30 for r in rows)
