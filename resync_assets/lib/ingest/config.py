@@ -19,6 +19,7 @@ class IngestConfig:
     read on a first load; a day is never read again once closed. Joblogs are fetched for runs whose
     internal status is in ``joblog_statuses`` plus a stable ``joblog_success_sample_rate`` share of
     successful runs. ``page_size`` None uses the client's. ``plan_workers`` plans are read at once.
+    ``duckdb_memory_limit`` caps DuckDB's buffer pool in the ingesting process (it spills beyond).
     """
 
     warehouse_path: Path
@@ -37,6 +38,7 @@ class IngestConfig:
     lock_timeout_seconds: float = 600.0
     pipeline_name: str = "resync_tws"
     write_lake: bool = True
+    duckdb_memory_limit: str = "1GB"
 
     def __post_init__(self) -> None:
         for name in ("warehouse_path", "lake_dir", "pipelines_dir"):

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import dlt
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from resync_assets.lib.ingest.config import IngestConfig, IngestReport, TableStats
@@ -59,7 +60,8 @@ def make_pipeline(cfg: IngestConfig, name: str | None = None) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=name or cfg.pipeline_name,
         pipelines_dir=str(cfg.pipelines_dir),
-        destination=dlt.destinations.duckdb(str(cfg.warehouse_path)),
+        destination=dlt.destinations.duckdb(
+            DuckDbCredentials(str(cfg.warehouse_path), global_config={"memory_limit": cfg.duckdb_memory_limit})),
         dataset_name=cfg.dataset,
     )
 

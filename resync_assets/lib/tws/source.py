@@ -29,6 +29,7 @@ Environment contract (read when run, never at import):
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -604,6 +605,11 @@ def tws_source(
             if changed.num_rows:
                 counts.emitted("job_runs", changed.num_rows)
                 yield changed
+            del table, fresh, changed
+            if not gc.isenabled():
+                # The runner pauses automatic collection while parsing; sweep the young objects here
+                # so cyclic garbage cannot build up over a long backfill.
+                gc.collect(1)
         # An archived plan whose unfinished runs all went on in a newer plan is done with too.
         for plan_id, (pending, runs) in to_close.items():
             newer = [ids for other, ids in seen if _plan_key(other, archived_plan_id_format)
