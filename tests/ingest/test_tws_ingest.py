@@ -58,6 +58,18 @@ def test_job_runs_columns_and_types_follow_the_contract(first_load):
     assert not any(p.name.endswith(".tmp") for p in cfg.lake_dir.rglob("*"))
 
 
+def test_snapshot_tables_hold_one_row_per_key(simulator, first_load):
+    cfg, report = first_load
+    assert query(cfg, "select count(*) - count(distinct (jobstream_id, plan_id)) from tws_raw.job_streams")[0][0] == 0
+    assert {r[0] for r in query(cfg, "select distinct plan_id from tws_raw.job_streams")} == set(
+        simulator.workload.plan_ids())
+    workstations = query(cfg, "select workstation_id, name, node_name, snapshot_at from tws_raw.workstations")
+    assert len(workstations) == len({w[0] for w in workstations}) == len(simulator.workload.topology.workstations)
+    assert all(w[1] and w[2] and w[3] for w in workstations)
+    assert query(cfg, "select count(*), count(full_version) from tws_raw.engine_info")[0] == (1, 1)
+    assert report.table("engine_info").rows_added == 1
+
+
 def test_second_run_on_an_unchanged_plan_adds_and_updates_nothing(simulator, first_load, tmp_path):
     cfg = _copy(first_load[0], tmp_path)
     first = first_load[1]
@@ -102,10 +114,11 @@ def test_a_later_poll_loads_exactly_the_new_and_changed_runs(make_simulator, tmp
 def test_polling_a_live_plan_through_a_rollover_ends_with_every_runs_final_status(make_simulator, tmp_path):
     sim = make_simulator(clock=_clock(MIDNIGHT))
     cfg = make_cfg(tmp_path)
-    for _ in range(5):  # every 6 h from 00:00 to the next day 00:00
+    for _ in range(3):  # 00:00, 08:00, 16:00
         run_tws_ingest(settings_for(sim), cfg)
-        sim.clock.advance(6 * 3600)
-    run_tws_ingest(settings_for(sim), cfg)  # 06:00 on the next day, after the rollover
+        sim.clock.advance(8 * 3600)
+    sim.clock.advance(4 * 3600)
+    run_tws_ingest(settings_for(sim), cfg)  # 04:00 on the next day, after the rollover
 
     truth = truth_runs(sim)
     loaded = loaded_runs(cfg)

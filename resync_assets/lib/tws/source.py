@@ -95,7 +95,7 @@ JOB_STREAMS_SCHEMA = pa.schema([
     ("number_of_job", pa.int64()), ("number_of_successful_job", pa.int64()),
     ("number_of_abended_job", pa.int64()), ("number_of_failed_job", pa.int64()),
     ("number_of_executing_job", pa.int64()), ("number_of_not_running_job", pa.int64()),
-    ("number_of_undecided_job", pa.int64()), ("snapshot_at", TS),
+    ("number_of_undecided_job", pa.int64()), ("time_zone", pa.string()), ("snapshot_at", TS),
 ])
 
 WORKSTATIONS_SCHEMA = pa.schema([
@@ -103,7 +103,7 @@ WORKSTATIONS_SCHEMA = pa.schema([
     ("folder", pa.string()), ("type", pa.string()), ("os", pa.string()), ("version", pa.string()),
     ("domain_name", pa.string()), ("time_zone", pa.string()), ("active_states", pa.string()),
     ("limit", pa.int32()), ("fence", pa.int32()), ("agent_id", pa.string()), ("plan_id", pa.string()),
-    ("snapshot_at", TS),
+    ("node_name", pa.string()), ("host_workstation", pa.string()), ("snapshot_at", TS),
 ])
 
 ENGINE_INFO_SCHEMA = pa.schema([
@@ -287,6 +287,7 @@ def job_stream_row(stream: dict, snapshot_at: dt.datetime, plan_id: str) -> dict
         "number_of_executing_job": _int_or_none(stats.get("numberOfExecutingJob")),
         "number_of_not_running_job": _int_or_none(stats.get("numberOfNotRunningJob")),
         "number_of_undecided_job": _int_or_none(stats.get("numberOfUndecidedJob")),
+        "time_zone": stream.get("timeZone"),
         "snapshot_at": snapshot_at,
     }
 
@@ -299,6 +300,7 @@ def workstation_row(ws: dict, snapshot_at: dt.datetime) -> dict:
         "domain_name": ws.get("domainName"), "time_zone": ws.get("timeZone"),
         "active_states": _json_text(ws.get("activeStates")), "limit": _int_or_none(ws.get("limit")),
         "fence": _int_or_none(ws.get("fence")), "agent_id": ws.get("agentId"), "plan_id": ws.get("planId"),
+        "node_name": ws.get("nodeName"), "host_workstation": _scalar_text(ws.get("hostWorkstation")),
         "snapshot_at": snapshot_at,
     }
 
