@@ -144,12 +144,12 @@ def _warehouse_run(con, run_id: str) -> dict:
 
     out: dict = {}
     if table_exists(con, "tws_raw", "job_runs"):
-        row = con.execute("select job_name, actual_end from tws_raw.job_runs where run_id = ? "
-                          "order by last_seen_at desc nulls last limit 1", [run_id]).fetchone()
+        row = (con.execute("select job_name, actual_end from tws_raw.job_runs where run_id = ? "
+                          "order by last_seen_at desc nulls last limit 1", [run_id]).fetchall()[:1] or [None])[0]
         if row:
             out.update(job_name=row[0], actual_end=row[1])
     if table_exists(con, "tws_raw", "joblogs"):
-        row = con.execute("select text, job_name from tws_raw.joblogs where run_id = ? limit 1", [run_id]).fetchone()
+        row = (con.execute("select text, job_name from tws_raw.joblogs where run_id = ? limit 1", [run_id]).fetchall()[:1] or [None])[0]
         if row:
             out["text"] = row[0]
             out.setdefault("job_name", row[1])
@@ -215,8 +215,8 @@ def _run_resolve(args: argparse.Namespace) -> int:
         store.ensure_tables(con)
         res = res_store.Resolution(run_id=args.run_id, cause=args.cause, fix=args.fix, outcome=args.outcome,
                                    resolved_by=args.resolved_by)
-        row = con.execute("select job_name, family, signature_id, pattern_key, template_id, error_line, raw_score "
-                          f"from {store.SCHEMA}.incident_analyses where run_id = ?", [args.run_id]).fetchone()
+        row = (con.execute("select job_name, family, signature_id, pattern_key, template_id, error_line, raw_score "
+                          f"from {store.SCHEMA}.incident_analyses where run_id = ?", [args.run_id]).fetchall()[:1] or [None])[0]
         if row is None:
             source = Path(args.joblog) if args.joblog else _warehouse_run(con, args.run_id).get("text")
             if source is not None:

@@ -42,8 +42,8 @@ def incident_analyses(context: dg.AssetExecutionContext, lakehouse: LakehouseRes
         if ctx.calibration is not None and ctx.calibration.to_json() != store.stored_calibration(con).to_json():
             store.save_calibration(con, ctx.calibration)
         analyses = store.analyse_failed_runs(con, llm=analyst, context=ctx)
-        total = con.execute(f"select count(*) from {store.SCHEMA}.incident_analyses").fetchone()[0]
-        unseen = con.execute(f"select count(*) from {store.SCHEMA}.incident_notifications where not seen").fetchone()[0]
+        total = con.execute(f"select count(*) from {store.SCHEMA}.incident_analyses").fetchall()[0][0]
+        unseen = con.execute(f"select count(*) from {store.SCHEMA}.incident_notifications where not seen").fetchall()[0][0]
     families = Counter(a.family for a in analyses)
     llm_status = Counter(a.llm.get("status", "not_configured") for a in analyses)
     context.log.info("Analysed %d failed runs (%s)", len(analyses), dict(families))

@@ -13,8 +13,8 @@ MAX_ECE = 0.10
 
 
 def _exists(con, schema: str, table: str) -> bool:
-    row = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                      [schema, table]).fetchone()
+    row = (con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                      [schema, table]).fetchall()[:1] or [None])[0]
     return bool(row and row[0])
 
 
@@ -32,12 +32,12 @@ def incident_analyses_cover_every_failed_run(duckdb: WarehouseReaderResource) ->
             return dg.AssetCheckResult(passed=True, description="no job runs loaded yet")
         if not _exists(con, "analytics", "incident_analyses"):
             failed = con.execute("select count(distinct run_id) from tws_raw.job_runs "
-                                 "where internal_status in ('ABEND', 'FAIL', 'ERROR')").fetchone()[0]
+                                 "where internal_status in ('ABEND', 'FAIL', 'ERROR')").fetchall()[0][0]
             return dg.AssetCheckResult(passed=failed == 0, metadata={"missing": dg.MetadataValue.int(failed)})
-        failed, missing = con.execute(
+        failed, missing = (con.execute(
             "select count(distinct r.run_id), count(distinct r.run_id) filter (where a.run_id is null) "
             "from tws_raw.job_runs r left join analytics.incident_analyses a on a.run_id = r.run_id "
-            "where r.internal_status in ('ABEND', 'FAIL', 'ERROR')").fetchone()
+            "where r.internal_status in ('ABEND', 'FAIL', 'ERROR')").fetchall()[:1] or [None])[0]
     return dg.AssetCheckResult(passed=missing == 0, metadata={
         "failed_runs": dg.MetadataValue.int(failed), "missing": dg.MetadataValue.int(missing)})
 

@@ -19,8 +19,8 @@ JOB_RUNS = dg.AssetKey(["tws_raw", "job_runs"])
 
 
 def _exists(con, schema: str, table: str) -> bool:
-    row = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                      [schema, table]).fetchone()
+    row = (con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                      [schema, table]).fetchall()[:1] or [None])[0]
     return bool(row and row[0])
 
 
@@ -34,7 +34,7 @@ def _new_joblogs(con):
             if _exists(con, SCHEMA, "joblog_template_runs") else "")
     return con.execute(
         f"select j.run_id, j.job_name, j.workstation, j.internal_status, j.text, {end} as actual_end, j.fetched_at "
-        f"from tws_raw.joblogs j {join} {done} order by actual_end, j.run_id").arrow()
+        f"from tws_raw.joblogs j {join} {done} order by actual_end, j.run_id").to_arrow_table()
 
 
 def _merge_templates(con, fresh, miner):
@@ -42,17 +42,19 @@ def _merge_templates(con, fresh, miner):
     import polars as pl
 
     if _exists(con, SCHEMA, "joblog_templates"):
-        old = pl.from_arrow(con.execute(f"select * from {SCHEMA}.joblog_templates").arrow())
+        old = pl.from_arrow(con.execute(f"select * from {SCHEMA}.joblog_templates").to_arrow_table())
+        # DuckDB hands timestamps back as Etc/UTC; the fresh batch says UTC.
+        old = old.with_columns(pl.col("first_seen").dt.convert_time_zone("UTC"),
+                               pl.col("last_seen").dt.convert_time_zone("UTC"))
         both = pl.concat([old, fresh], how="vertical_relaxed")
     else:
         both = fresh
     merged = both.group_by("template_id").agg(
         pl.col("first_seen").min(), pl.col("last_seen").max(), pl.col("line_count").sum(),
-        pl.col("run_count").sum(), pl.col("error_line_count").sum(),
-        pl.col("daily_counts").flatten().alias("daily_counts"), pl.col("example").first(),
+        pl.col("run_count").sum(), pl.col("error_line_count").sum(), pl.col("example").first(),
     )
     # The same day may appear in both batches: add its counts.
-    daily = (merged.select("template_id", "daily_counts").explode("daily_counts").unnest("daily_counts")
+    daily = (both.select("template_id", "daily_counts").explode("daily_counts").unnest("daily_counts")
              .drop_nulls("day").group_by("template_id", "day").agg(pl.col("count").sum())
              .sort("template_id", "day").group_by("template_id")
              .agg(pl.struct("day", "count").alias("daily_counts")))
@@ -60,7 +62,7 @@ def _merge_templates(con, fresh, miner):
                           "template": [miner.template_of(int(t)) if int(t) in miner.clusters else None
                                        for t in merged["template_id"].to_list()]},
                          schema={"template_id": pl.Int64, "template": pl.Utf8})
-    return (merged.drop("daily_counts").join(daily, on="template_id", how="left").join(texts, on="template_id")
+    return (merged.join(daily, on="template_id", how="left").join(texts, on="template_id")
             .select("template_id", "template", "first_seen", "last_seen", "line_count", "run_count",
                     "error_line_count", "daily_counts", "example").sort("template_id"))
 
@@ -113,7 +115,7 @@ def joblog_templates(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
         if ids:
             con.executemany(f"insert or ignore into {SCHEMA}.joblog_template_runs values (?, now())",
                             [[i] for i in ids])
-        total = con.execute(f"select count(*) from {SCHEMA}.joblog_templates").fetchone()[0]
+        total = con.execute(f"select count(*) from {SCHEMA}.joblog_templates").fetchall()[0][0]
     context.log.info("Mined %d new joblogs (%d lines): %d templates, %d new", len(ids), lines.height, total,
                      len(miner) - before)
     return dg.MaterializeResult(metadata={
@@ -145,7 +147,7 @@ def joblog_pattern_clusters(context: dg.AssetExecutionContext, lakehouse: Lakeho
         if not _exists(con, SCHEMA, "joblog_failure_lines"):
             return dg.MaterializeResult(metadata={"clusters": 0, "note": "no mined failed runs yet"})
         miner = TemplateMiner.load(con, SCHEMA)
-        lines = pl.from_arrow(con.execute(f"select * from {SCHEMA}.joblog_failure_lines").arrow())
+        lines = pl.from_arrow(con.execute(f"select * from {SCHEMA}.joblog_failure_lines").to_arrow_table())
         clusters = clusters_of(lines, miner)
         con.register("clusters_df", clusters.to_arrow())
         con.execute(f"create or replace table {SCHEMA}.joblog_pattern_clusters as select * from clusters_df")

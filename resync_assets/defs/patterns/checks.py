@@ -22,7 +22,7 @@ def joblog_templates_ids_are_stable(duckdb: WarehouseReaderResource) -> dg.Asset
 
     with duckdb.get_connection() as con:
         exists = con.execute("select count(*) from information_schema.tables where table_schema = 'analytics' "
-                             "and table_name = 'joblog_templates'").fetchone()[0]
+                             "and table_name = 'joblog_templates'").fetchall()[0][0]
         if not exists:
             return dg.AssetCheckResult(passed=True, description="no templates yet")
         miner = TemplateMiner.load(con, "analytics")

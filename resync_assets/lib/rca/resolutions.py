@@ -80,7 +80,7 @@ def record(con, res: Resolution) -> bool:
         raise ValueError(f"outcome must be one of {OUTCOMES}")
     ensure_table(con)
     rid = res.resolution_id
-    if con.execute(f"select 1 from {SCHEMA}.{TABLE} where resolution_id = ?", [rid]).fetchone():
+    if (con.execute(f"select 1 from {SCHEMA}.{TABLE} where resolution_id = ?", [rid]).fetchall()[:1] or [None])[0]:
         return False
     when = res.recorded_at or datetime.now(UTC)
     con.execute(

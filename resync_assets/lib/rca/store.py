@@ -67,15 +67,15 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def table_exists(con, schema: str, table: str) -> bool:
     """True when `schema.table` exists."""
-    row = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                      [schema, table]).fetchone()
+    row = (con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                      [schema, table]).fetchall()[:1] or [None])[0]
     return bool(row and row[0])
 
 
 def stored_calibration(con) -> Calibration:
     """The newest stored calibration map, else the packaged default."""
     if table_exists(con, SCHEMA, "incident_calibration"):
-        row = con.execute(f"select map from {SCHEMA}.incident_calibration order by fitted_at desc limit 1").fetchone()
+        row = (con.execute(f"select map from {SCHEMA}.incident_calibration order by fitted_at desc limit 1").fetchall()[:1] or [None])[0]
         if row:
             try:
                 return Calibration.from_json(row[0])

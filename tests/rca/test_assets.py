@@ -1,0 +1,109 @@
+"""The Dagster side: definitions, and the pattern/incident assets materialized on a real DuckDB file."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import duckdb
+import pytest
+
+from resync_assets.defs.incidents.assets import incident_analyses
+from resync_assets.defs.incidents.checks import (
+    incident_analyses_cover_every_failed_run,
+    incident_confidence_is_calibrated,
+)
+from resync_assets.defs.incidents.resources import LlmResource
+from resync_assets.defs.incidents.sensors import incident_analysis_sensor
+from resync_assets.defs.patterns.assets import joblog_pattern_clusters, joblog_templates
+from resync_assets.defs.patterns.checks import joblog_templates_ids_are_stable
+from resync_assets.defs.resources import LakehouseResource, WarehouseReaderResource
+from tests.rca.conftest import build_warehouse
+
+KEYS = {"joblog_templates": "patterns", "joblog_pattern_clusters": "patterns", "incident_analyses": "incidents"}
+CHECKS = {"incident_analyses_cover_every_failed_run", "incident_confidence_is_calibrated",
+          "joblog_templates_ids_are_stable"}
+
+
+@pytest.fixture(scope="module")
+def repo():
+    from resync_assets.definitions import defs
+
+    return defs().get_repository_def()
+
+
+def test_assets_checks_and_sensor_are_defined(repo):
+    graph = repo.asset_graph
+    for name, group in KEYS.items():
+        node = graph.get(dg.AssetKey(name))
+        assert node.group_name == group
+        assert node.description
+    parents = set(graph.get(dg.AssetKey("incident_analyses")).parent_keys)
+    assert parents == {dg.AssetKey(["tws_raw", "joblogs"]), dg.AssetKey(["tws_raw", "job_runs"]),
+                       dg.AssetKey("joblog_templates")}
+    assert {c.name for c in graph.asset_check_keys} >= CHECKS
+    sensor = repo.get_sensor_def("incident_analysis_sensor")
+    assert sensor.description
+    assert sensor.job_name == "incident_analysis_job"
+    for asset_def in (joblog_templates, joblog_pattern_clusters, incident_analyses):
+        assert asset_def.op.pool == "duckdb_writer"
+
+
+def materialize(wh):
+    return dg.materialize(
+        [joblog_templates, joblog_pattern_clusters, incident_analyses, joblog_templates_ids_are_stable,
+         incident_analyses_cover_every_failed_run, incident_confidence_is_calibrated],
+        resources={"lakehouse": LakehouseResource(warehouse_path=str(wh)), "llm": LlmResource(enabled=False),
+                   "duckdb": WarehouseReaderResource(database=str(wh))},
+    )
+
+
+def test_incident_analyses_cover_failed_runs_incrementally(tmp_path, workload):
+    wh = tmp_path / "wh.duckdb"
+    days = sorted({t.plan_id for t in workload.failure_truth()})
+    first = build_warehouse(wh, workload, days=days[:-3])
+    result = materialize(wh)
+    assert result.success
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks == {name: True for name in CHECKS}
+    mat = {e.asset_key.to_user_string(): e.materialization.metadata
+           for e in result.get_asset_materialization_events()}
+    assert mat["incident_analyses"]["new_analyses"].value == len(first)
+    assert "| run | job | family | cause | confidence |" in mat["incident_analyses"]["summary"].value
+
+    second = build_warehouse(wh, workload, days=days[-3:])
+    result = materialize(wh)
+    assert result.success
+    mat = {e.asset_key.to_user_string(): e.materialization.metadata
+           for e in result.get_asset_materialization_events()}
+    assert mat["incident_analyses"]["new_analyses"].value == len(second)
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+
+    truth = {t.run_id: t for t in first + second}
+    con = duckdb.connect(str(wh), read_only=True)
+    rows = con.execute("select run_id, error_line_number, family, cause, confidence, steps, files "
+                       "from analytics.incident_analyses").fetchall()
+    notes = con.execute("select count(*), count(*) filter (where not seen) from analytics.incident_notifications").fetchone()
+    templates = con.execute("select count(*) from analytics.joblog_templates").fetchone()[0]
+    clusters = con.execute("select sum(runs) from analytics.joblog_pattern_clusters").fetchone()[0]
+    mined = con.execute("select count(*) from analytics.joblog_template_runs").fetchone()[0]
+    con.close()
+    assert len(rows) == len(truth)
+    assert notes == (len(truth), len(truth))
+    assert templates > 0 and mined == len(truth) and clusters == len(truth)
+    hits = sum(r[1] == truth[r[0]].error_line_number for r in rows)
+    fams = sum(r[2] == truth[r[0]].family for r in rows)
+    assert hits / len(rows) >= 0.95 and fams / len(rows) >= 0.95
+    assert all(r[3] and 0 <= r[4] <= 1 and isinstance(json.loads(r[5]), list) for r in rows)
+
+
+def test_sensor_requests_one_run_per_joblogs_materialization():
+    instance = dg.DagsterInstance.ephemeral()
+    instance.report_runless_asset_event(dg.AssetMaterialization(
+        asset_key=dg.AssetKey(["tws_raw", "joblogs"]), metadata={"joblogs_fetched": 3}))
+    ctx = dg.build_sensor_context(instance=instance)
+    first = list(incident_analysis_sensor(ctx) or [])
+    assert [type(r).__name__ for r in first] == ["RunRequest"]
+    ctx2 = dg.build_sensor_context(instance=instance, cursor=ctx.cursor)
+    again = incident_analysis_sensor(ctx2)
+    assert not again or all(not isinstance(r, dg.RunRequest) for r in (again if isinstance(again, list) else [again]))
