@@ -148,9 +148,7 @@ def test_a_missing_metrics_folder_loads_nothing(tmp_path):
 
 def test_the_warehouse_lock_admits_one_writer_at_a_time(tmp_path):
     path = tmp_path / "w.duckdb"
-    with warehouse_lock(path):
-        with pytest.raises(WarehouseLockTimeout):
-            with warehouse_lock(path, timeout_seconds=0.2):
-                pass
+    with warehouse_lock(path), pytest.raises(WarehouseLockTimeout), warehouse_lock(path, timeout_seconds=0.2):
+        pass
     with warehouse_lock(path, timeout_seconds=0.2):
         pass

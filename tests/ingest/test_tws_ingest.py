@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -10,7 +9,15 @@ import pytest
 from resync_assets.lib.ingest import IngestConfig, IngestReport, run_tws_ingest
 from resync_assets.lib.tws.records import JOB_RUN_COLUMNS
 from tests.conftest import SIM_NOW
-from tests.ingest.conftest import api_rows, loaded_runs, make_cfg, query, settings_for, table_snapshot, truth_runs
+from tests.ingest.conftest import (
+    api_rows,
+    loaded_runs,
+    make_cfg,
+    query,
+    settings_for,
+    table_snapshot,
+    truth_runs,
+)
 
 TERMINAL = {"SUCC", "ABEND", "FAIL", "CANCL", "SUPPR"}
 MIDNIGHT = SIM_NOW.replace(hour=0, minute=0, second=1)

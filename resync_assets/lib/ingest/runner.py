@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import gc
 import logging
 import shutil
 import time
-from pathlib import Path
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import dlt
@@ -25,7 +24,6 @@ from resync_assets.lib.tws.source import TWS_TABLES, SourceCounters, tws_joblogs
 
 log = logging.getLogger("resync.ingest")
 
-_UTC = dt.timezone.utc
 
 
 class IngestError(RuntimeError):

@@ -17,7 +17,13 @@ import duckdb
 import pyarrow as pa
 
 from resync_assets.lib.tws.records import JOB_RUN_COLUMNS
-from resync_assets.lib.tws.source import JOB_RUNS_SCHEMA, TS, TERMINAL_COMMON_STATUSES, JoblogTarget, NoBaseline
+from resync_assets.lib.tws.source import (
+    JOB_RUNS_SCHEMA,
+    TERMINAL_COMMON_STATUSES,
+    TS,
+    JoblogTarget,
+    NoBaseline,
+)
 
 _INTERNAL_COLUMNS = ("_dlt_load_id", "_dlt_id")
 
@@ -146,7 +152,7 @@ def joblog_targets(warehouse_path: Path, dataset: str, statuses: Sequence[str],
             params.extend(statuses)
         if success_sample_rate > 0:
             clauses.append("(r.common_status = 'SUCCESSFUL' and md5_number(r.run_id) % 1000000 < ?)")
-            params.append(int(round(success_sample_rate * 1_000_000)))
+            params.append(round(success_sample_rate * 1_000_000))
         if not clauses:
             return []
         not_fetched = ""
@@ -201,4 +207,4 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-__all__ = ["DuckDbBaseline", "TS", "export_lake", "joblog_targets", "read_only", "table_counts", "table_exists"]
+__all__ = ["TS", "DuckDbBaseline", "export_lake", "joblog_targets", "read_only", "table_counts", "table_exists"]

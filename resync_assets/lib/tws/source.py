@@ -44,11 +44,17 @@ import pyarrow.compute as pc
 
 from resync_assets.lib.tws.client import TwsClient
 from resync_assets.lib.tws.errors import TwsNotFoundError
-from resync_assets.lib.tws.records import JOB_RUN_COLUMNS, job_run_rows, parse_duration, parse_instant, task_text
+from resync_assets.lib.tws.records import (
+    JOB_RUN_COLUMNS,
+    job_run_rows,
+    parse_duration,
+    parse_instant,
+    task_text,
+)
 
 log = logging.getLogger("resync.ingest")
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 TS = pa.timestamp("us", tz="UTC")
 
 TWS_TABLES: tuple[str, ...] = ("job_runs", "job_streams", "workstations", "engine_info", "joblogs")
