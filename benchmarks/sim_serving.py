@@ -23,8 +23,18 @@ from pathlib import Path
 
 import httpx
 import orjson
+import psutil
 
 END = date(2025, 3, 14)
+
+
+def _calibration() -> float:
+    """CPU seconds of a fixed pure-Python loop: ~0.4 s on an idle modern core; shows how loaded the box is."""
+    started = time.process_time()
+    x = 0
+    for i in range(10_000_000):
+        x += i
+    return time.process_time() - started
 
 
 def _page_all(base: str, token: str, plan_ids: list[str], limit: int) -> tuple[int, int, float]:
@@ -68,13 +78,26 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         base = match.group(1)
         plan_ids = [(END - timedelta(days=k)).isoformat() for k in range(args.days - 1, 0, -1)]
-        figures = {"jobs": args.jobs, "days": args.days, "limit": args.limit, "archived_plans": len(plan_ids)}
+        calibration = _calibration()
+        figures = {"jobs": args.jobs, "days": args.days, "limit": args.limit, "archived_plans": len(plan_ids),
+                   "calibration_loop_cpu_s": round(calibration, 2)}
+        print(f"calibration: 10M-iteration loop took {calibration:.2f} CPU-s (~0.4 on an idle core)", flush=True)
+        server_proc = psutil.Process(server.pid)
         for name in ("cold", "warm"):
+            s0 = server_proc.cpu_times()
+            c0 = time.process_time()
             n_jobs, n_runs, secs = _page_all(base, token, plan_ids, args.limit)
+            s1 = server_proc.cpu_times()
+            server_cpu = (s1.user + s1.system) - (s0.user + s0.system)
+            client_cpu = time.process_time() - c0
             figures[name] = {"jobs": n_jobs, "runs": n_runs, "seconds": round(secs, 2),
-                             "runs_per_s": round(n_runs / secs)}
+                             "runs_per_s": round(n_runs / secs), "server_cpu_s": round(server_cpu, 2),
+                             "client_cpu_s": round(client_cpu, 2),
+                             "runs_per_server_cpu_s": round(n_runs / max(server_cpu, 1e-9))}
             print(f"{name:5s}: {n_runs:,} runs ({n_jobs:,} jobs in plan) in {secs:.1f} s = "
-                  f"{n_runs / secs:,.0f} runs/s", flush=True)
+                  f"{n_runs / secs:,.0f} runs/s; server {server_cpu:.1f} CPU-s "
+                  f"({n_runs / max(server_cpu, 1e-9):,.0f} runs per server CPU-s), client {client_cpu:.1f} CPU-s",
+                  flush=True)
     finally:
         server.send_signal(signal.SIGINT)
         try:

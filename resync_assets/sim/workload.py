@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 import random
 import threading
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -472,7 +473,7 @@ class Workload:
         j = run.job
         low = j.jd.folder.strip("/").lower()
         day = j.stream.day.strftime("%Y%m%d")
-        return {"db": "PRD", "user": j.jd.user, "table": f"{low.upper()}.{_TABLES[hash(j.jd.name) % len(_TABLES)]}",
+        return {"db": "PRD", "user": j.jd.user, "table": f"{low.upper()}.{_TABLES[zlib.crc32(j.jd.name.encode()) % len(_TABLES)]}",
                 "file": f"/data/{low}/in/{j.jd.name.lower()}_{day}.dat", "dir": f"/data/{low}",
                 "remote_file": f"/outbound/{j.jd.name}_{day}.zip", "host": j.jd.db or j.jd.partner or "localhost",
                 "partner": j.jd.partner or "localhost", "job": j.jd.name, "pid": 1000 + run.job_number % 60000}

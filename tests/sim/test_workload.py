@@ -58,6 +58,38 @@ def test_same_seed_gives_identical_data():
     assert a.failure_truth() == b.failure_truth()
 
 
+def _digest() -> str:
+    """sha256 over every served job JSON and finished joblog of a small workload."""
+    import hashlib
+
+    from resync_assets.sim.render import Renderer
+    from resync_assets.sim.views import PlanIndex
+
+    w = Workload(WorkloadConfig(seed=5, days=3, jobs=60), ManualClock(datetime(2025, 3, 14, 10, tzinfo=UTC)))
+    h = hashlib.sha256()
+    for plan_id in w.plan_ids():
+        d = w.resolve_plan(plan_id)
+        idx = PlanIndex(w, Renderer(w.topology, 5), d, plan_id != w.plan_ids()[-1])
+        for i in range(len(idx.jobs)):
+            h.update(idx.job_bytes(i, w.as_of(d)))
+            for r in idx.jobs[i].runs:
+                if r.start is not None and r.end <= w.clock.timestamp():
+                    h.update(b"".join(w.joblog(r).lines))
+    return h.hexdigest()
+
+
+def test_served_data_is_identical_across_processes():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    other = subprocess.run([sys.executable, "-c", "from tests.sim.test_workload import _digest; print(_digest())"],
+                           capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2],
+                           env={**os.environ, "PYTHONHASHSEED": "12345"}).stdout.strip()
+    assert _digest() == other
+
+
 def test_different_seed_gives_different_data():
     clock = ManualClock(datetime(2025, 3, 14, 10, tzinfo=UTC))
     a = Workload(WorkloadConfig(seed=5, days=2, jobs=80), clock).runs("2025-03-13")
