@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -301,19 +302,37 @@ def advance_raw(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {"runs_changed": changed, "runs_added": added}
 
 
-def run_dbt(args: list[str], warehouse: Path, timeout: float = 1800) -> float:
-    """Run `dbt <args>` against `warehouse`; return wall seconds. Raises CalledProcessError on failure."""
+def run_dbt(args: list[str], warehouse: Path, work_dir: Path, timeout: float = 1800) -> tuple[float, dict]:
+    """Run `dbt <args>` against `warehouse` with its target and logs under `work_dir` (the project's
+    own target/ holds the manifest Dagster loads); return wall seconds and run_results.json.
+    Raises CalledProcessError on failure."""
     env = {**os.environ, "RESYNC_WAREHOUSE_PATH": str(Path(warehouse).resolve())}
     dbt = Path(sys.executable).with_name("dbt")
+    target = Path(work_dir) / "target"
+    command = [str(dbt), *args, "--target-path", str(target), "--log-path", str(Path(work_dir) / "logs")]
+    cpu_before = _children_cpu_seconds()
     started = time.perf_counter()
     result = subprocess.run(
-        [str(dbt), *args], cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout
+        command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         print(result.stdout[-6000:], result.stderr[-3000:], sep="\n", file=sys.stderr)
         raise subprocess.CalledProcessError(result.returncode, result.args, result.stdout, result.stderr)
-    return elapsed
+    run_results = json.loads((target / "run_results.json").read_text())
+    run_results["cpu_seconds"] = round(_children_cpu_seconds() - cpu_before, 2)
+    return elapsed, run_results
+
+
+def _children_cpu_seconds() -> float:
+    # CPU used by finished child processes: on a shared machine wall time also measures the neighbours.
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _slowest(run_results: dict, n: int = 5) -> list[tuple[str, float]]:
+    nodes = sorted(run_results["results"], key=lambda r: -r["execution_time"])[:n]
+    return [(r["unique_id"].split(".", 2)[-1], round(r["execution_time"], 2)) for r in nodes]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -331,17 +350,24 @@ def main(argv: list[str] | None = None) -> int:
         generate_seconds = time.perf_counter() - started
         print(f"raw warehouse: {counts} in {generate_seconds:.1f} s", flush=True)
 
-        full_seconds = run_dbt(["build", "--quiet"], warehouse)
-        print(f"dbt build (full, {counts['job_runs']:,} runs): {full_seconds:.1f} s", flush=True)
+        full_seconds, full_results = run_dbt(["build", "--quiet"], warehouse, Path(tmp) / "full")
+        print(
+            f"dbt build (full, {counts['job_runs']:,} runs): {full_seconds:.1f} s wall, "
+            f"{full_results['cpu_seconds']:.1f} s CPU (load average {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
+        print(f"  slowest nodes: {_slowest(full_results)}", flush=True)
 
         with duckdb.connect(str(warehouse)) as con:
             advanced = advance_raw(con)
-        incremental_seconds = run_dbt(["build", "--quiet"], warehouse)
+        incremental_seconds, incremental_results = run_dbt(["build", "--quiet"], warehouse, Path(tmp) / "inc")
         print(
             f"dbt build (incremental, {advanced['runs_changed']:,} changed + "
-            f"{advanced['runs_added']:,} new runs): {incremental_seconds:.1f} s",
+            f"{advanced['runs_added']:,} new runs): {incremental_seconds:.1f} s wall, "
+            f"{incremental_results['cpu_seconds']:.1f} s CPU",
             flush=True,
         )
+        print(f"  slowest nodes: {_slowest(incremental_results)}", flush=True)
         with duckdb.connect(str(warehouse), read_only=True) as con:
             fct_rows = con.execute("select count(*) from marts.fct_job_runs").fetchall()[0][0]
 
@@ -351,9 +377,14 @@ def main(argv: list[str] | None = None) -> int:
         "generate_seconds": round(generate_seconds, 2),
         "dbt_build_full_seconds": round(full_seconds, 2),
         "dbt_build_incremental_seconds": round(incremental_seconds, 2),
+        "dbt_build_full_cpu_seconds": full_results["cpu_seconds"],
+        "dbt_build_incremental_cpu_seconds": incremental_results["cpu_seconds"],
         "incremental_changed_runs": advanced["runs_changed"],
         "incremental_new_runs": advanced["runs_added"],
         "fct_job_runs_rows": fct_rows,
+        "slowest_full": _slowest(full_results, 10),
+        "slowest_incremental": _slowest(incremental_results, 10),
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "target_full_seconds": 60,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "duckdb": duckdb.__version__},
     }

@@ -3,9 +3,13 @@ marts hold the right values for hand-made edge cases (midnight, DST, reruns, lat
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.transform.conftest import query
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
 pytestmark = pytest.mark.slow
 
@@ -49,9 +53,9 @@ def test_fct_job_runs_rerun_chain_and_failures(built_warehouse):
 
 def test_fct_job_runs_lateness_against_estimate(built_warehouse):
     warehouse, _ = built_warehouse
-    rows = dict((r[0], r[1:]) for r in query(warehouse, """
+    rows = {r[0]: r[1:] for r in query(warehouse, """
         select run_id, seconds_over_estimate, is_late from marts.fct_job_runs
-        where run_id in ('edge-midnight', 'edge-dst', 'edge-running')"""))
+        where run_id in ('edge-midnight', 'edge-dst', 'edge-running')""")}
     assert rows == {
         "edge-midnight": (600.0, True),
         "edge-dst": (-3600.0, False),
@@ -79,10 +83,32 @@ def test_dim_jobs_has_one_row_per_job_with_statistics(built_warehouse):
     # The synthetic generator runs every job daily and grows every tenth job by 2 % a week.
     guesses = dict(query(warehouse, "select calendar_guess, count(*) from marts.dim_jobs "
                                     "where job_name like 'JOB\\_%' escape '\\' group by 1"))
-    assert guesses == {"daily": 100}
+    assert guesses == {"daily": 30}
     (growing, flat), = query(warehouse, """
         select avg(duration_trend_pct_per_week) filter (where cast(substr(job_name, 5) as integer) % 10 = 0),
                avg(duration_trend_pct_per_week) filter (where cast(substr(job_name, 5) as integer) % 10 <> 0)
         from marts.dim_jobs where job_name like 'JOB\\_%' escape '\\'""")
     assert 1.0 < growing < 3.5
     assert abs(flat) < 1.0
+
+
+def test_analyst_notebook_runs_on_the_built_marts(built_warehouse, monkeypatch):
+    # Executed here so the notebook cannot rot: every cell must run and draw its charts.
+    import nbformat
+    from nbclient import NotebookClient
+
+    warehouse, _ = built_warehouse
+    monkeypatch.setenv("RESYNC_WAREHOUSE_PATH", str(warehouse))
+    path = NOTEBOOKS_DIR / "analyst_questions.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOKS_DIR)}}).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 3
+    growing_cell = next(c for c in notebook.cells if c.source.startswith("growing = "))
+    growing_text = "".join(str(o.get("data", {}).get("text/plain", "")) for o in growing_cell.outputs)
+    # The synthetic jobs 0, 10 and 20 grow 2 % a week; the others are flat.
+    for job in ("STREAM_0.JOB_0", "STREAM_1.JOB_10", "STREAM_2.JOB_20"):
+        assert job in growing_text

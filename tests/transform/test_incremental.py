@@ -104,5 +104,5 @@ def test_incremental_build_equals_full_refresh(tmp_path):
     assert runs["edge-chain-4"][2:] == (4, True)
     (daily_failures,), = query(incremental_db, """
         select failures from marts.agg_job_runs__daily
-        where job_name = 'EDGE_RUNNING' and activity_date = date '2026-01-05'""")
+        where job_key = (select job_key from marts.dim_jobs where job_name = 'EDGE_RUNNING') and activity_date = date '2026-01-05'""")
     assert daily_failures == 1

@@ -12,12 +12,25 @@ workstation_hosts as (
 
 ),
 
+-- Hash each distinct job once rather than every run (md5 over a million rows is the slow part).
+job_keys as (
+
+    select
+        folder,
+        job_stream_name,
+        job_name,
+        {{ surrogate_key(['folder', 'job_stream_name', 'job_name']) }} as job_key,
+        {{ surrogate_key(['folder', 'job_stream_name']) }} as job_stream_key
+    from (select distinct folder, job_stream_name, job_name from job_runs)
+
+),
+
 keyed as (
 
     select
         job_runs.*,
-        {{ surrogate_key(['folder', 'job_stream_name', 'job_name']) }} as job_key,
-        {{ surrogate_key(['folder', 'job_stream_name']) }} as job_stream_key,
+        job_keys.job_key,
+        job_keys.job_stream_key,
         workstation_hosts.host,
         -- A running run has no end yet: it is busy up to start + elapsed time so far.
         coalesce(
@@ -25,6 +38,10 @@ keyed as (
             started_at + to_microseconds(cast(round(elapsed_seconds * 1000000) as bigint))
         ) as effective_end_at
     from job_runs
+    inner join job_keys
+        on job_runs.folder is not distinct from job_keys.folder
+        and job_runs.job_stream_name is not distinct from job_keys.job_stream_name
+        and job_runs.job_name is not distinct from job_keys.job_name
     left join workstation_hosts on job_runs.run_workstation = workstation_hosts.workstation
 
 ),

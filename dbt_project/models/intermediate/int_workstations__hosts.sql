@@ -1,3 +1,6 @@
+-- Small, read by every run row: a table, computed once per build.
+{{ config(materialized='table') }}
+
 with
 
 job_runs as (

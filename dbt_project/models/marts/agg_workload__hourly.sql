@@ -105,7 +105,8 @@ busy as (
         activity_hour,
         any_value(host) as host,
         sum(overlap_seconds) as busy_seconds,
-        -- Runs that began in an earlier hour are already running when this hour starts.
+        -- Runs that began in an earlier hour are already running when this hour starts; the sweep
+        -- only sees levels at events, so this is the level the hour opens with.
         count(*) filter (where started_at < activity_hour) as running_at_hour_start,
         count(*) as runs_overlapping,
         max(last_seen_at) as last_seen_at
@@ -114,41 +115,44 @@ busy as (
 
 ),
 
--- Starts (+1) and ends (-1) inside each hour; ends sort first so back-to-back runs do not overlap.
+-- A sweep over start (+1) and end (-1) events gives the number of runs executing after each event;
+-- ends sort first so back-to-back runs do not count as overlapping. Runs that ended before the
+-- first rebuilt hour are not read, and they add nothing to any later level, so incremental
+-- builds sweep only the runs they read.
 events as (
 
-    select workstation, activity_hour, started_at as event_at, 1 as delta
-    from run_hours
-    where started_at >= activity_hour
+    select workstation, started_at as event_at, 1 as delta
+    from job_runs
+    where ended_at > started_at
 
     union all
 
-    select workstation, activity_hour, ended_at as event_at, -1 as delta
-    from run_hours
-    where ended_at < activity_hour + interval 1 hour
+    select workstation, ended_at as event_at, -1 as delta
+    from job_runs
+    where ended_at > started_at
 
 ),
 
 levels as (
 
     select
-        events.workstation,
-        events.activity_hour,
-        busy.running_at_hour_start + sum(events.delta) over (
-            partition by events.workstation, events.activity_hour
-            order by events.event_at, events.delta
+        workstation,
+        event_at,
+        sum(delta) over (
+            partition by workstation
+            order by event_at, delta
             rows between unbounded preceding and current row
         ) as running_after_event
     from events
-    inner join busy
-        on events.workstation = busy.workstation
-        and events.activity_hour = busy.activity_hour
 
 ),
 
 peaks as (
 
-    select workstation, activity_hour, max(running_after_event) as peak
+    select
+        workstation,
+        date_trunc('hour', event_at) as activity_hour,
+        max(running_after_event) as peak
     from levels
     group by 1, 2
 

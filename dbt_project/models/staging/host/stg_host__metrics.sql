@@ -1,3 +1,6 @@
+-- A table, not a view: the de-duplicating window over every sample runs once per build.
+{{ config(materialized='table') }}
+
 with
 
 source as (

@@ -12,20 +12,11 @@ time_zones as (
 
 ),
 
-deduplicated as (
-
-    -- The loader merges by run_id; keep the newest version anyway so a double load cannot fan out.
-    select *
-    from source
-    qualify row_number() over (partition by run_id order by last_seen_at desc nulls last) = 1
-
-),
-
 renamed as (
 
     select
-        cast(deduplicated.run_id as varchar) as run_id,
-        cast(deduplicated.job_id as varchar) as job_id,
+        cast(source.run_id as varchar) as run_id,
+        cast(source.job_id as varchar) as job_id,
         cast(plan_id as varchar) as plan_id,
         cast(job_stream_id as varchar) as job_stream_id,
         cast(folder as varchar) as folder,
@@ -45,7 +36,6 @@ renamed as (
         upper(cast(internal_status as varchar)) as internal_status,
         upper(cast(common_status as varchar)) as common_status,
         cast(sub_status as varchar) as sub_status,
-        {{ status_class('internal_status', 'common_status') }} as status_class,
 
         cast(sched_time as timestamptz) as sched_time,
         cast(submitted_time as timestamptz) as submitted_at,
@@ -53,7 +43,7 @@ renamed as (
         cast(actual_end as timestamptz) as ended_at,
         cast(elapsed_seconds as double) as elapsed_seconds,
         cast(estimated_seconds as double) as estimated_seconds,
-        cast(deduplicated.time_zone as varchar) as time_zone,
+        cast(source.time_zone as varchar) as time_zone,
         -- An unknown zone name would make timezone() raise; such runs get their plan date in UTC.
         coalesce(time_zones.time_zone, 'UTC') as plan_time_zone,
 
@@ -66,8 +56,8 @@ renamed as (
         cast(first_seen_at as timestamptz) as first_seen_at,
         cast(last_seen_at as timestamptz) as last_seen_at
 
-    from deduplicated
-    left join time_zones on deduplicated.time_zone = time_zones.time_zone
+    from source
+    left join time_zones on source.time_zone = time_zones.time_zone
 
 ),
 
@@ -75,6 +65,7 @@ chained as (
 
     select
         *,
+        {{ status_class('internal_status', 'common_status') }} as status_class,
         -- Timestamps are absolute instants (UTC TIMESTAMPTZ), so their difference is right across
         -- midnight and DST changes; elapsedTime covers runs without an end (running) or a start.
         case
