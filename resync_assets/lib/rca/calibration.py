@@ -19,7 +19,8 @@ import numpy as np
 N_BINS = 20
 # A bin with no data reads as this (a deliberately modest "don't know").
 PRIOR_P = 0.5
-PRIOR_WEIGHT = 1.0
+# Small on purpose: a sparse bin should say what its few observations say, only never exactly 0 or 1.
+PRIOR_WEIGHT = 0.25
 
 
 def pav(y: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -70,13 +71,20 @@ class Calibration:
         return cal.update(zip(scores, correct))
 
     def curve(self) -> tuple[np.ndarray, np.ndarray]:
-        """(bin centres, calibrated probability per bin), monotone in the score."""
+        """(bin centres, calibrated probability per bin), monotone in the score.
+
+        Isotonic regression over the bins that hold observations (weighted by their counts); empty
+        bins take the value interpolated between their populated neighbours.
+        """
         total = np.array(self.total, dtype=float)
         correct = np.array(self.correct, dtype=float)
-        rate = (correct + PRIOR_P * PRIOR_WEIGHT) / (total + PRIOR_WEIGHT)
-        fitted = pav(rate, total + PRIOR_WEIGHT)
         centres = (np.arange(N_BINS) + 0.5) / N_BINS
-        return centres, fitted
+        filled = total > 0
+        if not filled.any():
+            return centres, np.full(N_BINS, PRIOR_P)
+        rate = (correct[filled] + PRIOR_P * PRIOR_WEIGHT) / (total[filled] + PRIOR_WEIGHT)
+        fitted = pav(rate, total[filled])
+        return centres, np.interp(centres, centres[filled], fitted)
 
     def __call__(self, score: float) -> float:
         """Calibrated probability for a raw score (step per bin, so it agrees with the record)."""

@@ -1,0 +1,44 @@
+"""Quality floors, slightly below what `benchmarks/incident_analysis.py` measures (see README).
+
+A smaller workload than the benchmark's (same generator, same time split) keeps this quick; the
+figures are quality, not speed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.incident_analysis import SHARED, evaluate_real, evaluate_sim, real_cases, sim_cases
+from resync_assets.lib.rca.calibration import default_calibration
+
+
+@pytest.fixture(scope="module")
+def sim_figures():
+    figures, _ = evaluate_sim(sim_cases(seed=42, days=30, jobs=300))
+    return figures
+
+
+def test_simulator_figures_stay_above_the_floors(sim_figures):
+    assert sim_figures["failed_runs"] >= 200
+    assert len(sim_figures["families"]) >= 8
+    assert sim_figures["error_line_hit_at_1"] >= 0.95
+    assert sim_figures["family_macro_f1"] >= 0.90
+    assert sim_figures["file_path_recall"] >= 0.93
+    assert sim_figures["similar_recall_at_5_recurring"] >= 0.80
+    assert sim_figures["ece"] <= 0.10
+
+
+@pytest.mark.skipif(not (SHARED / "benchmarks" / "loghub").exists(), reason="loghub data not available")
+def test_real_log_lines_outside_the_catalogue():
+    cases = real_cases()
+    assert len(cases) >= 40
+    figures, _, _ = evaluate_real(cases, default_calibration())
+    assert figures["error_line_hit_at_1"] >= 0.90
+    assert figures["family_sensible"] >= 0.90
+
+
+def test_packaged_calibration_is_monotone_and_fitted():
+    cal = default_calibration()
+    assert cal.n >= 500
+    _, curve = cal.curve()
+    assert all(a <= b + 1e-12 for a, b in zip(curve, curve[1:]))
