@@ -145,11 +145,11 @@ class Renderer:
             out["parentRunId"] = j.runs[run.attempt - 2].id
         return out
 
-    def _job_static(self, j) -> bytes:
+    def _job_static(self, j, with_definition: bool = True) -> bytes:
         """The part of a job's JSON that depends only on its definitions, serialized once (no braces)."""
         jd = j.jd
         sd = j.stream.sd
-        key = (jd.id, sd.id)
+        key = (jd.id, sd.id, with_definition)
         frag = self._static.get(key)
         if frag is None:
             static = {
@@ -162,15 +162,21 @@ class Renderer:
                                "every": bool(jd.every_minutes), "noOperation": False},
                 "jobDefinition": self.job_definition_fragment(jd), "jobDefinitionRefId": jd.id,
             }
+            if not with_definition:
+                del static["jobDefinition"]
             if jd.every_minutes:
                 static["repeatInterval"] = duration(jd.every_minutes * 60)
             frag = self._static[key] = orjson.dumps(static)[1:-1]
         return frag
 
-    def job_bytes(self, j, t: float, plan_id: str, archived: bool) -> bytes:
-        """Serialized JobInPlanV2 of a job in plan seen at instant `t`."""
+    def job_bytes(self, j, t: float, plan_id: str, archived: bool, variant: str = "full") -> bytes:
+        """Serialized JobInPlanV2 of a job in plan seen at instant `t`.
+
+        `variant`: "full"; "nodef" drops the embedded `jobDefinition` (scope WHOLE_NO_JOB_DEFINITIONS*);
+        "last" keeps only the last run in `jobruns` (scope WHOLE_LAST_RUN_ONLY).
+        """
         jd = j.jd
-        static = self._job_static(j)
+        static = self._job_static(j, variant != "nodef")
         estimate = self._jdef_estimates[jd.id]
         views = []
         for r in j.runs:
@@ -179,7 +185,9 @@ class Renderer:
                 break
             views.append((r, view))
         n = len(views)
-        runs = [self.run(r, view, estimate, k == n - 1) for k, (r, view) in enumerate(views)]
+        shown = views[-1:] if variant == "last" else views
+        first = n - len(shown)
+        runs = [self.run(r, view, estimate, first + k == n - 1) for k, (r, view) in enumerate(shown)]
         last = views[-1] if views else None
         status, common, sub = last[1] if last else ("HOLD", "WAITING", "HOLD_WAITING_FOR_TIME")
         late = bool(last and last[0].start is not None and last[0].start - j.sched > 4 * 3600 and

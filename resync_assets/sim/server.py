@@ -53,6 +53,11 @@ _SCOPES = {"WHOLE", "WHOLE_NO_JOB_DEFINITIONS_AND_NO_DEPENDENCIES", "WHOLE_NO_JO
            "WHOLE_NO_DEPENDENCIES", "WHOLE_NO_PROPS", "SELF_SERVICE_CATALOG", "WHOLE_LAST_RUN_ONLY"}
 
 
+# What the `scope` header trims from a job in plan (names from the spec; semantics as documented there).
+_VARIANTS = {"WHOLE_NO_JOB_DEFINITIONS": "nodef", "WHOLE_NO_JOB_DEFINITIONS_AND_NO_DEPENDENCIES": "nodef",
+             "WHOLE_LAST_RUN_ONLY": "last"}
+
+
 class ApiError(Exception):
     """An error answered as `{code, messageCode, message}` JSON."""
 
@@ -432,12 +437,12 @@ class _Ctx:
     def plan_jobs(self) -> Response:
         limit = self._int("limit", _DEFAULT_LIMIT, 0, MAX_LIMIT)
         offset = self._int("offset", 0, 0)
-        self._scope()
+        variant = _VARIANTS.get(self._scope(), "full")
         query = self._oql("job")
         idx, t = self._plan()
         positions = idx.select_jobs(t, query, self.params.get("plan_filter") or None)
         page = positions[offset:offset + limit]
-        return self._page([idx.job_bytes(i, t) for i in page], len(positions), offset, limit, True)
+        return self._page([idx.job_bytes(i, t, variant) for i in page], len(positions), offset, limit, True)
 
     def job_by_id(self, job_id: str) -> Response:
         idx, t = self._plan()

@@ -58,13 +58,16 @@ class PlanIndex:
         jobs.sort(key=lambda j: j.id)
         self.jobs: list[JobInst] = jobs
         self.job_pos = {j.id: i for i, j in enumerate(jobs)}
-        self._cache: list[tuple | None] = [None] * len(jobs)
+        self._caches: dict[str, list[tuple | None]] = {"full": [None] * len(jobs)}
         self._query_cache: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def job_bytes(self, i: int, t: float) -> bytes:
-        """Serialized JobInPlanV2 of job number `i` at instant `t`."""
-        hit = self._cache[i]
+    def job_bytes(self, i: int, t: float, variant: str = "full") -> bytes:
+        """Serialized JobInPlanV2 of job number `i` at instant `t` (`variant`: see `Renderer.job_bytes`)."""
+        cache = self._caches.get(variant)
+        if cache is None:
+            cache = self._caches.setdefault(variant, [None] * len(self.jobs))
+        hit = cache[i]
         if hit is not None and self.archived:
             # An archived plan is seen at its fixed rollover instant: its JSON never changes.
             return hit[1]
@@ -72,8 +75,8 @@ class PlanIndex:
         sig = job_signature(j, t)
         if hit is not None and hit[0] == sig:
             return hit[1]
-        data = self.renderer.job_bytes(j, t, self.plan_id, self.archived)
-        self._cache[i] = (sig, data)
+        data = self.renderer.job_bytes(j, t, self.plan_id, self.archived, variant)
+        cache[i] = (sig, data)
         return data
 
     def warm(self, t: float) -> None:

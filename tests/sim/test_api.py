@@ -283,3 +283,16 @@ def test_bad_credentials_are_401_without_echo(simulator, headers):
 def test_only_get_is_allowed(simulator):
     r = httpx.post(simulator.api_url + "/plan/job", auth=("resync", "resync-pw"))
     assert r.status_code == 405
+
+
+def test_scope_header_trims_jobs(client, simulator):
+    plan_id = simulator.workload.plan_ids()[0]
+    full = client.get("/plan/job", params={"plan_id": plan_id}).json()["results"]
+    lean = client.get("/plan/job", params={"plan_id": plan_id},
+                      headers={"scope": "WHOLE_NO_JOB_DEFINITIONS_AND_NO_DEPENDENCIES"}).json()["results"]
+    assert [j["id"] for j in lean] == [j["id"] for j in full]
+    assert all("jobDefinition" not in j and "jobDefinition" in f for j, f in zip(lean, full))
+    assert [{k: v for k, v in f.items() if k != "jobDefinition"} for f in full] == lean
+    last = client.get("/plan/job", params={"plan_id": plan_id}, headers={"scope": "WHOLE_LAST_RUN_ONLY"}).json()
+    assert [j["jobruns"] for j in last["results"]] == [f["jobruns"][-1:] for f in full]
+    assert client.get("/plan/job", headers={"scope": "EVERYTHING"}).status_code == 400
