@@ -102,3 +102,27 @@ def test_analyze_by_run_id_reads_the_warehouse(tmp_path, workload):
     assert data["run_id"] == t.run_id
     assert data["job_name"] == t.job_name
     assert data["error_line_number"] == t.error_line_number
+
+
+def test_analyze_by_run_id_fetches_the_joblog_from_tws_when_not_in_the_warehouse(tmp_path, simulator):
+    from tests.conftest import SIM_PASSWORD, SIM_USER
+
+    failed = [t for t in simulator.workload.failure_truth() if t.status == "ABEND"][-1]
+    env = {"RESYNC_TWS_BASE_URL": simulator.base_url, "RESYNC_TWS_USER": SIM_USER,
+           "RESYNC_TWS_PASSWORD": SIM_PASSWORD}
+    data = json.loads(resync("analyze", "--run-id", failed.run_id, "--json", "--warehouse",
+                             str(tmp_path / "none.duckdb"), tmp_path=tmp_path, env=env).stdout)
+    assert data["error_line_number"] == failed.error_line_number
+    assert data["family"] == failed.family
+
+
+def test_the_analyze_path_does_not_import_dagster_or_openai(tmp_path, workload):
+    path = tmp_path / "run.log"
+    path.write_bytes(joblog_bytes(workload, workload.failure_truth()[0].run_id))
+    code = ("import sys, io, contextlib\nfrom resync_assets.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    main(['analyze', '--joblog', {str(path)!r}, '--json', '--no-llm'])\n"
+            "print(sorted(m for m in ('dagster', 'openai', 'polars') if m in sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
