@@ -23,7 +23,7 @@ def _exercise(client: TwsClient, sim) -> None:
     jobs = list(client.iter_jobs(plan_id="current", oql=Oql.eq("jobStreamName", "x") | Oql.ne("name", None),
                                  page_size=20))
     archived = sim.workload.plan_ids()[0]
-    list(client.iter_job_pages(plan_id=archived, page_size=30))
+    list(client.iter_job_pages(plan_id=archived, page_size=30, scope="WHOLE_NO_JOB_DEFINITIONS"))
     client.count_jobs(plan_id="current")
     client.count_jobs(plan_id=archived, grouping=["workstation", "status"])
     client.get_job(jobs[0]["id"], plan_id="current")

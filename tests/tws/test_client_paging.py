@@ -146,3 +146,17 @@ def test_job_run_rows_types_on_real_pages(simulator, client):
                 assert value.utcoffset() == dt.timedelta(0)
     assert all(r["run_id"] and r["job_id"] and r["plan_id"] for r in rows)
     assert any(r["return_code"] is not None for r in rows)
+
+
+def test_scope_header_trims_definitions(simulator, client):
+    plan_id = simulator.workload.plan_ids()[1]
+    full = list(client.iter_jobs(plan_id=plan_id))
+    lean = list(client.iter_jobs(plan_id=plan_id, scope="WHOLE_NO_JOB_DEFINITIONS"))
+    assert [j["id"] for j in lean] == [j["id"] for j in full]
+    assert all("jobDefinition" not in j for j in lean)
+    rows_full = [r for j in full for r in job_run_rows(j)]
+    rows_lean = [r for j in lean for r in job_run_rows(j)]
+    assert [r["run_id"] for r in rows_lean] == [r["run_id"] for r in rows_full]
+    assert all(r["task"] is None and r["recovery_option"] is None for r in rows_lean)
+    with pytest.raises(ValueError, match="scope must be one of"):
+        list(client.iter_jobs(scope="EVERYTHING"))

@@ -108,3 +108,11 @@ def test_task_as_plain_string_or_unknown_object():
     assert job_run_rows(job)[0]["task"] == "echo hi"
     job = {**JOB, "jobDefinition": {"task": {"b": 1, "a": 2}}}
     assert job_run_rows(job)[0]["task"] == '{"a":2,"b":1}'
+
+
+def test_definition_embedded_only_in_runs_is_used():
+    run_def = {"recoveryOption": "STOP", "task": {"UNIX": {"taskString": "run.sh"}}}
+    job = {**{k: v for k, v in JOB.items() if k != "jobDefinition"},
+           "jobruns": [{**JOB["jobruns"][0], "jobDefinition": run_def}]}
+    (row,) = job_run_rows(job)
+    assert (row["recovery_option"], row["task"]) == ("STOP", "run.sh")

@@ -45,6 +45,9 @@ log = logging.getLogger("resync.tws")
 
 API_PREFIX = "/twsd/api/v2"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# ScopeType of the spec: how much of each job in plan the server returns.
+SCOPES = frozenset({"WHOLE", "WHOLE_NO_JOB_DEFINITIONS_AND_NO_DEPENDENCIES", "WHOLE_NO_JOB_DEFINITIONS",
+                    "WHOLE_NO_DEPENDENCIES", "WHOLE_NO_PROPS", "SELF_SERVICE_CATALOG", "WHOLE_LAST_RUN_ONLY"})
 _THROTTLE_STATUSES = frozenset({429, 503})
 _MAX_ERROR_BODY = 64 * 1024
 _MAX_MESSAGE = 500
@@ -184,19 +187,20 @@ class TwsClient:
         return self._get_json("/engine/info", expect=dict, local_timezone=False)
 
     def iter_job_pages(self, plan_id: str = "current", oql: Oql | str | None = None,
-                       page_size: int | None = None) -> Iterator[list[dict]]:
+                       page_size: int | None = None, scope: str | None = None) -> Iterator[list[dict]]:
         """Every page of ``GET /plan/job`` as a list of raw ``JobInPlanV2`` dicts.
 
         The query is sorted by ``id`` unless ``oql`` already has an ORDER BY, so offset paging never
-        overlaps or skips.
+        overlaps or skips. ``scope`` (a ``ScopeType``, e.g. ``WHOLE_NO_JOB_DEFINITIONS`` for smaller
+        pages without ``jobDefinition``) is sent as the ``scope`` header; None keeps the server default.
         """
         params = {"plan_id": plan_id, "oql": with_default_order(oql)}
-        return self._iter_pages("/plan/job", params, page_size)
+        return self._iter_pages("/plan/job", params, page_size, self._scope_header(scope))
 
     def iter_jobs(self, plan_id: str = "current", oql: Oql | str | None = None,
-                  page_size: int | None = None) -> Iterator[dict]:
+                  page_size: int | None = None, scope: str | None = None) -> Iterator[dict]:
         """Every ``JobInPlanV2`` of the query, one by one (see ``iter_job_pages``)."""
-        for page in self.iter_job_pages(plan_id=plan_id, oql=oql, page_size=page_size):
+        for page in self.iter_job_pages(plan_id=plan_id, oql=oql, page_size=page_size, scope=scope):
             yield from page
 
     def count_jobs(self, plan_id: str | None = "current", plan_filter: str = "/@/@#/@/@.@",
@@ -317,7 +321,8 @@ class TwsClient:
 
     # ------------------------------------------------------------------ paging
 
-    def _iter_pages(self, path: str, params: dict, page_size: int | None) -> Iterator[list[dict]]:
+    def _iter_pages(self, path: str, params: dict, page_size: int | None,
+                    headers: dict | None = None) -> Iterator[list[dict]]:
         limit = int(page_size or self.settings.page_size)
         if not 1 <= limit <= 2**31 - 1:
             raise ValueError("page_size must be between 1 and 2**31-1")
@@ -325,7 +330,7 @@ class TwsClient:
         previous_first = None
         while True:
             body = self._get_json(path, params={**params, "limit": limit, "offset": offset},
-                                  headers={"Include-Count": "true"}, expect="page")
+                                  headers={"Include-Count": "true", **(headers or {})}, expect="page")
             results = body["results"]
             endpoint = f"GET {API_PREFIX}{path}"
             if results and previous_first is not None and results[0] == previous_first:
@@ -570,6 +575,14 @@ class TwsClient:
             counts[status] = counts.get(status, 0) + 1
             if status in _THROTTLE_STATUSES:
                 self._stats["throttled"] += 1
+
+    @staticmethod
+    def _scope_header(scope: str | None) -> dict:
+        if scope is None:
+            return {}
+        if scope not in SCOPES:
+            raise ValueError(f"scope must be one of {', '.join(sorted(SCOPES))}")
+        return {"scope": scope}
 
     @staticmethod
     def _path_id(value: str, name: str) -> str:

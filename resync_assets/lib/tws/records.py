@@ -118,7 +118,8 @@ def job_run_rows(job: dict) -> list[dict]:
     # Hot path of every load: attribute lookups are bound once, conversions inlined.
     instant, duration, as_int, as_bool = parse_instant, parse_duration, _int, _bool
     try:
-        definition = get("jobDefinition") or _EMPTY
+        # Some servers embed the definition only in each run; the first run's is the job's.
+        definition = get("jobDefinition") or runs[0].get("jobDefinition") or _EMPTY
         options = get("jobOptions") or _EMPTY
         flags = get("jobStatusFlags") or _EMPTY
         job_name, stream_name, stream_id = get("name"), get("jobStreamName"), get("jobStreamId")
