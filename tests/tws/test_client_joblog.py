@@ -134,3 +134,14 @@ def test_follow_streams_a_running_job_until_it_ends(make_simulator, sim_auth):
     final = b"".join(x + b"\n" for x in sim.workload.joblog(run).lines).decode("utf-8", errors="replace")
     assert lines == final.splitlines()
     assert len(lines) > len(partial) > 0
+
+
+def test_joblog_windows_page_through_every_line(make_simulator, client_for):
+    sim = make_simulator(WorkloadConfig(seed=3, days=1, jobs=20, large_joblog_rate=1.0, large_joblog_lines=2_500))
+    row = next(r for p in sim.workload.plan_ids() for r in sim.workload.runs(p) if r["status"] == "SUCC")
+    c = client_for(sim)
+    whole = c.get_joblog(row["run_id"], max_bytes=50_000_000)
+    windows = list(c.iter_joblog_windows(row["run_id"], lines_per_window=1000))
+    assert [w.line_count for w in windows[:-1]] == [1000] * (len(windows) - 1)
+    assert "".join(w.text for w in windows) == whole.text
+    assert len(windows) == whole.line_count // 1000 + 1

@@ -269,6 +269,24 @@ class TwsClient:
 
         return self._call(path, params, {"Accept": "text/plain", **_LOCAL_TIMEZONE}, read)
 
+    def iter_joblog_windows(self, run_id: str, plan_id: str | None = None, lines_per_window: int = 10_000,
+                            content_only: bool = False, max_bytes: int | None = None) -> Iterator[Joblog]:
+        """Page through a joblog by line range: ``from_line``/``to_line`` windows of ``lines_per_window``.
+
+        Each window is a :class:`Joblog` (capped at ``max_bytes`` like ``get_joblog``); paging stops
+        after the first window with fewer lines than asked for that was not cut by the byte cap.
+        """
+        if lines_per_window < 1:
+            raise ValueError("lines_per_window must be >= 1")
+        start = 1
+        while True:
+            window = self.get_joblog(run_id, plan_id=plan_id, from_line=start, to_line=start + lines_per_window - 1,
+                                     content_only=content_only, max_bytes=max_bytes)
+            yield window
+            if window.line_count < lines_per_window and not window.truncated:
+                return
+            start += lines_per_window
+
     def follow_joblog(self, run_id: str, plan_id: str | None = None,
                       idle_timeout_seconds: float | None = None) -> Iterator[str]:
         """Stream the joblog of a running job line by line (``follow=true``) until the server ends it.
