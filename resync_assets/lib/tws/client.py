@@ -109,7 +109,9 @@ class TwsClient:
                 ...
 
     ``transport`` and ``event_hooks`` are passed to ``httpx.Client`` (tests use them to observe the
-    exact requests sent).
+    exact requests sent). Proxy variables and ``.netrc`` are ignored on purpose: credentials and the
+    CA bundle come from ``TwsSettings`` only. Thread-safe: one client can serve a pool of workers
+    (``max_connections`` pooled keep-alive connections).
     """
 
     def __init__(self, settings: TwsSettings, *, transport: httpx.BaseTransport | None = None,
