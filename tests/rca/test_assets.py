@@ -87,10 +87,12 @@ def test_incident_analyses_cover_failed_runs_incrementally(tmp_path, workload):
     templates = con.execute("select count(*) from analytics.joblog_templates").fetchone()[0]
     clusters = con.execute("select sum(runs) from analytics.joblog_pattern_clusters").fetchone()[0]
     mined = con.execute("select count(*) from analytics.joblog_template_runs").fetchone()[0]
+    calibrations = con.execute("select count(*), min(observations) from analytics.incident_calibration").fetchone()
     con.close()
     assert len(rows) == len(truth)
     assert notes == (len(truth), len(truth))
     assert templates > 0 and mined == len(truth) and clusters == len(truth)
+    assert calibrations[0] == 1 and calibrations[1] >= 500  # the packaged map, stored once (unchanged since)
     hits = sum(r[1] == truth[r[0]].error_line_number for r in rows)
     fams = sum(r[2] == truth[r[0]].family for r in rows)
     assert hits / len(rows) >= 0.95 and fams / len(rows) >= 0.95

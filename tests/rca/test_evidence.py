@@ -122,3 +122,15 @@ def test_entities():
     assert extract_db_objects("ORA-01653: unable to extend table DWH.ORDERS by 128 in tablespace DWH_DATA") == [
         "DWH.ORDERS", "DWH_DATA"]
     assert extract_paths("curl https://api.example/v1/batch failed") == []
+
+
+def test_a_line_common_in_successful_runs_is_demoted():
+    from resync_assets.lib.rca.engine import AnalysisContext
+    from resync_assets.lib.rca.patterns import pattern_key
+
+    noise = "2025-03-14 01:00:00 report: error rate 0.01 within limits"
+    body = [noise, "2025-03-14 01:00:02 report: could not open template /apps/rpt/t.xml"]
+    text, first = joblog(body)
+    assert analyze(text).error_line_number == first  # without history the earlier line looks like the error
+    ctx = AnalysisContext(known_ok={"GL_EXTRACT_02": {pattern_key(noise)}})
+    assert analyze(text, context=ctx).error_line_number == first + 1

@@ -39,7 +39,10 @@ def incident_analyses(context: dg.AssetExecutionContext, lakehouse: LakehouseRes
     with duckdb.connect(str(path)) as con:
         store.ensure_tables(con)
         ctx = store.load_context(con)
-        if ctx.calibration is not None and ctx.calibration.to_json() != store.stored_calibration(con).to_json():
+        # Store the map in use (the packaged default plus what resolutions taught) whenever it changed.
+        newest = con.execute(f"select map from {store.SCHEMA}.incident_calibration "
+                             "order by fitted_at desc limit 1").fetchall()
+        if ctx.calibration is not None and (not newest or newest[0][0] != ctx.calibration.to_json()):
             store.save_calibration(con, ctx.calibration)
         analyses = store.analyse_failed_runs(con, llm=analyst, context=ctx)
         total = con.execute(f"select count(*) from {store.SCHEMA}.incident_analyses").fetchall()[0][0]

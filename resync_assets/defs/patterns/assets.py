@@ -32,7 +32,7 @@ def _new_joblogs(con):
             "on r.run_id = j.run_id") if runs else ""
     done = (f"where not exists (select 1 from {SCHEMA}.joblog_template_runs m where m.run_id = j.run_id)"
             if _exists(con, SCHEMA, "joblog_template_runs") else "")
-    return con.execute(
+    return con.sql(
         f"select j.run_id, j.job_name, j.workstation, j.internal_status, j.text, {end} as actual_end, j.fetched_at "
         f"from tws_raw.joblogs j {join} {done} order by actual_end, j.run_id").to_arrow_table()
 
@@ -42,7 +42,7 @@ def _merge_templates(con, fresh, miner):
     import polars as pl
 
     if _exists(con, SCHEMA, "joblog_templates"):
-        old = pl.from_arrow(con.execute(f"select * from {SCHEMA}.joblog_templates").to_arrow_table())
+        old = pl.from_arrow(con.sql(f"select * from {SCHEMA}.joblog_templates").to_arrow_table())
         # DuckDB hands timestamps back as Etc/UTC; the fresh batch says UTC.
         old = old.with_columns(pl.col("first_seen").dt.convert_time_zone("UTC"),
                                pl.col("last_seen").dt.convert_time_zone("UTC"))
@@ -147,7 +147,7 @@ def joblog_pattern_clusters(context: dg.AssetExecutionContext, lakehouse: Lakeho
         if not _exists(con, SCHEMA, "joblog_failure_lines"):
             return dg.MaterializeResult(metadata={"clusters": 0, "note": "no mined failed runs yet"})
         miner = TemplateMiner.load(con, SCHEMA)
-        lines = pl.from_arrow(con.execute(f"select * from {SCHEMA}.joblog_failure_lines").to_arrow_table())
+        lines = pl.from_arrow(con.sql(f"select * from {SCHEMA}.joblog_failure_lines").to_arrow_table())
         clusters = clusters_of(lines, miner)
         con.register("clusters_df", clusters.to_arrow())
         con.execute(f"create or replace table {SCHEMA}.joblog_pattern_clusters as select * from clusters_df")
