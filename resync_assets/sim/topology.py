@@ -315,7 +315,9 @@ def build_topology(seed: int, n_jobs: int) -> Topology:
                 id=make_id(seed, "jd", folder, sname, jname), name=jname, folder=f"/{folder}/",
                 stream_idx=len(streams) - 1, order=order, workstation=jws, kind=kind, user=user,
                 script=script, is_command=is_command,
-                baseline=_lognormal_median(rng, base_lo, base_hi) if not every else rng.uniform(5, 60),
+                # Trend jobs start small enough that months of growth stay under the runtime cap.
+                baseline=(_lognormal_median(rng, base_lo, base_hi) if not every else rng.uniform(5, 60))
+                * (0.4 if trend else 1.0),
                 sigma=rng.uniform(0.12, 0.3), weekly=tuple(weekly),
                 month_end=rng.uniform(1.6, 2.2) if folder in ("FIN", "DWH", "PAY") else 1.0,
                 trend_weekly=trend,

@@ -639,8 +639,10 @@ class _DayGenerator:
 
     # runs ---------------------------------------------------------------------------------------
 
-    def _duration(self, jd: JobDef, start: float) -> float:
-        hour = int((start - self.day0) // 3600) % 24
+    def _duration(self, jd: JobDef, start: float, sched: float | None = None) -> float:
+        # Time-of-day load follows the stream's scheduled hour, so a growing predecessor that pushes a
+        # job later does not also change its load factor (the planted trends stay clean).
+        hour = int(((sched if sched is not None else start) - self.day0) // 3600) % 24
         mult = jd.weekly[self.d.weekday()] * _HOUR_FACTOR[hour]
         if self.month_end:
             mult *= jd.month_end
@@ -648,11 +650,11 @@ class _DayGenerator:
             mult *= (1.0 + jd.trend_weekly) ** self.weeks
         return min(6 * 3600.0, max(1.0, jd.baseline * mult * self.rng.lognormvariate(0.0, jd.sigma)))
 
-    def _job_number(self, ws_name: str) -> int:
-        ws = self.topo.workstation(ws_name)
-        if ws.type in ("AGENT", "POOL"):
-            return self.rng.randint(100_000_000, 2_099_999_999)
-        return self.rng.randint(1000, 9_999_999)
+    def _job_number(self, ws_type: str) -> int:
+        # Dynamic agents hand out 9-10 digit job numbers, classic agents process-id-sized ones.
+        if ws_type in ("AGENT", "POOL"):
+            return 100_000_000 + int(self.rng.random() * 2_000_000_000)
+        return 1000 + int(self.rng.random() * 9_999_000)
 
     def _new_run(self, j: JobInst, attempt: int, rerun_type: str, ready: float, start: float | None,
                  end: float, status: str, rc, failure=None, held=False) -> Run:
@@ -660,9 +662,9 @@ class _DayGenerator:
         actual = jd.workstation
         ws = self.topo.workstation(actual)
         if ws.type == "POOL" and ws.members:
-            actual = ws.members[self.rng.randrange(len(ws.members))]
+            actual = ws.members[int(self.rng.random() * len(ws.members))]
         rid = self._new_id()
-        run = Run(rid, j, attempt, rerun_type, self._job_number(actual) if start is not None else None,
+        run = Run(rid, j, attempt, rerun_type, self._job_number(ws.type) if start is not None else None,
                   ready, start, end, status, rc, failure, held, actual)
         if start is not None and status != "FAIL":
             run.invalid_utf8 = self.rng.random() < self.cfg.invalid_utf8_rate
@@ -708,13 +710,13 @@ class _DayGenerator:
                 self._new_run(j, attempt, rerun_type, t, start, start, "FAIL", None, failure)
                 end = start
             elif failure is not None:
-                end = start + self._duration(jd, start) * rng.uniform(0.05, 1.0)
+                end = start + self._duration(jd, start, j.sched) * rng.uniform(0.05, 1.0)
                 rc = failure.signature.typical_rc if failure.signature.typical_rc is not None else 1
                 if rc == 0:
                     rc = 1
                 self._new_run(j, attempt, rerun_type, t, start, end, "ABEND", rc, failure)
             else:
-                end = start + self._duration(jd, start)
+                end = start + self._duration(jd, start, j.sched)
                 self._new_run(j, attempt, rerun_type, t, start, end, "SUCC", 0)
                 return end + rng.uniform(1.0, 20.0), None
             prev = failure
