@@ -13,6 +13,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from resync_assets.sim.workload import WorkloadConfig
+
 SPEC_PATH = Path(__file__).parents[1] / "fixtures" / "tws_api" / "WA_API3_v2.subset.json"
 UUID = re.compile(r"^(\w{8}-)(\w{4}-){3}(\w{12})$")
 INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -158,17 +160,18 @@ def test_every_state_appears_across_the_window(make_simulator):
     from datetime import UTC, datetime
 
     from resync_assets.sim.clock import ManualClock
-    from resync_assets.sim.workload import WorkloadConfig
 
-    # Late evening: the night batch is running.
-    sim = make_simulator(WorkloadConfig(seed=3, days=10, jobs=300),
-                         clock=ManualClock(datetime(2025, 3, 14, 22, 30, tzinfo=UTC)))
+    clock = ManualClock(datetime(2025, 3, 14, 0, 30, tzinfo=UTC))
+    sim = make_simulator(WorkloadConfig(seed=3, days=10, jobs=300), clock=clock)
     seen = set()
     with httpx.Client(base_url=sim.api_url, auth=("resync", "resync-pw")) as c:
-        for plan_id in sim.workload.plan_ids():
+        for plan_id in sim.workload.plan_ids()[:-1]:
             for job in c.get("/plan/job", params={"plan_id": plan_id}).json()["results"]:
-                for r in job["jobruns"]:
-                    seen.add((r["compositeStatus"]["status"], r["commonStatus"]))
+                seen.update((r["compositeStatus"]["status"], r["commonStatus"]) for r in job["jobruns"])
+        for _ in range(12):  # the current plan through the day
+            for job in c.get("/plan/job").json()["results"]:
+                seen.update((r["compositeStatus"]["status"], r["commonStatus"]) for r in job["jobruns"])
+            clock.advance(2 * 3600)
     statuses = {s for s, _ in seen}
     assert {"SUCC", "ABEND", "FAIL", "CANCL", "SUPPR", "HOLD", "EXEC", "READY"} <= statuses
     assert {"SUCCESSFUL", "ERROR", "CANCELED", "SUPPRESS", "WAITING", "RUNNING", "READY", "HELD"} <= {
