@@ -134,3 +134,18 @@ def test_a_line_common_in_successful_runs_is_demoted():
     assert analyze(text).error_line_number == first  # without history the earlier line looks like the error
     ctx = AnalysisContext(known_ok={"GL_EXTRACT_02": {pattern_key(noise)}})
     assert analyze(text, context=ctx).error_line_number == first + 1
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("2025-03-14 23:58:44 ERROR gl_extract: step 1/3 failed, sqlplus exit=19", "gl_extract: step 1/3 failed, sqlplus exit=19"),
+    ("ORA-12541: TNS:no listener", "ORA-12541: TNS:no listener"),
+    ("2015-07-29 17:41:44,747 - ERROR  [QuorumPeer[myid=1]/0:2181:NIOServerCnxn@363] - Unexpected Exception:",
+     "Unexpected Exception:"),
+    ("2015-10-18 18:01:47,978 ERROR [RMCommunicator Allocator] org.apache.hadoop.mapreduce.v2.app.rm."
+     "RMContainerAllocator: ERROR IN CONTACTING RM.", "ERROR IN CONTACTING RM."),
+    ("Jun 14 15:16:02 combo sshd(pam_unix)[19937]: check pass; user unknown", "check pass; user unknown"),
+])
+def test_cause_text_drops_log_prefixes(line, message):
+    from resync_assets.lib.rca.advice import message_of
+
+    assert message_of(line) == message

@@ -25,21 +25,62 @@ _CODE = re.compile(r"\b(?:ORA|TNS|SP2|PLS)-\d{4,5}\b|\bSQL\d{4,5}[NCW]\b|\bAW[SK
 _USER = re.compile(r"(?:for user|user)\s+\"?([\w.$-]+)\"?|([\w.-]+)@[\w.-]+", re.I)
 _CMD_NOT_FOUND = re.compile(r"(?:line (\d+): )?([\w./+-]+): command not found")
 _UNBOUND = re.compile(r"(?:line (\d+): )?([\w]+): unbound variable")
-_PORT = re.compile(r"\bport\s+(\d{1,5})\b|:(\d{2,5})\b", re.I)
 _EXC = re.compile(r"((?:[a-z_][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error))(?::\s*(.*))?")
 
 _MAX_CAUSE = 240
 
 
+_LEVEL_TOKEN = re.compile(r"\b(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|SEVERE|CRITICAL|CRIT|"
+                          r"ALERT|EMERG|PANIC)\b\]?:?")
+_SYSLOG_TAG = re.compile(r"^.{0,80}?\b[\w./-]+(?:\([\w.-]+\))?\[\d*\]:\s")
+_THREAD_COMPONENT = re.compile(r"^(?:-\s*)?(?:\[[^\]]{0,80}\]\s*)?(?:-\s*)?(?:[\w$]+(?:\.[\w$]+){2,}(?:@\d+)?:?\s*-?\s*)?")
+
+
 def message_of(line: str) -> str:
-    """The error line without its timestamp / level prefix, trimmed."""
-    text = _PREFIX.sub("", line, count=1).strip()
-    return (text or line.strip())[:_MAX_CAUSE]
+    """The error line without its timestamp / host / level / logger prefix, trimmed.
+
+    Works on any log layout: after a severity token near the start when there is one (then a
+    `[thread]` and a dotted logger name are dropped too), else after a syslog `prog[pid]:` tag, else
+    after the leading tokens that carry digits (timestamps, ids).
+    """
+    text = line.strip()
+    m = _LEVEL_TOKEN.search(text[:160])
+    if m and m.start() < 120:
+        rest = _skip_brackets(text[m.end():].lstrip(" :-")).lstrip(" :-")
+        rest = _THREAD_COMPONENT.sub("", rest, count=1).strip()
+        if len(rest) >= 3:
+            return rest[:_MAX_CAUSE]
+    m = _SYSLOG_TAG.match(text)
+    if m:
+        return text[m.end():].strip()[:_MAX_CAUSE]
+    text = _PREFIX.sub("", text, count=1).strip() or text
+    tokens = text.split(" ")
+    k = 0
+    # Leading timestamps and numeric ids start with a digit; message codes (ORA-12541) do not.
+    while k < min(len(tokens) - 1, 8) and (not tokens[k] or tokens[k][0].isdigit()):
+        k += 1
+    return " ".join(tokens[k:]).strip()[:_MAX_CAUSE] or line.strip()[:_MAX_CAUSE]
 
 
-def _port(line: str) -> str | None:
-    m = _PORT.search(line)
-    return (m.group(1) or m.group(2)) if m else None
+def _skip_brackets(text: str) -> str:
+    """`text` without a leading `[...]` group (nested brackets allowed, e.g. `[QuorumPeer[myid=1]/0:...]`)."""
+    if not text.startswith("["):
+        return text
+    depth = 0
+    for i, ch in enumerate(text[:200]):
+        depth += (ch == "[") - (ch == "]")
+        if depth == 0:
+            return text[i + 1:]
+    return text
+
+
+def _port(line: str, host: str | None = None) -> str | None:
+    if host:
+        m = re.search(re.escape(host) + r"[\"']?[:\s]+(?:port\s+)?(\d{2,5})\b", line)
+        if m:
+            return m.group(1)
+    m = re.search(r"\bport\s+(\d{1,5})\b", line, re.I)
+    return m.group(1) if m else None
 
 
 def _user(line: str) -> str | None:
@@ -96,7 +137,7 @@ def specific_cause(line: str, category: str, signature: FailureSignature | None,
         head = f"{code.group(0)} " if code else ""
         return f"{head}authentication failed" + (f" for user {user}" if user else "") + target + f": {msg}"[:120]
     if category in ("network", "timeout") and h0:
-        port = _port(line)
+        port = _port(line, h0)
         where = f"{h0}:{port}" if port else h0
         if "refused" in low:
             return f"connection refused by {where} (service down or wrong port)"
@@ -131,7 +172,7 @@ def diagnostic_steps(category: str, line: str, signature: FailureSignature | Non
 
     f0 = files[0] if files else None
     h0 = hosts[0] if hosts else None
-    port = _port(line)
+    port = _port(line, h0)
     sid = signature.signature_id if signature else ""
     if category == "filesystem" or "no space left" in low:
         mount = mount_hint(f0) if f0 else "/"
