@@ -76,3 +76,36 @@ def test_dbt_assets_share_the_duckdb_writer_pool():
     assets_def = defs.resolve_assets_def(dg.AssetKey("fct_job_runs"))
     assert assets_def.op.pool == "duckdb_writer"
     assert dg.AssetKey("mart_workload_vs_resources") in assets_def.keys
+
+
+@pytest.mark.slow
+def test_dbt_assets_materialize_into_the_lakehouse_warehouse(tmp_path):
+    # The asset runs `dbt build` on the lakehouse resource's warehouse, whatever the working directory.
+    # A subset (raw -> fct_job_runs) keeps it short; the whole build is tested in test_dbt_build.py.
+    from dagster_dbt import DbtCliResource
+
+    from resync_assets.defs.resources import LakehouseResource
+    from resync_assets.defs.transform.dbt import build_dbt_assets, resync_dbt_project
+    from tests.transform.conftest import build_raw_warehouse, query
+
+    warehouse = build_raw_warehouse(tmp_path / "warehouse.duckdb", runs=300)
+    project = resync_dbt_project()
+    selection = ["stg_tws__job_runs", "stg_tws__workstations", "stg_host__metrics", "int_workstations__hosts",
+                 "int_job_runs__enriched", "fct_job_runs"]
+    result = dg.materialize(
+        [build_dbt_assets(project)],
+        selection=selection,
+        resources={
+            "dbt": DbtCliResource(project_dir=project),
+            "lakehouse": LakehouseResource(warehouse_path=str(warehouse)),
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized == set(selection)
+    checks = result.get_asset_check_evaluations()
+    assert checks and all(c.passed for c in checks)
+    (runs,), = query(warehouse, "select count(*) from marts.fct_job_runs")
+    (raw,), = query(warehouse, "select count(*) from tws_raw.job_runs")
+    assert runs == raw

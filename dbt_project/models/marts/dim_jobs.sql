@@ -15,24 +15,31 @@ run_days as (
 ),
 
 -- What the run dates look like: how many days in the span, which weekdays, month ends.
+weekday_counts as (
+
+    select job_key, isodow(activity_date) as weekday, count(*) as n_days
+    from run_days
+    group by 1, 2
+
+),
+
 calendar_features as (
 
     select
-        job_key,
+        run_days.job_key,
         count(*) as run_days,
         min(activity_date) as first_run_date,
         max(activity_date) as last_run_date,
         date_diff('day', min(activity_date), max(activity_date)) + 1 as span_days,
         count(*) filter (where isodow(activity_date) <= 5) as weekday_run_days,
-        count(distinct isodow(activity_date)) as distinct_weekdays,
-        max(n_same_weekday) as max_days_on_one_weekday,
         count(*) filter (where activity_date = last_day(activity_date)) as month_end_run_days,
-        count(distinct date_trunc('month', activity_date)) as months
-    from (
-        select *, count(*) over (partition by job_key, isodow(activity_date)) as n_same_weekday
-        from run_days
-    )
-    group by job_key
+        count(distinct date_trunc('month', activity_date)) as months,
+        any_value(busiest_weekday.n_days) as max_days_on_one_weekday
+    from run_days
+    inner join (
+        select job_key, max(n_days) as n_days from weekday_counts group by job_key
+    ) as busiest_weekday on run_days.job_key = busiest_weekday.job_key
+    group by run_days.job_key
 
 ),
 
