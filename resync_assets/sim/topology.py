@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import re
 from dataclasses import dataclass, field
 
 # Technology of a job: drives its script, runtime and the failure families it can hit.
@@ -63,6 +64,8 @@ _NAME_KIND_HINTS = (
 )
 
 CALENDARS = ("DAILY", "WEEKDAYS", "WEEKLY", "MONTHEND")
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_/.\-]+")
 
 
 def make_id(*parts: object, day: int | None = None) -> str:
@@ -177,6 +180,12 @@ class Topology:
 
     def __post_init__(self):
         self._ws_by_name = {w.name: w for w in self.workstations}
+        # The fast JSON writer inserts these names without escaping: keep them to a safe alphabet.
+        names = [w.name for w in self.workstations] + [s.name for s in self.streams] + [s.folder for s in self.streams]
+        names += [j.name for j in self.jobs]
+        unsafe = [n for n in names if not _SAFE_NAME.fullmatch(n)]
+        if unsafe:
+            raise ValueError(f"unsafe object names: {unsafe[:5]}")
 
     def trend_jobs(self) -> list[JobDef]:
         """Jobs with a planted runtime trend."""
