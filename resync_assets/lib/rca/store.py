@@ -193,21 +193,24 @@ def pending_failed_runs(con, limit: int | None = None) -> list[dict[str, Any]]:
 
 
 def analyse_failed_runs(con, *, llm: LlmAnalyst | None = None, limit: int | None = None,
-                        context: AnalysisContext | None = None) -> list[Analysis]:
+                        context: AnalysisContext | None = None, llm_limit: int = 100) -> list[Analysis]:
     """Analyse every pending failed run, upsert `incident_analyses`, add notifications; oldest first.
 
     Each new analysis joins the similar-incident index before the next one, so a burst of failures
-    of one pattern links to its earlier members.
+    of one pattern links to its earlier members. At most `llm_limit` analyses per call consult the
+    LLM (the most recent failures), so a backlog cannot turn into hours of model calls.
     """
     ensure_tables(con)
     ctx = context or load_context(con)
     if ctx.index is None:
         ctx.index = SimilarityIndex()
     out: list[Analysis] = []
-    for run in pending_failed_runs(con, limit):
+    pending = pending_failed_runs(con, limit)
+    first_llm = max(0, len(pending) - llm_limit)
+    for i, run in enumerate(pending):
         text = run.get("text")
-        a = analyze(text or "", run_id=run["run_id"], job_name=run.get("job_name"), context=ctx, llm=llm,
-                    ended_at=run.get("actual_end"))
+        a = analyze(text or "", run_id=run["run_id"], job_name=run.get("job_name"), context=ctx,
+                    llm=llm if i >= first_llm else None, ended_at=run.get("actual_end"))
         if not text:
             a.cause = f"no joblog fetched yet ({run.get('internal_status')}, rc={run.get('return_code')})"
             a.evidence = ["no joblog"]
