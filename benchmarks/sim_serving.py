@@ -40,13 +40,15 @@ def _calibration() -> float:
 def _page_all(base: str, token: str, plan_ids: list[str], limit: int) -> tuple[int, int, float]:
     runs = jobs = 0
     started = time.perf_counter()
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}", "Include-Count": "false"},
-                      timeout=600) as client:
+    with httpx.Client(
+        base_url=base, headers={"Authorization": f"Bearer {token}", "Include-Count": "false"}, timeout=600
+    ) as client:
         for plan_id in plan_ids:
             offset = 0
             while True:
-                r = client.get("/twsd/api/v2/plan/job", params={"plan_id": plan_id, "limit": limit,
-                                                               "offset": offset})
+                r = client.get(
+                    "/twsd/api/v2/plan/job", params={"plan_id": plan_id, "limit": limit, "offset": offset}
+                )
                 r.raise_for_status()
                 results = orjson.loads(r.content)["results"]
                 jobs += len(results)
@@ -66,9 +68,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=42)
     args = p.parse_args(argv)
     token = "bench-token"
-    cmd = [sys.executable, "-m", "resync_assets.cli", "sim", "serve", "--port", "0", "--seed", str(args.seed),
-           "--jobs", str(args.jobs), "--days", str(args.days), "--end-date", END.isoformat(),
-           "--start-time", f"{END.isoformat()}T12:00:00Z", "--cache-days", str(args.days + 2), "--token", token]
+    cmd = [
+        sys.executable,
+        "-m",
+        "resync_assets.cli",
+        "sim",
+        "serve",
+        "--port",
+        "0",
+        "--seed",
+        str(args.seed),
+        "--jobs",
+        str(args.jobs),
+        "--days",
+        str(args.days),
+        "--end-date",
+        END.isoformat(),
+        "--start-time",
+        f"{END.isoformat()}T12:00:00Z",
+        "--cache-days",
+        str(args.days + 2),
+        "--token",
+        token,
+    ]
     server = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline()
@@ -79,9 +101,16 @@ def main(argv: list[str] | None = None) -> int:
         base = match.group(1)
         plan_ids = [(END - timedelta(days=k)).isoformat() for k in range(args.days - 1, 0, -1)]
         calibration = _calibration()
-        figures = {"jobs": args.jobs, "days": args.days, "limit": args.limit, "archived_plans": len(plan_ids),
-                   "calibration_loop_cpu_s": round(calibration, 2)}
-        print(f"calibration: 10M-iteration loop took {calibration:.2f} CPU-s (~0.4 on an idle core)", flush=True)
+        figures = {
+            "jobs": args.jobs,
+            "days": args.days,
+            "limit": args.limit,
+            "archived_plans": len(plan_ids),
+            "calibration_loop_cpu_s": round(calibration, 2),
+        }
+        print(
+            f"calibration: 10M-iteration loop took {calibration:.2f} CPU-s (~0.4 on an idle core)", flush=True
+        )
         server_proc = psutil.Process(server.pid)
         for name in ("cold", "warm"):
             s0 = server_proc.cpu_times()
@@ -90,14 +119,21 @@ def main(argv: list[str] | None = None) -> int:
             s1 = server_proc.cpu_times()
             server_cpu = (s1.user + s1.system) - (s0.user + s0.system)
             client_cpu = time.process_time() - c0
-            figures[name] = {"jobs": n_jobs, "runs": n_runs, "seconds": round(secs, 2),
-                             "runs_per_s": round(n_runs / secs), "server_cpu_s": round(server_cpu, 2),
-                             "client_cpu_s": round(client_cpu, 2),
-                             "runs_per_server_cpu_s": round(n_runs / max(server_cpu, 1e-9))}
-            print(f"{name:5s}: {n_runs:,} runs ({n_jobs:,} jobs in plan) in {secs:.1f} s = "
-                  f"{n_runs / secs:,.0f} runs/s; server {server_cpu:.1f} CPU-s "
-                  f"({n_runs / max(server_cpu, 1e-9):,.0f} runs per server CPU-s), client {client_cpu:.1f} CPU-s",
-                  flush=True)
+            figures[name] = {
+                "jobs": n_jobs,
+                "runs": n_runs,
+                "seconds": round(secs, 2),
+                "runs_per_s": round(n_runs / secs),
+                "server_cpu_s": round(server_cpu, 2),
+                "client_cpu_s": round(client_cpu, 2),
+                "runs_per_server_cpu_s": round(n_runs / max(server_cpu, 1e-9)),
+            }
+            print(
+                f"{name:5s}: {n_runs:,} runs ({n_jobs:,} jobs in plan) in {secs:.1f} s = "
+                f"{n_runs / secs:,.0f} runs/s; server {server_cpu:.1f} CPU-s "
+                f"({n_runs / max(server_cpu, 1e-9):,.0f} runs per server CPU-s), client {client_cpu:.1f} CPU-s",
+                flush=True,
+            )
     finally:
         server.send_signal(signal.SIGINT)
         try:

@@ -31,51 +31,79 @@ def _workload_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=42, help="workload seed (default 42)")
     p.add_argument("--days", type=_positive, default=90, help="production days in the window (default 90)")
     p.add_argument("--jobs", type=_positive, default=500, help="job definitions (default 500)")
-    p.add_argument("--end-date", type=_date, default=None,
-                   help="day of the current plan, YYYY-MM-DD (default: today, UTC)")
+    p.add_argument(
+        "--end-date",
+        type=_date,
+        default=None,
+        help="day of the current plan, YYYY-MM-DD (default: today, UTC)",
+    )
 
 
 def register(subparsers) -> None:
     """Add `resync sim serve|truth|host-metrics`."""
-    sim = subparsers.add_parser("sim", help="the embedded TWS REST API v2 simulator",
-                                description="The embedded TWS REST API v2 simulator and its ground truth.")
+    sim = subparsers.add_parser(
+        "sim",
+        help="the embedded TWS REST API v2 simulator",
+        description="The embedded TWS REST API v2 simulator and its ground truth.",
+    )
     sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND")
     sub.required = True
 
-    serve = sub.add_parser("serve", help="serve the simulated TWS REST API v2",
-                           description="Serve a deterministic TWS REST API v2 workload until SIGINT/SIGTERM. "
-                                       "Credentials default to the demo values documented in README.md.")
+    serve = sub.add_parser(
+        "serve",
+        help="serve the simulated TWS REST API v2",
+        description="Serve a deterministic TWS REST API v2 workload until SIGINT/SIGTERM. "
+        "Credentials default to the demo values documented in README.md.",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8780, help="port, 0 for a free one (default 8780)")
     _workload_options(serve)
     serve.add_argument("--user", default=DEMO_USER, help="basic-auth user (default: the README demo user)")
-    serve.add_argument("--password", default=DEMO_PASSWORD, help="basic-auth password (default: the README demo password)")
+    serve.add_argument(
+        "--password", default=DEMO_PASSWORD, help="basic-auth password (default: the README demo password)"
+    )
     serve.add_argument("--token", default=DEMO_TOKEN, help="bearer token (default: the README demo token)")
-    serve.add_argument("--faults", default="",
-                       help="fault injection, e.g. '500=0.02,503=0.01,429=0.02,latency=0.05:0.2,timeout=0.01,"
-                            "truncate=0.01,reset=0.01,stall=5,seed=1'")
-    serve.add_argument("--speed", type=float, default=1.0,
-                       help="clock acceleration of the live plan (default 1 = real time)")
-    serve.add_argument("--start-time", default=None,
-                       help="simulated start instant, ISO-8601 (default: now)")
+    serve.add_argument(
+        "--faults",
+        default="",
+        help="fault injection, e.g. '500=0.02,503=0.01,429=0.02,latency=0.05:0.2,timeout=0.01,"
+        "truncate=0.01,reset=0.01,stall=5,seed=1'",
+    )
+    serve.add_argument(
+        "--speed", type=float, default=1.0, help="clock acceleration of the live plan (default 1 = real time)"
+    )
+    serve.add_argument("--start-time", default=None, help="simulated start instant, ISO-8601 (default: now)")
     serve.add_argument("--cache-days", type=_positive, default=8, help="generated days kept in memory")
-    serve.add_argument("--warm", type=int, default=0, metavar="N",
-                       help="pre-generate the N most recent archived plans before serving")
+    serve.add_argument(
+        "--warm",
+        type=int,
+        default=0,
+        metavar="N",
+        help="pre-generate the N most recent archived plans before serving",
+    )
     serve.set_defaults(func=_serve)
 
-    truth = sub.add_parser("truth", help="write the failure ground truth to Parquet",
-                           description="Write one row per failed run (family, signature, error line number, "
-                                       "incident id, ...) of the workload window to a Parquet file.")
+    truth = sub.add_parser(
+        "truth",
+        help="write the failure ground truth to Parquet",
+        description="Write one row per failed run (family, signature, error line number, "
+        "incident id, ...) of the workload window to a Parquet file.",
+    )
     _workload_options(truth)
     truth.add_argument("--out", required=True, help="output .parquet file")
     truth.set_defaults(func=_truth)
 
-    metrics = sub.add_parser("host-metrics", help="write simulated host metrics (Parquet contract)",
-                             description="Write per-host resource history (CPU, memory, disk) of the workload "
-                                         "window in the host-metrics Parquet layout (source='simulator').")
+    metrics = sub.add_parser(
+        "host-metrics",
+        help="write simulated host metrics (Parquet contract)",
+        description="Write per-host resource history (CPU, memory, disk) of the workload "
+        "window in the host-metrics Parquet layout (source='simulator').",
+    )
     _workload_options(metrics)
     metrics.add_argument("--out", required=True, help="root folder (host=<host>/date=<day>/...parquet)")
-    metrics.add_argument("--interval-minutes", type=_positive, default=10, help="sample interval (default 10)")
+    metrics.add_argument(
+        "--interval-minutes", type=_positive, default=10, help="sample interval (default 10)"
+    )
     metrics.set_defaults(func=_host_metrics)
 
 
@@ -120,8 +148,16 @@ def _serve(args) -> int:
         now = datetime.now(UTC)
         start = datetime.combine(args.end_date, now.time(), tzinfo=UTC)
     clock = AcceleratedClock(start, args.speed)
-    server = SimulatorServer(_config(args), host=args.host, port=args.port, user=args.user,
-                             password=args.password, token=args.token, faults=faults, clock=clock)
+    server = SimulatorServer(
+        _config(args),
+        host=args.host,
+        port=args.port,
+        user=args.user,
+        password=args.password,
+        token=args.token,
+        faults=faults,
+        clock=clock,
+    )
     try:
         server.start()
     except OSError as exc:
@@ -138,9 +174,12 @@ def _serve(args) -> int:
     if args.warm:
         runs = server.warm(args.warm)
         print(f"warmed {args.warm} archived plans ({runs} runs)", flush=True)
-    print(f"TWS simulator listening on {server.base_url} (API {server.api_url}); plans {wl.start_date} .. "
-          f"current; seed={args.seed} days={args.days} jobs={args.jobs} speed={args.speed:g}"
-          + (f" faults={faults.describe()}" if faults.enabled else ""), flush=True)
+    print(
+        f"TWS simulator listening on {server.base_url} (API {server.api_url}); plans {wl.start_date} .. "
+        f"current; seed={args.seed} days={args.days} jobs={args.jobs} speed={args.speed:g}"
+        + (f" faults={faults.describe()}" if faults.enabled else ""),
+        flush=True,
+    )
     try:
         while not done.wait(0.5):
             pass

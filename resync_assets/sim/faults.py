@@ -79,9 +79,16 @@ class FaultConfig:
         if text is None or not text.strip():
             return cls()
         keys = {
-            "500": "error_500", "503": "error_503", "429": "error_429", "timeout": "timeout",
-            "truncate": "truncate", "reset": "reset", "latency_rate": "latency_rate",
-            "stall": "stall_seconds", "retry_after": "retry_after", "seed": "seed",
+            "500": "error_500",
+            "503": "error_503",
+            "429": "error_429",
+            "timeout": "timeout",
+            "truncate": "truncate",
+            "reset": "reset",
+            "latency_rate": "latency_rate",
+            "stall": "stall_seconds",
+            "retry_after": "retry_after",
+            "seed": "seed",
         }
         values: dict[str, float | int] = {}
         for item in text.split(","):
@@ -173,11 +180,17 @@ class FaultInjector:
             self._counts[key] = k + 1
         latency = 0.0
         if cfg.latency_max > 0 and _unit(cfg.seed, key, k, "latency-rate") < cfg.latency_rate:
-            latency = cfg.latency_min + (cfg.latency_max - cfg.latency_min) * _unit(cfg.seed, key, k, "latency")
+            latency = cfg.latency_min + (cfg.latency_max - cfg.latency_min) * _unit(
+                cfg.seed, key, k, "latency"
+            )
         u = _unit(cfg.seed, key, k, "kind")
         probabilities = {
-            "reset": cfg.reset, "truncate": cfg.truncate, "timeout": cfg.timeout,
-            "429": cfg.error_429, "503": cfg.error_503, "500": cfg.error_500,
+            "reset": cfg.reset,
+            "truncate": cfg.truncate,
+            "timeout": cfg.timeout,
+            "429": cfg.error_429,
+            "503": cfg.error_503,
+            "500": cfg.error_500,
         }
         edge = 0.0
         for kind in _KINDS:

@@ -20,31 +20,44 @@ import pyarrow.parquet as pq
 
 from resync_assets.sim.workload import Workload, _epoch
 
-SCHEMA = pa.schema([
-    ("host", pa.string()),
-    ("ts", pa.timestamp("us", tz="UTC")),
-    ("source", pa.string()),
-    ("cpu_percent", pa.float64()),
-    ("cpu_per_core", pa.list_(pa.float64())),
-    ("load_1m", pa.float64()),
-    ("load_5m", pa.float64()),
-    ("load_15m", pa.float64()),
-    ("memory_percent", pa.float64()),
-    ("memory_used_bytes", pa.int64()),
-    ("memory_total_bytes", pa.int64()),
-    ("swap_percent", pa.float64()),
-    ("disk_percent", pa.float64()),
-    ("disks", pa.list_(pa.struct([("mount", pa.string()), ("total_bytes", pa.int64()),
-                                  ("used_bytes", pa.int64()), ("percent", pa.float64())]))),
-    ("disk_read_bytes_per_s", pa.float64()),
-    ("disk_write_bytes_per_s", pa.float64()),
-    ("net_sent_bytes_per_s", pa.float64()),
-    ("net_recv_bytes_per_s", pa.float64()),
-    ("process_rss_bytes", pa.int64()),
-    ("cpu_health", pa.string()),
-    ("memory_health", pa.string()),
-    ("disk_health", pa.string()),
-])
+SCHEMA = pa.schema(
+    [
+        ("host", pa.string()),
+        ("ts", pa.timestamp("us", tz="UTC")),
+        ("source", pa.string()),
+        ("cpu_percent", pa.float64()),
+        ("cpu_per_core", pa.list_(pa.float64())),
+        ("load_1m", pa.float64()),
+        ("load_5m", pa.float64()),
+        ("load_15m", pa.float64()),
+        ("memory_percent", pa.float64()),
+        ("memory_used_bytes", pa.int64()),
+        ("memory_total_bytes", pa.int64()),
+        ("swap_percent", pa.float64()),
+        ("disk_percent", pa.float64()),
+        (
+            "disks",
+            pa.list_(
+                pa.struct(
+                    [
+                        ("mount", pa.string()),
+                        ("total_bytes", pa.int64()),
+                        ("used_bytes", pa.int64()),
+                        ("percent", pa.float64()),
+                    ]
+                )
+            ),
+        ),
+        ("disk_read_bytes_per_s", pa.float64()),
+        ("disk_write_bytes_per_s", pa.float64()),
+        ("net_sent_bytes_per_s", pa.float64()),
+        ("net_recv_bytes_per_s", pa.float64()),
+        ("process_rss_bytes", pa.int64()),
+        ("cpu_health", pa.string()),
+        ("memory_health", pa.string()),
+        ("disk_health", pa.string()),
+    ]
+)
 
 _GB = 1024**3
 
@@ -57,7 +70,9 @@ def _hosts(workload: Workload):
     return [w for w in workload.topology.workstations if w.type != "POOL"]
 
 
-def host_day_rows(workload: Workload, d: date, interval_minutes: int = 10, until: float | None = None) -> dict:
+def host_day_rows(
+    workload: Workload, d: date, interval_minutes: int = 10, until: float | None = None
+) -> dict:
     """Column dict (contract layout) of every host's samples on day `d` (only samples up to `until`)."""
     if interval_minutes < 1:
         raise ValueError("interval_minutes must be >= 1")
@@ -85,8 +100,16 @@ def host_day_rows(workload: Workload, d: date, interval_minutes: int = 10, until
                 hi = int(min(n, (r.end - day0) // step + 1))
                 if hi <= lo:
                     continue
-                weight = {"backup": 1.6, "oracle": 1.0, "db2": 1.0, "java": 1.3, "report": 0.8,
-                          "transfer": 0.4, "postgres": 0.9, "shell": 0.3}.get(j.jd.kind, 0.5)
+                weight = {
+                    "backup": 1.6,
+                    "oracle": 1.0,
+                    "db2": 1.0,
+                    "java": 1.3,
+                    "report": 0.8,
+                    "transfer": 0.4,
+                    "postgres": 0.9,
+                    "shell": 0.3,
+                }.get(j.jd.kind, 0.5)
                 busy[ws][lo:hi] += weight
                 io[ws][lo:hi] += weight * (3.0 if j.jd.kind in ("backup", "transfer") else 1.0)
     # Disk growth follows the planted backup trends of the jobs a host runs.
@@ -133,19 +156,29 @@ def host_day_rows(workload: Workload, d: date, interval_minutes: int = 10, until
             cols["cpu_percent"].append(round(float(cpu[k]), 2))
             cols["cpu_per_core"].append([round(float(x), 2) for x in per_core[k]])
             cols["load_1m"].append(round(float(load1[k]), 2))
-            cols["load_5m"].append(round(float(load1[max(0, k - 1):k + 1].mean()), 2))
-            cols["load_15m"].append(round(float(load1[max(0, k - 2):k + 1].mean()), 2))
+            cols["load_5m"].append(round(float(load1[max(0, k - 1) : k + 1].mean()), 2))
+            cols["load_15m"].append(round(float(load1[max(0, k - 2) : k + 1].mean()), 2))
             cols["memory_percent"].append(round(float(mem[k]), 2))
             cols["memory_used_bytes"].append(int(mem_total * mem[k] / 100))
             cols["memory_total_bytes"].append(int(mem_total))
             cols["swap_percent"].append(round(float(swap[k]), 2))
             cols["disk_percent"].append(round(max(dp, rp), 2))
-            cols["disks"].append([
-                {"mount": "/", "total_bytes": root_total, "used_bytes": int(root_total * rp / 100),
-                 "percent": round(rp, 2)},
-                {"mount": "/data", "total_bytes": data_total, "used_bytes": int(data_total * dp / 100),
-                 "percent": round(dp, 2)},
-            ])
+            cols["disks"].append(
+                [
+                    {
+                        "mount": "/",
+                        "total_bytes": root_total,
+                        "used_bytes": int(root_total * rp / 100),
+                        "percent": round(rp, 2),
+                    },
+                    {
+                        "mount": "/data",
+                        "total_bytes": data_total,
+                        "used_bytes": int(data_total * dp / 100),
+                        "percent": round(dp, 2),
+                    },
+                ]
+            )
             cols["disk_read_bytes_per_s"].append(float(rd[k]))
             cols["disk_write_bytes_per_s"].append(float(wr[k]))
             cols["net_sent_bytes_per_s"].append(float(tx[k]))
@@ -173,8 +206,13 @@ def host_metrics_table(workload: Workload, start: date, end: date, interval_minu
     return pa.concat_tables(tables)
 
 
-def write_host_metrics(workload: Workload, root: str | os.PathLike, interval_minutes: int = 10,
-                       start: date | None = None, end: date | None = None) -> list[Path]:
+def write_host_metrics(
+    workload: Workload,
+    root: str | os.PathLike,
+    interval_minutes: int = 10,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[Path]:
     """Write `root/host=<host>/date=<day>/<yyyymmddThhmmss>-<uuid8>.parquet` files (atomic renames)."""
     root = Path(root)
     now = workload.clock.timestamp()
@@ -188,7 +226,9 @@ def write_host_metrics(workload: Workload, root: str | os.PathLike, interval_min
             folder = root / f"host={host}" / f"date={d.isoformat()}"
             folder.mkdir(parents=True, exist_ok=True)
             first = part.column("ts")[0].as_py()
-            name = f"{first:%Y%m%dT%H%M%S}-{uuid.UUID(int=random.Random(f'{host}{d}').getrandbits(128)).hex[:8]}"
+            name = (
+                f"{first:%Y%m%dT%H%M%S}-{uuid.UUID(int=random.Random(f'{host}{d}').getrandbits(128)).hex[:8]}"
+            )
             tmp = folder / f".{name}.parquet.tmp"
             pq.write_table(part, tmp)
             os.replace(tmp, folder / f"{name}.parquet")

@@ -29,7 +29,7 @@ class JoblogText:
     def body(self) -> tuple[bytes, ...]:
         """Lines between the header and the trailer blocks."""
         end = len(self.lines) - self.trailer_lines
-        return self.lines[self.header_lines:end]
+        return self.lines[self.header_lines : end]
 
 
 def unix_date(ts: float) -> str:
@@ -43,32 +43,79 @@ def _hms(seconds: float) -> str:
 
 
 _INFO_BY_KIND = {
-    "oracle": ["connecting to {db} as {user}", "session established, NLS_LANG=AMERICAN_AMERICA.AL32UTF8",
-               "step {step}/{steps} spooling rows from {table}", "step {step}/{steps} {n} rows merged into {table}",
-               "gathering statistics on {table}", "commit point reached - logical record count {n}"],
-    "db2": ["CONNECT TO {db} USER {user}", "step {step}/{steps} EXPORT TO {file} OF DEL",
-            "step {step}/{steps} IMPORT FROM {file} OF DEL INSERT INTO {table}",
-            "Number of rows read         = {n}", "Number of rows committed    = {n}", "DB20000I  The SQL command completed successfully."],
-    "postgres": ["psql: connected to {db} on {host}", "step {step}/{steps} COPY {n}", "INSERT 0 {n}",
-                 "UPDATE {n}", "VACUUM ANALYZE {table}", "step {step}/{steps} done"],
-    "java": ["INFO  [main] Starting batch {job} (pid {pid})", "INFO  [main] reading {file}",
-             "INFO  [worker-1] processed {n} records", "INFO  [worker-2] processed {n} records",
-             "INFO  [main] connecting to https://{partner}/api/v2", "INFO  [main] heap used {n} MB"],
-    "shell": ["{job_l}: start on $(hostname) as {user}", "{job_l}: scanning {dir}", "{job_l}: {n} files processed",
-              "{job_l}: removed {n} files older than 7 days", "{job_l}: checking free space on {dir}"],
-    "transfer": ["{job_l}: connecting to {partner}", "sftp> cd /outbound", "sftp> get {remote_file}",
-                 "Fetching {remote_file} to {file}", "{job_l}: transferred {n} bytes", "{job_l}: checksum ok"],
-    "backup": ["{job_l}: backup of {dir} started", "{job_l}: {n} files queued", "{job_l}: volume {n} written",
-               "{job_l}: compressing archive", "{job_l}: verifying archive", "{job_l}: catalogue updated"],
-    "report": ["report {job}: rendering page {n}", "report {job}: query on {table} returned {n} rows",
-               "report {job}: writing {file}", "report {job}: mail queued for distribution list"],
+    "oracle": [
+        "connecting to {db} as {user}",
+        "session established, NLS_LANG=AMERICAN_AMERICA.AL32UTF8",
+        "step {step}/{steps} spooling rows from {table}",
+        "step {step}/{steps} {n} rows merged into {table}",
+        "gathering statistics on {table}",
+        "commit point reached - logical record count {n}",
+    ],
+    "db2": [
+        "CONNECT TO {db} USER {user}",
+        "step {step}/{steps} EXPORT TO {file} OF DEL",
+        "step {step}/{steps} IMPORT FROM {file} OF DEL INSERT INTO {table}",
+        "Number of rows read         = {n}",
+        "Number of rows committed    = {n}",
+        "DB20000I  The SQL command completed successfully.",
+    ],
+    "postgres": [
+        "psql: connected to {db} on {host}",
+        "step {step}/{steps} COPY {n}",
+        "INSERT 0 {n}",
+        "UPDATE {n}",
+        "VACUUM ANALYZE {table}",
+        "step {step}/{steps} done",
+    ],
+    "java": [
+        "INFO  [main] Starting batch {job} (pid {pid})",
+        "INFO  [main] reading {file}",
+        "INFO  [worker-1] processed {n} records",
+        "INFO  [worker-2] processed {n} records",
+        "INFO  [main] connecting to https://{partner}/api/v2",
+        "INFO  [main] heap used {n} MB",
+    ],
+    "shell": [
+        "{job_l}: start on $(hostname) as {user}",
+        "{job_l}: scanning {dir}",
+        "{job_l}: {n} files processed",
+        "{job_l}: removed {n} files older than 7 days",
+        "{job_l}: checking free space on {dir}",
+    ],
+    "transfer": [
+        "{job_l}: connecting to {partner}",
+        "sftp> cd /outbound",
+        "sftp> get {remote_file}",
+        "Fetching {remote_file} to {file}",
+        "{job_l}: transferred {n} bytes",
+        "{job_l}: checksum ok",
+    ],
+    "backup": [
+        "{job_l}: backup of {dir} started",
+        "{job_l}: {n} files queued",
+        "{job_l}: volume {n} written",
+        "{job_l}: compressing archive",
+        "{job_l}: verifying archive",
+        "{job_l}: catalogue updated",
+    ],
+    "report": [
+        "report {job}: rendering page {n}",
+        "report {job}: query on {table} returned {n} rows",
+        "report {job}: writing {file}",
+        "report {job}: mail queued for distribution list",
+    ],
 }
 
-_LATIN1_LINES = ("Données traitées: {n} enregistrements", "Résumé: {n} écritures comptables validées",
-                 "Überprüfung abgeschlossen: {n} Sätze")
+_LATIN1_LINES = (
+    "Données traitées: {n} enregistrements",
+    "Résumé: {n} écritures comptables validées",
+    "Überprüfung abgeschlossen: {n} Sätze",
+)
 
 
-def render_joblog(ctx: dict, rng_seed: str, *, visible_fraction: float = 1.0, large_lines: int = 0) -> JoblogText:
+def render_joblog(
+    ctx: dict, rng_seed: str, *, visible_fraction: float = 1.0, large_lines: int = 0
+) -> JoblogText:
     """Render one run's joblog.
 
     `ctx` keys: ws, agent_type (FTA/AGENT), stream, folder, job, sched (epoch), jsid, user, script, job_number,
@@ -78,7 +125,9 @@ def render_joblog(ctx: dict, rng_seed: str, *, visible_fraction: float = 1.0, la
     rng = random.Random(rng_seed)
     status = ctx["status"]
     sched = datetime.fromtimestamp(ctx["sched"], UTC)
-    job_ref = f"{ctx['ws']}#{ctx['folder']}{ctx['stream']}[({sched:%H%M %m/%d/%y}),({ctx['jsid']})].{ctx['job']}"
+    job_ref = (
+        f"{ctx['ws']}#{ctx['folder']}{ctx['stream']}[({sched:%H%M %m/%d/%y}),({ctx['jsid']})].{ctx['job']}"
+    )
     dynamic = ctx["agent_type"] == "AGENT"
     header = [BANNER, f"= JOB       : {job_ref}"]
     if dynamic:
@@ -95,8 +144,13 @@ def render_joblog(ctx: dict, rng_seed: str, *, visible_fraction: float = 1.0, la
         ]
     else:
         header += [f"= USER      : {ctx['user']}", f"= JCLFILE   : {ctx['script']}"]
-    header += ["= TWSRCMAP  :", f"= AGENT     : {ctx['ws']}", f"= Job Number: {ctx['job_number']}",
-               f"= {unix_date(ctx['start'])}", BANNER]
+    header += [
+        "= TWSRCMAP  :",
+        f"= AGENT     : {ctx['ws']}",
+        f"= Job Number: {ctx['job_number']}",
+        f"= {unix_date(ctx['start'])}",
+        BANNER,
+    ]
 
     params = dict(ctx["params"])
     params.setdefault("job_l", ctx["job"].lower())
@@ -108,10 +162,13 @@ def render_joblog(ctx: dict, rng_seed: str, *, visible_fraction: float = 1.0, la
 
     body: list[str] = []
     if not dynamic:
-        body += [f"WA for UNIX/JOBMANRC {_PRODUCT_VERSION}",
-                 f"AWSBIS307I Starting /opt/hwa/TWS/jobmanrc {ctx['script']}",
-                 f"WA for UNIX ({ctx.get('os', 'LINUX')})/JOBINFO {_PRODUCT_VERSION}",
-                 f'Installed for user "{ctx["user"]}".', 'Locale LANG set to the following: "C"']
+        body += [
+            f"WA for UNIX/JOBMANRC {_PRODUCT_VERSION}",
+            f"AWSBIS307I Starting /opt/hwa/TWS/jobmanrc {ctx['script']}",
+            f"WA for UNIX ({ctx.get('os', 'LINUX')})/JOBINFO {_PRODUCT_VERSION}",
+            f'Installed for user "{ctx["user"]}".',
+            'Locale LANG set to the following: "C"',
+        ]
     preamble = len(body)
     templates = _INFO_BY_KIND.get(ctx["kind"], _INFO_BY_KIND["shell"])
     n_out = rng.randint(2, 40)
@@ -139,8 +196,10 @@ def render_joblog(ctx: dict, rng_seed: str, *, visible_fraction: float = 1.0, la
         error_idx = rng.randint(lo, len(body))
         body.insert(error_idx, ctx["error_line"])
         end_ts = datetime.fromtimestamp(ctx["end"] or start, UTC)
-        body.insert(error_idx + 1, f"{end_ts:%Y-%m-%d %H:%M:%S} ERROR {ctx['job'].lower()}: "
-                                   f"step failed, rc={ctx['rc']}")
+        body.insert(
+            error_idx + 1,
+            f"{end_ts:%Y-%m-%d %H:%M:%S} ERROR {ctx['job'].lower()}: step failed, rc={ctx['rc']}",
+        )
     elif status == "ABEND":
         end_ts = datetime.fromtimestamp(ctx["end"] or start, UTC)
         body.append(f"{end_ts:%Y-%m-%d %H:%M:%S} ERROR {ctx['job'].lower()}: failed, rc={ctx['rc']}")
@@ -152,28 +211,37 @@ def render_joblog(ctx: dict, rng_seed: str, *, visible_fraction: float = 1.0, la
         body = body[:shown]
         if error_idx is not None and error_idx >= shown:
             error_idx = None
-        return _finish(header + body, None if error_idx is None else len(header) + error_idx + 1,
-                       len(header), 0, ctx)
+        return _finish(
+            header + body, None if error_idx is None else len(header) + error_idx + 1, len(header), 0, ctx
+        )
 
     elapsed = (ctx["end"] or start) - start
-    trailer = [BANNER, f"= Exit Status           : {ctx['rc']}", f"= Elapsed Time (hh:mm:ss) : {_hms(elapsed)}",
-               f"= Job CPU usage (ms) : {int(elapsed * rng.uniform(20, 400))}",
-               f"= Job Memory usage (kb) : {rng.randint(1500, 250000)}", f"= {unix_date(ctx['end'] or start)}",
-               BANNER]
+    trailer = [
+        BANNER,
+        f"= Exit Status           : {ctx['rc']}",
+        f"= Elapsed Time (hh:mm:ss) : {_hms(elapsed)}",
+        f"= Job CPU usage (ms) : {int(elapsed * rng.uniform(20, 400))}",
+        f"= Job Memory usage (kb) : {rng.randint(1500, 250000)}",
+        f"= {unix_date(ctx['end'] or start)}",
+        BANNER,
+    ]
     lines = header + body + trailer
-    return _finish(lines, None if error_idx is None else len(header) + error_idx + 1, len(header),
-                   len(trailer), ctx)
+    return _finish(
+        lines, None if error_idx is None else len(header) + error_idx + 1, len(header), len(trailer), ctx
+    )
 
 
 # A line starting with this marker is encoded as latin-1 (invalid UTF-8) instead of UTF-8.
 _LATIN1_MARK = "\x00L1\x00"
 
 
-def _finish(lines: list[str], error_line_number: int | None, header: int, trailer: int, ctx: dict) -> JoblogText:
+def _finish(
+    lines: list[str], error_line_number: int | None, header: int, trailer: int, ctx: dict
+) -> JoblogText:
     out = []
     for line in lines:
         if line.startswith(_LATIN1_MARK):
-            out.append(line[len(_LATIN1_MARK):].encode("latin-1"))
+            out.append(line[len(_LATIN1_MARK) :].encode("latin-1"))
         else:
             out.append(line.encode("utf-8"))
     return JoblogText(tuple(out), error_line_number, header, trailer)

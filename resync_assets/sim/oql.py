@@ -40,7 +40,8 @@ class OqlError(ValueError):
         self.position = position
 
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>\s+)
   | (?P<string>'(?:[^']|'')*')
   | (?P<unterminated>'[^\n]*)
@@ -49,11 +50,14 @@ _TOKEN = re.compile(r"""
   | (?P<op><=|>=|!=|=|<|>)
   | (?P<punct>[()\[\],])
   | (?P<word>[A-Za-z][A-Za-z0-9_.\-]*)
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
-    r"(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<mi>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$")
+    r"(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<mi>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
 
 _KEYWORDS = {"AND", "OR", "IN", "LIKE", "ORDER", "BY", "ASC", "DESC", "TRUE", "FALSE", "NULL"}
 
@@ -93,6 +97,7 @@ def _tokenize(text: str) -> list[_Tok]:
 
 
 # --- values ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Instant:
@@ -161,6 +166,7 @@ def _compare(x: Any, v: Any, op: str) -> bool:
 
 # --- paths -------------------------------------------------------------------------------------
 
+
 def _getter(path: str) -> Callable[[dict], list]:
     parts = path.split(".")
 
@@ -190,6 +196,7 @@ def _getter(path: str) -> Callable[[dict], list]:
 
 
 # --- parser ------------------------------------------------------------------------------------
+
 
 @dataclass
 class Query:
@@ -383,11 +390,12 @@ class _Parser:
             raw = pat.text[1:-1].replace("''", "'")
             regex = re.compile("".join(".*" if c == "@" else re.escape(c) for c in raw), re.DOTALL)
             return lambda o: any(isinstance(x, str) and regex.fullmatch(x) is not None for x in get(o))
-        raise OqlError(f"expected an operator, IN or LIKE but found {op_tok.text or 'end of query'!r}", op_tok.pos)
+        raise OqlError(
+            f"expected an operator, IN or LIKE but found {op_tok.text or 'end of query'!r}", op_tok.pos
+        )
 
 
-def parse(text: str, *, zone: tzinfo = UTC,
-          field_check: Callable[[str], str | None] | None = None) -> Query:
+def parse(text: str, *, zone: tzinfo = UTC, field_check: Callable[[str], str | None] | None = None) -> Query:
     """Parse `text`; `field_check(path)` returns the canonical path or None for an unknown field."""
     if text is None:
         text = ""

@@ -49,9 +49,14 @@ def duration(seconds: float | None) -> str | None:
 
 
 def _composite(status: str, sub: str | None) -> dict:
-    out = {"status": status, "canceled": status == "CANCL", "cancelPending": False,
-           "dontRun": status in ("SUPPR", "CANCL"), "started": status not in ("HOLD", "READY", "SUPPR", "CANCL"),
-           "error": status in ("ABEND", "FAIL")}
+    out = {
+        "status": status,
+        "canceled": status == "CANCL",
+        "cancelPending": False,
+        "dontRun": status in ("SUPPR", "CANCL"),
+        "started": status not in ("HOLD", "READY", "SUPPR", "CANCL"),
+        "error": status in ("ABEND", "FAIL"),
+    }
     if sub:
         out["substatus"] = sub
     return out
@@ -81,9 +86,18 @@ def _composite_text(status: str, sub: str | None) -> str:
 def _flags_fragment(late: bool, restarted: bool) -> orjson.Fragment:
     frag = _FLAGS.get((late, restarted))
     if frag is None:
-        frag = _FLAGS[(late, restarted)] = orjson.Fragment(orjson.dumps({
-            "jobLate": late, "deadlineHasPassed": False, "restarted": restarted, "userRerunAgain": False,
-            "untilGone": False, "jobStreamCancelled": False}))
+        frag = _FLAGS[(late, restarted)] = orjson.Fragment(
+            orjson.dumps(
+                {
+                    "jobLate": late,
+                    "deadlineHasPassed": False,
+                    "restarted": restarted,
+                    "userRerunAgain": False,
+                    "untilGone": False,
+                    "jobStreamCancelled": False,
+                }
+            )
+        )
     return frag
 
 
@@ -108,16 +122,31 @@ class Renderer:
 
     def job_definition(self, jd) -> dict:
         """JobDefinitionInPlanV2 of a job definition."""
-        task = ({"UNIX": {"taskString": jd.script, "isCommand": jd.is_command, "userName": jd.user}}
-                if not jd.script.startswith("/apps") or jd.is_command else
-                {"UNIX": {"taskString": jd.script, "isCommand": False, "userName": jd.user}})
+        task = (
+            {"UNIX": {"taskString": jd.script, "isCommand": jd.is_command, "userName": jd.user}}
+            if not jd.script.startswith("/apps") or jd.is_command
+            else {"UNIX": {"taskString": jd.script, "isCommand": False, "userName": jd.user}}
+        )
         return {
-            "id": jd.id, "jobDefinitionModelId": jd.id, "name": jd.name, "folder": jd.folder,
-            "folderId": self.folder_id(jd.folder), "workstation": jd.workstation,
-            "workstationId": self._ws_ids[jd.workstation], "estimatedDuration": duration(jd.baseline),
-            "recoveryOption": jd.recovery, "userLogins": [jd.user], "task": task, "isCommand": jd.is_command,
-            "command": jd.is_command, "description": f"{jd.kind} job {jd.name}",
-            **({"recoveryRepeatInterval": "PT2M", "recoveryRepeatOccurrences": 2} if jd.recovery == "RERUN" else {}),
+            "id": jd.id,
+            "jobDefinitionModelId": jd.id,
+            "name": jd.name,
+            "folder": jd.folder,
+            "folderId": self.folder_id(jd.folder),
+            "workstation": jd.workstation,
+            "workstationId": self._ws_ids[jd.workstation],
+            "estimatedDuration": duration(jd.baseline),
+            "recoveryOption": jd.recovery,
+            "userLogins": [jd.user],
+            "task": task,
+            "isCommand": jd.is_command,
+            "command": jd.is_command,
+            "description": f"{jd.kind} job {jd.name}",
+            **(
+                {"recoveryRepeatInterval": "PT2M", "recoveryRepeatOccurrences": 2}
+                if jd.recovery == "RERUN"
+                else {}
+            ),
         }
 
     def job_definition_fragment(self, jd) -> orjson.Fragment:
@@ -140,11 +169,20 @@ class Renderer:
                 time_info["actualEndTime"] = iso(run.end)
                 time_info["elapsedTime"] = duration(run.end - run.start)
         out = {
-            "id": run.id, "jobId": j.id, "jobKey": j.key, "name": j.jd.name,
-            "runAttempt": run.attempt, "rerunType": run.rerun_type, "rerunJob": run.attempt > 1,
-            "lastInRerunChain": last, "commonStatus": common, "compositeStatus": _composite_fragment(status, sub),
-            "timeInfo": time_info, "actualWorkstation": run.actual_ws or j.jd.workstation,
-            "minDurationNotReached": False, "maxDurationGone": False,
+            "id": run.id,
+            "jobId": j.id,
+            "jobKey": j.key,
+            "name": j.jd.name,
+            "runAttempt": run.attempt,
+            "rerunType": run.rerun_type,
+            "rerunJob": run.attempt > 1,
+            "lastInRerunChain": last,
+            "commonStatus": common,
+            "compositeStatus": _composite_fragment(status, sub),
+            "timeInfo": time_info,
+            "actualWorkstation": run.actual_ws or j.jd.workstation,
+            "minDurationNotReached": False,
+            "maxDurationGone": False,
         }
         if started:
             out["jobNumber"] = run.job_number
@@ -166,8 +204,10 @@ class Renderer:
         started = status != "HOLD" and status != "READY" and run.start is not None
         if started:
             if status != "EXEC":
-                time_info = (f'{{"estimatedDuration":"{estimate}","actualStartTime":"{iso(run.start)}",'
-                             f'"actualEndTime":"{iso(run.end)}","elapsedTime":"{duration(run.end - run.start)}"}}')
+                time_info = (
+                    f'{{"estimatedDuration":"{estimate}","actualStartTime":"{iso(run.start)}",'
+                    f'"actualEndTime":"{iso(run.end)}","elapsedTime":"{duration(run.end - run.start)}"}}'
+                )
             else:
                 time_info = f'{{"estimatedDuration":"{estimate}","actualStartTime":"{iso(run.start)}"}}'
         else:
@@ -179,12 +219,14 @@ class Renderer:
             tail += f',"returnCode":{run.rc}'
         if run.attempt > 1:
             tail += f',"parentRunId":"{j.runs[run.attempt - 2].id}"'
-        return (f'{{"id":"{run.id}","jobId":"{j.id}","jobKey":"{j.key}","name":"{j.jd.name}",'
-                f'"runAttempt":{run.attempt},"rerunType":"{run.rerun_type}",'
-                f'"rerunJob":{"true" if run.attempt > 1 else "false"},"lastInRerunChain":{"true" if last else "false"},'
-                f'"commonStatus":"{common}","compositeStatus":{_composite_text(status, sub)},'
-                f'"timeInfo":{time_info},"actualWorkstation":"{run.actual_ws or j.jd.workstation}",'
-                f'"minDurationNotReached":false,"maxDurationGone":false{tail}}}')
+        return (
+            f'{{"id":"{run.id}","jobId":"{j.id}","jobKey":"{j.key}","name":"{j.jd.name}",'
+            f'"runAttempt":{run.attempt},"rerunType":"{run.rerun_type}",'
+            f'"rerunJob":{"true" if run.attempt > 1 else "false"},"lastInRerunChain":{"true" if last else "false"},'
+            f'"commonStatus":"{common}","compositeStatus":{_composite_text(status, sub)},'
+            f'"timeInfo":{time_info},"actualWorkstation":"{run.actual_ws or j.jd.workstation}",'
+            f'"minDurationNotReached":false,"maxDurationGone":false{tail}}}'
+        )
 
     def _job_static(self, j, with_definition: bool = True) -> bytes:
         """The part of a job's JSON that depends only on its definitions, serialized once (no braces)."""
@@ -194,14 +236,27 @@ class Renderer:
         frag = self._static.get(key)
         if frag is None:
             static = {
-                "persistentId": jd.id, "name": jd.name, "flowNodeType": "JOB", "folder": jd.folder,
-                "folderId": self.folder_id(jd.folder), "jobStreamName": sd.name,
-                "jobStreamWorkstation": sd.workstation, "jobStreamWorkstationId": self._ws_ids[sd.workstation],
-                "workstation": jd.workstation, "workstationId": self._ws_ids[jd.workstation],
-                "origPriority": jd.priority, "timeZone": "UTC", "orderInJobStream": jd.order + 1,
-                "jobOptions": {"critical": jd.critical, "requiresConfirmation": False,
-                               "every": bool(jd.every_minutes), "noOperation": False},
-                "jobDefinition": self.job_definition_fragment(jd), "jobDefinitionRefId": jd.id,
+                "persistentId": jd.id,
+                "name": jd.name,
+                "flowNodeType": "JOB",
+                "folder": jd.folder,
+                "folderId": self.folder_id(jd.folder),
+                "jobStreamName": sd.name,
+                "jobStreamWorkstation": sd.workstation,
+                "jobStreamWorkstationId": self._ws_ids[sd.workstation],
+                "workstation": jd.workstation,
+                "workstationId": self._ws_ids[jd.workstation],
+                "origPriority": jd.priority,
+                "timeZone": "UTC",
+                "orderInJobStream": jd.order + 1,
+                "jobOptions": {
+                    "critical": jd.critical,
+                    "requiresConfirmation": False,
+                    "every": bool(jd.every_minutes),
+                    "noOperation": False,
+                },
+                "jobDefinition": self.job_definition_fragment(jd),
+                "jobDefinitionRefId": jd.id,
             }
             if not with_definition:
                 del static["jobDefinition"]
@@ -228,18 +283,33 @@ class Renderer:
         n = len(views)
         shown = views[-1:] if variant == "last" else views
         first = n - len(shown)
-        runs = orjson.Fragment("[" + ",".join(
-            [self.run_json(r, view, estimate, first + k == n - 1) for k, (r, view) in enumerate(shown)]) + "]")
+        runs = orjson.Fragment(
+            "["
+            + ",".join(
+                [self.run_json(r, view, estimate, first + k == n - 1) for k, (r, view) in enumerate(shown)]
+            )
+            + "]"
+        )
         last = views[-1] if views else None
         status, common, sub = last[1] if last else ("HOLD", "WAITING", "HOLD_WAITING_FOR_TIME")
-        late = bool(last and last[0].start is not None and last[0].start - j.sched > 4 * 3600 and
-                    status not in ("HOLD", "READY"))
+        late = bool(
+            last
+            and last[0].start is not None
+            and last[0].start - j.sched > 4 * 3600
+            and status not in ("HOLD", "READY")
+        )
         out = {
-            "id": j.id, "key": j.key, "jobStreamId": j.stream.id, "planId": plan_id, "archived": archived,
+            "id": j.id,
+            "key": j.key,
+            "jobStreamId": j.stream.id,
+            "planId": plan_id,
+            "archived": archived,
             "priority": 0 if last and last[0].held and status == "HOLD" else jd.priority,
-            "schedTime": iso(j.sched), "lastRunCommonStatus": common,
+            "schedTime": iso(j.sched),
+            "lastRunCommonStatus": common,
             "lastRunCompositeStatus": _composite_fragment(status, sub),
-            "jobStatusFlags": _flags_fragment(late, n > 1), "jobruns": runs,
+            "jobStatusFlags": _flags_fragment(late, n > 1),
+            "jobruns": runs,
         }
         if last and status not in ("HOLD", "READY", "EXEC") and last[0].start is not None:
             out["endTime"] = iso(last[0].end)
@@ -285,8 +355,14 @@ class Renderer:
             status = "READY"
         else:
             status = "HOLD"
-        common = {"SUCC": "SUCCESSFUL", "ABEND": "ERROR", "EXEC": "RUNNING", "STUCK": "BLOCKED",
-                  "READY": "READY", "HOLD": "WAITING"}[status]
+        common = {
+            "SUCC": "SUCCESSFUL",
+            "ABEND": "ERROR",
+            "EXEC": "RUNNING",
+            "STUCK": "BLOCKED",
+            "READY": "READY",
+            "HOLD": "WAITING",
+        }[status]
         time_info = {}
         if starts:
             time_info["actualStartTime"] = iso(min(starts))
@@ -296,20 +372,48 @@ class Renderer:
             if time_info["elapsedTime"] is None:
                 del time_info["elapsedTime"]
         out = {
-            "id": si.id, "key": f"{sd.workstation}#{sd.folder}{sd.name}", "name": sd.name,
-            "originalJobStreamName": sd.name, "workstation": sd.workstation,
-            "workstationId": self._ws_ids[sd.workstation], "folder": sd.folder, "folderId": self.folder_id(sd.folder),
-            "planId": plan_id, "archived": archived, "schedTime": iso(si.sched), "scheduledDate": iso(si.sched),
-            "timeZone": "UTC", "priority": sd.priority, "origPriority": sd.priority, "limit": 10,
-            "flowNodeType": "JOBSTREAM", "commonStatus": common, "submitter": "MAKEPLAN",
-            "compositeStatus": {"status": status, "canceled": False, "cancelPending": False, "dontRun": False,
-                                "started": bool(starts), "error": status in ("ABEND", "STUCK")},
-            "jobStreamStats": {"numberOfJob": n, "numberOfSuccessfullJob": counts["SUCC"],
-                               "numberOfAbendedJob": counts["ABEND"], "numberOfFailedJob": counts["FAIL"],
-                               "numberOfExecutingJob": counts["EXEC"], "numberOfNotRunningJob": counts["OTHER"],
-                               "numberOfUndecidedJob": 0, "numberOfCurrentNodes": n, "numberOfDeltaJob": 0,
-                               "numberOfDeltaSuccJob": 0},
-            "timeInfo": time_info, "jobStreamModelId": sd.id, "persistentId": sd.id,
+            "id": si.id,
+            "key": f"{sd.workstation}#{sd.folder}{sd.name}",
+            "name": sd.name,
+            "originalJobStreamName": sd.name,
+            "workstation": sd.workstation,
+            "workstationId": self._ws_ids[sd.workstation],
+            "folder": sd.folder,
+            "folderId": self.folder_id(sd.folder),
+            "planId": plan_id,
+            "archived": archived,
+            "schedTime": iso(si.sched),
+            "scheduledDate": iso(si.sched),
+            "timeZone": "UTC",
+            "priority": sd.priority,
+            "origPriority": sd.priority,
+            "limit": 10,
+            "flowNodeType": "JOBSTREAM",
+            "commonStatus": common,
+            "submitter": "MAKEPLAN",
+            "compositeStatus": {
+                "status": status,
+                "canceled": False,
+                "cancelPending": False,
+                "dontRun": False,
+                "started": bool(starts),
+                "error": status in ("ABEND", "STUCK"),
+            },
+            "jobStreamStats": {
+                "numberOfJob": n,
+                "numberOfSuccessfullJob": counts["SUCC"],
+                "numberOfAbendedJob": counts["ABEND"],
+                "numberOfFailedJob": counts["FAIL"],
+                "numberOfExecutingJob": counts["EXEC"],
+                "numberOfNotRunningJob": counts["OTHER"],
+                "numberOfUndecidedJob": 0,
+                "numberOfCurrentNodes": n,
+                "numberOfDeltaJob": 0,
+                "numberOfDeltaSuccJob": 0,
+            },
+            "timeInfo": time_info,
+            "jobStreamModelId": sd.id,
+            "persistentId": sd.id,
         }
         if jobs is not None:
             out["jobs"] = jobs
@@ -319,50 +423,97 @@ class Renderer:
         """WorkstationInPlanV2."""
         states = ["LINKED", "FULLY_LINKED", "RUNNING", "JOBMAN_UP", "WRITER_UP", "ONLINE"]
         if w.type == "MANAGER":
-            states = ["MASTER", "LINKED", "RUNNING", "BATCHMAN_UP"] if False else ["MASTER", "LINKED", "RUNNING",
-                                                                                   "JOBMAN_UP", "ONLINE"]
+            states = (
+                ["MASTER", "LINKED", "RUNNING", "BATCHMAN_UP"]
+                if False
+                else ["MASTER", "LINKED", "RUNNING", "JOBMAN_UP", "ONLINE"]
+            )
         return {
-            "id": w.id, "key": w.name, "name": w.name, "folder": "/", "folderId": self.folder_id("/"),
-            "type": w.type, "os": w.os, "version": w.version, "domainName": "MASTERDM", "timeZone": "UTC",
-            "activeStates": states, "limit": 20 if w.type != "MANAGER" else 50, "fence": 0,
-            "agentId": w.agent_id, "planId": plan_id, "nodeName": w.host, "host": w.host,
-            "tcpPort": 31111, "sslPort": 31113, "hostType": "MASTER" if w.type == "MANAGER" else "WORKSTATION",
-            "archived": False, "ignore": False, "persistentId": w.id,
-            "description": f"{w.type} on {w.host}" + (f" (members: {', '.join(w.members)})" if w.members else ""),
+            "id": w.id,
+            "key": w.name,
+            "name": w.name,
+            "folder": "/",
+            "folderId": self.folder_id("/"),
+            "type": w.type,
+            "os": w.os,
+            "version": w.version,
+            "domainName": "MASTERDM",
+            "timeZone": "UTC",
+            "activeStates": states,
+            "limit": 20 if w.type != "MANAGER" else 50,
+            "fence": 0,
+            "agentId": w.agent_id,
+            "planId": plan_id,
+            "nodeName": w.host,
+            "host": w.host,
+            "tcpPort": 31111,
+            "sslPort": 31113,
+            "hostType": "MASTER" if w.type == "MANAGER" else "WORKSTATION",
+            "archived": False,
+            "ignore": False,
+            "persistentId": w.id,
+            "description": f"{w.type} on {w.host}"
+            + (f" (members: {', '.join(w.members)})" if w.members else ""),
         }
 
     def engine_info(self) -> dict:
         """EngineInfoV2."""
         return {
-            "licenseType": "PERJOB", "fullVersion": f"{ENGINE_VERSION}.00", "displayVersion": "10.2.5",
+            "licenseType": "PERJOB",
+            "fullVersion": f"{ENGINE_VERSION}.00",
+            "displayVersion": "10.2.5",
             "capabilities": {"oql": {"enabled": "true"}, "folders": {"enabled": "true"}},
-            "adminRoles": {"admin": []}, "tenantName": "resync-sim", "tenantDisplayName": "resync simulator",
-            "tenantId": make_id(self.seed, "tenant"), "timezone": "UTC", "locale": "en_US",
+            "adminRoles": {"admin": []},
+            "tenantName": "resync-sim",
+            "tenantDisplayName": "resync simulator",
+            "tenantId": make_id(self.seed, "tenant"),
+            "timezone": "UTC",
+            "locale": "en_US",
             "referenceId": make_id(self.seed, "engine"),
         }
 
     def model_job_definition(self, jd) -> dict:
         """ModelObjectJobDefinition."""
         return {
-            "kind": "JobDefinition", "key": f"{jd.workstation}#{jd.folder}{jd.name}",
-            "def": {"id": jd.id, "name": jd.name, "folder": jd.folder, "folderId": self.folder_id(jd.folder),
-                    "workstation": jd.workstation, "workstationId": self._ws_ids[jd.workstation],
-                    "type": "executable", "subType": "unix", "userLogins": [jd.user],
-                    "task": {"UNIX": {"taskString": jd.script, "isCommand": jd.is_command, "userName": jd.user}},
-                    "recovery": {"option": jd.recovery}, "description": f"{jd.kind} job {jd.name}"},
+            "kind": "JobDefinition",
+            "key": f"{jd.workstation}#{jd.folder}{jd.name}",
+            "def": {
+                "id": jd.id,
+                "name": jd.name,
+                "folder": jd.folder,
+                "folderId": self.folder_id(jd.folder),
+                "workstation": jd.workstation,
+                "workstationId": self._ws_ids[jd.workstation],
+                "type": "executable",
+                "subType": "unix",
+                "userLogins": [jd.user],
+                "task": {"UNIX": {"taskString": jd.script, "isCommand": jd.is_command, "userName": jd.user}},
+                "recovery": {"option": jd.recovery},
+                "description": f"{jd.kind} job {jd.name}",
+            },
         }
 
     def model_job_stream(self, sd) -> dict:
         """ModelObjectJobStream."""
         hh, mm = divmod(sd.start_seconds // 60, 60)
         return {
-            "kind": "JobStream", "key": f"{sd.workstation}#{sd.folder}{sd.name}",
-            "def": {"id": sd.id, "name": sd.name, "folder": sd.folder, "folderId": self.folder_id(sd.folder),
-                    "workstation": sd.workstation, "workstationId": self._ws_ids[sd.workstation],
-                    "priority": sd.priority, "limit": 10, "startTime": f"{hh:02d}:{mm:02d}:00", "timeZone": "UTC",
-                    "description": f"{sd.calendar} stream {sd.name}",
-                    "jobs": [{"name": self.topo.jobs[i].name} for i in sd.jobs],
-                    "runCycles": [{"name": sd.calendar, "type": "rrule", "expression": _rrule(sd)}]},
+            "kind": "JobStream",
+            "key": f"{sd.workstation}#{sd.folder}{sd.name}",
+            "def": {
+                "id": sd.id,
+                "name": sd.name,
+                "folder": sd.folder,
+                "folderId": self.folder_id(sd.folder),
+                "workstation": sd.workstation,
+                "workstationId": self._ws_ids[sd.workstation],
+                "priority": sd.priority,
+                "limit": 10,
+                "startTime": f"{hh:02d}:{mm:02d}:00",
+                "timeZone": "UTC",
+                "description": f"{sd.calendar} stream {sd.name}",
+                "jobs": [{"name": self.topo.jobs[i].name} for i in sd.jobs],
+                "runCycles": [{"name": sd.calendar, "type": "rrule", "expression": _rrule(sd)}],
+            },
         }
 
 

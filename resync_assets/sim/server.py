@@ -49,13 +49,23 @@ API = "/twsd/api/v2"
 MAX_LIMIT = 100_000
 _DEFAULT_LIMIT = 10_000
 _FOLLOW_MAX_SECONDS = 3600.0
-_SCOPES = {"WHOLE", "WHOLE_NO_JOB_DEFINITIONS_AND_NO_DEPENDENCIES", "WHOLE_NO_JOB_DEFINITIONS",
-           "WHOLE_NO_DEPENDENCIES", "WHOLE_NO_PROPS", "SELF_SERVICE_CATALOG", "WHOLE_LAST_RUN_ONLY"}
+_SCOPES = {
+    "WHOLE",
+    "WHOLE_NO_JOB_DEFINITIONS_AND_NO_DEPENDENCIES",
+    "WHOLE_NO_JOB_DEFINITIONS",
+    "WHOLE_NO_DEPENDENCIES",
+    "WHOLE_NO_PROPS",
+    "SELF_SERVICE_CATALOG",
+    "WHOLE_LAST_RUN_ONLY",
+}
 
 
 # What the `scope` header trims from a job in plan (names from the spec; semantics as documented there).
-_VARIANTS = {"WHOLE_NO_JOB_DEFINITIONS": "nodef", "WHOLE_NO_JOB_DEFINITIONS_AND_NO_DEPENDENCIES": "nodef",
-             "WHOLE_LAST_RUN_ONLY": "last"}
+_VARIANTS = {
+    "WHOLE_NO_JOB_DEFINITIONS": "nodef",
+    "WHOLE_NO_JOB_DEFINITIONS_AND_NO_DEPENDENCIES": "nodef",
+    "WHOLE_LAST_RUN_ONLY": "last",
+}
 
 
 class ApiError(Exception):
@@ -100,10 +110,19 @@ def _not_found(message: str) -> ApiError:
 class SimulatorServer:
     """Serve a generated workload over the TWS REST API v2 (see the module docstring)."""
 
-    def __init__(self, config: WorkloadConfig | Workload | None = None, host: str = "127.0.0.1", port: int = 0,
-                 user: str = "resync", password: str = "resync-pw", token: str | None = "resync-token",
-                 faults: FaultConfig | None = None, clock: Clock | None = None, follow_poll: float = 0.05,
-                 prefetch: bool = True):
+    def __init__(
+        self,
+        config: WorkloadConfig | Workload | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        user: str = "resync",
+        password: str = "resync-pw",
+        token: str | None = "resync-token",
+        faults: FaultConfig | None = None,
+        clock: Clock | None = None,
+        follow_poll: float = 0.05,
+        prefetch: bool = True,
+    ):
         if isinstance(config, Workload):
             self.workload = config
             self.clock = config.clock if clock is None else clock
@@ -142,7 +161,9 @@ class SimulatorServer:
     def plans(self) -> PlanIndexCache:
         """Cache of served plan indexes."""
         if self._plans is None:
-            self._plans = PlanIndexCache(self.workload, self.renderer, max(2, self.workload.config.cache_days))
+            self._plans = PlanIndexCache(
+                self.workload, self.renderer, max(2, self.workload.config.cache_days)
+            )
         return self._plans
 
     def start(self) -> SimulatorServer:
@@ -155,8 +176,12 @@ class SimulatorServer:
         self._httpd = httpd
         self.port = httpd.server_address[1]
         self.stopping.clear()
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"resync-sim:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"resync-sim:{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -245,8 +270,11 @@ class SimulatorServer:
             except (binascii.Error, UnicodeDecodeError):
                 return False
             user, sep, password = decoded.partition(":")
-            return bool(sep) and hmac.compare_digest(user.encode(), self._user.encode()) and \
-                hmac.compare_digest(password.encode(), self._password.encode())
+            return (
+                bool(sep)
+                and hmac.compare_digest(user.encode(), self._user.encode())
+                and hmac.compare_digest(password.encode(), self._password.encode())
+            )
         return False
 
     # -- routing ------------------------------------------------------------------------------------
@@ -255,7 +283,7 @@ class SimulatorServer:
         """Route one authenticated API GET."""
         if not path.startswith(API + "/"):
             raise _not_found(f"The resource {path} was not found.")
-        sub = path[len(API):].rstrip("/")
+        sub = path[len(API) :].rstrip("/")
         parts = sub.split("/")[1:]
         ctx = _Ctx(self, params, raw_query, headers, path)
         if parts == ["engine", "info"]:
@@ -373,7 +401,9 @@ class _Ctx:
         try:
             return ZoneInfo(raw.strip())
         except (ZoneInfoNotFoundError, ValueError):
-            raise _bad(f"The time zone {raw.strip()!r} in the header 'Local-Timezone' is not valid.") from None
+            raise _bad(
+                f"The time zone {raw.strip()!r} in the header 'Local-Timezone' is not valid."
+            ) from None
 
     def _scope(self) -> str:
         raw = self.headers.get("scope")
@@ -396,9 +426,11 @@ class _Ctx:
         try:
             d = self.workload.resolve_plan(plan_id)
         except KeyError:
-            raise _not_found(f"The plan {plan_id!r} was not found. Use 'current' or a production day "
-                             f"YYYY-MM-DD between {self.workload.start_date} and "
-                             f"{self.workload.current_date()}.") from None
+            raise _not_found(
+                f"The plan {plan_id!r} was not found. Use 'current' or a production day "
+                f"YYYY-MM-DD between {self.workload.start_date} and "
+                f"{self.workload.current_date()}."
+            ) from None
         current = self.workload.current_date()
         archived = d != current
         idx = self.sim.plans.get(d, archived)
@@ -441,7 +473,7 @@ class _Ctx:
         query = self._oql("job")
         idx, t = self._plan()
         positions = idx.select_jobs(t, query, self.params.get("plan_filter") or None)
-        page = positions[offset:offset + limit]
+        page = positions[offset : offset + limit]
         return self._page([idx.job_bytes(i, t, variant) for i in page], len(positions), offset, limit, True)
 
     def job_by_id(self, job_id: str) -> Response:
@@ -482,7 +514,9 @@ class _Ctx:
                 values = {"workstation": j.jd.workstation, "status": status, "folder": j.jd.folder}
                 key = ";".join(values[g] for g in grouping)
                 grouped[key] = grouped.get(key, 0) + 1
-        return self.json({"count": len(positions), "groupedCount": dict(sorted(grouped.items()))}, text_ok=True)
+        return self.json(
+            {"count": len(positions), "groupedCount": dict(sorted(grouped.items()))}, text_ok=True
+        )
 
     def job_issues(self) -> Response:
         query = self._oql("job")
@@ -499,9 +533,14 @@ class _Ctx:
             if last and last[1][0] in ("ABEND", "FAIL"):
                 r, v = last
                 rc = f" with return code {r.rc}" if r.rc is not None else ""
-                issues.append({"id": j.id, "issueType": f"JOB_{v[0]}",
-                               "issueMessage": f"The job {j.jd.workstation}#{j.stream.sd.folder}{j.stream.sd.name}."
-                                               f"{j.jd.name} ended in {v[0]}{rc}."})
+                issues.append(
+                    {
+                        "id": j.id,
+                        "issueType": f"JOB_{v[0]}",
+                        "issueMessage": f"The job {j.jd.workstation}#{j.stream.sd.folder}{j.stream.sd.name}."
+                        f"{j.jd.name} ended in {v[0]}{rc}.",
+                    }
+                )
         return self.json({"issues": issues}, text_ok=True)
 
     # joblogs ----------------------------------------------------------------------------------
@@ -586,7 +625,7 @@ class _Ctx:
                 objs.append(obj)
         if query is not None and query.order:
             objs = query.sort(objs)
-        page = objs[offset:offset + limit]
+        page = objs[offset : offset + limit]
         return self._page([orjson.dumps(o) for o in page], len(objs), offset, limit, False)
 
     def _stream(self, stream_id: str):
@@ -613,12 +652,14 @@ class _Ctx:
         query = self._oql("workstation")
         plan_id = self.workload.current_date().isoformat()
         rx = plan_filter_regex(self.params["plan_filter"]) if self.params.get("plan_filter") else None
-        objs = [self.sim.renderer.workstation(w, plan_id)
-                for w in sorted(self.workload.topology.workstations, key=lambda w: w.id)
-                if rx is None or rx.fullmatch(f"/{w.name}")]
+        objs = [
+            self.sim.renderer.workstation(w, plan_id)
+            for w in sorted(self.workload.topology.workstations, key=lambda w: w.id)
+            if rx is None or rx.fullmatch(f"/{w.name}")
+        ]
         if query is not None:
             objs = query.sort([o for o in objs if query.matches(o)])
-        page = objs[offset:offset + limit]
+        page = objs[offset : offset + limit]
         return self._page([orjson.dumps(o) for o in page], len(objs), offset, limit, False)
 
     def workstation_by_id(self, ws_id: str) -> Response:
@@ -641,7 +682,7 @@ class _Ctx:
             chosen = [d["__pos"] for d in query.sort([d for d in dicts if query.matches(d)])]
             items = [items[i] for i in chosen]
         only_header = (self.headers.get("Only-Header") or "").strip().lower() == "true"
-        page = [] if only_header else items[offset:offset + limit]
+        page = [] if only_header else items[offset : offset + limit]
         return self._page(page, len(items), offset, limit, True)
 
     def model_by_id(self, kind: str, object_id: str) -> Response:
@@ -695,21 +736,36 @@ class _Handler(BaseHTTPRequestHandler):
             if verdict.kind == "timeout":
                 sim.stopping.wait(sim.faults.stall_seconds)
             elif verdict.kind == "429":
-                self._send_error(ApiError(429, "AWSJSY429E", "AWSJSY429E Too many requests; retry later.",
-                                          {"Retry-After": str(sim.faults.retry_after)}))
+                self._send_error(
+                    ApiError(
+                        429,
+                        "AWSJSY429E",
+                        "AWSJSY429E Too many requests; retry later.",
+                        {"Retry-After": str(sim.faults.retry_after)},
+                    )
+                )
                 return
             elif verdict.kind in ("500", "503"):
                 status = int(verdict.kind)
-                text = ("AWSJSY500E An internal error occurred." if status == 500
-                        else "AWSJSY503E The service is temporarily unavailable.")
+                text = (
+                    "AWSJSY500E An internal error occurred."
+                    if status == 500
+                    else "AWSJSY503E The service is temporarily unavailable."
+                )
                 self._send_error(ApiError(status, text.split()[0], text))
                 return
             truncate = verdict.kind == "truncate"
         else:
             truncate = False
         if not sim._authorized(self.headers.get("Authorization")):
-            self._send_error(ApiError(401, "AWSJSY401E", "AWSJSY401E The user is not authenticated.",
-                                      {"WWW-Authenticate": 'Basic realm="twsd", Bearer realm="twsd"'}))
+            self._send_error(
+                ApiError(
+                    401,
+                    "AWSJSY401E",
+                    "AWSJSY401E The user is not authenticated.",
+                    {"WWW-Authenticate": 'Basic realm="twsd", Bearer realm="twsd"'},
+                )
+            )
             return
         raw_query = parse_qsl(split.query, keep_blank_values=True)
         params: dict[str, str] = {}
@@ -733,8 +789,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(result)
 
     def _not_allowed(self):
-        self._send_error(ApiError(405, "AWSJSY405E", "AWSJSY405E Only GET is supported by the simulator.",
-                                  {"Allow": "GET"}))
+        self._send_error(
+            ApiError(
+                405, "AWSJSY405E", "AWSJSY405E Only GET is supported by the simulator.", {"Allow": "GET"}
+            )
+        )
 
     do_POST = do_PUT = do_DELETE = do_PATCH = _not_allowed
 
@@ -789,7 +848,7 @@ class _Handler(BaseHTTPRequestHandler):
                 log = sim.workload.joblog(run, as_of=None if finished else t)
                 lines = list(log.lines)
                 if stream.content_only:
-                    lines = lines[log.header_lines:len(lines) - log.trailer_lines]
+                    lines = lines[log.header_lines : len(lines) - log.trailer_lines]
                 start = (stream.from_line or 1) - 1
                 end = stream.to_line if stream.to_line is not None else len(lines)
                 window = lines[start:end]

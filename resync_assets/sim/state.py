@@ -4,8 +4,14 @@ from __future__ import annotations
 
 # Internal status → common status, per the mapping in the TWS domain notes.
 COMMON = {
-    "HOLD": "WAITING", "READY": "READY", "EXEC": "RUNNING", "SUCC": "SUCCESSFUL", "ABEND": "ERROR",
-    "FAIL": "ERROR", "CANCL": "CANCELED", "SUPPR": "SUPPRESS",
+    "HOLD": "WAITING",
+    "READY": "READY",
+    "EXEC": "RUNNING",
+    "SUCC": "SUCCESSFUL",
+    "ABEND": "ERROR",
+    "FAIL": "ERROR",
+    "CANCL": "CANCELED",
+    "SUPPR": "SUPPRESS",
 }
 
 # Phase codes used in cache keys: a job's JSON only changes when one of its runs changes phase.
@@ -32,8 +38,9 @@ def run_view(run, t: float) -> tuple[str, str, str | None] | None:
         return None
     if phase == DONE:
         status = run.status
-        sub = {"SUPPR": "SUPPR_BY_RUN_CONDITION", "FAIL": "FAILED_TO_START",
-               "SUCC": "SUCC_COMPLETED"}.get(status)
+        sub = {"SUPPR": "SUPPR_BY_RUN_CONDITION", "FAIL": "FAILED_TO_START", "SUCC": "SUCC_COMPLETED"}.get(
+            status
+        )
         return status, COMMON[status], sub
     if phase == EXEC:
         return "EXEC", "RUNNING", None

@@ -28,39 +28,135 @@ _FAMILY_WEIGHTS: dict[str, dict[str, float]] = {
 
 _DOMAINS = {
     # folder: (logon user, db kind, job name stems, stream name stems)
-    "FIN": ("batchfin", "oracle", ["GL_EXTRACT", "GL_LOAD", "GL_POST", "AP_INVOICE_LOAD", "AR_AGING",
-                                    "FX_RATES_IMPORT", "CLOSE_BALANCES", "TRIAL_BALANCE", "COST_ALLOC",
-                                    "BANK_STMT_IMPORT", "VAT_REPORT", "LEDGER_ARCHIVE"],
-            ["GL_CLOSE", "AP_DAILY", "AR_DAILY", "TREASURY", "FIN_REPORTING", "MONTH_END_CLOSE"]),
-    "HR": ("batchhr", "db2", ["EMP_SYNC", "PAYROLL_CALC", "PAYROLL_EXPORT", "ABSENCE_LOAD", "ORG_EXPORT",
-                              "BENEFITS_FEED", "TIMESHEET_IMPORT", "HEADCOUNT_RPT"],
-           ["PAYROLL", "HR_SYNC", "TIME_ATTEND", "HR_REPORTS"]),
-    "OPS": ("opsbatch", "shell", ["PURGE_TMP", "ROTATE_LOGS", "BACKUP_FS", "BACKUP_DB", "CHECK_MOUNTS",
-                                  "ARCHIVE_STDLIST", "CERT_CHECK", "CLEAN_SPOOL", "SYNC_CONFIG"],
-            ["HOUSEKEEPING", "NIGHTLY_BACKUP", "MONITORING", "OPS_MAINT"]),
-    "DWH": ("dwhload", "oracle", ["STG_IMPORT", "STG_VALIDATE", "DIM_CUSTOMER", "DIM_PRODUCT", "FACT_SALES",
-                                  "FACT_STOCK", "AGG_DAILY", "AGG_MONTHLY", "MART_REFRESH", "STATS_GATHER",
-                                  "EXPORT_BI"],
-            ["EOD_LOAD", "DWH_NIGHTLY", "MART_BUILD", "DWH_EXPORT"]),
-    "SALES": ("salesbat", "postgres", ["ORDERS_IMPORT", "PRICES_SYNC", "CRM_EXPORT", "LEADS_LOAD",
-                                       "INVOICE_PRINT", "COMMISSION_CALC", "FORECAST_FEED"],
-              ["SALES_DAILY", "CRM_SYNC", "BILLING"]),
-    "LOG": ("logibat", "db2", ["STOCK_SNAPSHOT", "SHIPMENTS_IMPORT", "ROUTE_PLAN", "EDI_INBOUND",
-                               "EDI_OUTBOUND", "CARRIER_FEED", "WAREHOUSE_SYNC"],
-            ["LOGISTICS", "EDI_EXCHANGE", "WAREHOUSE"]),
-    "CRM": ("crmbatch", "postgres", ["CONTACT_MERGE", "CAMPAIGN_LOAD", "SCORE_CALC", "CASES_EXPORT",
-                                     "SURVEY_IMPORT"],
-            ["CRM_NIGHTLY", "CAMPAIGNS"]),
-    "PAY": ("paybatch", "oracle", ["SEPA_IMPORT", "SEPA_EXPORT", "CARD_SETTLE", "CHARGEBACK_LOAD",
-                                   "RECON_MATCH", "FRAUD_SCORE"],
-            ["PAYMENTS", "SETTLEMENT", "RECONCILIATION"]),
+    "FIN": (
+        "batchfin",
+        "oracle",
+        [
+            "GL_EXTRACT",
+            "GL_LOAD",
+            "GL_POST",
+            "AP_INVOICE_LOAD",
+            "AR_AGING",
+            "FX_RATES_IMPORT",
+            "CLOSE_BALANCES",
+            "TRIAL_BALANCE",
+            "COST_ALLOC",
+            "BANK_STMT_IMPORT",
+            "VAT_REPORT",
+            "LEDGER_ARCHIVE",
+        ],
+        ["GL_CLOSE", "AP_DAILY", "AR_DAILY", "TREASURY", "FIN_REPORTING", "MONTH_END_CLOSE"],
+    ),
+    "HR": (
+        "batchhr",
+        "db2",
+        [
+            "EMP_SYNC",
+            "PAYROLL_CALC",
+            "PAYROLL_EXPORT",
+            "ABSENCE_LOAD",
+            "ORG_EXPORT",
+            "BENEFITS_FEED",
+            "TIMESHEET_IMPORT",
+            "HEADCOUNT_RPT",
+        ],
+        ["PAYROLL", "HR_SYNC", "TIME_ATTEND", "HR_REPORTS"],
+    ),
+    "OPS": (
+        "opsbatch",
+        "shell",
+        [
+            "PURGE_TMP",
+            "ROTATE_LOGS",
+            "BACKUP_FS",
+            "BACKUP_DB",
+            "CHECK_MOUNTS",
+            "ARCHIVE_STDLIST",
+            "CERT_CHECK",
+            "CLEAN_SPOOL",
+            "SYNC_CONFIG",
+        ],
+        ["HOUSEKEEPING", "NIGHTLY_BACKUP", "MONITORING", "OPS_MAINT"],
+    ),
+    "DWH": (
+        "dwhload",
+        "oracle",
+        [
+            "STG_IMPORT",
+            "STG_VALIDATE",
+            "DIM_CUSTOMER",
+            "DIM_PRODUCT",
+            "FACT_SALES",
+            "FACT_STOCK",
+            "AGG_DAILY",
+            "AGG_MONTHLY",
+            "MART_REFRESH",
+            "STATS_GATHER",
+            "EXPORT_BI",
+        ],
+        ["EOD_LOAD", "DWH_NIGHTLY", "MART_BUILD", "DWH_EXPORT"],
+    ),
+    "SALES": (
+        "salesbat",
+        "postgres",
+        [
+            "ORDERS_IMPORT",
+            "PRICES_SYNC",
+            "CRM_EXPORT",
+            "LEADS_LOAD",
+            "INVOICE_PRINT",
+            "COMMISSION_CALC",
+            "FORECAST_FEED",
+        ],
+        ["SALES_DAILY", "CRM_SYNC", "BILLING"],
+    ),
+    "LOG": (
+        "logibat",
+        "db2",
+        [
+            "STOCK_SNAPSHOT",
+            "SHIPMENTS_IMPORT",
+            "ROUTE_PLAN",
+            "EDI_INBOUND",
+            "EDI_OUTBOUND",
+            "CARRIER_FEED",
+            "WAREHOUSE_SYNC",
+        ],
+        ["LOGISTICS", "EDI_EXCHANGE", "WAREHOUSE"],
+    ),
+    "CRM": (
+        "crmbatch",
+        "postgres",
+        ["CONTACT_MERGE", "CAMPAIGN_LOAD", "SCORE_CALC", "CASES_EXPORT", "SURVEY_IMPORT"],
+        ["CRM_NIGHTLY", "CAMPAIGNS"],
+    ),
+    "PAY": (
+        "paybatch",
+        "oracle",
+        ["SEPA_IMPORT", "SEPA_EXPORT", "CARD_SETTLE", "CHARGEBACK_LOAD", "RECON_MATCH", "FRAUD_SCORE"],
+        ["PAYMENTS", "SETTLEMENT", "RECONCILIATION"],
+    ),
 }
 
 _NAME_KIND_HINTS = (
-    ("BACKUP", "backup"), ("ARCHIVE", "backup"), ("IMPORT", "transfer"), ("EXPORT", "transfer"),
-    ("FEED", "transfer"), ("EDI_", "transfer"), ("RPT", "report"), ("REPORT", "report"), ("PRINT", "report"),
-    ("PURGE", "shell"), ("ROTATE", "shell"), ("CHECK", "shell"), ("CLEAN", "shell"), ("SYNC_CONFIG", "shell"),
-    ("CALC", "java"), ("SCORE", "java"), ("MATCH", "java"), ("PLAN", "java"),
+    ("BACKUP", "backup"),
+    ("ARCHIVE", "backup"),
+    ("IMPORT", "transfer"),
+    ("EXPORT", "transfer"),
+    ("FEED", "transfer"),
+    ("EDI_", "transfer"),
+    ("RPT", "report"),
+    ("REPORT", "report"),
+    ("PRINT", "report"),
+    ("PURGE", "shell"),
+    ("ROTATE", "shell"),
+    ("CHECK", "shell"),
+    ("CLEAN", "shell"),
+    ("SYNC_CONFIG", "shell"),
+    ("CALC", "java"),
+    ("SCORE", "java"),
+    ("MATCH", "java"),
+    ("PLAN", "java"),
 )
 
 CALENDARS = ("DAILY", "WEEKDAYS", "WEEKLY", "MONTHEND")
@@ -181,7 +277,11 @@ class Topology:
     def __post_init__(self):
         self._ws_by_name = {w.name: w for w in self.workstations}
         # The fast JSON writer inserts these names without escaping: keep them to a safe alphabet.
-        names = [w.name for w in self.workstations] + [s.name for s in self.streams] + [s.folder for s in self.streams]
+        names = (
+            [w.name for w in self.workstations]
+            + [s.name for s in self.streams]
+            + [s.folder for s in self.streams]
+        )
         names += [j.name for j in self.jobs]
         unsafe = [n for n in names if not _SAFE_NAME.fullmatch(n)]
         if unsafe:
@@ -203,8 +303,18 @@ def build_topology(seed: int, n_jobs: int) -> Topology:
     rng = random.Random(f"topology:{seed}")
     n_ws = max(5, min(120, n_jobs // 45))
     workstations: list[Workstation] = []
-    master = Workstation(make_id(seed, "ws", "MDM"), "MDMPRD01", "MANAGER", "LINUX", "twsmdm01.dc1.example.net",
-                         "10.2.5.0", make_id(seed, "agent", "MDM"), cores=8, memory_gb=32, disk_gb=800)
+    master = Workstation(
+        make_id(seed, "ws", "MDM"),
+        "MDMPRD01",
+        "MANAGER",
+        "LINUX",
+        "twsmdm01.dc1.example.net",
+        "10.2.5.0",
+        make_id(seed, "agent", "MDM"),
+        cores=8,
+        memory_gb=32,
+        disk_gb=800,
+    )
     workstations.append(master)
     n_fta = max(2, int(n_ws * 0.45))
     n_agt = max(2, n_ws - n_fta - 1)
@@ -212,23 +322,51 @@ def build_topology(seed: int, n_jobs: int) -> Topology:
         os_ = rng.choice(["LINUX", "LINUX", "AIX", "UNIX"])
         prefix = {"LINUX": "FTAPRD", "AIX": "AIXPRD", "UNIX": "UNXPRD"}[os_]
         name = f"{prefix}{i:02d}"
-        workstations.append(Workstation(make_id(seed, "ws", name), name, "FTA", os_,
-                                        f"{name.lower()}.dc{1 + i % 2}.example.net", "10.2.5.0",
-                                        make_id(seed, "agent", name), cores=rng.choice([4, 8, 16]),
-                                        memory_gb=rng.choice([16, 32, 64]), disk_gb=rng.choice([300, 500, 1000])))
+        workstations.append(
+            Workstation(
+                make_id(seed, "ws", name),
+                name,
+                "FTA",
+                os_,
+                f"{name.lower()}.dc{1 + i % 2}.example.net",
+                "10.2.5.0",
+                make_id(seed, "agent", name),
+                cores=rng.choice([4, 8, 16]),
+                memory_gb=rng.choice([16, 32, 64]),
+                disk_gb=rng.choice([300, 500, 1000]),
+            )
+        )
     agents = []
     for i in range(1, n_agt + 1):
         os_ = "WINDOWS" if i % 5 == 0 else "LINUX"
         name = f"{'WINAGT' if os_ == 'WINDOWS' else 'LNXAGT'}{i:02d}"
         agents.append(name)
-        workstations.append(Workstation(make_id(seed, "ws", name), name, "AGENT", os_,
-                                        f"{name.lower()}.dc{1 + i % 2}.example.net", "10.2.5.0",
-                                        make_id(seed, "agent", name), cores=rng.choice([4, 8]),
-                                        memory_gb=rng.choice([16, 32]), disk_gb=rng.choice([200, 500])))
+        workstations.append(
+            Workstation(
+                make_id(seed, "ws", name),
+                name,
+                "AGENT",
+                os_,
+                f"{name.lower()}.dc{1 + i % 2}.example.net",
+                "10.2.5.0",
+                make_id(seed, "agent", name),
+                cores=rng.choice([4, 8]),
+                memory_gb=rng.choice([16, 32]),
+                disk_gb=rng.choice([200, 500]),
+            )
+        )
     linux_agents = [a for a in agents if a.startswith("LNX")]
     pool_members = tuple(linux_agents[: max(2, len(linux_agents) // 2)])
-    pool = Workstation(make_id(seed, "ws", "POOLDWH01"), "POOLDWH01", "POOL", "LINUX", "pooldwh01.dc1.example.net",
-                       "10.2.5.0", make_id(seed, "agent", "POOLDWH01"), members=pool_members)
+    pool = Workstation(
+        make_id(seed, "ws", "POOLDWH01"),
+        "POOLDWH01",
+        "POOL",
+        "LINUX",
+        "pooldwh01.dc1.example.net",
+        "10.2.5.0",
+        make_id(seed, "agent", "POOLDWH01"),
+        members=pool_members,
+    )
     workstations.append(pool)
 
     db_servers = [
@@ -237,8 +375,12 @@ def build_topology(seed: int, n_jobs: int) -> Topology:
         DbServer("db2prd01.dc1.example.net", "10.20.4.17", "db2", 50000, "HRPRD"),
         DbServer("pgprd01.dc2.example.net", "10.20.5.31", "postgres", 5432, "salesdb"),
     ]
-    partners = ["sftp.partner-bank.example", "api.carrier.example", "edi.retail-hub.example",
-                "sftp.payroll-provider.example"]
+    partners = [
+        "sftp.partner-bank.example",
+        "api.carrier.example",
+        "edi.retail-hub.example",
+        "sftp.payroll-provider.example",
+    ]
 
     job_hosts = [w.name for w in workstations if w.type in ("FTA", "AGENT", "POOL")]
     folders = list(_DOMAINS)
@@ -263,8 +405,16 @@ def build_topology(seed: int, n_jobs: int) -> Topology:
         if hour >= 20:
             # Keep late streams short enough that they never spill more than one day.
             start_seconds = min(start_seconds, 23 * 3600 + 30 * 60)
-        sdef = StreamDef(make_id(seed, "js", folder, sname), sname, f"/{folder}/", ws, calendar,
-                         rng.randrange(7), start_seconds, rng.choice([10, 10, 20, 50, 101]))
+        sdef = StreamDef(
+            make_id(seed, "js", folder, sname),
+            sname,
+            f"/{folder}/",
+            ws,
+            calendar,
+            rng.randrange(7),
+            start_seconds,
+            rng.choice([10, 10, 20, 50, 101]),
+        )
         streams.append(sdef)
         is_every_stream = folder == "OPS" and rng.random() < 0.25
         n_in_stream = 1 if is_every_stream else rng.randint(3, 12)
@@ -283,7 +433,9 @@ def build_topology(seed: int, n_jobs: int) -> Topology:
             low = folder.lower()
             script_name = jstem.lower()
             if kind == "java":
-                script = f"/apps/{low}/bin/run_java.sh com.example.{low}.{script_name.title().replace('_', '')}"
+                script = (
+                    f"/apps/{low}/bin/run_java.sh com.example.{low}.{script_name.title().replace('_', '')}"
+                )
             elif kind in ("oracle", "db2", "postgres"):
                 script = f"/apps/{low}/bin/{script_name}.sh -env PRD"
             elif kind == "transfer":
@@ -294,11 +446,18 @@ def build_topology(seed: int, n_jobs: int) -> Topology:
                 script = f"/apps/{low}/bin/{script_name}.sh"
             is_command = kind == "shell" and rng.random() < 0.15
             if is_command:
-                script = rng.choice(["find /data/tmp -type f -mtime +7 -delete", "df -h /data", "sleep 30",
-                                     "ls -l /data/in"])
+                script = rng.choice(
+                    ["find /data/tmp -type f -mtime +7 -delete", "df -h /data", "sleep 30", "ls -l /data/in"]
+                )
             base_lo, base_hi = {
-                "oracle": (120, 2400), "db2": (120, 1800), "postgres": (60, 1200), "java": (60, 1800),
-                "shell": (5, 600), "transfer": (10, 300), "backup": (1200, 5400), "report": (60, 900),
+                "oracle": (120, 2400),
+                "db2": (120, 1800),
+                "postgres": (60, 1200),
+                "java": (60, 1800),
+                "shell": (5, 600),
+                "transfer": (10, 300),
+                "backup": (1200, 5400),
+                "report": (60, 900),
             }[kind]
             weekly = [1.0] * 7
             if rng.random() < 0.6:
@@ -320,23 +479,38 @@ def build_topology(seed: int, n_jobs: int) -> Topology:
             if is_every_stream:
                 every = rng.choice([30, 60, 120])
                 until_h = rng.uniform(4, 10)
-            jobs.append(JobDef(
-                id=make_id(seed, "jd", folder, sname, jname), name=jname, folder=f"/{folder}/",
-                stream_idx=len(streams) - 1, order=order, workstation=jws, kind=kind, user=user,
-                script=script, is_command=is_command,
-                # Trend jobs start small enough that months of growth stay under the runtime cap.
-                baseline=(_lognormal_median(rng, base_lo, base_hi) if not every else rng.uniform(5, 60))
-                * (0.4 if trend else 1.0),
-                sigma=rng.uniform(0.12, 0.3), weekly=tuple(weekly),
-                month_end=rng.uniform(1.6, 2.2) if folder in ("FIN", "DWH", "PAY") else 1.0,
-                trend_weekly=trend,
-                abend_p=rng.choice([0.005, 0.01, 0.015, 0.02, 0.025, 0.04]),
-                fail_p=rng.choice([0.0, 0.001, 0.002, 0.004]),
-                recovery=rng.choices(["STOP", "RERUN", "CONTINUE"], weights=[0.6, 0.25, 0.15])[0],
-                db=db, partner=partner, priority=rng.choice([10, 10, 10, 20, 50]),
-                critical=rng.random() < 0.05, every_minutes=every, every_until_h=until_h,
-                has_predecessor=order > 0 and rng.random() < 0.85,
-                max_duration=0.0, families=dict(_FAMILY_WEIGHTS[kind]),
-            ))
+            jobs.append(
+                JobDef(
+                    id=make_id(seed, "jd", folder, sname, jname),
+                    name=jname,
+                    folder=f"/{folder}/",
+                    stream_idx=len(streams) - 1,
+                    order=order,
+                    workstation=jws,
+                    kind=kind,
+                    user=user,
+                    script=script,
+                    is_command=is_command,
+                    # Trend jobs start small enough that months of growth stay under the runtime cap.
+                    baseline=(_lognormal_median(rng, base_lo, base_hi) if not every else rng.uniform(5, 60))
+                    * (0.4 if trend else 1.0),
+                    sigma=rng.uniform(0.12, 0.3),
+                    weekly=tuple(weekly),
+                    month_end=rng.uniform(1.6, 2.2) if folder in ("FIN", "DWH", "PAY") else 1.0,
+                    trend_weekly=trend,
+                    abend_p=rng.choice([0.005, 0.01, 0.015, 0.02, 0.025, 0.04]),
+                    fail_p=rng.choice([0.0, 0.001, 0.002, 0.004]),
+                    recovery=rng.choices(["STOP", "RERUN", "CONTINUE"], weights=[0.6, 0.25, 0.15])[0],
+                    db=db,
+                    partner=partner,
+                    priority=rng.choice([10, 10, 10, 20, 50]),
+                    critical=rng.random() < 0.05,
+                    every_minutes=every,
+                    every_until_h=until_h,
+                    has_predecessor=order > 0 and rng.random() < 0.85,
+                    max_duration=0.0,
+                    families=dict(_FAMILY_WEIGHTS[kind]),
+                )
+            )
             sdef.jobs.append(len(jobs) - 1)
     return Topology(seed, workstations, db_servers, partners, streams, jobs, master)

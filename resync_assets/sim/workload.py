@@ -99,8 +99,22 @@ class Run:
         "status",
     )
 
-    def __init__(self, id, job, attempt, rerun_type, job_number, ready, start, end, status, rc, failure=None,
-                 held=False, actual_ws=None):
+    def __init__(
+        self,
+        id,
+        job,
+        attempt,
+        rerun_type,
+        job_number,
+        ready,
+        start,
+        end,
+        status,
+        rc,
+        failure=None,
+        held=False,
+        actual_ws=None,
+    ):
         self.id = id
         self.job = job
         self.attempt = attempt
@@ -229,13 +243,54 @@ def _runs_on(sd: StreamDef, d: date) -> bool:
 
 
 # Time-of-day load: the night batch window is busiest, which slows jobs a little.
-_HOUR_FACTOR = [1.12, 1.15, 1.15, 1.1, 1.05, 1.0, 0.95, 0.95, 1.0, 1.0, 1.0, 1.0,
-                1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.02, 1.05, 1.08, 1.1, 1.1, 1.12]
+_HOUR_FACTOR = [
+    1.12,
+    1.15,
+    1.15,
+    1.1,
+    1.05,
+    1.0,
+    0.95,
+    0.95,
+    1.0,
+    1.0,
+    1.0,
+    1.0,
+    1.0,
+    1.0,
+    1.0,
+    1.0,
+    1.0,
+    1.0,
+    1.02,
+    1.05,
+    1.08,
+    1.1,
+    1.1,
+    1.12,
+]
 
-_TABLES = ["FACT_SALES", "DIM_CUSTOMER", "GL_JOURNAL", "AP_INVOICES", "PAYROLL_RUN", "STOCK_LEVELS", "ORDERS",
-           "SHIPMENTS", "CUSTOMER_DAY", "FX_RATES", "LEDGER_LINES", "CARD_TXN"]
-_CLASSES = ["com.example.batch.LoadRates", "com.example.fin.GlPoster", "com.example.dwh.AggRunner",
-            "com.example.pay.SettleMain", "com.example.crm.ScoreJob"]
+_TABLES = [
+    "FACT_SALES",
+    "DIM_CUSTOMER",
+    "GL_JOURNAL",
+    "AP_INVOICES",
+    "PAYROLL_RUN",
+    "STOCK_LEVELS",
+    "ORDERS",
+    "SHIPMENTS",
+    "CUSTOMER_DAY",
+    "FX_RATES",
+    "LEDGER_LINES",
+    "CARD_TXN",
+]
+_CLASSES = [
+    "com.example.batch.LoadRates",
+    "com.example.fin.GlPoster",
+    "com.example.dwh.AggRunner",
+    "com.example.pay.SettleMain",
+    "com.example.crm.ScoreJob",
+]
 _CMDS = ["zstd", "pigz", "jq", "aws", "sqlcmd", "rsync", "xmllint"]
 _VARS = ["RUN_DATE", "BUSDATE", "EXTRACT_DIR", "TARGET_ENV", "ORACLE_SID", "INPUT_DIR"]
 
@@ -277,8 +332,12 @@ class Workload:
             fams = [f for f in jd.families if any(s.outcome == "ABEND" for s in cat.in_family(f))]
             fam = fams[int(h[14:16], 16) % len(fams)]
             sigs = [s for s in cat.in_family(fam) if s.outcome == "ABEND"]
-            out[idx] = (14 + int(h[4:6], 16) % 15, int(h[9:13], 16), sigs[int(h[16:18], 16) % len(sigs)],
-                        "PRB-" + h[24:32].upper())
+            out[idx] = (
+                14 + int(h[4:6], 16) % 15,
+                int(h[9:13], 16),
+                sigs[int(h[16:18], 16) % len(sigs)],
+                "PRB-" + h[24:32].upper(),
+            )
         return out
 
     # -- plans --------------------------------------------------------------------------------------
@@ -369,17 +428,29 @@ class Workload:
                     if view is None:
                         continue
                     f = r.failure
-                    rows.append({
-                        "run_id": r.id, "job_id": j.id, "job_name": j.jd.name, "job_stream_name": s.sd.name,
-                        "workstation": j.jd.workstation, "folder": j.jd.folder, "plan_id": d.isoformat(),
-                        "attempt": r.attempt, "rerun_type": r.rerun_type, "job_number": r.job_number,
-                        "status": view[0], "common_status": view[1], "final_status": r.status,
-                        "return_code": r.rc if r.status in ("SUCC", "ABEND") else None,
-                        "start": _dt(r.start), "end": _dt(r.end),
-                        "duration_seconds": (r.end - r.start) if r.start is not None else None,
-                        "signature_id": f.signature.signature_id if f else None,
-                        "incident_id": f.incident_id if f else None,
-                    })
+                    rows.append(
+                        {
+                            "run_id": r.id,
+                            "job_id": j.id,
+                            "job_name": j.jd.name,
+                            "job_stream_name": s.sd.name,
+                            "workstation": j.jd.workstation,
+                            "folder": j.jd.folder,
+                            "plan_id": d.isoformat(),
+                            "attempt": r.attempt,
+                            "rerun_type": r.rerun_type,
+                            "job_number": r.job_number,
+                            "status": view[0],
+                            "common_status": view[1],
+                            "final_status": r.status,
+                            "return_code": r.rc if r.status in ("SUCC", "ABEND") else None,
+                            "start": _dt(r.start),
+                            "end": _dt(r.end),
+                            "duration_seconds": (r.end - r.start) if r.start is not None else None,
+                            "signature_id": f.signature.signature_id if f else None,
+                            "incident_id": f.incident_id if f else None,
+                        }
+                    )
         return rows
 
     def failure_truth(self, as_of: datetime | None = None) -> list[FailureTruth]:
@@ -402,17 +473,36 @@ class Workload:
         """`failure_truth` as a pyarrow Table."""
         import pyarrow as pa
 
-        rows = [vars(x) if not hasattr(x, "__dataclass_fields__") else _asdict(x) for x in self.failure_truth(as_of)]
-        schema = pa.schema([
-            ("run_id", pa.string()), ("job_id", pa.string()), ("job_name", pa.string()),
-            ("job_stream_name", pa.string()), ("workstation", pa.string()), ("folder", pa.string()),
-            ("plan_id", pa.string()), ("status", pa.string()), ("return_code", pa.int32()),
-            ("family", pa.string()), ("signature_id", pa.string()), ("error_line_number", pa.int32()),
-            ("error_line", pa.string()), ("files", pa.list_(pa.string())), ("hosts", pa.list_(pa.string())),
-            ("db_objects", pa.list_(pa.string())), ("incident_id", pa.string()), ("is_recurring", pa.bool_()),
-            ("problem_id", pa.string()), ("attempt", pa.int32()),
-            ("start", pa.timestamp("us", tz="UTC")), ("end", pa.timestamp("us", tz="UTC")),
-        ])
+        rows = [
+            vars(x) if not hasattr(x, "__dataclass_fields__") else _asdict(x)
+            for x in self.failure_truth(as_of)
+        ]
+        schema = pa.schema(
+            [
+                ("run_id", pa.string()),
+                ("job_id", pa.string()),
+                ("job_name", pa.string()),
+                ("job_stream_name", pa.string()),
+                ("workstation", pa.string()),
+                ("folder", pa.string()),
+                ("plan_id", pa.string()),
+                ("status", pa.string()),
+                ("return_code", pa.int32()),
+                ("family", pa.string()),
+                ("signature_id", pa.string()),
+                ("error_line_number", pa.int32()),
+                ("error_line", pa.string()),
+                ("files", pa.list_(pa.string())),
+                ("hosts", pa.list_(pa.string())),
+                ("db_objects", pa.list_(pa.string())),
+                ("incident_id", pa.string()),
+                ("is_recurring", pa.bool_()),
+                ("problem_id", pa.string()),
+                ("attempt", pa.int32()),
+                ("start", pa.timestamp("us", tz="UTC")),
+                ("end", pa.timestamp("us", tz="UTC")),
+            ]
+        )
         return pa.Table.from_pylist(rows, schema=schema)
 
     def _truth_row(self, r: Run) -> FailureTruth:
@@ -420,20 +510,44 @@ class Workload:
         f = r.failure
         log = self.joblog(r)
         return FailureTruth(
-            run_id=r.id, job_id=j.id, job_name=j.jd.name, job_stream_name=j.stream.sd.name,
-            workstation=j.jd.workstation, folder=j.jd.folder, plan_id=j.stream.day.isoformat(),
-            status=r.status, return_code=r.rc, family=f.signature.family, signature_id=f.signature.signature_id,
-            error_line_number=log.error_line_number, error_line=f.error_line, files=f.files, hosts=f.hosts,
-            db_objects=f.db_objects, incident_id=f.incident_id, is_recurring=f.is_recurring, problem_id=f.problem_id,
-            attempt=r.attempt, start=_dt(r.start), end=_dt(r.end),
+            run_id=r.id,
+            job_id=j.id,
+            job_name=j.jd.name,
+            job_stream_name=j.stream.sd.name,
+            workstation=j.jd.workstation,
+            folder=j.jd.folder,
+            plan_id=j.stream.day.isoformat(),
+            status=r.status,
+            return_code=r.rc,
+            family=f.signature.family,
+            signature_id=f.signature.signature_id,
+            error_line_number=log.error_line_number,
+            error_line=f.error_line,
+            files=f.files,
+            hosts=f.hosts,
+            db_objects=f.db_objects,
+            incident_id=f.incident_id,
+            is_recurring=f.is_recurring,
+            problem_id=f.problem_id,
+            attempt=r.attempt,
+            start=_dt(r.start),
+            end=_dt(r.end),
         )
 
     def trend_jobs(self) -> list[dict]:
         """Jobs carrying a planted runtime trend: name, stream, workstation and weekly growth."""
         topo = self.topology
-        return [{"job_name": j.name, "job_stream_name": topo.streams[j.stream_idx].name, "folder": j.folder,
-                 "workstation": j.workstation, "weekly_growth": j.trend_weekly, "kind": j.kind}
-                for j in topo.trend_jobs()]
+        return [
+            {
+                "job_name": j.name,
+                "job_stream_name": topo.streams[j.stream_idx].name,
+                "folder": j.folder,
+                "workstation": j.workstation,
+                "weekly_growth": j.trend_weekly,
+                "kind": j.kind,
+            }
+            for j in topo.trend_jobs()
+        ]
 
     def incidents(self, d: date) -> list[dict]:
         """Correlated incidents planted on day `d` (ground truth)."""
@@ -443,7 +557,9 @@ class Workload:
         """Host resource history (pyarrow Table, host-metrics contract, source='simulator')."""
         from resync_assets.sim.hostmetrics import host_metrics_table
 
-        return host_metrics_table(self, start or self.start_date, end or self.current_date(), interval_minutes)
+        return host_metrics_table(
+            self, start or self.start_date, end or self.current_date(), interval_minutes
+        )
 
     # -- joblogs ------------------------------------------------------------------------------------
 
@@ -458,25 +574,49 @@ class Workload:
             status = "EXEC"
         f = run.failure
         ctx = {
-            "ws": ws.name, "agent_type": "AGENT" if ws.type == "AGENT" else "FTA", "os": ws.os,
-            "stream": j.stream.sd.name, "folder": j.stream.sd.folder, "job": j.jd.name, "sched": j.sched,
-            "jsid": j.stream.id.replace("-", "")[:16].upper(), "user": j.jd.user, "script": j.jd.script,
-            "job_number": run.job_number, "start": run.start if run.start is not None else run.ready,
-            "end": run.end, "status": status if status != "EXEC" else run.status, "rc": run.rc,
-            "error_line": f.error_line if f else None, "kind": j.jd.kind,
-            "params": f.params if f else self._ordinary_params(run), "invalid_utf8": run.invalid_utf8,
+            "ws": ws.name,
+            "agent_type": "AGENT" if ws.type == "AGENT" else "FTA",
+            "os": ws.os,
+            "stream": j.stream.sd.name,
+            "folder": j.stream.sd.folder,
+            "job": j.jd.name,
+            "sched": j.sched,
+            "jsid": j.stream.id.replace("-", "")[:16].upper(),
+            "user": j.jd.user,
+            "script": j.jd.script,
+            "job_number": run.job_number,
+            "start": run.start if run.start is not None else run.ready,
+            "end": run.end,
+            "status": status if status != "EXEC" else run.status,
+            "rc": run.rc,
+            "error_line": f.error_line if f else None,
+            "kind": j.jd.kind,
+            "params": f.params if f else self._ordinary_params(run),
+            "invalid_utf8": run.invalid_utf8,
         }
-        return render_joblog(ctx, run.id, visible_fraction=fraction,
-                             large_lines=self.config.large_joblog_lines if run.large else 0)
+        return render_joblog(
+            ctx,
+            run.id,
+            visible_fraction=fraction,
+            large_lines=self.config.large_joblog_lines if run.large else 0,
+        )
 
     def _ordinary_params(self, run: Run) -> dict:
         j = run.job
         low = j.jd.folder.strip("/").lower()
         day = j.stream.day.strftime("%Y%m%d")
-        return {"db": "PRD", "user": j.jd.user, "table": f"{low.upper()}.{_TABLES[zlib.crc32(j.jd.name.encode()) % len(_TABLES)]}",
-                "file": f"/data/{low}/in/{j.jd.name.lower()}_{day}.dat", "dir": f"/data/{low}",
-                "remote_file": f"/outbound/{j.jd.name}_{day}.zip", "host": j.jd.db or j.jd.partner or "localhost",
-                "partner": j.jd.partner or "localhost", "job": j.jd.name, "pid": 1000 + run.job_number % 60000}
+        return {
+            "db": "PRD",
+            "user": j.jd.user,
+            "table": f"{low.upper()}.{_TABLES[zlib.crc32(j.jd.name.encode()) % len(_TABLES)]}",
+            "file": f"/data/{low}/in/{j.jd.name.lower()}_{day}.dat",
+            "dir": f"/data/{low}",
+            "remote_file": f"/outbound/{j.jd.name}_{day}.zip",
+            "host": j.jd.db or j.jd.partner or "localhost",
+            "partner": j.jd.partner or "localhost",
+            "job": j.jd.name,
+            "pid": 1000 + run.job_number % 60000,
+        }
 
     # -- generation ---------------------------------------------------------------------------------
 
@@ -508,10 +648,13 @@ class _DayGenerator:
         self.month_end = _is_month_end(d)
         self.plan = DayPlan(d, [])
         self.incidents = self._plan_incidents()
-        self.plan.incidents = [{k: v for k, v in i.items() if k != "signature"} |
-                               {"signature_id": i["signature"].signature_id} for i in self.incidents]
-        self._abend_sigs = {fam: [s for s in self.cat.in_family(fam) if s.outcome == "ABEND"]
-                            for fam in self.cat.families}
+        self.plan.incidents = [
+            {k: v for k, v in i.items() if k != "signature"} | {"signature_id": i["signature"].signature_id}
+            for i in self.incidents
+        ]
+        self._abend_sigs = {
+            fam: [s for s in self.cat.in_family(fam) if s.outcome == "ABEND"] for fam in self.cat.families
+        }
         self._fail_sigs = [s for s in self.cat.entries if s.outcome == "FAIL"]
 
     # incidents ----------------------------------------------------------------------------------
@@ -527,8 +670,13 @@ class _DayGenerator:
         cat = self.cat.by_id
         if kind == "db_down":
             db = rng.choice(self.topo.db_servers)
-            sig = cat[{"oracle": "ORA_12541_NO_LISTENER", "db2": "DB2_SQL30081N_COMM_ERROR",
-                       "postgres": "PG_CONNECTION_REFUSED"}[db.kind]]
+            sig = cat[
+                {
+                    "oracle": "ORA_12541_NO_LISTENER",
+                    "db2": "DB2_SQL30081N_COMM_ERROR",
+                    "postgres": "PG_CONNECTION_REFUSED",
+                }[db.kind]
+            ]
             target, end = db.host, start + rng.randint(20, 90) * 60
         elif kind == "disk_full":
             ws = rng.choice([w for w in self.topo.workstations if w.type in ("FTA", "AGENT")])
@@ -537,8 +685,18 @@ class _DayGenerator:
             sig = cat[rng.choice(["NET_TIMEOUT", "NET_CONNECTION_REFUSED"])]
             target, end = rng.choice(self.topo.partners), start + rng.randint(30, 120) * 60
         iid = "INC-" + make_id(self.cfg.seed, "incident", self.d.isoformat())[:8].upper()
-        out.append({"incident_id": iid, "kind": kind, "target": target, "start": _dt(start), "end": _dt(end),
-                    "start_ts": start, "end_ts": end, "signature": sig})
+        out.append(
+            {
+                "incident_id": iid,
+                "kind": kind,
+                "target": target,
+                "start": _dt(start),
+                "end": _dt(end),
+                "start_ts": start,
+                "end_ts": end,
+                "signature": sig,
+            }
+        )
         return out
 
     def _incident_for(self, jd: JobDef, ts: float) -> dict | None:
@@ -548,8 +706,11 @@ class _DayGenerator:
             kind, target = inc["kind"], inc["target"]
             if kind == "db_down" and jd.db == target:
                 return inc
-            if kind == "disk_full" and jd.workstation == target and jd.kind in ("shell", "backup", "transfer",
-                                                                                   "report", "java"):
+            if (
+                kind == "disk_full"
+                and jd.workstation == target
+                and jd.kind in ("shell", "backup", "transfer", "report", "java")
+            ):
                 return inc
             if kind == "partner_down" and jd.partner == target:
                 return inc
@@ -582,29 +743,55 @@ class _DayGenerator:
         host = target or (db.host if db else None) or jd.partner or rng.choice(self.topo.partners)
         ws = self.topo.workstation(jd.workstation)
         return {
-            "script": jd.script.split()[0], "user": jd.user, "host": host,
+            "script": jd.script.split()[0],
+            "user": jd.user,
+            "host": host,
             "ip": db.ip if db else f"10.20.{rng.randint(1, 9)}.{rng.randint(2, 250)}",
-            "port": db.port if db else rng.choice([443, 22, 8443, 21]), "db": db.name if db else "PRD",
-            "schema": schema, "table": f"{schema}.{table}", "tablespace": f"{schema}_DATA",
-            "constraint": f"{schema}.PK_{table}", "file": f"/data/{low}/{rng.choice(['in', 'out', 'work'])}/"
-                                                           f"{jd.name.lower()}_{day}.{rng.choice(['dat', 'csv'])}",
+            "port": db.port if db else rng.choice([443, 22, 8443, 21]),
+            "db": db.name if db else "PRD",
+            "schema": schema,
+            "table": f"{schema}.{table}",
+            "tablespace": f"{schema}_DATA",
+            "constraint": f"{schema}.PK_{table}",
+            "file": f"/data/{low}/{rng.choice(['in', 'out', 'work'])}/"
+            f"{jd.name.lower()}_{day}.{rng.choice(['dat', 'csv'])}",
             "dir": f"/data/{low}/{rng.choice(['in', 'out', 'work', 'archive'])}",
             "remote_file": f"/outbound/{rng.choice(['EOD', 'GL', 'RATES', 'ORDERS'])}_{day}.zip",
-            "date": day, "n": rng.choice([128, 1024, 8192, rng.randint(2, 99999)]), "pid": rng.randint(1200, 65000),
-            "line": rng.randint(5, 400), "ws": ws.name, "stream": j.stream.sd.name, "job": jd.name,
-            "cmd": rng.choice(_CMDS), "class": rng.choice(_CLASSES), "ms": rng.choice([30001, 60000, 3, 120000]),
-            "var": rng.choice(_VARS), "lockfile": f"/var/run/{low}/{jd.name.lower()}.lock",
-            "url": f"https://{jd.partner or 'api.internal.example'}/v1/batch", "seg": rng.choice([2, 9, 12, 68]),
+            "date": day,
+            "n": rng.choice([128, 1024, 8192, rng.randint(2, 99999)]),
+            "pid": rng.randint(1200, 65000),
+            "line": rng.randint(5, 400),
+            "ws": ws.name,
+            "stream": j.stream.sd.name,
+            "job": jd.name,
+            "cmd": rng.choice(_CMDS),
+            "class": rng.choice(_CLASSES),
+            "ms": rng.choice([30001, 60000, 3, 120000]),
+            "var": rng.choice(_VARS),
+            "lockfile": f"/var/run/{low}/{jd.name.lower()}.lock",
+            "url": f"https://{jd.partner or 'api.internal.example'}/v1/batch",
+            "seg": rng.choice([2, 9, 12, 68]),
             "partner": jd.partner or host,
         }
 
-    def _failure(self, j: JobInst, sig: FailureSignature, incident_id: str, recurring: bool, problem_id: str,
-                 rng: random.Random, target: str | None = None, params: dict | None = None) -> Failure:
+    def _failure(
+        self,
+        j: JobInst,
+        sig: FailureSignature,
+        incident_id: str,
+        recurring: bool,
+        problem_id: str,
+        rng: random.Random,
+        target: str | None = None,
+        params: dict | None = None,
+    ) -> Failure:
         params = params or self._params(j, 1, rng, target)
         variant = rng.randrange(len(sig.templates))
         line = sig.render(params, variant)
         used = sig.placeholders()
-        files = tuple(str(params[k]) for k in ("file", "dir", "remote_file", "script", "lockfile") if k in used)
+        files = tuple(
+            str(params[k]) for k in ("file", "dir", "remote_file", "script", "lockfile") if k in used
+        )
         hosts = tuple(str(params[k]) for k in ("host", "ip", "ws") if k in used)
         objs = tuple(str(params[k]) for k in ("table", "constraint", "tablespace", "db") if k in used)
         if target and target not in hosts:
@@ -616,8 +803,15 @@ class _DayGenerator:
         jd = j.jd
         inc = self._incident_for(jd, start)
         if inc is not None:
-            return self._failure(j, inc["signature"], inc["incident_id"], False, inc["incident_id"], rng,
-                                 target=inc["target"] if inc["kind"] != "disk_full" else None)
+            return self._failure(
+                j,
+                inc["signature"],
+                inc["incident_id"],
+                False,
+                inc["incident_id"],
+                rng,
+                target=inc["target"] if inc["kind"] != "disk_full" else None,
+            )
         if attempt == 1:
             rec = self._recurring_for(jd, job_idx)
             if rec is not None and rng.random() < 0.9:
@@ -656,16 +850,40 @@ class _DayGenerator:
             return 100_000_000 + int(self.rng.random() * 2_000_000_000)
         return 1000 + int(self.rng.random() * 9_999_000)
 
-    def _new_run(self, j: JobInst, attempt: int, rerun_type: str, ready: float, start: float | None,
-                 end: float, status: str, rc, failure=None, held=False) -> Run:
+    def _new_run(
+        self,
+        j: JobInst,
+        attempt: int,
+        rerun_type: str,
+        ready: float,
+        start: float | None,
+        end: float,
+        status: str,
+        rc,
+        failure=None,
+        held=False,
+    ) -> Run:
         jd = j.jd
         actual = jd.workstation
         ws = self.topo.workstation(actual)
         if ws.type == "POOL" and ws.members:
             actual = ws.members[int(self.rng.random() * len(ws.members))]
         rid = self._new_id()
-        run = Run(rid, j, attempt, rerun_type, self._job_number(ws.type) if start is not None else None,
-                  ready, start, end, status, rc, failure, held, actual)
+        run = Run(
+            rid,
+            j,
+            attempt,
+            rerun_type,
+            self._job_number(ws.type) if start is not None else None,
+            ready,
+            start,
+            end,
+            status,
+            rc,
+            failure,
+            held,
+            actual,
+        )
         if start is not None and status != "FAIL":
             run.invalid_utf8 = self.rng.random() < self.cfg.invalid_utf8_rate
             run.large = self.cfg.large_joblog_rate > 0 and self.rng.random() < self.cfg.large_joblog_rate
@@ -704,8 +922,19 @@ class _DayGenerator:
                     again = rng.random() < 0.15
                 else:
                     again = rng.random() < (0.9 if rerun_type == "RECOVERY_RERUN" else 0.1)
-                failure = self._failure(j, prev.signature, prev.incident_id, prev.is_recurring, prev.problem_id,
-                                        rng, params=prev.params) if again else self._draw_failure(j, job_idx, start, 99)
+                failure = (
+                    self._failure(
+                        j,
+                        prev.signature,
+                        prev.incident_id,
+                        prev.is_recurring,
+                        prev.problem_id,
+                        rng,
+                        params=prev.params,
+                    )
+                    if again
+                    else self._draw_failure(j, job_idx, start, 99)
+                )
             if failure is not None and failure.signature.outcome == "FAIL":
                 self._new_run(j, attempt, rerun_type, t, start, start, "FAIL", None, failure)
                 end = start
@@ -746,16 +975,36 @@ class _DayGenerator:
             start = ready + rng.uniform(1.0, 5.0)
             failure = self._draw_failure(j, job_idx, start, 1 if k == 0 else 2)
             if failure is not None and failure.signature.outcome == "FAIL":
-                self._new_run(j, k + 1, "REGULAR" if k == 0 else "RERUN_EVERY", ready, start, start, "FAIL", None,
-                              failure)
+                self._new_run(
+                    j,
+                    k + 1,
+                    "REGULAR" if k == 0 else "RERUN_EVERY",
+                    ready,
+                    start,
+                    start,
+                    "FAIL",
+                    None,
+                    failure,
+                )
                 continue
             dur = self._duration(jd, start)
             if failure is not None:
                 rc = failure.signature.typical_rc or 1
-                self._new_run(j, k + 1, "REGULAR" if k == 0 else "RERUN_EVERY", ready, start,
-                              start + dur * rng.uniform(0.05, 1.0), "ABEND", rc, failure)
+                self._new_run(
+                    j,
+                    k + 1,
+                    "REGULAR" if k == 0 else "RERUN_EVERY",
+                    ready,
+                    start,
+                    start + dur * rng.uniform(0.05, 1.0),
+                    "ABEND",
+                    rc,
+                    failure,
+                )
             else:
-                self._new_run(j, k + 1, "REGULAR" if k == 0 else "RERUN_EVERY", ready, start, start + dur, "SUCC", 0)
+                self._new_run(
+                    j, k + 1, "REGULAR" if k == 0 else "RERUN_EVERY", ready, start, start + dur, "SUCC", 0
+                )
 
     def run(self) -> DayPlan:
         topo = self.topo
@@ -769,8 +1018,7 @@ class _DayGenerator:
             cancel: float | None = None
             for job_idx in sd.jobs:
                 jd = topo.jobs[job_idx]
-                j = JobInst(self._new_id(), jd, si,
-                            jd.has_predecessor, sched)
+                j = JobInst(self._new_id(), jd, si, jd.has_predecessor, sched)
                 si.jobs.append(j)
                 self.plan.jobs_by_id[j.id] = j
                 if jd.every_minutes:
@@ -779,7 +1027,9 @@ class _DayGenerator:
                 if jd.has_predecessor:
                     if cancel is not None:
                         # The predecessor was given up: the operator cancels this one too.
-                        self._new_run(j, 1, "REGULAR", cancel, None, cancel + self.rng.uniform(5, 60), "CANCL", None)
+                        self._new_run(
+                            j, 1, "REGULAR", cancel, None, cancel + self.rng.uniform(5, 60), "CANCL", None
+                        )
                         continue
                     ready = release
                 else:

@@ -41,10 +41,14 @@ def _deviations_relaxed(spec: dict) -> dict:
 @pytest.fixture(scope="module")
 def validate():
     spec = _deviations_relaxed(json.loads(SPEC_PATH.read_text()))
-    registry = Registry().with_resource("spec", Resource.from_contents(spec, default_specification=DRAFT202012))
+    registry = Registry().with_resource(
+        "spec", Resource.from_contents(spec, default_specification=DRAFT202012)
+    )
 
     def check(schema_name: str, instance) -> None:
-        validator = Draft202012Validator({"$ref": f"spec#/components/schemas/{schema_name}"}, registry=registry)
+        validator = Draft202012Validator(
+            {"$ref": f"spec#/components/schemas/{schema_name}"}, registry=registry
+        )
         errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
         assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
 
@@ -52,6 +56,7 @@ def validate():
 
 
 # --- paging -----------------------------------------------------------------------------------
+
 
 def test_paging_walks_every_job_once_in_id_order(client):
     first = client.get("/plan/job", params={"limit": 7}, headers={"Include-Count": "true"}).json()
@@ -94,8 +99,9 @@ def test_last_page_has_no_next(client):
     assert beyond["results"] == [] and beyond["count"] == total
 
 
-@pytest.mark.parametrize("params", [{"limit": "abc"}, {"limit": -1}, {"offset": -5}, {"limit": 100_001},
-                                    {"offset": "1.5"}])
+@pytest.mark.parametrize(
+    "params", [{"limit": "abc"}, {"limit": -1}, {"offset": -5}, {"limit": 100_001}, {"offset": "1.5"}]
+)
 def test_bad_paging_parameters_are_400(client, params):
     r = client.get("/plan/job", params=params)
     assert r.status_code == 400
@@ -107,6 +113,7 @@ def test_bad_include_count_header_is_400(client):
 
 
 # --- plans --------------------------------------------------------------------------------------
+
 
 def test_archived_plan_ids_are_production_days(client, simulator):
     ids = simulator.workload.plan_ids()
@@ -175,19 +182,25 @@ def test_every_state_appears_across_the_window(make_simulator):
     statuses = {s for s, _ in seen}
     assert {"SUCC", "ABEND", "FAIL", "CANCL", "SUPPR", "HOLD", "EXEC", "READY"} <= statuses
     assert {"SUCCESSFUL", "ERROR", "CANCELED", "SUPPRESS", "WAITING", "RUNNING", "READY", "HELD"} <= {
-        c for _, c in seen}
+        c for _, c in seen
+    }
     assert ("FAIL", "ERROR") in seen and ("ABEND", "ERROR") in seen
 
 
 # --- filters ------------------------------------------------------------------------------------
 
+
 def test_oql_filters_on_the_server(client, simulator):
     plan_id = simulator.workload.plan_ids()[0]
     everything = client.get("/plan/job", params={"plan_id": plan_id}).json()["results"]
-    failed = client.get("/plan/job", params={
-        "plan_id": plan_id, "oql": "jobruns.compositeStatus.status IN ['ABEND', 'FAIL']"}).json()
-    expected = [j["id"] for j in everything
-                if any(r["compositeStatus"]["status"] in ("ABEND", "FAIL") for r in j["jobruns"])]
+    failed = client.get(
+        "/plan/job", params={"plan_id": plan_id, "oql": "jobruns.compositeStatus.status IN ['ABEND', 'FAIL']"}
+    ).json()
+    expected = [
+        j["id"]
+        for j in everything
+        if any(r["compositeStatus"]["status"] in ("ABEND", "FAIL") for r in j["jobruns"])
+    ]
     assert [j["id"] for j in failed["results"]] == expected and failed["count"] == len(expected)
     ordered = client.get("/plan/job", params={"plan_id": plan_id, "oql": "ORDER BY name DESC, id ASC"}).json()
     names = [j["name"] for j in ordered["results"]]
@@ -215,19 +228,28 @@ def test_plan_filter(client):
 
 def test_job_count_grouped(client):
     assert client.get("/plan/job/count").status_code == 400  # plan_filter is required
-    r = client.get("/plan/job/count", params={"plan_filter": "/@/@#/@/@.@",
-                                              "grouping_filters": "workstation,status"}).json()
+    r = client.get(
+        "/plan/job/count", params={"plan_filter": "/@/@#/@/@.@", "grouping_filters": "workstation,status"}
+    ).json()
     assert r["count"] == client.get("/plan/job").json()["count"] == sum(r["groupedCount"].values())
     assert all(len(k.split(";")) == 2 for k in r["groupedCount"])
-    assert client.get("/plan/job/count", params={"plan_filter": "/@/@#/@/@.@",
-                                                 "grouping_filters": "colour"}).status_code == 400
+    assert (
+        client.get(
+            "/plan/job/count", params={"plan_filter": "/@/@#/@/@.@", "grouping_filters": "colour"}
+        ).status_code
+        == 400
+    )
 
 
 # --- other objects --------------------------------------------------------------------------
 
+
 def test_schemas_match_the_spec(client, validate, simulator):
     validate("PaginatedResponseV221", client.get("/plan/job").json())
-    validate("PaginatedResponseV221", client.get("/plan/job", params={"plan_id": simulator.workload.plan_ids()[0]}).json())
+    validate(
+        "PaginatedResponseV221",
+        client.get("/plan/job", params={"plan_id": simulator.workload.plan_ids()[0]}).json(),
+    )
     streams = client.get("/plan/jobstream").json()
     validate("PaginatedResponseV223", streams)
     one = client.get(f"/plan/jobstream/{streams['results'][0]['id']}").json()
@@ -235,14 +257,23 @@ def test_schemas_match_the_spec(client, validate, simulator):
     assert one["jobs"] and all(j["jobStreamId"] == one["id"] for j in one["jobs"])
     workstations = client.get("/plan/workstation").json()
     validate("PaginatedResponseV226", workstations)
-    validate("WorkstationInPlanV2", client.get(f"/plan/workstation/{workstations['results'][0]['id']}").json())
+    validate(
+        "WorkstationInPlanV2", client.get(f"/plan/workstation/{workstations['results'][0]['id']}").json()
+    )
     validate("EngineInfoV2", client.get("/engine/info").json())
-    validate("GroupedCountResponse", client.get("/plan/job/count", params={
-        "plan_filter": "/@/@#/@/@.@", "grouping_filters": "folder"}).json())
+    validate(
+        "GroupedCountResponse",
+        client.get(
+            "/plan/job/count", params={"plan_filter": "/@/@#/@/@.@", "grouping_filters": "folder"}
+        ).json(),
+    )
     validate("IssuesResponseV2", client.get("/plan/job/issues").json())
     defs = client.get("/model/jobdefinition", params={"limit": 5}).json()
     validate("PaginatedResponseV27", defs)
-    validate("ModelObjectJobDefinition", client.get(f"/model/jobdefinition/{defs['results'][0]['def']['id']}").json())
+    validate(
+        "ModelObjectJobDefinition",
+        client.get(f"/model/jobdefinition/{defs['results'][0]['def']['id']}").json(),
+    )
     model_streams = client.get("/model/jobstream", params={"limit": 5}).json()
     validate("PaginatedResponseV28", model_streams)
 
@@ -256,8 +287,14 @@ def test_workstations_have_hosts_and_types(client):
 
 
 def test_unknown_ids_and_routes_are_404(client):
-    for path in ("/plan/jobstream/nope", "/plan/workstation/nope", "/model/jobdefinition/nope",
-                 "/model/jobstream/nope", "/plan/job/run/nope/joblog", "/plan/nothing"):
+    for path in (
+        "/plan/jobstream/nope",
+        "/plan/workstation/nope",
+        "/model/jobdefinition/nope",
+        "/model/jobstream/nope",
+        "/plan/job/run/nope/joblog",
+        "/plan/nothing",
+    ):
         assert client.get(path).status_code == 404, path
 
 
@@ -268,14 +305,23 @@ def test_text_plain_accept_on_job_endpoints(client):
 
 # --- auth -------------------------------------------------------------------------------------
 
+
 def test_basic_and_bearer_auth(simulator):
     url = simulator.api_url + "/engine/info"
     assert httpx.get(url, auth=("resync", "resync-pw")).status_code == 200
     assert httpx.get(url, headers={"Authorization": "Bearer resync-token"}).status_code == 200
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic !!!"},
-                                     {"Authorization": "Basic cmVzeW5jOndyb25n"}, {"Authorization": "Digest x"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic !!!"},
+        {"Authorization": "Basic cmVzeW5jOndyb25n"},
+        {"Authorization": "Digest x"},
+    ],
+)
 def test_bad_credentials_are_401_without_echo(simulator, headers):
     r = httpx.get(simulator.api_url + "/plan/job", headers=headers)
     assert r.status_code == 401
@@ -291,11 +337,16 @@ def test_only_get_is_allowed(simulator):
 def test_scope_header_trims_jobs(client, simulator):
     plan_id = simulator.workload.plan_ids()[0]
     full = client.get("/plan/job", params={"plan_id": plan_id}).json()["results"]
-    lean = client.get("/plan/job", params={"plan_id": plan_id},
-                      headers={"scope": "WHOLE_NO_JOB_DEFINITIONS_AND_NO_DEPENDENCIES"}).json()["results"]
+    lean = client.get(
+        "/plan/job",
+        params={"plan_id": plan_id},
+        headers={"scope": "WHOLE_NO_JOB_DEFINITIONS_AND_NO_DEPENDENCIES"},
+    ).json()["results"]
     assert [j["id"] for j in lean] == [j["id"] for j in full]
     assert all("jobDefinition" not in j and "jobDefinition" in f for j, f in zip(lean, full))
     assert [{k: v for k, v in f.items() if k != "jobDefinition"} for f in full] == lean
-    last = client.get("/plan/job", params={"plan_id": plan_id}, headers={"scope": "WHOLE_LAST_RUN_ONLY"}).json()
+    last = client.get(
+        "/plan/job", params={"plan_id": plan_id}, headers={"scope": "WHOLE_LAST_RUN_ONLY"}
+    ).json()
     assert [j["jobruns"] for j in last["results"]] == [f["jobruns"][-1:] for f in full]
     assert client.get("/plan/job", headers={"scope": "EVERYTHING"}).status_code == 400

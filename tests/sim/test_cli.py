@@ -28,10 +28,26 @@ def test_every_sim_subcommand_has_help():
 
 
 def test_serve_prints_url_serves_and_stops_on_sigterm():
-    proc = subprocess.Popen(_resync("sim", "serve", "--port", "0", "--days", "2", "--jobs", "20",
-                                    "--password", "s3cret-pw", "--token", "s3cret-token"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        _resync(
+            "sim",
+            "serve",
+            "--port",
+            "0",
+            "--days",
+            "2",
+            "--jobs",
+            "20",
+            "--password",
+            "s3cret-pw",
+            "--token",
+            "s3cret-token",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         line = proc.stdout.readline()
         match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
@@ -49,16 +65,38 @@ def test_serve_prints_url_serves_and_stops_on_sigterm():
 
 
 def test_serve_rejects_bad_faults():
-    r = subprocess.run(_resync("sim", "serve", "--port", "0", "--faults", "500=2"), capture_output=True, text=True,
-                       timeout=60, check=False)
+    r = subprocess.run(
+        _resync("sim", "serve", "--port", "0", "--faults", "500=2"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert r.returncode == 2 and "--faults" in r.stderr
 
 
 def test_truth_writes_parquet(tmp_path):
     out = tmp_path / "truth.parquet"
-    r = subprocess.run(_resync("sim", "truth", "--days", "5", "--jobs", "80", "--seed", "3",
-                               "--end-date", "2025-03-14", "--out", str(out)), capture_output=True, text=True,
-                       timeout=120, check=False)
+    r = subprocess.run(
+        _resync(
+            "sim",
+            "truth",
+            "--days",
+            "5",
+            "--jobs",
+            "80",
+            "--seed",
+            "3",
+            "--end-date",
+            "2025-03-14",
+            "--out",
+            str(out),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert r.returncode == 0, r.stderr
     table = pq.read_table(out)
     assert table.num_rows > 0
@@ -66,9 +104,24 @@ def test_truth_writes_parquet(tmp_path):
 
 
 def test_host_metrics_writes_contract_layout(tmp_path):
-    r = subprocess.run(_resync("sim", "host-metrics", "--days", "2", "--jobs", "40", "--end-date", "2025-03-14",
-                               "--out", str(tmp_path)), capture_output=True, text=True, timeout=120,
-                       check=False)
+    r = subprocess.run(
+        _resync(
+            "sim",
+            "host-metrics",
+            "--days",
+            "2",
+            "--jobs",
+            "40",
+            "--end-date",
+            "2025-03-14",
+            "--out",
+            str(tmp_path),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert r.returncode == 0, r.stderr
     files = sorted(tmp_path.glob("host=*/date=*/*.parquet"))
     assert files and not list(tmp_path.rglob("*.tmp"))

@@ -13,17 +13,23 @@ AUTH = ("resync", "resync-pw")
 
 
 def test_parse_full_syntax():
-    cfg = FaultConfig.parse("500=0.02,503=0.01,429=0.02,latency=0.05:0.2,timeout=0.01,truncate=0.01,reset=0.01")
+    cfg = FaultConfig.parse(
+        "500=0.02,503=0.01,429=0.02,latency=0.05:0.2,timeout=0.01,truncate=0.01,reset=0.01"
+    )
     assert (cfg.error_500, cfg.error_503, cfg.error_429) == (0.02, 0.01, 0.02)
     assert (cfg.latency_min, cfg.latency_max) == (0.05, 0.2)
     assert (cfg.timeout, cfg.truncate, cfg.reset) == (0.01, 0.01, 0.01)
     assert FaultConfig.parse(cfg.describe()) == cfg
     assert FaultConfig.parse("") == FaultConfig() and not FaultConfig().enabled
-    assert FaultConfig.parse("stall=2,retry_after=3,seed=9") == FaultConfig(stall_seconds=2, retry_after=3, seed=9)
+    assert FaultConfig.parse("stall=2,retry_after=3,seed=9") == FaultConfig(
+        stall_seconds=2, retry_after=3, seed=9
+    )
 
 
-@pytest.mark.parametrize("bad", ["500", "500=x", "404=0.1", "500=1.5", "500=0.6,503=0.6", "latency=0.3:0.1",
-                                 "stall=1000", "seed=abc"])
+@pytest.mark.parametrize(
+    "bad",
+    ["500", "500=x", "404=0.1", "500=1.5", "500=0.6,503=0.6", "latency=0.3:0.1", "stall=1000", "seed=abc"],
+)
 def test_parse_rejects_bad_input(bad):
     with pytest.raises(ValueError):
         FaultConfig.parse(bad)
@@ -109,7 +115,11 @@ def _raw_get(sim, path: str) -> tuple[bytes, bytes]:
 def test_truncate_promises_more_than_it_sends(faulty):
     faulty.set_faults(FaultConfig.parse("truncate=1"))
     head, body = _raw_get(faulty, "/twsd/api/v2/plan/job?limit=5")
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    length = int(
+        next(
+            line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+        )
+    )
     assert 0 < len(body) < length
     with pytest.raises(httpx.RemoteProtocolError):
         _get(faulty, "/plan/job?limit=5")

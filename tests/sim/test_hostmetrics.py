@@ -15,8 +15,10 @@ from resync_assets.sim.workload import Workload, WorkloadConfig
 
 @pytest.fixture(scope="module")
 def workload():
-    return Workload(WorkloadConfig(seed=11, days=60, jobs=200, incident_rate=0.5, cache_days=64),
-                    ManualClock(datetime(2025, 4, 30, 23, 59, tzinfo=UTC)))
+    return Workload(
+        WorkloadConfig(seed=11, days=60, jobs=200, incident_rate=0.5, cache_days=64),
+        ManualClock(datetime(2025, 4, 30, 23, 59, tzinfo=UTC)),
+    )
 
 
 def test_table_follows_the_contract(workload):

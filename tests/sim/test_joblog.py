@@ -58,11 +58,11 @@ def test_finished_runs_have_header_and_trailer_matching_the_plan(client, sim):
         lines = r.content.split(b"\n")[:-1]
         banners = _blocks(lines)
         assert len(banners) == 4 and banners[0] == 0 and banners[-1] == len(lines) - 1
-        header = {m["key"].strip(): m["value"] for line in lines[:banners[1]] if (m := FIELD.match(line))}
+        header = {m["key"].strip(): m["value"] for line in lines[: banners[1]] if (m := FIELD.match(line))}
         assert header[b"JOB"].endswith(b"." + job["name"].encode())
         assert header[b"AGENT"].decode() == run["actualWorkstation"]
         assert int(header[b"Job Number"]) == run["jobNumber"]
-        trailer = {m["key"].strip(): m["value"] for line in lines[banners[2]:] if (m := FIELD.match(line))}
+        trailer = {m["key"].strip(): m["value"] for line in lines[banners[2] :] if (m := FIELD.match(line))}
         assert int(trailer[b"Exit Status"]) == run["returnCode"]
         checked += 1
         if checked >= 40:
@@ -93,17 +93,27 @@ def test_truth_error_line_number_points_at_the_served_line(client, truth):
 def test_content_only_and_line_window(client, truth):
     t = next(x for x in truth if x.status == "ABEND")
     full = client.get(f"/plan/job/run/{t.run_id}/joblog").content.split(b"\n")[:-1]
-    body = client.get(f"/plan/job/run/{t.run_id}/joblog", params={"contentOnly": "true"}).content.split(b"\n")[:-1]
+    body = client.get(f"/plan/job/run/{t.run_id}/joblog", params={"contentOnly": "true"}).content.split(
+        b"\n"
+    )[:-1]
     banners = _blocks(full)
-    assert body == full[banners[1] + 1:banners[2]]
+    assert body == full[banners[1] + 1 : banners[2]]
     window = client.get(f"/plan/job/run/{t.run_id}/joblog", params={"from_line": 3, "to_line": 5}).content
     assert window.split(b"\n")[:-1] == full[2:5]
     tail = client.get(f"/plan/job/run/{t.run_id}/joblog", params={"from_line": len(full)}).content
     assert tail.split(b"\n")[:-1] == full[-1:]
 
 
-@pytest.mark.parametrize("params", [{"from_line": 0}, {"to_line": "x"}, {"from_line": 5, "to_line": 2},
-                                    {"contentOnly": "yes"}, {"follow": "1"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from_line": 0},
+        {"to_line": "x"},
+        {"from_line": 5, "to_line": 2},
+        {"contentOnly": "yes"},
+        {"follow": "1"},
+    ],
+)
 def test_bad_joblog_parameters_are_400(client, truth, params):
     assert client.get(f"/plan/job/run/{truth[0].run_id}/joblog", params=params).status_code == 400
 
@@ -148,7 +158,9 @@ def test_dynamic_agent_logs_show_the_jsdl_task(client, sim):
 
 
 def test_large_joblog_knob(make_simulator):
-    sim = make_simulator(WorkloadConfig(seed=5, days=2, jobs=30, large_joblog_rate=1.0, large_joblog_lines=5000))
+    sim = make_simulator(
+        WorkloadConfig(seed=5, days=2, jobs=30, large_joblog_rate=1.0, large_joblog_lines=5000)
+    )
     run = next(r for r in sim.workload.runs(sim.workload.plan_ids()[0]) if r["final_status"] == "SUCC")
     r = httpx.get(f"{sim.api_url}/plan/job/run/{run['run_id']}/joblog", auth=("resync", "resync-pw"))
     assert r.content.count(b"\n") > 5000

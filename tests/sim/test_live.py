@@ -22,7 +22,12 @@ def _future_success(sim, min_seconds: float = 120.0):
     for s in sim.workload.day(sim.workload.current_date()).streams:
         for j in s.jobs:
             r = j.runs[0]
-            if len(j.runs) == 1 and r.status == "SUCC" and r.start - now > 60 and r.end - r.start > min_seconds:
+            if (
+                len(j.runs) == 1
+                and r.status == "SUCC"
+                and r.start - now > 60
+                and r.end - r.start > min_seconds
+            ):
                 return j, r
     pytest.fail("no suitable future run")
 
@@ -71,8 +76,13 @@ def test_follow_streams_new_lines_until_the_run_ends(make_simulator):
     first_chunk = threading.Event()
 
     def read():
-        with httpx.stream("GET", f"{sim.api_url}/plan/job/run/{run.id}/joblog", params={"follow": "true"},
-                          auth=AUTH, timeout=30) as r:
+        with httpx.stream(
+            "GET",
+            f"{sim.api_url}/plan/job/run/{run.id}/joblog",
+            params={"follow": "true"},
+            auth=AUTH,
+            timeout=30,
+        ) as r:
             assert r.status_code == 200 and r.headers["transfer-encoding"] == "chunked"
             for chunk in r.iter_raw():
                 chunks.append(chunk)
@@ -93,7 +103,9 @@ def test_follow_streams_new_lines_until_the_run_ends(make_simulator):
 
 
 def test_follow_on_a_finished_run_returns_the_whole_log(simulator, sim_auth):
-    row = next(r for r in simulator.workload.runs(simulator.workload.plan_ids()[0]) if r["final_status"] == "SUCC")
+    row = next(
+        r for r in simulator.workload.runs(simulator.workload.plan_ids()[0]) if r["final_status"] == "SUCC"
+    )
     url = f"{simulator.api_url}/plan/job/run/{row['run_id']}/joblog"
     followed = httpx.get(url, params={"follow": "true"}, auth=sim_auth, timeout=10)
     assert followed.status_code == 200 and followed.content == httpx.get(url, auth=sim_auth).content
@@ -112,8 +124,9 @@ def test_plan_rolls_over_at_midnight(make_simulator):
         assert sim.workload.plan_ids()[-2:] == ["2025-03-14", "2025-03-15"]
         archived = c.get("/plan/job", params={"plan_id": "2025-03-14"}).json()["results"]
         assert archived and all(j["archived"] and j["planId"] == "2025-03-14" for j in archived)
-        assert {j["id"] for j in archived} == {j["id"] for j in c.get("/plan/job", params={
-            "plan_id": "2025-03-14"}).json()["results"]}
+        assert {j["id"] for j in archived} == {
+            j["id"] for j in c.get("/plan/job", params={"plan_id": "2025-03-14"}).json()["results"]
+        }
         ws = c.get("/plan/workstation").json()["results"]
         assert {w["planId"] for w in ws} == {"2025-03-15"}
 

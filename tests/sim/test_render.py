@@ -13,20 +13,31 @@ from resync_assets.sim.state import run_view
 from resync_assets.sim.workload import Workload, WorkloadConfig
 
 
-@pytest.mark.parametrize(("ts", "expected"), [
-    (0.0, "1970-01-01T00:00:00.000Z"),
-    (1741991400.0, "2025-03-14T22:30:00.000Z"),
-    (1741991400.1234, "2025-03-14T22:30:00.123Z"),
-    (1741991400.9996, "2025-03-14T22:30:01.000Z"),
-    (1741996799.9999, "2025-03-15T00:00:00.000Z"),
-])
+@pytest.mark.parametrize(
+    ("ts", "expected"),
+    [
+        (0.0, "1970-01-01T00:00:00.000Z"),
+        (1741991400.0, "2025-03-14T22:30:00.000Z"),
+        (1741991400.1234, "2025-03-14T22:30:00.123Z"),
+        (1741991400.9996, "2025-03-14T22:30:01.000Z"),
+        (1741996799.9999, "2025-03-15T00:00:00.000Z"),
+    ],
+)
 def test_iso_instants_have_milliseconds(ts, expected):
     assert iso(ts) == expected
 
 
-@pytest.mark.parametrize(("seconds", "expected"), [
-    (0, "PT0S"), (59.6, "PT1M"), (1057, "PT17M37S"), (3600, "PT1H"), (90061, "P1DT1H1M1S"), (86400, "P1D"),
-])
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (0, "PT0S"),
+        (59.6, "PT1M"),
+        (1057, "PT17M37S"),
+        (3600, "PT1H"),
+        (90061, "P1DT1H1M1S"),
+        (86400, "P1D"),
+    ],
+)
 def test_iso_durations(seconds, expected):
     assert duration(seconds) == expected
 

@@ -84,9 +84,14 @@ def test_served_data_is_identical_across_processes():
     import sys
     from pathlib import Path
 
-    other = subprocess.run([sys.executable, "-c", "from tests.sim.test_workload import _digest; print(_digest())"],
-                           capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2],
-                           env={**os.environ, "PYTHONHASHSEED": "12345"}).stdout.strip()
+    other = subprocess.run(
+        [sys.executable, "-c", "from tests.sim.test_workload import _digest; print(_digest())"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+    ).stdout.strip()
     assert _digest() == other
 
 
@@ -122,8 +127,12 @@ def test_weekly_seasonality_mondays_slower_weekends_faster(all_runs):
     by_weekday = defaultdict(list)
     for r in all_runs:
         j = r.job
-        if _regular_success(r) and j.stream.sd.calendar == "DAILY" and not j.jd.trend_weekly \
-                and not _is_month_end(j.stream.day):
+        if (
+            _regular_success(r)
+            and j.stream.sd.calendar == "DAILY"
+            and not j.jd.trend_weekly
+            and not _is_month_end(j.stream.day)
+        ):
             by_weekday[j.stream.day.weekday()].append(_clean_log_ratio(r))
     mean = {k: sum(v) / len(v) for k, v in by_weekday.items()}
     midweek = (mean[1] + mean[2] + mean[3]) / 3
@@ -147,7 +156,11 @@ def test_planted_weekly_trend_is_recorded_and_visible(stats_workload, all_runs):
         xs, ys = [], []
         for r in all_runs:
             j = r.job
-            if j.jd.name == t["job_name"] and j.stream.sd.name == t["job_stream_name"] and _regular_success(r):
+            if (
+                j.jd.name == t["job_name"]
+                and j.stream.sd.name == t["job_stream_name"]
+                and _regular_success(r)
+            ):
                 xs.append((j.stream.day - stats_workload.start_date).days / 7)
                 ys.append(math.log(r.end - r.start))
         assert len(xs) > 50
@@ -202,8 +215,12 @@ def test_transient_failures_mostly_recover_on_automatic_rerun(all_runs):
     for r in all_runs:
         if r.rerun_type == "RECOVERY_RERUN" and r.attempt == 2:
             prev = r.job.runs[0]
-            if prev.failure is not None and prev.failure.signature.transient and prev.failure.incident_id.startswith(
-                    "INC-") and not prev.failure.is_recurring:
+            if (
+                prev.failure is not None
+                and prev.failure.signature.transient
+                and prev.failure.incident_id.startswith("INC-")
+                and not prev.failure.is_recurring
+            ):
                 outcomes[r.status] += 1
     assert outcomes["SUCC"] > outcomes["ABEND"]
 
@@ -212,5 +229,13 @@ def test_failure_truth_table_schema():
     w = Workload(WorkloadConfig(seed=7, days=3, jobs=60), ManualClock(datetime(2025, 3, 14, 10, tzinfo=UTC)))
     table = w.failure_truth_table()
     assert table.num_rows == len(w.failure_truth())
-    assert {"run_id", "signature_id", "error_line_number", "incident_id", "is_recurring", "files", "hosts",
-            "db_objects"} <= set(table.column_names)
+    assert {
+        "run_id",
+        "signature_id",
+        "error_line_number",
+        "incident_id",
+        "is_recurring",
+        "files",
+        "hosts",
+        "db_objects",
+    } <= set(table.column_names)

@@ -34,7 +34,35 @@ __all__ = [
 
 # Every placeholder a template may use; the simulator supplies a value for each.
 PLACEHOLDERS = frozenset(
-    ["script", "user", "host", "ip", "port", "db", "schema", "table", "tablespace", "constraint", "file", "dir", "remote_file", "date", "n", "pid", "line", "ws", "stream", "job", "cmd", "class", "ms", "var", "lockfile", "url", "seg"]
+    [
+        "script",
+        "user",
+        "host",
+        "ip",
+        "port",
+        "db",
+        "schema",
+        "table",
+        "tablespace",
+        "constraint",
+        "file",
+        "dir",
+        "remote_file",
+        "date",
+        "n",
+        "pid",
+        "line",
+        "ws",
+        "stream",
+        "job",
+        "cmd",
+        "class",
+        "ms",
+        "var",
+        "lockfile",
+        "url",
+        "seg",
+    ]
 )
 
 # Outcomes a signature leads to in the plan.
