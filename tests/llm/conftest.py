@@ -34,7 +34,7 @@ def _handler(state: FakeLlm):
         def log_message(self, *args) -> None:  # keep test output clean
             pass
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server API
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
             state.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})

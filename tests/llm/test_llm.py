@@ -157,8 +157,21 @@ def test_cli_with_llm_prints_valid_json_without_the_key(fake_llm, tmp_path):
     env = dict(os.environ, RESYNC_LLM_BASE_URL=fake_llm.base_url, RESYNC_LLM_MODEL="test-model",
                RESYNC_LLM_API_KEY=SECRET, RESYNC_WAREHOUSE_PATH=str(tmp_path / "none.duckdb"))
     proc = subprocess.run([sys.executable, "-m", "resync_assets.cli", "analyze", "--joblog", str(path), "--json"],
-                          capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+                          capture_output=True, text=True, env=env, cwd=REPO, timeout=120,
+                          check=False)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["llm"]["status"] == "ok" and data["error_line_number"] == ERROR_LINE
     assert SECRET not in proc.stdout and SECRET not in proc.stderr
+
+
+def test_strong_rule_evidence_keeps_its_line_and_family_against_the_model(fake_llm):
+    text = LOG.replace("gl_extract: vault quota of tenant FIN reached while uploading /data/fin/out/gl.dat",
+                       "ORA-01653: unable to extend table FIN.GL_LINES by 8192 in tablespace FIN_DATA")
+    rules = analyze(text)
+    assert rules.error_line_number == ERROR_LINE and rules.family == "oracle"
+    fake_llm.answers = [answer(error_line_number=ERROR_LINE + 1, family="application", cause="the step failed")]
+    a = analyze(text, llm=analyst(fake_llm))
+    assert a.llm["status"] == "ok" and a.llm["agrees"] is False
+    assert (a.error_line_number, a.family, a.cause) == (rules.error_line_number, rules.family, rules.cause)
+    assert a.confidence < rules.confidence

@@ -6,6 +6,8 @@ figures are quality, not speed.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from benchmarks.incident_analysis import SHARED, evaluate_real, evaluate_sim, real_cases, sim_cases
@@ -41,4 +43,4 @@ def test_packaged_calibration_is_monotone_and_fitted():
     cal = default_calibration()
     assert cal.n >= 500
     _, curve = cal.curve()
-    assert all(a <= b + 1e-12 for a, b in zip(curve, curve[1:]))
+    assert all(a <= b + 1e-12 for a, b in pairwise(curve))

@@ -56,7 +56,7 @@ def test_error_line_is_the_first_real_error(body, error_index, family):
 
 
 def test_missing_input_file_gets_a_specific_cause_and_commands():
-    text, first = joblog(["cp: cannot stat '/data/hr/in/employees.csv': No such file or directory"])
+    text, _ = joblog(["cp: cannot stat '/data/hr/in/employees.csv': No such file or directory"])
     a = analyze(text)
     assert a.cause == "missing input file /data/hr/in/employees.csv"
     assert a.files[0] == "/data/hr/in/employees.csv"
@@ -141,8 +141,8 @@ def test_a_line_common_in_successful_runs_is_demoted():
     ("ORA-12541: TNS:no listener", "ORA-12541: TNS:no listener"),
     ("2015-07-29 17:41:44,747 - ERROR  [QuorumPeer[myid=1]/0:2181:NIOServerCnxn@363] - Unexpected Exception:",
      "Unexpected Exception:"),
-    ("2015-10-18 18:01:47,978 ERROR [RMCommunicator Allocator] org.apache.hadoop.mapreduce.v2.app.rm."
-     "RMContainerAllocator: ERROR IN CONTACTING RM.", "ERROR IN CONTACTING RM."),
+    (("2015-10-18 18:01:47,978 ERROR [RMCommunicator Allocator] org.apache.hadoop.mapreduce.v2.app.rm."
+      "RMContainerAllocator: ERROR IN CONTACTING RM."), "ERROR IN CONTACTING RM."),
     ("Jun 14 15:16:02 combo sshd(pam_unix)[19937]: check pass; user unknown", "check pass; user unknown"),
 ])
 def test_cause_text_drops_log_prefixes(line, message):

@@ -27,7 +27,7 @@ ALLOWED_COMMANDS: tuple[re.Pattern[str], ...] = tuple(re.compile(rx) for rx in (
     r"^free -[mgh]$",
     rf"^id {_SAFE_ARG}$",
     rf"^command -v {_SAFE_ARG}$",
-    rf"^db2 (?:get|list) [\w ]+$",
+    r"^db2 (?:get|list) [\w ]+$",
     rf"^db2pd -db {_SAFE_ARG} -(?:locks|logs|transactions)$",
     rf"^tail -n \d+ {_SAFE_ARG}$",
 ))

@@ -22,7 +22,7 @@ _PREFIX = re.compile(
 )
 _CODE = re.compile(r"\b(?:ORA|TNS|SP2|PLS)-\d{4,5}\b|\bSQL\d{4,5}[NCW]\b|\bAW[SK][A-Z]{3}\d{3,4}[EWI]\b|"
                    r"\b[A-Z]{3,8}\d{3,5}[ES]\b")
-_USER = re.compile(r"(?:for user|user)\s+\"?([\w.$-]+)\"?|([\w.-]+)@[\w.-]+", re.I)
+_USER = re.compile(r"(?:for user|user)\s+\"?([\w.$-]+)\"?|([\w.-]+)@[\w.-]+", re.IGNORECASE)
 _CMD_NOT_FOUND = re.compile(r"(?:line (\d+): )?([\w./+-]+): command not found")
 _UNBOUND = re.compile(r"(?:line (\d+): )?([\w]+): unbound variable")
 _EXC = re.compile(r"((?:[a-z_][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error))(?::\s*(.*))?")
@@ -79,7 +79,7 @@ def _port(line: str, host: str | None = None) -> str | None:
         m = re.search(re.escape(host) + r"[\"']?[:\s]+(?:port\s+)?(\d{2,5})\b", line)
         if m:
             return m.group(1)
-    m = re.search(r"\bport\s+(\d{1,5})\b", line, re.I)
+    m = re.search(r"\bport\s+(\d{1,5})\b", line, re.IGNORECASE)
     return m.group(1) if m else None
 
 

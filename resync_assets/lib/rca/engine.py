@@ -20,7 +20,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from resync_assets.lib.catalogue import load_catalogue
 from resync_assets.lib.rca import advice
 from resync_assets.lib.rca.calibration import Calibration, default_calibration
 from resync_assets.lib.rca.entities import extract_db_objects, extract_hosts, extract_paths, parent_dir

@@ -65,27 +65,27 @@ _EXCEPTION = re.compile(
 _TRACEBACK = re.compile(r"^Traceback \(most recent call last\)")
 _FRAME = re.compile(r"^\s*(?:at [\w$.<>/]+\(|\.\.\. \d+ more|File \".*\", line \d+|at .*:\d+:\d+\)?$)")
 _PHRASES = (
-    (re.compile(r"No such file or directory|cannot stat|can't stat|does not exist|not found|No such", re.I), 3.0),
-    (re.compile(r"Permission denied|Access (?:is )?denied|not permitted|forbidden|Operation not allowed", re.I), 3.0),
+    (re.compile(r"No such file or directory|cannot stat|can't stat|does not exist|not found|No such", re.IGNORECASE), 3.0),
+    (re.compile(r"Permission denied|Access (?:is )?denied|not permitted|forbidden|Operation not allowed", re.IGNORECASE), 3.0),
     (re.compile(r"Connection refused|Connection reset|connection closed|Broken pipe|unreachable|"
-                r"No route to host|Could not resolve|Name or service not known|unknown host", re.I), 3.0),
-    (re.compile(r"timed out|timeout|deadline exceeded", re.I), 2.5),
-    (re.compile(r"No space left|disk full|quota exceeded|file system full", re.I), 3.5),
-    (re.compile(r"out of memory|OutOfMemory|Cannot allocate memory|heap space|\bKilled\b", re.I), 3.5),
-    (re.compile(r"Segmentation fault|core dumped|Terminated\b|Aborted\b|bus error", re.I), 3.0),
-    (re.compile(r"command not found|bad interpreter|unbound variable|syntax error|unexpected token", re.I), 3.5),
+                r"No route to host|Could not resolve|Name or service not known|unknown host", re.IGNORECASE), 3.0),
+    (re.compile(r"timed out|timeout|deadline exceeded", re.IGNORECASE), 2.5),
+    (re.compile(r"No space left|disk full|quota exceeded|file system full", re.IGNORECASE), 3.5),
+    (re.compile(r"out of memory|OutOfMemory|Cannot allocate memory|heap space|\bKilled\b", re.IGNORECASE), 3.5),
+    (re.compile(r"Segmentation fault|core dumped|Terminated\b|Aborted\b|bus error", re.IGNORECASE), 3.0),
+    (re.compile(r"command not found|bad interpreter|unbound variable|syntax error|unexpected token", re.IGNORECASE), 3.5),
     (re.compile(r"authentication fail|login incorrect|logon denied|invalid (?:username|password|user)|"
-                r"password authentication|credentials|unauthori[sz]ed|certificate", re.I), 3.0),
-    (re.compile(r"deadlock|constraint|duplicate key|violat", re.I), 3.0),
-    (re.compile(r"\bfail(?:ed|s|ure|ing)?\b|\bcannot\b|\bcan't\b|could not|couldn't|\bunable to\b", re.I), 2.5),
+                r"password authentication|credentials|unauthori[sz]ed|certificate", re.IGNORECASE), 3.0),
+    (re.compile(r"deadlock|constraint|duplicate key|violat", re.IGNORECASE), 3.0),
+    (re.compile(r"\bfail(?:ed|s|ure|ing)?\b|\bcannot\b|\bcan't\b|could not|couldn't|\bunable to\b", re.IGNORECASE), 2.5),
     (re.compile(r"\berror\b|\bfatal\b|\babort(?:ed|ing)?\b|\binvalid\b|\bcorrupt|\bexceeded\b|\bexpired\b|"
-                r"\brejected\b|\bmissing\b|\bundefined\b|is empty|incorrect|\bexceptions?\b|\bpanic\b", re.I), 2.0),
-    (re.compile(r"\bunknown\b|\bunavailable\b|\bnot ready\b", re.I), 1.5),
+                r"\brejected\b|\bmissing\b|\bundefined\b|is empty|incorrect|\bexceptions?\b|\bpanic\b", re.IGNORECASE), 2.0),
+    (re.compile(r"\bunknown\b|\bunavailable\b|\bnot ready\b", re.IGNORECASE), 1.5),
 )
 _NOT_ERROR = re.compile(r"\b(?:0|no|zero) (?:errors?|failures?|warnings?|rejects?)\b|\bwithout errors?\b|"
-                        r"\berrors?[=:]\s*0\b|\bfailed[=:]\s*0\b", re.I)
-_SUCCESS = re.compile(r"\bsuccess(?:ful(?:ly)?)?\b|\bcompleted\b|\bsucceeded\b|\bOK\b|\bdone\b", re.I)
-_RETRY = re.compile(r"\bretry(?:ing)?\b|will retry|attempt \d+ (?:of|/)|re-?trying", re.I)
+                        r"\berrors?[=:]\s*0\b|\bfailed[=:]\s*0\b", re.IGNORECASE)
+_SUCCESS = re.compile(r"\bsuccess(?:ful(?:ly)?)?\b|\bcompleted\b|\bsucceeded\b|\bOK\b|\bdone\b", re.IGNORECASE)
+_RETRY = re.compile(r"\bretry(?:ing)?\b|will retry|attempt \d+ (?:of|/)|re-?trying", re.IGNORECASE)
 # The wrapper's summary after the real error: "step 2/3 failed, rc=19", "exiting 1", "exit=19".
 _WRAPPER = re.compile(
     r"(?:\b(?:step\s+\S+\s+)?(?:failed|ended|finished|terminated|aborted|exiting|exited)\b.{0,40}?"
@@ -131,8 +131,7 @@ def score_line(text: str, line_no: int = 0) -> LineEvidence | None:
     code_pts = 0.0
     for pattern, pts, name in _CODES:
         if pattern.search(text):
-            if pts > code_pts:
-                code_pts = pts
+            code_pts = max(code_pts, pts)
             reasons.append(name)
     score += code_pts
     if _EXCEPTION.search(text):

@@ -98,7 +98,7 @@ def load(con) -> list[Resolution]:
             f"select run_id, cause, fix, outcome, resolved_by, recorded_at, job_name, family, signature_id, "
             f"pattern_key, template_id, error_line, raw_score from {SCHEMA}.{TABLE} order by recorded_at"
         ).fetchall()
-    except Exception as exc:  # noqa: BLE001 - a missing table/schema is the normal empty case
+    except Exception as exc:
         if "does not exist" in str(exc) or "Catalog Error" in str(exc):
             return []
         raise
