@@ -145,7 +145,7 @@ class SimulatorServer:
         self.stopping = threading.Event()
         self._static_cache: dict = {}
         self._lock = threading.Lock()
-        self._prefetching: set = set()
+        self._prefetching: dict = {}
         self.prefetch_enabled = prefetch
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -233,6 +233,13 @@ class SimulatorServer:
             total += sum(len(j.runs) for j in idx.jobs)
         return total
 
+    def await_prefetch(self, d, timeout: float = 600.0) -> None:
+        """Wait while plan `d` is being prefetched, so a request does not serialize it a second time."""
+        with self._lock:
+            done = self._prefetching.get(d)
+        if done is not None:
+            done.wait(timeout)
+
     def prefetch(self, d) -> None:
         """Build and serialize plan `d` in the background (a client paging day by day asks for it next)."""
         if not self.prefetch_enabled or d > self.workload.current_date():
@@ -241,7 +248,7 @@ class SimulatorServer:
         with self._lock:
             if d in self._prefetching or self.plans.has(d, archived):
                 return
-            self._prefetching.add(d)
+            done = self._prefetching[d] = threading.Event()
 
         def work():
             try:
@@ -251,7 +258,8 @@ class SimulatorServer:
                 log.exception("prefetch of %s failed", d)
             finally:
                 with self._lock:
-                    self._prefetching.discard(d)
+                    self._prefetching.pop(d, None)
+                done.set()
 
         threading.Thread(target=work, name=f"resync-sim-prefetch:{d}", daemon=True).start()
 
@@ -433,6 +441,8 @@ class _Ctx:
             ) from None
         current = self.workload.current_date()
         archived = d != current
+        if archived:
+            self.sim.await_prefetch(d)
         idx = self.sim.plans.get(d, archived)
         if archived:
             self.sim.prefetch(d + timedelta(days=1))
@@ -707,6 +717,15 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
     request_queue_size = 128
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        # A client that hangs up mid-response (timeouts, resets) is normal traffic, not a server error.
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        log.exception("simulator: error while serving %s", client_address[0])
 
 
 class _Handler(BaseHTTPRequestHandler):
