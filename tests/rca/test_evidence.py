@@ -149,3 +149,10 @@ def test_cause_text_drops_log_prefixes(line, message):
     from resync_assets.lib.rca.advice import message_of
 
     assert message_of(line) == message
+
+
+def test_cleanup_errors_after_the_wrapper_summary_do_not_win():
+    body = ["2025-03-14 01:00:00 ERROR extract: cannot open /data/in/feed.csv", "extract: step 2/3 failed, rc=2",
+            "rm: cannot remove '/var/run/extract.lock': Permission denied"]
+    text, first = joblog(body)
+    assert analyze(text).error_line_number == first

@@ -98,6 +98,7 @@ _WRAPPER = re.compile(
 STRONG = 3.5  # a line scoring at least this names a failure on its own
 NEAR_BEST = 3.0  # the earliest strong line within this of the best is the root-cause candidate
 WEAK = 1.0  # below this a non-wrapper line is not preferred over the wrapper summary
+AFTER_WRAPPER = 1.5
 MAX_CANDIDATES = 400
 
 
@@ -220,6 +221,12 @@ class ErrorScanner:
         line (weak evidence: the output simply stopped there).
         """
         cands = self.candidates()
+        if self.first_wrapper is not None:
+            # Output after the wrapper's "step failed" summary is usually cleanup, not the cause.
+            for e in cands:
+                if e.line_no > self.first_wrapper and not e.is_wrapper and "after wrapper summary" not in e.reasons:
+                    e.score -= AFTER_WRAPPER
+                    e.reasons.append("after wrapper summary")
         ranked = sorted(cands, key=lambda e: (-e.score, e.line_no))
         plain = [e for e in cands if not e.is_wrapper]
         strong = [e for e in plain if e.score >= STRONG]
