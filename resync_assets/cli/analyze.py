@@ -113,10 +113,11 @@ def _run_analyze(args: argparse.Namespace) -> int:
         if con is not None:
             from resync_assets.lib.rca import store
 
-            ctx = store.load_context(con)
             if args.run_id:
                 run = _warehouse_run(con, args.run_id)
                 source = run.get("text")
+            job = run.get("job_name") or (_job_of(Path(args.joblog)) if args.joblog else None)
+            ctx = store.load_context(con, jobs=[job] if job else [])
         if args.joblog:
             path = Path(args.joblog)
             if not path.is_file():
@@ -137,6 +138,20 @@ def _run_analyze(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(_render(result))
     return 0
+
+
+def _job_of(path) -> str | None:
+    """The job name from a joblog file's header (reads the first lines only)."""
+    from resync_assets.lib.rca.joblog import LayoutTracker, iter_lines
+
+    if not path.is_file():
+        return None
+    layout = LayoutTracker()
+    for n, line in iter_lines(path):
+        layout.feed(n, line)
+        if layout.header.job or n > 200:
+            break
+    return layout.header.job
 
 
 def _warehouse_run(con, run_id: str) -> dict:

@@ -129,17 +129,19 @@ def load_miner(con):
     return TemplateMiner.load(con, SCHEMA)
 
 
-def load_known_ok(con, limit_runs: int = 2000) -> dict[str, set[str]]:
-    """Pattern keys of lines printed by successful runs of each job (sampled joblogs, if any)."""
+def load_known_ok(con, limit_runs: int = 2000, jobs: list[str] | None = None) -> dict[str, set[str]]:
+    """Pattern keys of lines printed by successful runs of each job (or of `jobs` only), from the
+    sampled successful joblogs, if any."""
     from resync_assets.lib.rca.joblog import LayoutTracker, iter_lines
     from resync_assets.lib.rca.patterns import pattern_key
 
     out: dict[str, set[str]] = {}
     if not table_exists(con, "tws_raw", "joblogs"):
         return out
+    only = "and job_name in (select unnest(?))" if jobs is not None else ""
     rows = con.execute(
-        "select job_name, text from tws_raw.joblogs where internal_status = 'SUCC' and text is not null "
-        f"order by fetched_at desc limit {int(limit_runs)}").fetchall()
+        f"select job_name, text from tws_raw.joblogs where internal_status = 'SUCC' and text is not null {only} "
+        f"order by fetched_at desc limit {int(limit_runs)}", [jobs] if jobs is not None else []).fetchall()
     for job, text in rows:
         layout = LayoutTracker()
         keys = out.setdefault(job, set())
@@ -149,10 +151,11 @@ def load_known_ok(con, limit_runs: int = 2000) -> dict[str, set[str]]:
     return out
 
 
-def load_context(con, *, with_miner: bool = True) -> AnalysisContext:
-    """Everything the record knows, for analysing new failures."""
+def load_context(con, *, with_miner: bool = True, jobs: list[str] | None = None) -> AnalysisContext:
+    """Everything the record knows, for analysing new failures (successful-run lines of `jobs` only,
+    when given: the CLI analyses one job)."""
     return AnalysisContext(calibration=learned_calibration(con), index=load_index(con),
-                           miner=load_miner(con) if with_miner else None, known_ok=load_known_ok(con))
+                           miner=load_miner(con) if with_miner else None, known_ok=load_known_ok(con, jobs=jobs))
 
 
 def _row(a: Analysis, run: dict[str, Any], has_joblog: bool) -> list[Any]:
