@@ -453,6 +453,7 @@ class _Ctx:
         return "text/plain" in accept and "application/json" not in accept and "*/*" not in accept
 
     def json(self, obj, text_ok: bool = False) -> Response:
+        """A 200 JSON response (text/plain when the client only accepts that and `text_ok`)."""
         ctype = "text/plain" if text_ok and self._accept_text() else "application/json"
         return Response(200, orjson.dumps(obj), ctype)
 
@@ -477,6 +478,7 @@ class _Ctx:
     # jobs -------------------------------------------------------------------------------------
 
     def plan_jobs(self) -> Response:
+        """GET /plan/job: paged JobInPlanV2 (oql, plan_filter, plan_id, scope)."""
         limit = self._int("limit", _DEFAULT_LIMIT, 0, MAX_LIMIT)
         offset = self._int("offset", 0, 0)
         variant = _VARIANTS.get(self._scope(), "full")
@@ -487,6 +489,7 @@ class _Ctx:
         return self._page([idx.job_bytes(i, t, variant) for i in page], len(positions), offset, limit, True)
 
     def job_by_id(self, job_id: str) -> Response:
+        """GET /plan/job/{job_id}."""
         idx, t = self._plan()
         i = idx.job_pos.get(job_id)
         if i is None:
@@ -495,6 +498,7 @@ class _Ctx:
         return Response(200, idx.job_bytes(i, t), ctype)
 
     def job_model_description(self, job_id: str) -> Response:
+        """GET /plan/job/{job_id}/model/description: the job definition."""
         idx, _ = self._plan()
         i = idx.job_pos.get(job_id)
         if i is None:
@@ -502,6 +506,7 @@ class _Ctx:
         return self.json(self.sim.renderer.model_job_definition(idx.jobs[i].jd)["def"], text_ok=True)
 
     def job_count(self) -> Response:
+        """GET /plan/job/count: GroupedCountResponse, groups keyed `value;value` by grouping_filters."""
         plan_filter = self.params.get("plan_filter")
         if not plan_filter:
             raise _bad("The parameter 'plan_filter' is required (for example /@/@#/@/@.@).")
@@ -529,6 +534,7 @@ class _Ctx:
         )
 
     def job_issues(self) -> Response:
+        """GET /plan/job/issues: one issue per job whose last run is ABEND or FAIL."""
         query = self._oql("job")
         idx, t = self._plan()
         issues = []
@@ -565,6 +571,7 @@ class _Ctx:
         return content_only, follow, from_line, to_line
 
     def joblog_by_run(self, run_id: str):
+        """GET /plan/job/run/{run_id}/joblog."""
         content_only, follow, from_line, to_line = self._joblog_params()
         if self.params.get("plan_id"):
             self._plan()
@@ -574,6 +581,7 @@ class _Ctx:
         return self._joblog(run, content_only, follow, from_line, to_line)
 
     def joblog_by_filter(self):
+        """GET /plan/job/joblog: the joblog of the one run the oql/plan_filter selects."""
         content_only, follow, from_line, to_line = self._joblog_params()
         query = self._oql("job")
         plan_filter = self.params.get("plan_filter") or None
@@ -616,6 +624,7 @@ class _Ctx:
     # job streams ------------------------------------------------------------------------------
 
     def plan_streams(self) -> Response:
+        """GET /plan/jobstream: paged JobStreamInPlanV2 (jobs embedded with scope WHOLE)."""
         limit = self._int("limit", _DEFAULT_LIMIT, 0, MAX_LIMIT)
         offset = self._int("offset", 0, 0)
         scope = self._scope()
@@ -646,17 +655,20 @@ class _Ctx:
         return idx, t, idx.streams[i]
 
     def stream_by_id(self, stream_id: str) -> Response:
+        """GET /plan/jobstream/{jobstream_id} (with its jobs)."""
         idx, t, s = self._stream(stream_id)
         jobs = [idx.job_dict(idx.job_pos[j.id], t) for j in s.jobs]
         return self.json(self.sim.renderer.stream(s, t, idx.plan_id, idx.archived, jobs))
 
     def stream_model_description(self, stream_id: str) -> Response:
+        """GET /plan/jobstream/{jobstream_id}/model/description."""
         _, _, s = self._stream(stream_id)
         return self.json(self.sim.renderer.model_job_stream(s.sd)["def"])
 
     # workstations -----------------------------------------------------------------------------
 
     def workstations(self) -> Response:
+        """GET /plan/workstation: paged WorkstationInPlanV2 of the current plan."""
         limit = self._int("limit", _DEFAULT_LIMIT, 0, MAX_LIMIT)
         offset = self._int("offset", 0, 0)
         query = self._oql("workstation")
@@ -673,6 +685,7 @@ class _Ctx:
         return self._page([orjson.dumps(o) for o in page], len(objs), offset, limit, False)
 
     def workstation_by_id(self, ws_id: str) -> Response:
+        """GET /plan/workstation/{workstation_id}."""
         plan_id = self.workload.current_date().isoformat()
         for w in self.workload.topology.workstations:
             if w.id == ws_id:
@@ -682,6 +695,7 @@ class _Ctx:
     # model ------------------------------------------------------------------------------------
 
     def model_list(self, kind: str) -> Response:
+        """GET /model/jobdefinition and /model/jobstream: paged model objects."""
         limit = self._int("limit", _DEFAULT_LIMIT, 0, MAX_LIMIT)
         offset = self._int("offset", 0, 0)
         self._scope()
@@ -696,6 +710,7 @@ class _Ctx:
         return self._page(page, len(items), offset, limit, True)
 
     def model_by_id(self, kind: str, object_id: str) -> Response:
+        """GET /model/jobdefinition/{id} and /model/jobstream/{id}."""
         objs, items = self.sim.static_items(kind)
         for o, b in zip(objs, items):
             if o.id == object_id:
