@@ -175,3 +175,38 @@ def test_strong_rule_evidence_keeps_its_line_and_family_against_the_model(fake_l
     assert a.llm["status"] == "ok" and a.llm["agrees"] is False
     assert (a.error_line_number, a.family, a.cause) == (rules.error_line_number, rules.family, rules.cause)
     assert a.confidence < rules.confidence
+
+
+def test_incident_asset_records_llm_fallbacks_and_never_the_key(fake_llm, tmp_path, monkeypatch):
+    import dagster as dg
+    import duckdb
+
+    from resync_assets.defs.incidents.assets import incident_analyses
+    from resync_assets.defs.incidents.resources import LlmResource
+    from resync_assets.defs.resources import LakehouseResource
+    from tests.rca.conftest import build_warehouse, make_workload
+
+    monkeypatch.setenv("RESYNC_LLM_API_KEY", SECRET)
+    w = make_workload(days=2, jobs=40)
+    wh = tmp_path / "wh.duckdb"
+    truth = build_warehouse(wh, w)
+    assert truth
+    # The fake answers "{}" to everything: schema-invalid twice, so every analysis falls back to rules.
+    result = dg.materialize(
+        [incident_analyses],
+        resources={"lakehouse": LakehouseResource(warehouse_path=str(wh)),
+                   "llm": LlmResource(base_url=fake_llm.base_url, model="test-model", timeout_seconds=5)},
+    )
+    assert result.success
+    (mat,) = result.get_asset_materialization_events()
+    metadata = mat.materialization.metadata
+    assert metadata["llm"].value == {"invalid": len(truth)}
+    events = json.dumps([str(e) for e in result.all_events])
+    assert SECRET not in events
+    assert all(r["auth"] == f"Bearer {SECRET}" for r in fake_llm.requests)
+    con = duckdb.connect(str(wh), read_only=True)
+    rows = con.execute("select llm, error_line_number from analytics.incident_analyses").fetchall()
+    con.close()
+    assert len(rows) == len(truth)
+    assert all(json.loads(r[0])["status"] == "invalid" and json.loads(r[0])["used"] is False for r in rows)
+    assert SECRET not in json.dumps(rows, default=str)
