@@ -153,8 +153,9 @@ class Renderer:
         """`job_definition(jd)` pre-serialized (definitions never change)."""
         frag = self._jdef_fragments.get(jd.id)
         if frag is None:
-            frag = self._jdef_fragments[jd.id] = orjson.Fragment(orjson.dumps(self.job_definition(jd)))
+            # The estimate is stored first: another thread that sees the fragment may read it at once.
             self._jdef_estimates[jd.id] = duration(jd.baseline)
+            frag = self._jdef_fragments[jd.id] = orjson.Fragment(orjson.dumps(self.job_definition(jd)))
         return frag
 
     def run(self, run, view, estimate: str, last: bool) -> dict:
@@ -273,7 +274,7 @@ class Renderer:
         """
         jd = j.jd
         static = self._job_static(j, variant != "nodef")
-        estimate = self._jdef_estimates[jd.id]
+        estimate = self._jdef_estimates.get(jd.id) or duration(jd.baseline)
         views = []
         for r in j.runs:
             view = run_view(r, t)

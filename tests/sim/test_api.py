@@ -350,3 +350,24 @@ def test_scope_header_trims_jobs(client, simulator):
     ).json()
     assert [j["jobruns"] for j in last["results"]] == [f["jobruns"][-1:] for f in full]
     assert client.get("/plan/job", headers={"scope": "EVERYTHING"}).status_code == 400
+
+
+def test_concurrent_cold_requests_agree_with_sequential_ones(make_simulator):
+    # Regression: a renderer cache was read by one thread before another had filled it (500s).
+    from concurrent.futures import ThreadPoolExecutor
+
+    sim = make_simulator(WorkloadConfig(seed=9, days=6, jobs=200))
+    plan_ids = sim.workload.plan_ids()
+    requests = [(p, scope) for p in plan_ids for scope in ("WHOLE_NO_DEPENDENCIES", "WHOLE_LAST_RUN_ONLY")] * 2
+
+    def fetch(item):
+        plan_id, scope = item
+        r = httpx.get(sim.api_url + "/plan/job", params={"plan_id": plan_id}, headers={"scope": scope},
+                      auth=("resync", "resync-pw"), timeout=60)
+        return r.status_code, r.content
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(fetch, requests))
+    assert all(status == 200 for status, _ in results)
+    for item, (_, body) in zip(requests, results):
+        assert body == fetch(item)[1]
