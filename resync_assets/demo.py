@@ -37,6 +37,10 @@ def ensure_dagster_home(root: Path) -> Path:
     yaml = home / "dagster.yaml"
     if not yaml.exists():
         yaml.write_text(INSTANCE_YAML)
+    elif "concurrency:" not in yaml.read_text():
+        # An instance made before the writer pool existed: add the pool limit, keep the rest.
+        with yaml.open("a") as fh:
+            fh.write("concurrency:\n  pools:\n    default_limit: 1\n")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
