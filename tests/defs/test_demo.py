@@ -1,0 +1,41 @@
+"""The Dagster end-to-end demo (`resync ingest demo`), on a tiny world in a temporary root."""
+
+import dagster as dg
+import duckdb
+import pytest
+
+from resync_assets import demo
+
+
+def test_ensure_dagster_home_writes_or_completes_the_instance_yaml(tmp_path, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = demo.ensure_dagster_home(tmp_path)
+    assert home == (tmp_path / ".dagster_home").resolve()
+    text = (home / "dagster.yaml").read_text()
+    assert "enabled: false" in text and "default_limit: 1" in text
+
+    older = tmp_path / "older"
+    older.mkdir()
+    (older / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(older))
+    demo.ensure_dagster_home(tmp_path)
+    assert "default_limit: 1" in (older / "dagster.yaml").read_text()
+
+
+@pytest.mark.slow
+def test_demo_materializes_every_raw_asset_and_records_the_runs(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    assert demo.main(days=2, jobs=20, seed=3, root=tmp_path) == 0
+
+    out = capsys.readouterr().out
+    assert "check FAIL" not in out
+    assert out.count("): success") == 2
+    with duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True) as conn:
+        runs = conn.execute("select count(*) from tws_raw.job_runs").fetchone()[0]
+        sim_hosts = conn.execute("select count(distinct host) from tws_raw.host_metrics where source = 'simulator'").fetchone()[0]
+    assert runs > 0 and f"runs loaded: {runs} " in out
+    assert sim_hosts > 0
+    with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
+        recorded = instance.get_runs()
+        assert len(recorded) == 2 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in recorded)
+        assert all(r.tags.get("resync/demo") == "true" for r in recorded)
