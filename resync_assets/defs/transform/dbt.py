@@ -23,6 +23,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
 from resync_assets.defs.resources import LakehouseResource
+from resync_assets.lib.ingest import warehouse_lock
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 WAREHOUSE_ENV = "RESYNC_WAREHOUSE_PATH"
@@ -94,12 +95,17 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     def resync_dbt_models(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, lakehouse: LakehouseResource
     ):
-        """Build the selected dbt models and run their unit and data tests (`dbt build`)."""
+        """Build the selected dbt models and run their unit and data tests (`dbt build`).
+
+        Holds the warehouse writer lock for the whole build, like every resync writer, so an
+        ingestion started outside Dagster (`resync ingest run`) waits instead of failing.
+        """
         warehouse = lakehouse.resolved_warehouse_path().resolve()
         warehouse.parent.mkdir(parents=True, exist_ok=True)
-        with _warehouse_env(warehouse):
-            invocation = dbt.cli(["build"], context=context)
-        yield from invocation.stream()
+        with warehouse_lock(warehouse):
+            with _warehouse_env(warehouse):
+                invocation = dbt.cli(["build"], context=context)
+            yield from invocation.stream()
 
     return resync_dbt_models
 
