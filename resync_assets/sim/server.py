@@ -486,7 +486,7 @@ class _Ctx:
         idx, t = self._plan()
         positions = idx.select_jobs(t, query, self.params.get("plan_filter") or None)
         page = positions[offset : offset + limit]
-        return self._page([idx.job_bytes(i, t, variant) for i in page], len(positions), offset, limit, True)
+        return self._page(idx.page_bytes(page, t, variant), len(positions), offset, limit, True)
 
     def job_by_id(self, job_id: str) -> Response:
         """GET /plan/job/{job_id}."""

@@ -19,7 +19,7 @@ from resync_assets.sim.fields import FIELDS
 from resync_assets.sim.oql import OqlError, Query, parse
 from resync_assets.sim.render import Renderer
 from resync_assets.sim.state import job_signature
-from resync_assets.sim.workload import JobInst, StreamInst, Workload
+from resync_assets.sim.workload import JobInst, StreamInst, Workload, gc_paused
 
 _ALIASES = {"jobstreamName": "jobStreamName", "key.name": "name"}
 
@@ -81,8 +81,14 @@ class PlanIndex:
 
     def warm(self, t: float) -> None:
         """Serialize every job now (used to pre-warm archived plans)."""
-        for i in range(len(self.jobs)):
-            self.job_bytes(i, t)
+        with gc_paused():
+            for i in range(len(self.jobs)):
+                self.job_bytes(i, t)
+
+    def page_bytes(self, positions: list[int], t: float, variant: str = "full") -> list[bytes]:
+        """Serialized jobs at `positions` (the collector is paused while a cold page is rendered)."""
+        with gc_paused():
+            return [self.job_bytes(i, t, variant) for i in positions]
 
     def job_dict(self, i: int, t: float) -> dict:
         """JobInPlanV2 dict of job number `i` at `t`."""
@@ -153,7 +159,8 @@ class PlanIndexCache:
                 idx = self._items.get(key)
                 if idx is not None:
                     return idx
-            idx = PlanIndex(self.workload, self.renderer, d, archived)
+            with gc_paused():
+                idx = PlanIndex(self.workload, self.renderer, d, archived)
             with self._lock:
                 self._items[key] = idx
                 while len(self._items) > self.capacity:
