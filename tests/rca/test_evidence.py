@@ -156,3 +156,28 @@ def test_cleanup_errors_after_the_wrapper_summary_do_not_win():
             "rm: cannot remove '/var/run/extract.lock': Permission denied"]
     text, first = joblog(body)
     assert analyze(text).error_line_number == first
+
+
+def test_stack_trace_error_line_is_the_first_exception_and_the_root_cause_names_the_cause():
+    body = ["2025-03-14 01:00:00 INFO  [main] start",
+            'Exception in thread "main" java.lang.RuntimeException: load of GL failed',
+            "\tat com.acme.Load.run(Load.java:10)",
+            "Caused by: java.sql.SQLException: ORA-00942: table or view does not exist",
+            "\tat oracle.jdbc.x(x.java:1)",
+            "Caused by: java.io.FileNotFoundException: /data/in/x.csv (No such file or directory)",
+            "\t... 5 more"]
+    text, first = joblog(body)
+    a = analyze(text)
+    assert a.error_line_number == first + 1
+    assert a.signature_id == "JAVA_FILE_NOT_FOUND" and a.family == "java"
+    assert a.cause == "missing input file /data/in/x.csv"
+    assert any(e.startswith(f"root cause at line {first + 5}") for e in a.evidence)
+
+
+def test_sqlplus_position_line_points_at_the_ora_line():
+    body = ["SQL> @load.sql", "  from stg.orderz", "       *", "ERROR at line 1:",
+            "ORA-00942: table or view does not exist"]
+    text, first = joblog(body)
+    a = analyze(text)
+    assert a.error_line_number == first + 4
+    assert a.family == "oracle"

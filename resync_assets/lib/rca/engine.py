@@ -129,6 +129,15 @@ def _family(pick: LineEvidence | None, exit_status: int | None) -> tuple[str, st
     return fallback_family(text), category
 
 
+def _root_cause(pick: LineEvidence | None, cands: list[LineEvidence]) -> LineEvidence | None:
+    """The last `Caused by:` line of the stack trace that starts at `pick` (None when there is none)."""
+    if pick is None or "exception" not in pick.reasons:
+        return None
+    roots = [e for e in cands if pick.line_no < e.line_no <= pick.line_no + 80
+             and e.text.lstrip().startswith("Caused by:")]
+    return roots[-1] if roots else None
+
+
 def analyze(source: str | bytes | Path, *, run_id: str | None = None, job_name: str | None = None,
             context: AnalysisContext | None = None, llm: LlmAnalyst | None = None,
             ended_at: datetime | None = None, top_k: int = 5) -> Analysis:
@@ -151,14 +160,21 @@ def analyze(source: str | bytes | Path, *, run_id: str | None = None, job_name: 
     pick, others = scanner.choose()
     exit_status = header.exit_status
     family, category = _family(pick, exit_status)
-    sig = pick.signature if pick else None
+    # In a stack trace the root cause is the deepest `Caused by:` below the first exception line:
+    # it names the family, signature, cause and entities; the error line stays the first exception.
+    root = _root_cause(pick, scanner.candidates())
+    if root is not None:
+        family, category = _family(root, exit_status)
+    sig = (root.signature if root else None) or (pick.signature if pick else None)
     line = pick.text if pick else ""
+    cause_line = root.text if root else line
 
     # Entities: the error line first, then lines right around it (a `Caused by:` or a detail line).
     near = [e.text for e in scanner.candidates() if pick and 0 < abs(e.line_no - pick.line_no) <= 2]
-    files = extract_paths(line)
-    hosts = extract_hosts(line)
-    objects = extract_db_objects(line) if category == "database" or (sig and FAMILY_CATEGORY.get(sig.family) == "database") else []
+    files = extract_paths(cause_line) + [p for p in extract_paths(line) if p not in extract_paths(cause_line)]
+    hosts = extract_hosts(cause_line) + [h for h in extract_hosts(line) if h not in extract_hosts(cause_line)]
+    is_db = category == "database" or (sig and FAMILY_CATEGORY.get(sig.family) == "database")
+    objects = extract_db_objects(cause_line) if is_db else []
     for other in near:
         files += [p for p in extract_paths(other) if p not in files]
         hosts += [h for h in extract_hosts(other) if h not in hosts]
@@ -170,12 +186,12 @@ def analyze(source: str | bytes | Path, *, run_id: str | None = None, job_name: 
             files.append(script_path)
     files, hosts, objects = files[:12], hosts[:8], objects[:8]
 
-    cause = advice.specific_cause(line, category, sig, files, hosts, objects, exit_status)
+    cause = advice.specific_cause(cause_line, category, sig, files, hosts, objects, exit_status)
     if (pick is None or pick.score <= 0) and (exit_status in _RC_HINTS):
         cause = _RC_HINTS[exit_status][1] + (f"; last output: {advice.message_of(line)}" if line else "")
     conman_ref = header.conman_ref()
     transient = bool(sig and sig.transient)
-    steps = advice.diagnostic_steps(category, line, sig, files, hosts, objects, header.script)
+    steps = advice.diagnostic_steps(category, cause_line, sig, files, hosts, objects, header.script)
     steps += advice.catalogue_steps(sig)
     if pick is None or pick.score < STRONG:
         js = advice.joblog_step(conman_ref)
@@ -204,7 +220,8 @@ def analyze(source: str | bytes | Path, *, run_id: str | None = None, job_name: 
         explanation=sig.root_cause if sig else None, files=files, hosts=hosts, db_objects=objects,
         steps=steps, confidence=round(confidence, 4), raw_score=round(raw, 4), exit_status=exit_status,
         transient=transient, pattern_key=pkey, template_id=template_id,
-        evidence=(pick.reasons if pick else ["no body output"]),
+        evidence=(pick.reasons if pick else ["no body output"])
+        + ([f"root cause at line {root.line_no}: {root.text[:200]}"] if root else []),
         alternatives=[{"line_number": o.line_no, "line": o.text[:300], "score": round(o.score, 2)} for o in others[:3]],
         lines_scanned=n_lines,
     )

@@ -63,6 +63,10 @@ _EXCEPTION = re.compile(
     r"^\s*(?:Caused by:\s*)?[A-Z]\w*(?:Exception|Error)(?::|$)|Exception in thread|\bpanic:"
 )
 _TRACEBACK = re.compile(r"^Traceback \(most recent call last\)")
+# SQL*Plus prints "ERROR at line 1:" and the ORA- message on the next line: the position line only
+# points at the real error.
+_POSITION = re.compile(r"^\s*ERROR at line \d+:?\s*$", re.IGNORECASE)
+_CAUSED_BY = re.compile(r"^\s*Caused by:")
 _FRAME = re.compile(r"^\s*(?:at [\w$.<>/]+\(|\.\.\. \d+ more|File \".*\", line \d+|at .*:\d+:\d+\)?$)")
 _PHRASES = (
     (re.compile(r"No such file or directory|cannot stat|can't stat|does not exist|not found|No such", re.IGNORECASE), 3.0),
@@ -151,6 +155,9 @@ def score_line(text: str, line_no: int = 0) -> LineEvidence | None:
         boost = {3: 5.0, 2: 4.0}.get(sig.specificity, 2.5)
         score += boost
         reasons.append(f"catalogue {sig.signature_id}")
+    if _POSITION.match(text):
+        score -= 4.0
+        reasons.append("SQL*Plus position line")
     if _FRAME.search(text):
         score -= 7.0
         reasons.append("stack frame")
@@ -235,6 +242,14 @@ class ErrorScanner:
         if pool:
             best = max(e.score for e in pool)
             pick = next(e for e in pool if e.score >= best - NEAR_BEST)
+            top = next(e for e in pool if e.score == best)
+            if _CAUSED_BY.match(top.text) and pick is top:
+                # A stack trace: the error line is the trace's first exception line (its `Caused by:`
+                # root is reported as the root cause by the engine).
+                head = next((e for e in pool if top.line_no - 80 <= e.line_no < top.line_no
+                             and "exception" in e.reasons), None)
+                if head is not None:
+                    pick = head
         elif ranked and ranked[0].score > 0:
             pick = ranked[0]
         elif self.tail:
