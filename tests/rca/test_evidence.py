@@ -181,3 +181,10 @@ def test_sqlplus_position_line_points_at_the_ora_line():
     a = analyze(text)
     assert a.error_line_number == first + 4
     assert a.family == "oracle"
+
+
+def test_glog_severity_letters_count_as_levels():
+    body = ["I0314 01:00:00.000001 1234 main.cc:10] starting, 0 errors", "W0314 01:00:01.000001 1234 io.cc:7] slow disk",
+            "E0314 01:00:02.000001 1234 io.cc:9] checksum mismatch in block 42", "I0314 01:00:03.000001 1234 main.cc:20] bye"]
+    text, first = joblog(body)
+    assert analyze(text).error_line_number == first + 2

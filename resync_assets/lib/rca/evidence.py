@@ -30,7 +30,7 @@ _ANY_WORDS = re.compile(
     "corrupt|missing|undefined|does not exist|is empty|unreachable|reset by|terminated|forbidden|unauthori|"
     "reject|unknown|not known|lock file|sqlstate|link error|linkerror|quota"
 )
-_ANY_CODES = re.compile(r"[A-Z][A-Z]+-?\d\d\d|^[45]\d\d ")
+_ANY_CODES = re.compile(r"[A-Z][A-Z]+-?\d\d\d|^[45]\d\d |^[EF]\d{4} ")
 
 
 def _any(text: str) -> bool:
@@ -41,6 +41,9 @@ _LEVEL = re.compile(
     r"\b(TRACE|DEBUG|FINE|FINER|FINEST|INFO|INFORMATION|NOTICE|CONFIG|WARN|WARNING|ERROR|ERR|FATAL|SEVERE|"
     r"CRITICAL|CRIT|ALERT|EMERG|EMERGENCY|PANIC|FAILURE)\b"
 )
+# glog / klog single-letter severities: `E0314 01:00:00.123456 1234 file.cc:12] message`.
+_GLOG = re.compile(r"^([IWEF])\d{4} \d{2}:\d{2}:\d{2}")
+_GLOG_LEVEL = {"I": "INFO", "W": "WARN", "E": "ERROR", "F": "FATAL"}
 _LEVEL_POINTS = {
     "TRACE": -3.5, "DEBUG": -3.5, "FINE": -3.5, "FINER": -3.5, "FINEST": -3.5, "INFO": -3.0,
     "INFORMATION": -3.0, "NOTICE": -2.0, "CONFIG": -3.0, "WARN": -1.0, "WARNING": -1.0, "ERROR": 3.5,
@@ -128,8 +131,9 @@ def score_line(text: str, line_no: int = 0) -> LineEvidence | None:
     head = text[:120]
     level = None
     m = _LEVEL.search(head)
-    if m:
-        level = m.group(1)
+    g = _GLOG.match(text)
+    if g or m:
+        level = _GLOG_LEVEL[g.group(1)] if g else m.group(1)
         pts = _LEVEL_POINTS[level]
         score += pts
         reasons.append(f"level {level} ({pts:+.1f})")
