@@ -188,3 +188,19 @@ def test_glog_severity_letters_count_as_levels():
             "E0314 01:00:02.000001 1234 io.cc:9] checksum mismatch in block 42", "I0314 01:00:03.000001 1234 main.cc:20] bye"]
     text, first = joblog(body)
     assert analyze(text).error_line_number == first + 2
+
+
+@pytest.mark.parametrize(("body", "index"), [
+    (["[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties",
+      "[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6",
+      "[Sun Dec 04 04:51:08 2005] [notice] jk2_init() Found child 6725 in scoreboard slot 10"], 1),
+    (["03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs failed=false",
+      "03-17 16:13:38.819  1702  8671 E PowerManagerService: acquire lock=233570404 refused",
+      "03-17 16:13:38.820  1702  8671 I PowerManagerService: ready"], 1),
+    (['time=2025-03-14T01:00:00Z level=info msg="retry 0 errors"',
+      'time=2025-03-14T01:00:01Z level=error msg="upload to bucket failed" bucket=fin-out',
+      'time=2025-03-14T01:00:02Z level=info msg="shutting down"'], 1),
+])
+def test_other_log_layouts_levels(body, index):
+    text, first = joblog(body)
+    assert analyze(text).error_line_number == first + index

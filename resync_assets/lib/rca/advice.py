@@ -32,6 +32,9 @@ _MAX_CAUSE = 240
 
 _LEVEL_TOKEN = re.compile(r"\b(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|SEVERE|CRITICAL|CRIT|"
                           r"ALERT|EMERG|PANIC)\b\]?:?")
+_SOFT_LEVEL_TOKEN = re.compile(r"[\[<(]\s*(?:error|err|fatal|crit|critical|emerg|alert|warn|warning)\s*[\]>)]:?|"
+                               r"\b(?:level|severity|lvl)\"?\s*[=:]\s*\"?(?:error|err|fatal|critical)\"?",
+                               re.IGNORECASE)
 _SYSLOG_TAG = re.compile(r"^.{0,80}?\b[\w./-]+(?:\([\w.-]+\))?\[\d*\]:\s")
 _THREAD_COMPONENT = re.compile(r"^(?:-\s*)?(?:\[[^\]]{0,80}\]\s*)?(?:-\s*)?(?:[\w$]+(?:\.[\w$]+){2,}(?:@\d+)?:?\s*-?\s*)?")
 
@@ -44,7 +47,7 @@ def message_of(line: str) -> str:
     after the leading tokens that carry digits (timestamps, ids).
     """
     text = line.strip()
-    m = _LEVEL_TOKEN.search(text[:160])
+    m = _LEVEL_TOKEN.search(text[:160]) or _SOFT_LEVEL_TOKEN.search(text[:160])
     if m and m.start() < 120:
         rest = _skip_brackets(text[m.end():].lstrip(" :-")).lstrip(" :-")
         rest = _THREAD_COMPONENT.sub("", rest, count=1).strip()

@@ -30,7 +30,7 @@ _ANY_WORDS = re.compile(
     "corrupt|missing|undefined|does not exist|is empty|unreachable|reset by|terminated|forbidden|unauthori|"
     "reject|unknown|not known|lock file|sqlstate|link error|linkerror|quota"
 )
-_ANY_CODES = re.compile(r"[A-Z][A-Z]+-?\d\d\d|^[45]\d\d |^[EF]\d{4} ")
+_ANY_CODES = re.compile(r"[A-Z][A-Z]+-?\d\d\d|^[45]\d\d |^[EF]\d{4} |^\d\d-\d\d [\d:.]+\s+\d+\s+\d+ [EF] ")
 
 
 def _any(text: str) -> bool:
@@ -43,7 +43,13 @@ _LEVEL = re.compile(
 )
 # glog / klog single-letter severities: `E0314 01:00:00.123456 1234 file.cc:12] message`.
 _GLOG = re.compile(r"^([IWEF])\d{4} \d{2}:\d{2}:\d{2}")
-_GLOG_LEVEL = {"I": "INFO", "W": "WARN", "E": "ERROR", "F": "FATAL"}
+_GLOG_LEVEL = {"I": "INFO", "W": "WARN", "E": "ERROR", "F": "FATAL", "V": "TRACE", "D": "DEBUG"}
+# Android logcat: `03-17 16:13:38.811  1702  2395 E Tag: message`.
+_LOGCAT = re.compile(r"^\d\d-\d\d [\d:.]+\s+\d+\s+\d+ ([VDIWEF]) ")
+# Lower-case levels in brackets or keys: `[error]` (Apache), `level=error` (logfmt), `"level":"error"`.
+_SOFT_LEVEL = re.compile(r"[\[<(]\s*(error|err|fatal|crit|critical|emerg|alert|warn|warning|notice|info|debug)\s*[\]>)]|"
+                         r"\b(?:level|severity|lvl)\"?\s*[=:]\s*\"?(error|err|fatal|critical|warn|warning|info|debug)\b",
+                         re.IGNORECASE)
 _LEVEL_POINTS = {
     "TRACE": -3.5, "DEBUG": -3.5, "FINE": -3.5, "FINER": -3.5, "FINEST": -3.5, "INFO": -3.0,
     "INFORMATION": -3.0, "NOTICE": -2.0, "CONFIG": -3.0, "WARN": -1.0, "WARNING": -1.0, "ERROR": 3.5,
@@ -131,9 +137,15 @@ def score_line(text: str, line_no: int = 0) -> LineEvidence | None:
     head = text[:120]
     level = None
     m = _LEVEL.search(head)
-    g = _GLOG.match(text)
-    if g or m:
-        level = _GLOG_LEVEL[g.group(1)] if g else m.group(1)
+    g = _GLOG.match(text) or _LOGCAT.match(text)
+    soft = None if (g or m) else _SOFT_LEVEL.search(head)
+    if g or m or soft:
+        if g:
+            level = _GLOG_LEVEL[g.group(1)]
+        elif m:
+            level = m.group(1)
+        else:
+            level = (soft.group(1) or soft.group(2)).upper()
         pts = _LEVEL_POINTS[level]
         score += pts
         reasons.append(f"level {level} ({pts:+.1f})")
