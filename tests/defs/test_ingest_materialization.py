@@ -150,3 +150,40 @@ def test_a_subset_materializes_only_the_selected_tables(loaded_defs, world):
         ).fetchall()}
         for table in {"job_runs", "joblogs", "host_metrics"} & tables:
             assert conn.execute(f"select count(*) from tws_raw.{table}").fetchone()[0] == 0, table
+
+
+def test_the_bound_resources_resolve_env_vars_at_run_time_and_never_record_the_password(
+    loaded_defs, make_simulator, tmp_path, monkeypatch
+):
+    from resync_assets.demo import raw_assets_and_checks
+
+    sim = make_simulator(WorkloadConfig(seed=5, days=2, jobs=20), user=USER, password=PASSWORD)
+    env = {
+        "RESYNC_TWS_BASE_URL": sim.base_url,
+        "RESYNC_TWS_USER": USER,
+        "RESYNC_TWS_PASSWORD": PASSWORD,
+        "RESYNC_TWS_TOKEN": "",
+        "RESYNC_WAREHOUSE_PATH": str(tmp_path / "env.duckdb"),
+        "RESYNC_LAKE_DIR": str(tmp_path / "lake"),
+        "RESYNC_PIPELINES_DIR": str(tmp_path / "pipelines"),
+        "RESYNC_BACKFILL_DAYS": "2",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assets, checks, _ = raw_assets_and_checks(loaded_defs)
+    selection = [dg.AssetKey(["tws_raw", "engine_info"]), dg.AssetKey(["tws_raw", "job_runs"])]
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(
+            [*assets, *checks],
+            selection=dg.AssetSelection.assets(*selection),
+            resources=loaded_defs.resources,
+            instance=instance,
+        )
+        assert result.success
+        run = instance.get_run_by_id(result.run_id)
+        assert PASSWORD not in dg.serialize_value(run)
+        for entry in instance.all_logs(result.run_id):
+            assert PASSWORD not in dg.serialize_value(entry)
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    with duckdb.connect(env["RESYNC_WAREHOUSE_PATH"], read_only=True) as conn:
+        assert conn.execute("select count(*) from tws_raw.job_runs").fetchone()[0] > 0
