@@ -181,3 +181,10 @@ def test_warehouse_reader_connections_are_read_only(tmp_path):
         assert conn.execute("select x from t").fetchone() == (1,)
         with pytest.raises(duckdb.Error, match="read-only"):
             conn.execute("insert into t values (2)")
+
+
+def test_tws_resource_moves_credentials_out_of_the_url():
+    # Regression: the asset logs settings().base_url, which must never carry a password.
+    settings = TwsResource(base_url="https://ops:Url-Secret-77@tws.example:31116", token="").settings()
+    assert "Url-Secret-77" not in settings.base_url
+    assert settings.user == "ops" and settings.password == "Url-Secret-77"

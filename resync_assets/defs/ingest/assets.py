@@ -44,7 +44,9 @@ def tws_raw_tables(context: dg.AssetExecutionContext, tws: TwsResource, lakehous
     from resync_assets.lib.ingest import run_tws_ingest
 
     selected = [t for t in TWS_TABLES if dg.AssetKey(["tws_raw", t]) in context.selected_asset_keys]
-    context.log.info("Ingesting %s from %s", ", ".join(selected), tws.base_url)
-    report = run_tws_ingest(tws.settings(), lakehouse.ingest_config(), tables=selected)
+    settings = tws.settings()
+    # settings.base_url, not the raw config: TwsSettings strips credentials written into the URL.
+    context.log.info("Ingesting %s from %s", ", ".join(selected), settings.base_url)
+    report = run_tws_ingest(settings, lakehouse.ingest_config(), tables=selected)
     for table in selected:
         yield dg.MaterializeResult(asset_key=dg.AssetKey(["tws_raw", table]), metadata=table_metadata(report, table))
