@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--days", type=int, default=10)
     p.add_argument("--limit", type=int, default=5_000)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--warm", action="store_true",
+                   help="start the server with --warm (compacted plans) and time one pass")
     args = p.parse_args(argv)
     token = "bench-token"
     cmd = [
@@ -98,13 +100,17 @@ def main(argv: list[str] | None = None) -> int:
         "--start-time",
         f"{END.isoformat()}T12:00:00Z",
         "--cache-days",
-        str(args.days + 2),
+        str(2 if args.warm else args.days + 2),
+        *(["--warm", str(args.days - 1)] if args.warm else []),
         "--token",
         token,
     ]
     server = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline()
+        if args.warm:
+            print(line.strip(), flush=True)
+            line = server.stdout.readline()
         match = re.search(r"(http://[\d.]+:\d+)", line)
         if not match:
             print(f"server did not start: {line!r}")
@@ -123,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             f"calibration: 10M-iteration loop took {calibration:.2f} CPU-s (~0.4 on an idle core)", flush=True
         )
         server_proc = psutil.Process(server.pid)
-        for name in ("cold", "warm"):
+        for name in ("compact",) if args.warm else ("cold", "warm"):
             s0 = server_proc.cpu_times()
             c0 = time.process_time()
             n_jobs, n_runs, secs = _page_all(base, token, plan_ids, args.limit)

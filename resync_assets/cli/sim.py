@@ -79,7 +79,7 @@ def register(subparsers) -> None:
         type=int,
         default=0,
         metavar="N",
-        help="pre-generate the N most recent archived plans before serving",
+        help="pre-build the N most recent archived plans before serving (kept compressed in memory)",
     )
     serve.set_defaults(func=_serve)
 
@@ -112,8 +112,7 @@ def _config(args):
 
     kwargs = {"seed": args.seed, "days": args.days, "jobs": args.jobs, "end_date": args.end_date}
     if getattr(args, "cache_days", None):
-        # Warmed plans must fit in the cache, or warming would evict what it just built.
-        kwargs["cache_days"] = max(args.cache_days, getattr(args, "warm", 0) + 2)
+        kwargs["cache_days"] = args.cache_days
     return WorkloadConfig(**kwargs)
 
 

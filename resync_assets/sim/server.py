@@ -222,15 +222,22 @@ class SimulatorServer:
         self._faults.set_config(faults or FaultConfig())
 
     def warm(self, days: int | None = None) -> int:
-        """Generate and serialize the most recent `days` archived plans (default: cache size); returns runs."""
+        """Build, serialize and compact the `days` most recent archived plans; returns their runs.
+
+        Compacted plans keep only compressed JSON (about 6 MB per 10k runs), so a large window can be
+        held warm; the plan cache grows to hold them.
+        """
         n = days or self.workload.config.cache_days
         current = self.workload.current_date()
+        available = len(self.workload.plan_ids()) - 1
+        n = min(n, available)
+        self.plans.capacity = max(self.plans.capacity, n + 2)
         total = 0
-        for k in range(min(n, len(self.workload.plan_ids()) - 1), 0, -1):
+        for k in range(n, 0, -1):
             d = current - timedelta(days=k)
             idx = self.plans.get(d, True)
-            idx.warm(self.workload.as_of(d))
-            total += sum(len(j.runs) for j in idx.jobs)
+            total += idx.run_count
+            idx.compact(self.workload.as_of(d))
         return total
 
     def await_prefetch(self, d, timeout: float = 600.0) -> None:
@@ -588,7 +595,7 @@ class _Ctx:
         if query is None and plan_filter is None:
             raise _bad("Specify 'oql' or 'plan_filter' to select the job whose log is wanted.")
         idx, t = self._plan()
-        positions = idx.select_jobs(t, None, plan_filter) if plan_filter else range(len(idx.jobs))
+        positions = idx.select_jobs(t, None, plan_filter) if plan_filter else range(idx.n_jobs)
         matches = []
         for i in positions:
             obj = idx.job_dict(i, t)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import threading
+import zlib
+from array import array
 from collections import OrderedDict
 from datetime import date
 from functools import lru_cache
@@ -42,8 +44,16 @@ def plan_filter_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(rx, re.DOTALL)
 
 
+_CHUNK = 128  # jobs per compressed block of a compacted plan
+
+
 class PlanIndex:
-    """Jobs and streams of one plan, sorted by id, with a per-job serialized-JSON cache."""
+    """Jobs and streams of one plan, sorted by id, with a per-job serialized-JSON cache.
+
+    A warmed archived plan can be `compact()`ed: its JSON is kept zlib-compressed in blocks of
+    `_CHUNK` jobs (about a tenth of the memory) and the generated objects are dropped; they are
+    regenerated (deterministically) only if a request needs them (filters, streams, counts).
+    """
 
     def __init__(self, workload: Workload, renderer: Renderer, d: date, archived: bool):
         self.workload = workload
@@ -51,22 +61,52 @@ class PlanIndex:
         self.day = d
         self.plan_id = d.isoformat()
         self.archived = archived
-        streams = workload.plan_streams(d)
-        self.streams: list[StreamInst] = sorted(streams, key=lambda s: s.id)
-        self.stream_pos = {s.id: i for i, s in enumerate(self.streams)}
+        self._lock = threading.Lock()
+        self._jobs: list[JobInst] | None = None
+        self._streams: list[StreamInst] | None = None
+        self._load_objects()
+        self.job_pos = {j.id: i for i, j in enumerate(self._jobs)}
+        self.stream_pos = {s.id: i for i, s in enumerate(self._streams)}
+        self.n_jobs = len(self._jobs)
+        self.run_count = sum(len(j.runs) for j in self._jobs)
+        self._caches: dict[str, list[tuple | None]] = {"full": [None] * self.n_jobs}
+        self._query_cache: OrderedDict = OrderedDict()
+        self._blocks: list[tuple[bytes, array]] | None = None
+        self._block_lru: OrderedDict = OrderedDict()
+
+    def _load_objects(self) -> None:
+        streams = self.workload.plan_streams(self.day)
         jobs = [j for s in streams for j in s.jobs]
         jobs.sort(key=lambda j: j.id)
-        self.jobs: list[JobInst] = jobs
-        self.job_pos = {j.id: i for i, j in enumerate(jobs)}
-        self._caches: dict[str, list[tuple | None]] = {"full": [None] * len(jobs)}
-        self._query_cache: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
+        self._streams = sorted(streams, key=lambda s: s.id)
+        self._jobs = jobs
+
+    @property
+    def jobs(self) -> list[JobInst]:
+        """Jobs in id order (regenerated when the plan was compacted)."""
+        jobs = self._jobs
+        if jobs is None:
+            with self._lock:
+                if self._jobs is None:
+                    with gc_paused():
+                        self._load_objects()
+                jobs = self._jobs
+        return jobs
+
+    @property
+    def streams(self) -> list[StreamInst]:
+        """Stream instances in id order (regenerated when the plan was compacted)."""
+        if self._streams is None:
+            self.jobs  # noqa: B018 - loads both lists
+        return self._streams
 
     def job_bytes(self, i: int, t: float, variant: str = "full") -> bytes:
         """Serialized JobInPlanV2 of job number `i` at instant `t` (`variant`: see `Renderer.job_bytes`)."""
+        if self._blocks is not None and variant == "full":
+            return self._compact_bytes(i)
         cache = self._caches.get(variant)
         if cache is None:
-            cache = self._caches.setdefault(variant, [None] * len(self.jobs))
+            cache = self._caches.setdefault(variant, [None] * self.n_jobs)
         hit = cache[i]
         if hit is not None and self.archived:
             # An archived plan is seen at its fixed rollover instant: its JSON never changes.
@@ -82,8 +122,42 @@ class PlanIndex:
     def warm(self, t: float) -> None:
         """Serialize every job now (used to pre-warm archived plans)."""
         with gc_paused():
-            for i in range(len(self.jobs)):
+            for i in range(self.n_jobs):
                 self.job_bytes(i, t)
+
+    def compact(self, t: float) -> None:
+        """Warm, then keep the JSON compressed and drop the generated objects (archived plans only)."""
+        if not self.archived or self._blocks is not None:
+            return
+        self.warm(t)
+        cache = self._caches["full"]
+        blocks = []
+        for start in range(0, self.n_jobs, _CHUNK):
+            parts = [cache[i][1] for i in range(start, min(start + _CHUNK, self.n_jobs))]
+            offsets = array("Q", [0])
+            for part in parts:
+                offsets.append(offsets[-1] + len(part))
+            blocks.append((zlib.compress(b"".join(parts), 1), offsets))
+        with self._lock:
+            self._blocks = blocks
+            self._caches = {}
+            self._jobs = None
+            self._streams = None
+
+    def _compact_bytes(self, i: int) -> bytes:
+        block, k = divmod(i, _CHUNK)
+        with self._lock:
+            data = self._block_lru.get(block)
+            if data is not None:
+                self._block_lru.move_to_end(block)
+        if data is None:
+            data = zlib.decompress(self._blocks[block][0])
+            with self._lock:
+                self._block_lru[block] = data
+                while len(self._block_lru) > 16:
+                    self._block_lru.popitem(last=False)
+        offsets = self._blocks[block][1]
+        return data[offsets[k]:offsets[k + 1]]
 
     def page_bytes(self, positions: list[int], t: float, variant: str = "full") -> list[bytes]:
         """Serialized jobs at `positions` (the collector is paused while a cold page is rendered)."""
@@ -97,7 +171,7 @@ class PlanIndex:
     def select_jobs(self, t: float, query: Query | None, plan_filter: str | None) -> list[int]:
         """Positions of the jobs matching `query`/`plan_filter`, in the requested order (default id order)."""
         if query is None and not plan_filter:
-            return list(range(len(self.jobs)))
+            return list(range(self.n_jobs))
         key = (query.source if query else None, plan_filter, self.archived or t)
         with self._lock:
             hit = self._query_cache.get(key)

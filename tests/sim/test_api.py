@@ -358,12 +358,19 @@ def test_concurrent_cold_requests_agree_with_sequential_ones(make_simulator):
 
     sim = make_simulator(WorkloadConfig(seed=9, days=6, jobs=200))
     plan_ids = sim.workload.plan_ids()
-    requests = [(p, scope) for p in plan_ids for scope in ("WHOLE_NO_DEPENDENCIES", "WHOLE_LAST_RUN_ONLY")] * 2
+    requests = [
+        (p, scope) for p in plan_ids for scope in ("WHOLE_NO_DEPENDENCIES", "WHOLE_LAST_RUN_ONLY")
+    ] * 2
 
     def fetch(item):
         plan_id, scope = item
-        r = httpx.get(sim.api_url + "/plan/job", params={"plan_id": plan_id}, headers={"scope": scope},
-                      auth=("resync", "resync-pw"), timeout=60)
+        r = httpx.get(
+            sim.api_url + "/plan/job",
+            params={"plan_id": plan_id},
+            headers={"scope": scope},
+            auth=("resync", "resync-pw"),
+            timeout=60,
+        )
         return r.status_code, r.content
 
     with ThreadPoolExecutor(8) as pool:
@@ -371,3 +378,31 @@ def test_concurrent_cold_requests_agree_with_sequential_ones(make_simulator):
     assert all(status == 200 for status, _ in results)
     for item, (_, body) in zip(requests, results):
         assert body == fetch(item)[1]
+
+
+def test_warmed_compact_plans_serve_the_same_data(make_simulator):
+    config = WorkloadConfig(seed=9, days=4, jobs=300)
+    warm = make_simulator(config)
+    assert warm.warm(3) > 0
+    idx = warm.plans.get(warm.workload.resolve_plan(warm.workload.plan_ids()[0]), True)
+    assert idx._jobs is None  # objects dropped, JSON kept compressed
+    lazy = make_simulator(config)
+    auth = ("resync", "resync-pw")
+    for plan_id in warm.workload.plan_ids():
+        for params, headers in (
+            ({"limit": 77, "offset": 130}, {}),
+            ({}, {"scope": "WHOLE_LAST_RUN_ONLY"}),
+            ({"oql": "jobruns.compositeStatus.status = 'ABEND' ORDER BY name"}, {}),
+            ({"plan_filter": "/@/@#/OPS/@.@"}, {}),
+        ):
+            a = httpx.get(
+                warm.api_url + "/plan/job", params={"plan_id": plan_id, **params}, headers=headers, auth=auth
+            )
+            b = httpx.get(
+                lazy.api_url + "/plan/job", params={"plan_id": plan_id, **params}, headers=headers, auth=auth
+            )
+            assert a.status_code == 200 and a.content.replace(
+                warm.base_url.encode(), b""
+            ) == b.content.replace(lazy.base_url.encode(), b"")
+        streams = httpx.get(warm.api_url + "/plan/jobstream", params={"plan_id": plan_id}, auth=auth).json()
+        assert streams["count"] > 0
