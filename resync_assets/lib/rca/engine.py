@@ -178,6 +178,9 @@ def analyze(source: str | bytes | Path, *, run_id: str | None = None, job_name: 
     for other in near:
         files += [p for p in extract_paths(other) if p not in files]
         hosts += [h for h in extract_hosts(other) if h not in hosts]
+    if pick is not None:
+        for other in reversed(pick.before):
+            files += [p for p in extract_paths(other) if p not in files]
     if category == "filesystem" and files and (d := parent_dir(files[0])) and d not in files:
         files.append(d)
     if header.script:

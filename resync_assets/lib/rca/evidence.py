@@ -112,6 +112,7 @@ STRONG = 3.5  # a line scoring at least this names a failure on its own
 NEAR_BEST = 3.0  # the earliest strong line within this of the best is the root-cause candidate
 WEAK = 1.0  # below this a non-wrapper line is not preferred over the wrapper summary
 AFTER_WRAPPER = 1.5
+CONTEXT_BEFORE = 5
 MAX_CANDIDATES = 400
 
 
@@ -126,6 +127,7 @@ class LineEvidence:
     signature: FailureSignature | None = None
     is_wrapper: bool = False
     level: str | None = None
+    before: list[str] = field(default_factory=list)  # the few body lines printed just before it
 
 
 def score_line(text: str, line_no: int = 0) -> LineEvidence | None:
@@ -217,6 +219,8 @@ class ErrorScanner:
         ev = score_line(text, line_no)
         if ev is None:
             return
+        # What the job was doing just before (the file it was reading, the host it was calling).
+        ev.before = [t[:500] for _, t in list(self.tail)[-1 - CONTEXT_BEFORE:-1]]
         if ev.is_wrapper and self.first_wrapper is None:
             self.first_wrapper = line_no
         if self.known_ok and ev.signature is None:
