@@ -224,7 +224,7 @@ class SimulatorServer:
     def warm(self, days: int | None = None) -> int:
         """Build, serialize and compact the `days` most recent archived plans; returns their runs.
 
-        Compacted plans keep only compressed JSON (about 6 MB per 10k runs), so a large window can be
+        Compacted plans keep only compressed JSON (about 5 MB per 10k runs), so a large window can be
         held warm; the plan cache grows to hold them.
         """
         n = days or self.workload.config.cache_days

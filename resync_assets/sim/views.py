@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import threading
-import zlib
 from array import array
 from collections import OrderedDict
 from datetime import date
@@ -47,11 +46,19 @@ def plan_filter_regex(pattern: str) -> re.Pattern[str]:
 _CHUNK = 128  # jobs per compressed block of a compacted plan
 
 
+@lru_cache(maxsize=1)
+def _codec():
+    # LZ4 (through pyarrow, already a dependency): ~5x smaller JSON, decompressed at memory speed.
+    import pyarrow
+
+    return pyarrow.Codec("lz4")
+
+
 class PlanIndex:
     """Jobs and streams of one plan, sorted by id, with a per-job serialized-JSON cache.
 
-    A warmed archived plan can be `compact()`ed: its JSON is kept zlib-compressed in blocks of
-    `_CHUNK` jobs (about a tenth of the memory) and the generated objects are dropped; they are
+    A warmed archived plan can be `compact()`ed: its JSON is kept LZ4-compressed in blocks of
+    `_CHUNK` jobs (about a fifth of the memory) and the generated objects are dropped; they are
     regenerated (deterministically) only if a request needs them (filters, streams, counts).
     """
 
@@ -137,7 +144,7 @@ class PlanIndex:
             offsets = array("Q", [0])
             for part in parts:
                 offsets.append(offsets[-1] + len(part))
-            blocks.append((zlib.compress(b"".join(parts), 1), offsets))
+            blocks.append((_codec().compress(b"".join(parts), asbytes=True), offsets))
         with self._lock:
             self._blocks = blocks
             self._caches = {}
@@ -151,7 +158,8 @@ class PlanIndex:
             if data is not None:
                 self._block_lru.move_to_end(block)
         if data is None:
-            data = zlib.decompress(self._blocks[block][0])
+            compressed, offsets = self._blocks[block]
+            data = _codec().decompress(compressed, decompressed_size=offsets[-1], asbytes=True)
             with self._lock:
                 self._block_lru[block] = data
                 while len(self._block_lru) > 16:
