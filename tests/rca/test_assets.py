@@ -83,6 +83,7 @@ def test_incident_analyses_cover_failed_runs_incrementally(tmp_path, workload):
     con = duckdb.connect(str(wh), read_only=True)
     rows = con.execute("select run_id, error_line_number, family, cause, confidence, steps, files "
                        "from analytics.incident_analyses").fetchall()
+    similar = dict(con.execute("select run_id, similar_incidents from analytics.incident_analyses").fetchall())
     notes = con.execute("select count(*), count(*) filter (where not seen) from analytics.incident_notifications").fetchone()
     templates = con.execute("select count(*) from analytics.joblog_templates").fetchone()[0]
     clusters = con.execute("select sum(runs) from analytics.joblog_pattern_clusters").fetchone()[0]
@@ -97,6 +98,15 @@ def test_incident_analyses_cover_failed_runs_incrementally(tmp_path, workload):
     fams = sum(r[2] == truth[r[0]].family for r in rows)
     assert hits / len(rows) >= 0.95 and fams / len(rows) >= 0.95
     assert all(r[3] and 0 <= r[4] <= 1 and isinstance(json.loads(r[5]), list) for r in rows)
+    # Later failures of the same job and signature list an earlier one among their similar incidents.
+    linked = 0
+    for t in truth.values():
+        earlier = {u.run_id for u in truth.values() if u.job_name == t.job_name and u.signature_id == t.signature_id
+                   and u.end < t.end}
+        if earlier:
+            assert earlier & {s["run_id"] for s in json.loads(similar[t.run_id])}, t.run_id
+            linked += 1
+    assert linked > 0
 
 
 def test_sensor_requests_one_run_per_joblogs_materialization():
