@@ -140,11 +140,12 @@ class PlanIndex:
         cache = self._caches["full"]
         blocks = []
         for start in range(0, self.n_jobs, _CHUNK):
+            # Jobs are stored comma-separated, so a run of consecutive jobs is one slice of a block.
             parts = [cache[i][1] for i in range(start, min(start + _CHUNK, self.n_jobs))]
             offsets = array("Q", [0])
             for part in parts:
-                offsets.append(offsets[-1] + len(part))
-            blocks.append((_codec().compress(b"".join(parts), asbytes=True), offsets))
+                offsets.append(offsets[-1] + len(part) + 1)
+            blocks.append((_codec().compress(b",".join(parts) + b",", asbytes=True), offsets))
         with self._lock:
             self._blocks = blocks
             self._caches = {}
@@ -153,6 +154,23 @@ class PlanIndex:
 
     def _compact_bytes(self, i: int) -> bytes:
         block, k = divmod(i, _CHUNK)
+        data = self._block(block)
+        offsets = self._blocks[block][1]
+        return data[offsets[k] : offsets[k + 1] - 1]
+
+    def _compact_range(self, first: int, stop: int) -> bytes:
+        """Jobs `first` .. `stop - 1`, comma-separated, straight from the blocks."""
+        out = []
+        i = first
+        while i < stop:
+            block, k = divmod(i, _CHUNK)
+            end = min(stop, (block + 1) * _CHUNK)
+            offsets = self._blocks[block][1]
+            out.append(self._block(block)[offsets[k] : offsets[end - block * _CHUNK]])
+            i = end
+        return b"".join(out)[:-1]
+
+    def _block(self, block: int) -> bytes:
         with self._lock:
             data = self._block_lru.get(block)
             if data is not None:
@@ -164,11 +182,18 @@ class PlanIndex:
                 self._block_lru[block] = data
                 while len(self._block_lru) > 16:
                     self._block_lru.popitem(last=False)
-        offsets = self._blocks[block][1]
-        return data[offsets[k]:offsets[k + 1]]
+        return data
 
-    def page_bytes(self, positions: list[int], t: float, variant: str = "full") -> list[bytes]:
+    def page_bytes(self, positions, t: float, variant: str = "full") -> list[bytes]:
         """Serialized jobs at `positions` (the collector is paused while a cold page is rendered)."""
+        if (
+            self._blocks is not None
+            and variant == "full"
+            and isinstance(positions, range)
+            and positions.step == 1
+        ):
+            # A plain page of a compacted plan: consecutive jobs, sliced from the blocks in one piece.
+            return [self._compact_range(positions.start, positions.stop)] if len(positions) else []
         with gc_paused():
             return [self.job_bytes(i, t, variant) for i in positions]
 
@@ -176,10 +201,10 @@ class PlanIndex:
         """JobInPlanV2 dict of job number `i` at `t`."""
         return orjson.loads(self.job_bytes(i, t))
 
-    def select_jobs(self, t: float, query: Query | None, plan_filter: str | None) -> list[int]:
+    def select_jobs(self, t: float, query: Query | None, plan_filter: str | None) -> range | list[int]:
         """Positions of the jobs matching `query`/`plan_filter`, in the requested order (default id order)."""
         if query is None and not plan_filter:
-            return list(range(self.n_jobs))
+            return range(self.n_jobs)
         key = (query.source if query else None, plan_filter, self.archived or t)
         with self._lock:
             hit = self._query_cache.get(key)
