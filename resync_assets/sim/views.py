@@ -156,7 +156,7 @@ class PlanIndex:
         block, k = divmod(i, _CHUNK)
         data = self._block(block)
         offsets = self._blocks[block][1]
-        return data[offsets[k] : offsets[k + 1] - 1]
+        return bytes(data[offsets[k] : offsets[k + 1] - 1])
 
     def _compact_range(self, first: int, stop: int) -> bytes:
         """Jobs `first` .. `stop - 1`, comma-separated, straight from the blocks."""
@@ -166,18 +166,20 @@ class PlanIndex:
             block, k = divmod(i, _CHUNK)
             end = min(stop, (block + 1) * _CHUNK)
             offsets = self._blocks[block][1]
-            out.append(self._block(block)[offsets[k] : offsets[end - block * _CHUNK]])
+            # The last piece drops its trailing comma; slices are views, so the join is the only copy.
+            cut = 1 if end == stop else 0
+            out.append(self._block(block)[offsets[k] : offsets[end - block * _CHUNK] - cut])
             i = end
-        return b"".join(out)[:-1]
+        return b"".join(out)
 
-    def _block(self, block: int) -> bytes:
+    def _block(self, block: int) -> memoryview:
         with self._lock:
             data = self._block_lru.get(block)
             if data is not None:
                 self._block_lru.move_to_end(block)
         if data is None:
             compressed, offsets = self._blocks[block]
-            data = _codec().decompress(compressed, decompressed_size=offsets[-1], asbytes=True)
+            data = memoryview(_codec().decompress(compressed, decompressed_size=offsets[-1]))
             with self._lock:
                 self._block_lru[block] = data
                 while len(self._block_lru) > 16:
