@@ -9,7 +9,9 @@ row-by-row normalizer; timestamps are ``timestamp[us, UTC]``, durations ``float6
   day of the backfill window that is not closed. A day is *closed* — remembered in dlt source state and
   never fetched again — once it is archived and every one of its runs has a terminal status. Only
   rows that are new or whose content changed are emitted (the ``baseline`` compares fetched rows with
-  what the destination holds and keeps ``first_seen_at``); ``last_seen_at`` is the load time.
+  what the destination holds and keeps ``first_seen_at``); ``last_seen_at`` is the load time. A run
+  carried forward into the next plan is tracked in its newest plan: its stale view in the older
+  archive never overwrites it, and that archive closes once its unfinished runs all went on.
 * ``job_streams`` — ``JobStreamInPlanV2`` of the same plans, merged on (``jobstream_id``, ``plan_id``).
 * ``workstations`` — ``WorkstationInPlanV2`` (current plan), merged on ``workstation_id``.
 * ``engine_info`` — one ``EngineInfoV2`` snapshot per load, keyed by ``snapshot_at``.
