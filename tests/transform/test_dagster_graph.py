@@ -109,3 +109,13 @@ def test_dbt_assets_materialize_into_the_lakehouse_warehouse(tmp_path):
     (runs,), = query(warehouse, "select count(*) from marts.fct_job_runs")
     (raw,), = query(warehouse, "select count(*) from tws_raw.job_runs")
     assert runs == raw
+
+
+def test_marts_refresh_hourly():
+    repo = load_defs().get_repository_def()
+    schedule = repo.get_schedule_def("marts_refresh_schedule")
+    assert schedule.cron_schedule == "5 * * * *"
+    assert schedule.job_name == "marts_refresh_job"
+    assert schedule.description
+    selected = repo.get_job("marts_refresh_job").asset_layer.selected_asset_keys
+    assert selected == {dg.AssetKey(m) for models in MODELS_BY_GROUP.values() for m in models}

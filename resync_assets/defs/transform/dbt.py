@@ -112,9 +112,25 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
 
 @dg.definitions
 def transform_definitions() -> dg.Definitions:
-    """The dbt assets and the dbt CLI resource they run with."""
+    """The dbt assets, the dbt CLI resource they run with, and their hourly refresh."""
     project = resync_dbt_project()
+    dbt_models = build_dbt_assets(project)
+    marts_refresh_job = dg.define_asset_job(
+        "marts_refresh_job",
+        selection=dg.AssetSelection.assets(dbt_models),
+        description="dbt build of staging, intermediate and marts (incremental) with every dbt test.",
+    )
+    marts_refresh_schedule = dg.ScheduleDefinition(
+        name="marts_refresh_schedule",
+        job=marts_refresh_job,
+        # Hourly, between the 10-minute ingestion polls; the incremental marts pick up what changed.
+        cron_schedule="5 * * * *",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Refresh the dbt marts from the tws_raw tables every hour at :05.",
+    )
     return dg.Definitions(
-        assets=[build_dbt_assets(project)],
+        assets=[dbt_models],
+        jobs=[marts_refresh_job],
+        schedules=[marts_refresh_schedule],
         resources={"dbt": DbtCliResource(project_dir=project)},
     )
