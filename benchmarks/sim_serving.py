@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             f"calibration: 10M-iteration loop took {calibration:.2f} CPU-s (~0.4 on an idle core)", flush=True
         )
         server_proc = psutil.Process(server.pid)
+        figures["server_rss_mb_before"] = round(server_proc.memory_info().rss / 1e6)
         for name in ("compact",) if args.warm else ("cold", "warm"):
             s0 = server_proc.cpu_times()
             c0 = time.process_time()
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             server.kill()
     out = Path(__file__).parent / "results"
+    print(f"server RSS before paging: {figures.get('server_rss_mb_before')} MB", flush=True)
     out.mkdir(exist_ok=True)
     (out / "sim_serving.json").write_text(json.dumps(figures, indent=2) + "\n")
     return 0

@@ -498,7 +498,7 @@ class _Ctx:
     def job_by_id(self, job_id: str) -> Response:
         """GET /plan/job/{job_id}."""
         idx, t = self._plan()
-        i = idx.job_pos.get(job_id)
+        i = idx.position(job_id)
         if i is None:
             raise _not_found(f"The job {job_id!r} was not found in the plan {idx.plan_id}.")
         ctype = "text/plain" if self._accept_text() else "application/json"
@@ -507,7 +507,7 @@ class _Ctx:
     def job_model_description(self, job_id: str) -> Response:
         """GET /plan/job/{job_id}/model/description: the job definition."""
         idx, _ = self._plan()
-        i = idx.job_pos.get(job_id)
+        i = idx.position(job_id)
         if i is None:
             raise _not_found(f"The job {job_id!r} was not found in the plan {idx.plan_id}.")
         return self.json(self.sim.renderer.model_job_definition(idx.jobs[i].jd)["def"], text_ok=True)
@@ -645,7 +645,7 @@ class _Ctx:
                 continue
             jobs = None
             if scope == "WHOLE":
-                jobs = [idx.job_dict(idx.job_pos[j.id], t) for j in s.jobs]
+                jobs = [idx.job_dict(idx.position(j.id), t) for j in s.jobs]
             obj = self.sim.renderer.stream(s, t, idx.plan_id, idx.archived, jobs)
             if query is None or query.matches(obj):
                 objs.append(obj)
@@ -664,7 +664,7 @@ class _Ctx:
     def stream_by_id(self, stream_id: str) -> Response:
         """GET /plan/jobstream/{jobstream_id} (with its jobs)."""
         idx, t, s = self._stream(stream_id)
-        jobs = [idx.job_dict(idx.job_pos[j.id], t) for j in s.jobs]
+        jobs = [idx.job_dict(idx.position(j.id), t) for j in s.jobs]
         return self.json(self.sim.renderer.stream(s, t, idx.plan_id, idx.archived, jobs))
 
     def stream_model_description(self, stream_id: str) -> Response:

@@ -7,6 +7,7 @@ serialized once and the current plan only re-serializes jobs whose runs changed 
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from array import array
@@ -44,6 +45,11 @@ def plan_filter_regex(pattern: str) -> re.Pattern[str]:
 
 
 _CHUNK = 128  # jobs per compressed block of a compacted plan
+_ID_LEN = 36  # UUID-shaped ids
+_BLOCK_CACHE_SIZE = 64  # decompressed blocks kept across all plans (~20 MB)
+_block_cache: OrderedDict = OrderedDict()
+_block_cache_lock = threading.Lock()
+_tokens = itertools.count()
 
 
 @lru_cache(maxsize=1)
@@ -79,7 +85,8 @@ class PlanIndex:
         self._caches: dict[str, list[tuple | None]] = {"full": [None] * self.n_jobs}
         self._query_cache: OrderedDict = OrderedDict()
         self._blocks: list[tuple[bytes, array]] | None = None
-        self._block_lru: OrderedDict = OrderedDict()
+        self._id_blob = b""
+        self._token = next(_tokens)  # cache key: unlike id(), never reused by a later index
 
     def _load_objects(self) -> None:
         streams = self.workload.plan_streams(self.day)
@@ -146,8 +153,12 @@ class PlanIndex:
             for part in parts:
                 offsets.append(offsets[-1] + len(part) + 1)
             blocks.append((_codec().compress(b",".join(parts) + b",", asbytes=True), offsets))
+        id_blob = "".join(j.id for j in self.jobs).encode()
+        assert len(id_blob) == _ID_LEN * self.n_jobs
         with self._lock:
             self._blocks = blocks
+            self._id_blob = id_blob
+            self.job_pos = None
             self._caches = {}
             self._jobs = None
             self._streams = None
@@ -173,18 +184,40 @@ class PlanIndex:
         return b"".join(out)
 
     def _block(self, block: int) -> memoryview:
-        with self._lock:
-            data = self._block_lru.get(block)
+        key = (self._token, block)
+        with _block_cache_lock:
+            data = _block_cache.get(key)
             if data is not None:
-                self._block_lru.move_to_end(block)
-        if data is None:
-            compressed, offsets = self._blocks[block]
-            data = memoryview(_codec().decompress(compressed, decompressed_size=offsets[-1]))
-            with self._lock:
-                self._block_lru[block] = data
-                while len(self._block_lru) > 16:
-                    self._block_lru.popitem(last=False)
+                _block_cache.move_to_end(key)
+                return data
+        compressed, offsets = self._blocks[block]
+        data = memoryview(_codec().decompress(compressed, decompressed_size=offsets[-1]))
+        with _block_cache_lock:
+            _block_cache[key] = data
+            while len(_block_cache) > _BLOCK_CACHE_SIZE:
+                _block_cache.popitem(last=False)
         return data
+
+    def position(self, job_id: str) -> int | None:
+        """Index of the job with this id in the plan, or None."""
+        pos = self.job_pos
+        if pos is not None:
+            return pos.get(job_id)
+        # Compacted: binary search in the sorted, fixed-width id blob.
+        key = job_id.encode()
+        if len(key) != _ID_LEN:
+            return None
+        blob = self._id_blob
+        lo, hi = 0, self.n_jobs
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if blob[mid * _ID_LEN : (mid + 1) * _ID_LEN] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < self.n_jobs and blob[lo * _ID_LEN : (lo + 1) * _ID_LEN] == key:
+            return lo
+        return None
 
     def page_bytes(self, positions, t: float, variant: str = "full") -> list[bytes]:
         """Serialized jobs at `positions` (the collector is paused while a cold page is rendered)."""

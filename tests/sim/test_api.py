@@ -406,3 +406,15 @@ def test_warmed_compact_plans_serve_the_same_data(make_simulator):
             ) == b.content.replace(lazy.base_url.encode(), b"")
         streams = httpx.get(warm.api_url + "/plan/jobstream", params={"plan_id": plan_id}, auth=auth).json()
         assert streams["count"] > 0
+        one = httpx.get(
+            f"{warm.api_url}/plan/jobstream/{streams['results'][0]['id']}",
+            params={"plan_id": plan_id},
+            auth=auth,
+        ).json()
+        job = one["jobs"][0]
+        again = httpx.get(f"{warm.api_url}/plan/job/{job['id']}", params={"plan_id": plan_id}, auth=auth)
+        assert again.status_code == 200 and again.json() == job
+        missing = httpx.get(
+            f"{warm.api_url}/plan/job/{job['id'][:-1]}0", params={"plan_id": plan_id}, auth=auth
+        )
+        assert missing.status_code in (200, 404) and (missing.status_code == 404 or job["id"].endswith("0"))
