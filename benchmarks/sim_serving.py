@@ -70,6 +70,28 @@ def _page_all_inner(base: str, token: str, plan_ids: list[str], limit: int) -> t
     return jobs, runs, time.perf_counter() - started
 
 
+def _shard(job: tuple) -> tuple[int, int, float]:
+    base, token, plan_ids, limit = job
+    c0 = time.process_time()
+    n_jobs, n_runs, _ = _page_all(base, token, plan_ids, limit)
+    return n_jobs, n_runs, time.process_time() - c0
+
+
+def _page_parallel(base: str, token: str, plan_ids: list[str], limit: int, clients: int):
+    """Page `plan_ids` with `clients` processes (round-robin shards); returns jobs, runs, wall s, client CPU-s."""
+    shards = [(base, token, plan_ids[k::clients], limit) for k in range(clients)]
+    started = time.perf_counter()
+    if clients == 1:
+        results = [_shard(shards[0])]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(clients) as pool:
+            results = list(pool.map(_shard, shards))
+    secs = time.perf_counter() - started
+    return (sum(r[0] for r in results), sum(r[1] for r in results), secs, sum(r[2] for r in results))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print runs/s for a cold and a warm pass."""
     p = argparse.ArgumentParser(prog="python -m benchmarks.sim_serving", description=__doc__.split("\n")[0])
@@ -77,8 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--days", type=int, default=10)
     p.add_argument("--limit", type=int, default=5_000)
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--warm", action="store_true",
-                   help="start the server with --warm (compacted plans) and time one pass")
+    p.add_argument(
+        "--warm", action="store_true", help="start the server with --warm (compacted plans) and time one pass"
+    )
+    p.add_argument(
+        "--clients",
+        type=int,
+        default=1,
+        help="client processes paging disjoint plans in parallel (shows the server is not the limit)",
+    )
     args = p.parse_args(argv)
     token = "bench-token"
     cmd = [
@@ -105,12 +134,14 @@ def main(argv: list[str] | None = None) -> int:
         "--token",
         token,
     ]
+    launched = time.perf_counter()
     server = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline()
         if args.warm:
-            print(line.strip(), flush=True)
+            print(f"{line.strip()} in {time.perf_counter() - launched:.1f} s (start-up included)", flush=True)
             line = server.stdout.readline()
+        startup_s = round(time.perf_counter() - launched, 1)
         match = re.search(r"(http://[\d.]+:\d+)", line)
         if not match:
             print(f"server did not start: {line!r}")
@@ -119,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         plan_ids = [(END - timedelta(days=k)).isoformat() for k in range(args.days - 1, 0, -1)]
         calibration = _calibration()
         figures = {
+            "clients": args.clients,
+            "startup_s": startup_s,
             "jobs": args.jobs,
             "days": args.days,
             "limit": args.limit,
@@ -132,11 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         figures["server_rss_mb_before"] = round(server_proc.memory_info().rss / 1e6)
         for name in ("compact",) if args.warm else ("cold", "warm"):
             s0 = server_proc.cpu_times()
-            c0 = time.process_time()
-            n_jobs, n_runs, secs = _page_all(base, token, plan_ids, args.limit)
+            n_jobs, n_runs, secs, client_cpu = _page_parallel(base, token, plan_ids, args.limit, args.clients)
             s1 = server_proc.cpu_times()
             server_cpu = (s1.user + s1.system) - (s0.user + s0.system)
-            client_cpu = time.process_time() - c0
             figures[name] = {
                 "jobs": n_jobs,
                 "runs": n_runs,
