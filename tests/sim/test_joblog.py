@@ -62,6 +62,12 @@ def test_finished_runs_have_header_and_trailer_matching_the_plan(client, sim):
         assert header[b"JOB"].endswith(b"." + job["name"].encode())
         assert header[b"AGENT"].decode() == run["actualWorkstation"]
         assert int(header[b"Job Number"]) == run["jobNumber"]
+        assert b"TWSRCMAP" in header
+        if run["actualWorkstation"].startswith(("LNXAGT", "WINAGT")):
+            assert header[b"TASK"].startswith(b"<?xml")  # dynamic agent: the JSDL task
+        else:
+            assert header[b"USER"] and header[b"JCLFILE"]  # classic agent: logon and script
+            assert b"AWSBIS307I Starting /opt/hwa/TWS/jobmanrc" in r.content
         trailer = {m["key"].strip(): m["value"] for line in lines[banners[2] :] if (m := FIELD.match(line))}
         assert int(trailer[b"Exit Status"]) == run["returnCode"]
         checked += 1
