@@ -28,6 +28,7 @@ import threading
 from dataclasses import dataclass, fields, replace
 
 _MAX_STALL = 300.0
+_MAX_TRACKED_URLS = 200_000
 
 # Order in which faults are tested against one uniform draw (their probabilities are stacked).
 _KINDS = ("reset", "truncate", "timeout", "429", "503", "500")
@@ -177,6 +178,9 @@ class FaultInjector:
         key = f"{method} {url}"
         with self._lock:
             k = self._counts.get(key, 0)
+            if k == 0 and len(self._counts) >= _MAX_TRACKED_URLS:
+                # Bound the memory of a long-running server; occurrence numbering restarts.
+                self._counts.clear()
             self._counts[key] = k + 1
         latency = 0.0
         if cfg.latency_max > 0 and _unit(cfg.seed, key, k, "latency-rate") < cfg.latency_rate:
