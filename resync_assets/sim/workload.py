@@ -757,8 +757,10 @@ class _DayGenerator:
     def _new_id(self) -> str:
         # Ids come from the day's RNG (deterministic) with the day number in the first 5 hex digits,
         # so a run id alone tells which day to generate.
-        h = f"{self.daynum:05x}{self.rng.getrandbits(108):027x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        r = self.rng.getrandbits(108)
+        return "%05x%03x-%04x-%04x-%04x-%012x" % (  # noqa: UP031 - the fastest formatting here
+            self.daynum, r >> 96, (r >> 80) & 0xFFFF, (r >> 64) & 0xFFFF, (r >> 48) & 0xFFFF, r & 0xFFFFFFFFFFFF
+        )
 
     # failures ---------------------------------------------------------------------------------
 
