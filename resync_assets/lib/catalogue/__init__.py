@@ -128,7 +128,7 @@ class Catalogue:
 
     entries: tuple[FailureSignature, ...]
 
-    @property
+    @cached_property
     def by_id(self) -> dict[str, FailureSignature]:
         """Entries keyed by `signature_id`."""
         return {e.signature_id: e for e in self.entries}
