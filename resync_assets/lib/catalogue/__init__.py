@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 
 from resync_assets.lib.catalogue._data import ENTRIES
 
