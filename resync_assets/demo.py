@@ -1,11 +1,12 @@
-"""The Dagster end-to-end demo: embedded simulator → every `tws_raw` asset through Dagster → DuckDB.
+"""The end-to-end demo (`resync demo`, `make demo`): embedded simulator → every asset through Dagster.
 
 `main()` starts the simulator on a free loopback port, has the simulator's writer put its host
 history into a host-metrics folder (in a child process, meanwhile), points the resources at both
-(environment variables of this process, resolved by Dagster when each run starts), materializes
-every asset of group `tws_raw` with its checks on the instance in `DAGSTER_HOME` (default
-`.dagster_home`, so the runs show in `make dev` afterwards) — one run for the TWS tables, one for
-host metrics — prints a summary and leaves `data/warehouse.duckdb` for queries.
+(environment variables of this process, resolved by Dagster when each run starts) and materializes
+the whole graph with its checks on the instance in `DAGSTER_HOME` (default `.dagster_home`, so the
+runs show in `make dev` afterwards): one run for the TWS tables, then one for host metrics and
+everything downstream (dbt staging → marts, joblog patterns, incident analyses). It prints a summary
+and leaves `data/warehouse.duckdb` for queries.
 """
 
 from __future__ import annotations
@@ -82,14 +83,15 @@ def summarize(warehouse: Path) -> dict:
 
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         tables = {
-            r[0]
-            for r in conn.execute(
-                "select table_name from information_schema.tables where table_schema = 'tws_raw'"
+            f"{schema}.{name}"
+            for schema, name in conn.execute(
+                "select table_schema, table_name from information_schema.tables"
             ).fetchall()
         }
 
         def query(table: str, sql: str, default):
-            return conn.execute(sql).fetchall() if table in tables else default
+            qualified = table if "." in table else f"tws_raw.{table}"
+            return conn.execute(sql).fetchall() if qualified in tables else default
 
         by_status = query(
             "job_runs",
@@ -103,7 +105,26 @@ def summarize(warehouse: Path) -> dict:
         ((host_rows, hosts),) = query(
             "host_metrics", "select count(*), count(distinct host) from tws_raw.host_metrics", [(0, 0)]
         )
+        ((fct_rows,),) = query("marts.fct_job_runs", "select count(*) from marts.fct_job_runs", [(0,)])
+        ((templates,),) = query(
+            "analytics.joblog_templates", "select count(*) from analytics.joblog_templates", [(0,)]
+        )
+        top_clusters = query(
+            "analytics.joblog_pattern_clusters",
+            "select summary from analytics.joblog_pattern_clusters order by runs desc limit 3",
+            [],
+        )
+        families = query(
+            "analytics.incident_analyses",
+            "select family, count(*), round(avg(confidence), 2) from analytics.incident_analyses "
+            "group by 1 order by 2 desc",
+            [],
+        )
     return {
+        "fct_job_runs": fct_rows,
+        "templates": templates,
+        "top_clusters": [r[0] for r in top_clusters],
+        "incidents_by_family": families,
         "runs_by_status": by_status,
         "plans": plans,
         "joblogs": joblogs,
@@ -146,6 +167,14 @@ def main(days: int = 90, jobs: int = 500, seed: int = 42, *, root: Path | None =
         print(f"  {status:<10} {n}")
     print(f"joblogs fetched: {summary['joblogs']} ({summary['joblog_bytes'] / 1e6:.1f} MB)")
     print(f"host metric rows: {summary['host_metric_rows']} from {summary['hosts']} hosts")
+    print(f"marts: fct_job_runs {summary['fct_job_runs']} rows (dbt staging → intermediate → marts)")
+    print(f"joblog templates: {summary['templates']}; top failure modes:")
+    for line in summary["top_clusters"]:
+        print(f"  {line}")
+    analysed = sum(n for _, n, _ in summary["incidents_by_family"])
+    print(f"failed runs explained: {analysed}")
+    for family, n, confidence in summary["incidents_by_family"]:
+        print(f"  {family:<12} {n:>5}  mean confidence {confidence}")
     print(f"elapsed: {elapsed:.1f} s")
     print(f"\nwarehouse: {root / WAREHOUSE}  (duckdb -readonly {WAREHOUSE})")
     print("see the runs in the UI: make dev, then http://127.0.0.1:3000")
@@ -182,23 +211,29 @@ def _run_demo(root: Path, home: Path, days: int, jobs: int, seed: int, today: dt
     if writer.returncode != 0:
         print(f"  simulator host history failed: {err.strip()[-2000:]}", file=sys.stderr)
         return False
-    return _materialize(defs, home, "host_metrics") and ok
+    return _materialize(defs, home, "downstream") and ok
 
 
 def _materialize(defs, home: Path, part: str) -> bool:
-    """One Dagster run of the `tws_raw` TWS tables (part "tws") or host metrics, with their checks.
+    """One Dagster run, with the checks of what it materializes: the TWS tables of `tws_raw` (part
+    "tws"), or host metrics and every asset downstream of `tws_raw` (part "downstream").
 
     True when every step succeeded and every check passed.
     """
     import dagster as dg
 
-    assets, checks, raw_keys = raw_assets_and_checks(defs)
+    _, _, raw_keys = raw_assets_and_checks(defs)
     host_metrics = dg.AssetKey(["tws_raw", "host_metrics"])
-    keys = {host_metrics} if part == "host_metrics" else raw_keys - {host_metrics}
+    if part == "tws":
+        selection = dg.AssetSelection.assets(*(raw_keys - {host_metrics}))
+    else:
+        raw = dg.AssetSelection.groups("tws_raw")
+        selection = dg.AssetSelection.assets(host_metrics) | (raw.downstream() - raw)
+    assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
     with dg.DagsterInstance.from_config(str(home)) as instance:
         result = dg.materialize(
-            [*assets, *checks],
-            selection=dg.AssetSelection.assets(*keys),
+            [*assets, *defs.asset_checks],
+            selection=selection,
             resources=defs.resources,
             instance=instance,
             tags={"resync/demo": "true"},

@@ -1,4 +1,4 @@
-"""`resync demo`: the embedded simulator read end to end through the TWS client."""
+"""`resync demo`: the embedded simulator through the whole pipeline (Dagster), or through the client only."""
 
 from __future__ import annotations
 
@@ -9,18 +9,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `demo` command to the `resync` parser."""
     parser = subparsers.add_parser(
         "demo",
-        help="start the embedded TWS simulator and read every run and failed joblog through the client",
-        description="Start the TWS REST API v2 simulator in-process on loopback, page every job run of "
-        "every plan (archived days and the current plan) through the resync TWS client, fetch the "
-        "joblogs of failed runs with a bounded thread pool and print a summary.",
+        help="run the main job end to end on the embedded TWS simulator",
+        description="Start the TWS REST API v2 simulator in-process on loopback and materialize every "
+        "asset through Dagster: the tws_raw tables, host metrics, the dbt marts, joblog patterns and "
+        "incident analyses; print a summary and leave data/warehouse.duckdb for queries (the runs are "
+        "recorded in DAGSTER_HOME, default .dagster_home). With --client-only, page every run of every "
+        "plan through the TWS client and fetch the failed runs' joblogs instead, writing nothing.",
     )
+    parser.add_argument("--client-only", action="store_true",
+                        help="only page runs and joblogs through the client (no Dagster, no warehouse)")
     parser.add_argument("--days", type=_positive, default=90, help="days of plan history (default 90)")
     parser.add_argument("--jobs", type=_positive, default=500, help="jobs per plan day (default 500)")
     parser.add_argument("--seed", type=int, default=42, help="workload seed (default 42)")
-    parser.add_argument("--workers", type=_positive, default=4, help="parallel joblog requests (default 4)")
-    parser.add_argument("--page-size", type=_positive, default=1000, help="jobs per API page (default 1000)")
+    parser.add_argument("--workers", type=_positive, default=4,
+                        help="with --client-only: parallel joblog requests (default 4)")
+    parser.add_argument("--page-size", type=_positive, default=1000,
+                        help="with --client-only: jobs per API page (default 1000)")
     parser.add_argument("--faults", default="",
-                        help="simulator faults, e.g. '500=0.02,429=0.02,reset=0.01' (default none)")
+                        help="with --client-only: simulator faults, e.g. '500=0.02,429=0.02,reset=0.01'")
     parser.set_defaults(func=_run)
 
 
@@ -32,6 +38,14 @@ def _positive(text: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if not args.client_only:
+        from resync_assets.demo import main
+
+        return main(days=args.days, jobs=args.jobs, seed=args.seed)
+    return _run_client_only(args)
+
+
+def _run_client_only(args: argparse.Namespace) -> int:
     import secrets
     import time
 

@@ -1,4 +1,4 @@
-"""`resync ingest`: one ingestion pass outside Dagster, and the Dagster end-to-end demo."""
+"""`resync ingest`: one ingestion pass outside Dagster."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ TABLES = ("job_runs", "joblogs", "job_streams", "workstations", "engine_info")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `resync ingest run` and `resync ingest demo`."""
+    """Add `resync ingest run`."""
     parser = subparsers.add_parser(
         "ingest",
         help="load the TWS REST API into the lakehouse",
@@ -29,18 +29,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--host-metrics", action="store_true",
                      help="also load the host-metrics folders (RESYNC_HOST_METRICS_DIRS)")
     run.set_defaults(func=_run)
-
-    demo = sub.add_parser(
-        "demo",
-        help="simulator → Dagster → DuckDB, end to end",
-        description="Start the embedded simulator, materialize every tws_raw asset through Dagster "
-        "(instance in DAGSTER_HOME, default .dagster_home) and print a summary. Leaves "
-        "data/warehouse.duckdb for queries.",
-    )
-    demo.add_argument("--days", type=int, default=90, help="days of plan history (default 90)")
-    demo.add_argument("--jobs", type=int, default=500, help="jobs per plan day (default 500)")
-    demo.add_argument("--seed", type=int, default=42, help="workload seed (default 42)")
-    demo.set_defaults(func=_demo)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -64,9 +52,3 @@ def _run(args: argparse.Namespace) -> int:
         if report.joblogs_fetched:
             print(f"  joblogs fetched: {report.joblogs_fetched} ({report.joblog_bytes} bytes)")
     return 0
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from resync_assets.demo import main
-
-    return main(days=args.days, jobs=args.jobs, seed=args.seed)

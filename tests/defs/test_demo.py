@@ -1,4 +1,4 @@
-"""The Dagster end-to-end demo (`resync ingest demo`), on a tiny world in a temporary root."""
+"""The Dagster end-to-end demo (`resync demo`), on a tiny world in a temporary root."""
 
 import dagster as dg
 import duckdb
