@@ -7,11 +7,14 @@ UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: install demo test test-fast lint dev bench bench-client clean
+.PHONY: install demo test lint dev bench clean
 
 DBT_MANIFEST := dbt_project/target/manifest.json
 
+# This machine may set PYTHONDONTWRITEBYTECODE; without a compiled cache every `resync` start
+# recompiles the project's own modules (compileall skips what is up to date).
 install: $(STAMP) $(DBT_MANIFEST)
+	@$(PY) -m compileall -q -j 0 resync_assets
 
 $(STAMP): requirements.lock requirements-bootstrap.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
