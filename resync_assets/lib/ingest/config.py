@@ -38,7 +38,7 @@ class IngestConfig:
     lock_timeout_seconds: float = 600.0
     pipeline_name: str = "resync_tws"
     write_lake: bool = True
-    duckdb_memory_limit: str = "1GB"
+    duckdb_memory_limit: str = "512MB"
 
     def __post_init__(self) -> None:
         for name in ("warehouse_path", "lake_dir", "pipelines_dir"):
