@@ -18,52 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from resync_assets.lib.metrics.schema import HOST_METRICS_SCHEMA, health_state
 from resync_assets.sim.workload import Workload, _epoch
 
-SCHEMA = pa.schema(
-    [
-        ("host", pa.string()),
-        ("ts", pa.timestamp("us", tz="UTC")),
-        ("source", pa.string()),
-        ("cpu_percent", pa.float64()),
-        ("cpu_per_core", pa.list_(pa.float64())),
-        ("load_1m", pa.float64()),
-        ("load_5m", pa.float64()),
-        ("load_15m", pa.float64()),
-        ("memory_percent", pa.float64()),
-        ("memory_used_bytes", pa.int64()),
-        ("memory_total_bytes", pa.int64()),
-        ("swap_percent", pa.float64()),
-        ("disk_percent", pa.float64()),
-        (
-            "disks",
-            pa.list_(
-                pa.struct(
-                    [
-                        ("mount", pa.string()),
-                        ("total_bytes", pa.int64()),
-                        ("used_bytes", pa.int64()),
-                        ("percent", pa.float64()),
-                    ]
-                )
-            ),
-        ),
-        ("disk_read_bytes_per_s", pa.float64()),
-        ("disk_write_bytes_per_s", pa.float64()),
-        ("net_sent_bytes_per_s", pa.float64()),
-        ("net_recv_bytes_per_s", pa.float64()),
-        ("process_rss_bytes", pa.int64()),
-        ("cpu_health", pa.string()),
-        ("memory_health", pa.string()),
-        ("disk_health", pa.string()),
-    ]
-)
+# One schema for every writer of host-metric files: the collector's.
+SCHEMA = HOST_METRICS_SCHEMA
 
 _GB = 1024**3
-
-
-def _health(p: float) -> str:
-    return "HEALTHY" if p < 85 else "DEGRADED" if p < 95 else "UNHEALTHY"
 
 
 def _hosts(workload: Workload):
@@ -184,9 +145,9 @@ def host_day_rows(
             cols["net_sent_bytes_per_s"].append(float(tx[k]))
             cols["net_recv_bytes_per_s"].append(float(rx[k]))
             cols["process_rss_bytes"].append(None)
-            cols["cpu_health"].append(_health(float(cpu[k])))
-            cols["memory_health"].append(_health(float(mem[k])))
-            cols["disk_health"].append(_health(max(dp, rp)))
+            cols["cpu_health"].append(health_state(float(cpu[k])))
+            cols["memory_health"].append(health_state(float(mem[k])))
+            cols["disk_health"].append(health_state(max(dp, rp)))
     return cols
 
 
