@@ -13,7 +13,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("client_paging", "ingest_e2e", "dbt_build", "loghub", "incident_analysis")
+BENCHMARKS = ("sim_serving", "client_paging", "ingest_e2e", "dbt_build", "loghub", "incident_analysis")
 
 
 def main(argv: list[str] | None = None) -> int:
