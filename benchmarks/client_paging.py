@@ -64,8 +64,8 @@ class _Simulator:
         self.token = secrets.token_urlsafe(16)
         command = [sys.executable, "-m", "resync_assets.cli", "sim", "serve", "--port", "0",
                    "--seed", str(seed), "--days", str(days), "--jobs", str(jobs),
-                   "--end-date", end_date.isoformat(), "--token", self.token,
-                   "--password", secrets.token_urlsafe(16)]
+                   "--end-date", end_date.isoformat(), f"--token={self.token}",
+                   f"--password={secrets.token_urlsafe(16)}"]
         if warm:
             command += ["--warm", str(days - 1), "--cache-days", str(days + 1)]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
