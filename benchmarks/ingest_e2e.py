@@ -48,7 +48,15 @@ def _child(args: argparse.Namespace) -> int:
                            page_size=args.page_size, timeout_seconds=120)
     tables = ["job_runs", "joblogs"] if args.joblogs == "failures" else ["job_runs"]
     started = time.perf_counter()
-    report = run_tws_ingest(settings, cfg, tables=tables)
+    profile_path = os.environ.get("BENCH_PROFILE")
+    if profile_path:  # cProfile the ingest process (py-spy is not available here)
+        import cProfile
+
+        profiler = cProfile.Profile()
+        report = profiler.runcall(run_tws_ingest, settings, cfg, tables=tables)
+        profiler.dump_stats(profile_path)
+    else:
+        report = run_tws_ingest(settings, cfg, tables=tables)
     elapsed = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak_kb = usage.ru_maxrss

@@ -73,6 +73,32 @@ class DuckDbBaseline:
         self.warehouse_path = Path(warehouse_path)
         self.dataset = dataset
         self.plan_id_format = plan_id_format
+        # One read-only connection for a whole extraction (the warehouse does not change while dlt
+        # extracts: it loads afterwards); opened lazily, released by ``close``.
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._opened = False
+        self._columns: set[str] | None = None
+
+    def _connection(self) -> tuple[duckdb.DuckDBPyConnection | None, set[str] | None]:
+        # (connection, job_runs columns) — (None, None) when there is no warehouse or no job_runs.
+        if not self._opened:
+            self._opened = True
+            if self.warehouse_path.exists():
+                con = duckdb.connect(str(self.warehouse_path), read_only=True)
+                if table_exists(con, self.dataset, "job_runs"):
+                    self._con = con
+                    self._columns = {r[0] for r in con.execute(
+                        "select column_name from information_schema.columns "
+                        "where table_schema = ? and table_name = ?", [self.dataset, "job_runs"]).fetchall()}
+                else:
+                    con.close()
+        return self._con, self._columns
+
+    def close(self) -> None:
+        """Release the connection (call before anything writes the warehouse); reopened when used again."""
+        if self._con is not None:
+            self._con.close()
+        self._con, self._columns, self._opened = None, None, False
 
     def _not_older(self, fetched: str, stored: str) -> str:
         # Plan ids compare by production day when they parse with the format, else as text.
@@ -84,29 +110,27 @@ class DuckDbBaseline:
         """The ``run_ids`` stored with a plan newer than ``plan_id``."""
         if not run_ids:
             return set()
-        with read_only(self.warehouse_path) as con:
-            if con is None or not table_exists(con, self.dataset, "job_runs"):
-                return set()
-            con.register("asked_runs", pa.table({"run_id": pa.array(list(run_ids), pa.string())}))
-            try:
-                rows = con.execute(
-                    f'''select e.run_id from "{self.dataset}".job_runs e join asked_runs a using (run_id)
-                        where not {self._not_older("$plan", "e.plan_id")}''',
-                    {"plan": plan_id}).fetchall()
-            finally:
-                con.unregister("asked_runs")
+        con, _ = self._connection()
+        if con is None:
+            return set()
+        con.register("asked_runs", pa.table({"run_id": pa.array(list(run_ids), pa.string())}))
+        try:
+            rows = con.execute(
+                f'''select e.run_id from "{self.dataset}".job_runs e join asked_runs a using (run_id)
+                    where not {self._not_older("$plan", "e.plan_id")}''',
+                {"plan": plan_id}).fetchall()
+        finally:
+            con.unregister("asked_runs")
         return {r[0] for r in rows}
 
     def changed_runs(self, fetched: pa.Table, seen_at: dt.datetime) -> tuple[pa.Table, int, int]:
         """(rows to load, number new, number changed) for ``fetched`` (``JOB_RUN_CONTENT_SCHEMA``)."""
         if fetched.num_rows == 0:
             return JOB_RUNS_SCHEMA.empty_table(), 0, 0
-        with read_only(self.warehouse_path) as con:
-            if con is None or not table_exists(con, self.dataset, "job_runs"):
-                return NoBaseline().changed_runs(fetched, seen_at)
-            existing = {r[0] for r in con.execute(
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-                [self.dataset, "job_runs"]).fetchall()}
+        con, existing = self._connection()
+        if con is None or existing is None:
+            return NoBaseline().changed_runs(fetched, seen_at)
+        if True:
             compared = [c for c in JOB_RUN_COLUMNS if c != "run_id" and c in existing]
             # A column the warehouse lacks counts as changed, so the next load fills it.
             differs = " or ".join([f'f."{c}" is distinct from e."{c}"' for c in compared] or ["false"])

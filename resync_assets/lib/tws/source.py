@@ -564,6 +564,15 @@ def tws_source(
     @dlt.resource(name="job_runs", primary_key="run_id", write_disposition=_MERGE)
     def job_runs() -> Iterator[pa.Table]:
         """One row per TWS job run (every execution attempt of a job in a plan), keyed by run_id."""
+        try:
+            yield from job_runs_of_plans()
+        finally:
+            # The baseline may hold a read-only connection for the extraction; dlt writes next.
+            release = getattr(runs_baseline, "close", None)
+            if release is not None:
+                release()
+
+    def job_runs_of_plans() -> Iterator[pa.Table]:
         plans = selection()
         state = dlt.current.source_state()
         closed: dict = state.setdefault("closed_plans", {})
