@@ -7,6 +7,7 @@ serialized once and the current plan only re-serializes jobs whose runs changed 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import threading
@@ -46,6 +47,7 @@ def plan_filter_regex(pattern: str) -> re.Pattern[str]:
 
 _CHUNK = 128  # jobs per compressed block of a compacted plan
 _ID_LEN = 36  # UUID-shaped ids
+_BY_ID = [("id", False)]
 _BLOCK_CACHE_SIZE = 64  # decompressed blocks kept across all plans (~20 MB)
 _block_cache: OrderedDict = OrderedDict()
 _block_cache_lock = threading.Lock()
@@ -238,6 +240,14 @@ class PlanIndex:
 
     def select_jobs(self, t: float, query: Query | None, plan_filter: str | None) -> range | list[int]:
         """Positions of the jobs matching `query`/`plan_filter`, in the requested order (default id order)."""
+        if query is not None and query.order == _BY_ID:
+            # Jobs are kept in id order (ids are unique hex UUIDs, compared as text by ORDER BY), so
+            # `ORDER BY id ASC`, what every paging client sends, is the natural order: no sort, and
+            # without a filter a plain range (a compacted plan then serves it straight from its blocks).
+            if query.predicate is None:
+                query = None
+            else:
+                query = dataclasses.replace(query, order=[])
         if query is None and not plan_filter:
             return range(self.n_jobs)
         key = (query.source if query else None, plan_filter, self.archived or t)
