@@ -53,6 +53,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warm", action=argparse.BooleanOptionalAction, default=False,
                         help="generate every plan before timing; the simulator then holds the whole "
                              "history in memory (~1 GB per 100k runs), so it is off by default")
+    parser.add_argument("--parser", choices=("rows", "dicts"), default="rows",
+                        help="rows: TwsClient.iter_job_run_pages (msgspec straight to rows, default); "
+                             "dicts: iter_job_pages + job_run_rows per job (the generic path)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args(argv)
 
@@ -120,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     end_date = dt.datetime.now(dt.UTC).date()
     plan_ids = [(end_date - dt.timedelta(days=k)).isoformat() for k in range(days - 1, -1, -1)]
     print(f"simulator: {days} days x {args.jobs} jobs (seed {args.seed}), warm={args.warm} ...", flush=True)
+    load_before = list(os.getloadavg())
     started = time.perf_counter()
     sim = _Simulator(days, args.jobs, args.seed, end_date, args.warm)
     startup = time.perf_counter() - started
@@ -129,15 +133,22 @@ def main(argv: list[str] | None = None) -> int:
         counts = {"jobs": 0, "runs": 0, "pages": 0}
         lock = threading.Lock()
 
-        def page_plan(plan_id: str) -> None:
+        def page_plan_dicts(plan_id: str) -> None:
             for page in client.iter_job_pages(plan_id=plan_id):
                 runs = 0
                 for job in page:
                     runs += len(job_run_rows(job))
                 with lock:
-                    counts["jobs"] += len(page)
                     counts["runs"] += runs
                     counts["pages"] += 1
+
+        def page_plan_rows(plan_id: str) -> None:
+            for rows in client.iter_job_run_pages(plan_id=plan_id):
+                with lock:
+                    counts["runs"] += len(rows)
+                    counts["pages"] += 1
+
+        page_plan = page_plan_rows if args.parser == "rows" else page_plan_dicts
 
         with TwsClient(settings, max_connections=max(2, args.concurrency)) as client:
             sim_cpu0, cpu0, t0 = sim.cpu_seconds(), _client_cpu_seconds(), time.perf_counter()
@@ -147,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             client_cpu = _client_cpu_seconds() - cpu0
             sim_cpu = sim.cpu_seconds() - sim_cpu0
             stats = client.stats
+            counts["jobs"] = stats["items"]
         sim_rss = sim.rss_bytes()
     finally:
         sim.stop()
@@ -156,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "cpu_count": os.cpu_count(),
         "days": days, "job_definitions": args.jobs, "seed": args.seed, "page_size": args.page_size,
-        "concurrency": args.concurrency, "warm": args.warm,
+        "concurrency": args.concurrency, "warm": args.warm, "parser": args.parser,
+        "load_average_before": load_before, "load_average_after": list(os.getloadavg()),
         "plans": len(plan_ids), "jobs": counts["jobs"], "runs": counts["runs"], "pages": counts["pages"],
         "requests": stats["requests"], "retries": stats["retries"],
         "bytes_received": stats["bytes_received"],
@@ -166,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         "client_cpu_seconds": round(client_cpu, 3),
         "runs_per_client_cpu_second": round(counts["runs"] / client_cpu) if client_cpu else None,
         "simulator_cpu_seconds": round(sim_cpu, 3),
+        "client_cpu_us_per_run": round(client_cpu / counts["runs"] * 1e6, 2) if counts["runs"] else None,
+        "simulator_cpu_us_per_run": round(sim_cpu / counts["runs"] * 1e6, 2) if counts["runs"] else None,
         "megabytes_per_second": round(stats["bytes_received"] / wall / 1e6, 1),
         "client_peak_rss_mb": round(peak_rss / 1e6, 1),
         "simulator_rss_mb": round(sim_rss / 1e6, 1),
@@ -175,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {result['runs_per_second']:,} runs/s wall-clock (paged + parsed into rows)")
     print(f"  {result['runs_per_client_cpu_second']:,} runs per client CPU second "
           f"(client CPU {client_cpu:.1f} s, simulator CPU {sim_cpu:.1f} s over the same {wall:.1f} s)")
+    print(f"  client {result['client_cpu_us_per_run']} us CPU/run, simulator {result['simulator_cpu_us_per_run']} "
+          f"us CPU/run; load average before {load_before}, after {result['load_average_after']}")
     print(f"  client peak RSS {result['client_peak_rss_mb']:,} MB; simulator RSS {result['simulator_rss_mb']:,} MB")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")

@@ -23,6 +23,7 @@ from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
+import msgspec
 import orjson
 import pybreaker
 import tenacity
@@ -39,6 +40,7 @@ from resync_assets.lib.tws.errors import (
 )
 from resync_assets.lib.tws.joblog import Joblog, decode_joblog
 from resync_assets.lib.tws.oql import Oql, with_default_order
+from resync_assets.lib.tws.records import JobPage, decode_job_page, job_page_rows, job_run_rows
 from resync_assets.lib.tws.settings import TwsSettings
 
 log = logging.getLogger("resync.tws")
@@ -199,6 +201,23 @@ class TwsClient:
         params = {"plan_id": plan_id, "oql": with_default_order(oql)}
         return self._iter_pages("/plan/job", params, page_size, self._scope_header(scope))
 
+    def iter_job_run_pages(self, plan_id: str = "current", oql: Oql | str | None = None,
+                           page_size: int | None = None, scope: str | None = None) -> Iterator[list[dict]]:
+        """Every page of ``GET /plan/job`` as ``tws_raw.job_runs`` rows: for each page, the
+        ``job_run_rows`` of its jobs in order (same values, same errors), decoded straight into rows.
+
+        Same query, paging and retries as ``iter_job_pages``, several times cheaper in CPU: the page is
+        decoded by msgspec into structs holding only the fields the rows need (anything else the
+        server sends is skipped), and a page those do not fit is read as dicts instead. A page whose
+        jobs have no runs gives an empty list.
+        """
+        params = {"plan_id": plan_id, "oql": with_default_order(oql)}
+        for results in self._iter_pages("/plan/job", params, page_size, self._scope_header(scope), job_runs=True):
+            if isinstance(results[0], dict):
+                yield [row for job in results for row in job_run_rows(job)]
+            else:
+                yield job_page_rows(results)
+
     def iter_jobs(self, plan_id: str = "current", oql: Oql | str | None = None,
                   page_size: int | None = None, scope: str | None = None) -> Iterator[dict]:
         """Every ``JobInPlanV2`` of the query, one by one (see ``iter_job_pages``)."""
@@ -342,7 +361,9 @@ class TwsClient:
     # ------------------------------------------------------------------ paging
 
     def _iter_pages(self, path: str, params: dict, page_size: int | None,
-                    headers: dict | None = None) -> Iterator[list[dict]]:
+                    headers: dict | None = None, job_runs: bool = False) -> Iterator[list]:
+        """Pages of ``results``; with ``job_runs`` a page is decoded as a ``JobPage`` when it fits
+        (its results are then structs), else as dicts."""
         limit = int(page_size or self.settings.page_size)
         if not 1 <= limit <= 2**31 - 1:
             raise ValueError("page_size must be between 1 and 2**31-1")
@@ -350,7 +371,10 @@ class TwsClient:
         previous_first = None
         while True:
             body = self._get_json(path, params={**params, "limit": limit, "offset": offset},
-                                  headers={"Include-Count": "true", **(headers or {})}, expect="page")
+                                  headers={"Include-Count": "true", **(headers or {})},
+                                  expect="job_page" if job_runs else "page")
+            if isinstance(body, JobPage):
+                body = {"results": body.results, "count": body.count, "next": body.next}
             results = body["results"]
             endpoint = f"GET {API_PREFIX}{path}"
             if results and previous_first is not None and results[0] == previous_first:
@@ -379,13 +403,18 @@ class TwsClient:
         def parse(response: httpx.Response, endpoint: str) -> Any:
             data = response.read()
             self._add("bytes_received", len(data))
+            if expect == "job_page":
+                try:
+                    return decode_job_page(data)
+                except msgspec.DecodeError:
+                    pass  # not JSON, or a shape the structs do not fit: the dict path below decides
             try:
                 body = orjson.loads(data)
             except orjson.JSONDecodeError:
                 raise self._retryable(TwsProtocolError(
                     f"{endpoint}: the response body is not valid JSON ({len(data)} bytes; truncated or malformed)",
                     endpoint=endpoint))
-            if expect == "page":
+            if expect in ("page", "job_page"):
                 if not isinstance(body, dict) or not isinstance(body.get("results"), list):
                     raise self._retryable(TwsProtocolError(
                         f"{endpoint}: expected a paginated object with a 'results' list", endpoint=endpoint))

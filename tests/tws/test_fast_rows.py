@@ -1,0 +1,125 @@
+"""The msgspec fast path (decode_job_page + job_page_rows, TwsClient.iter_job_run_pages) gives exactly
+the rows, and the errors, of orjson + job_run_rows."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import msgspec
+import orjson
+import pytest
+
+from resync_assets.lib.tws import TwsClient, TwsSettings
+from resync_assets.lib.tws.records import decode_job_page, job_page_rows, job_run_rows
+from tests.tws.test_records import JOB
+
+
+def _slow(jobs: list[dict]) -> list[dict]:
+    return [row for job in jobs for row in job_run_rows(job)]
+
+
+def _fast(jobs: list[dict]) -> list[dict]:
+    return job_page_rows(decode_job_page(orjson.dumps({"count": len(jobs), "results": jobs})).results)
+
+
+def _variant(**changes) -> dict:
+    job = copy.deepcopy(JOB)
+    job.update(changes)
+    return job
+
+
+ODD_JOBS = [
+    JOB,
+    _variant(id="no-runs", jobruns=[]),
+    _variant(id="null-runs", jobruns=None),
+    _variant(id="no-definition", jobDefinition=None),
+    _variant(id="empty-definition", jobDefinition={}),
+    _variant(id="task-text", jobDefinition={"task": "/bin/true", "recoveryOption": "STOP"}),
+    _variant(id="task-other", jobDefinition={"task": {"ZOS": {"jcl": "X"}, "other": 1}}),
+    _variant(id="text-numbers", priority="7", schedTime=None, jobOptions=None, jobStatusFlags={},
+             unknownField={"deep": [1, 2, {"x": None}]}),
+    _variant(id="bool-ints", jobOptions={"critical": 1}, jobStatusFlags={"jobLate": 0}, priority=True),
+    _variant(id="zones", schedTime="2026-11-20T22:30:00", jobruns=[{
+        "id": "r-z", "jobNumber": "42", "runAttempt": 1.0, "rerunJob": 1, "lastInRerunChain": None,
+        "returnCode": "3", "compositeStatus": None, "timeInfo": None, "submittedTime": "2026-11-20T23:00:00+02:00",
+        "extra": "ignored"}]),
+    _variant(id="def-in-run", jobDefinition=None, jobruns=[{
+        "id": "r-d", "jobDefinition": {"recoveryOption": "CONTINUE", "task": {"UNIX": {"taskString": "ls"}}},
+        "timeInfo": {"actualStartTime": "2026-11-20T22:00:00Z", "actualEndTime": "2026-11-20T22:00:00.5-05:00",
+                     "elapsedTime": "P1DT2H", "estimatedDuration": "-PT5S"}}, {"id": "r-d2", "timeInfo": {}}]),
+]
+
+
+def test_fast_rows_equal_job_run_rows_on_odd_jobs():
+    assert _fast(ODD_JOBS) == _slow(ODD_JOBS)
+    assert len(_slow(ODD_JOBS)) > 8
+
+
+def test_fast_rows_equal_job_run_rows_on_a_simulator_page(simulator, client):
+    jobs = next(client.iter_job_pages(plan_id="current", page_size=300))
+    assert _fast(jobs) == _slow(jobs)
+
+
+@pytest.mark.parametrize("run_change", [
+    {"timeInfo": {"actualStartTime": "yesterday"}},
+    {"timeInfo": {"elapsedTime": "17 minutes"}},
+    {"jobNumber": "forty-two"},
+    {"submittedTime": 12},
+])
+def test_fast_rows_raise_the_errors_of_job_run_rows(run_change):
+    bad = copy.deepcopy(JOB)
+    bad["jobruns"][1].update(run_change)
+    with pytest.raises(ValueError) as slow:
+        _slow([bad])
+    with pytest.raises(ValueError) as fast:
+        _fast([JOB, bad])
+    assert str(fast.value) == str(slow.value)
+
+
+def test_a_page_the_structs_do_not_fit_is_not_decoded_by_them():
+    odd = _variant(jobruns=[{"id": "r", "compositeStatus": "ABEND"}])
+    with pytest.raises(msgspec.ValidationError):
+        decode_job_page(orjson.dumps({"results": [odd]}))
+
+
+@pytest.fixture
+def odd_server():
+    """A server answering one page whose shape the structs do not fit (a status given as text)."""
+    odd = _variant(jobruns=[{"id": "r", "compositeStatus": "ABEND"}])
+    good = _variant(id="job-2")
+    body = orjson.dumps({"count": 2, "results": [good, odd]})
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", [good, odd]
+    server.shutdown()
+    server.server_close()
+
+
+def test_iter_job_run_pages_falls_back_to_dicts(odd_server):
+    base_url, jobs = odd_server
+    with TwsClient(TwsSettings(base_url, token="t", max_retries=0)) as client, pytest.raises(ValueError) as fast:
+        list(client.iter_job_run_pages(plan_id="2026-11-20", page_size=10))
+    with pytest.raises(ValueError) as slow:
+        _slow(jobs)
+    assert str(fast.value) == str(slow.value)
+
+
+def test_iter_job_run_pages_matches_iter_job_pages(simulator, client):
+    fast = [row for rows in client.iter_job_run_pages(plan_id="current", page_size=20) for row in rows]
+    slow = [row for page in client.iter_job_pages(plan_id="current", page_size=20) for row in _slow(page)]
+    assert fast == slow and len(fast) > 40
+    assert client.stats["pages"] > 2
