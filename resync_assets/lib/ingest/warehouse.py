@@ -14,7 +14,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
+import orjson
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from resync_assets.lib.tws.records import JOB_RUN_COLUMNS
 from resync_assets.lib.tws.source import (
@@ -216,9 +218,17 @@ def export_lake(warehouse_path: Path, dataset: str, lake_dir: Path, tables: Iter
                 "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
                 "order by ordinal_position", [dataset, table]).fetchall() if r[0] not in _INTERNAL_COLUMNS]
             select = ", ".join(f'"{c}"' for c in cols)
+            # Every dlt load that touches a table writes rows with its (newer) load id, so the row
+            # count, the newest load id and the columns tell whether the table changed since the
+            # file was written; an unchanged table is not rewritten.
+            fingerprint = _fingerprint(con, dataset, table, cols)
+            if fingerprint is not None and final.exists() and _file_fingerprint(final) == fingerprint:
+                written.append(final)
+                continue
+            meta = "" if fingerprint is None else f", kv_metadata {{{_LAKE_KEY}: '{_sql_path(fingerprint)}'}}"
             try:
                 con.execute(f"copy (select {select} from \"{dataset}\".\"{table}\") to '{_sql_path(tmp)}' "
-                            "(format parquet, compression zstd)")
+                            f"(format parquet, compression zstd{meta})")
                 os.replace(tmp, final)
             finally:
                 if tmp.exists():
@@ -227,7 +237,30 @@ def export_lake(warehouse_path: Path, dataset: str, lake_dir: Path, tables: Iter
     return written
 
 
-def _sql_path(path: Path) -> str:
+_LAKE_KEY = "resync_fingerprint"
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, dataset: str, table: str, cols: list[str]) -> str | None:
+    # None when the table has no dlt load ids (then it is always written).
+    has_load_id = bool(con.execute(
+        "select count(*) from information_schema.columns where table_schema = ? and table_name = ? "
+        "and column_name = '_dlt_load_id'", [dataset, table]).fetchall()[0][0])
+    if not has_load_id:
+        return None
+    count, newest = con.execute(f'select count(*), max("_dlt_load_id") from "{dataset}"."{table}"').fetchall()[0]
+    return orjson.dumps([count, newest, cols]).decode()
+
+
+def _file_fingerprint(path: Path) -> str | None:
+    try:
+        meta = pq.read_metadata(path).metadata or {}
+    except (OSError, pa.ArrowException):
+        return None
+    value = meta.get(_LAKE_KEY.encode())
+    return value.decode() if value is not None else None
+
+
+def _sql_path(path: Path | str) -> str:
     return str(path).replace("'", "''")
 
 
