@@ -328,17 +328,26 @@ def _job_page_rows(jobs: list[_Job]) -> list[dict]:
         mark = len(rows)
         try:
             definition = job.jobDefinition
-            if _is_empty(definition) and not _is_empty(runs[0].jobDefinition):
+            if (definition is None or definition.recoveryOption is None) and _is_empty(definition) \
+                    and not _is_empty(runs[0].jobDefinition):
                 definition = runs[0].jobDefinition
             options, flags = job.jobOptions, job.jobStatusFlags
             job_id, job_name, stream_name, stream_id = job.id, job.name, job.jobStreamName, job.jobStreamId
             workstation, folder, plan_id, time_zone = job.workstation, job.folder, job.planId, job.timeZone
-            sched_time = instant(job.schedTime)
+            sched_time = job.schedTime
+            if sched_time is not None:
+                sched_time = fromiso(sched_time)
+                if sched_time.tzinfo is not utc:
+                    sched_time = instant(job.schedTime)
             priority = job.priority
             if priority is not None and type(priority) is not int:
                 priority = as_int(priority)
-            is_critical = as_bool(options.critical) if options is not None else None
-            is_late = as_bool(flags.jobLate) if flags is not None else None
+            is_critical = options.critical if options is not None else None
+            if is_critical is not None and is_critical is not True and is_critical is not False:
+                is_critical = as_bool(is_critical)
+            is_late = flags.jobLate if flags is not None else None
+            if is_late is not None and is_late is not True and is_late is not False:
+                is_late = as_bool(is_late)
             if definition is None:
                 recovery_option = task = None
             else:
