@@ -123,3 +123,26 @@ def test_iter_job_run_pages_matches_iter_job_pages(simulator, client):
     slow = [row for page in client.iter_job_pages(plan_id="current", page_size=20) for row in _slow(page)]
     assert fast == slow and len(fast) > 40
     assert client.stats["pages"] > 2
+
+
+def test_job_runs_arrow_equals_the_table_of_the_rows(simulator, client):
+    from resync_assets.lib.tws.records import job_runs_arrow
+    from resync_assets.lib.tws.source import job_runs_table
+
+    jobs = next(client.iter_job_pages(plan_id="current", page_size=300))
+    for sample in (jobs, ODD_JOBS, JOB_PAIR := [JOB, _variant(id="j2")]):
+        page = decode_job_page(orjson.dumps({"results": sample})).results
+        assert job_runs_arrow(page).equals(job_runs_table(_slow(sample)))
+    assert job_runs_arrow(decode_job_page(orjson.dumps({"results": JOB_PAIR[:0]})).results).num_rows == 0
+
+
+def test_job_runs_arrow_raises_the_errors_of_job_run_rows():
+    from resync_assets.lib.tws.records import job_runs_arrow
+
+    bad = copy.deepcopy(JOB)
+    bad["jobruns"][0]["timeInfo"]["elapsedTime"] = "soon"
+    with pytest.raises(ValueError) as slow:
+        _slow([bad])
+    with pytest.raises(ValueError) as fast:
+        job_runs_arrow(decode_job_page(orjson.dumps({"results": [JOB, bad]})).results)
+    assert str(fast.value) == str(slow.value)

@@ -428,3 +428,96 @@ def _job_page_rows(jobs: list[_Job]) -> list[dict]:
             del rows[mark:]
             rows.extend(job_run_rows(orjson.loads(msgspec.json.encode(job))))
     return rows
+
+
+def job_runs_arrow(jobs: list[_Job]):
+    """The runs of a decoded page as an Arrow table (``source.JOB_RUN_CONTENT_SCHEMA``): equal to
+    ``source.job_runs_table(job_page_rows(jobs))``, without a dict per run; instants are parsed by
+    Arrow in bulk. Anything the bulk path does not take goes through ``job_page_rows`` (same errors).
+    """
+    import pyarrow as pa
+
+    from resync_assets.lib.tws import source
+
+    try:
+        with _gc_paused():
+            return _job_runs_arrow(jobs, pa, source)
+    except (pa.ArrowException, TypeError, ValueError, AttributeError):
+        return source.job_runs_table(job_page_rows(jobs))
+
+
+def _job_runs_arrow(jobs: list[_Job], pa, source):
+    cols: dict[str, list] = {name: [] for name in JOB_RUN_COLUMNS}
+    (run_id, actual_ws, job_number, run_attempt, rerun_type, is_rerun, last_in_chain, return_code, common,
+     internal, sub, start, end, elapsed, estimated, submitted) = (
+        cols["run_id"], cols["actual_workstation"], cols["job_number"], cols["run_attempt"],
+        cols["rerun_type"], cols["is_rerun"], cols["last_in_rerun_chain"], cols["return_code"],
+        cols["common_status"], cols["internal_status"], cols["sub_status"], cols["actual_start"],
+        cols["actual_end"], cols["elapsed_seconds"], cols["estimated_seconds"], cols["submitted_time"])
+    job_cols = [cols[name] for name in ("job_id", "job_name", "job_stream_name", "job_stream_id", "workstation",
+                                        "folder", "plan_id", "sched_time", "priority", "is_critical", "is_late",
+                                        "recovery_option", "task", "time_zone")]
+    for job in jobs:
+        runs = job.jobruns
+        if not runs:
+            continue
+        n = len(runs)
+        definition = job.jobDefinition
+        if (definition is None or definition.recoveryOption is None) and _is_empty(definition) \
+                and not _is_empty(runs[0].jobDefinition):
+            definition = runs[0].jobDefinition
+        options, flags = job.jobOptions, job.jobStatusFlags
+        critical = options.critical if options is not None else None
+        late = flags.jobLate if flags is not None else None
+        values = (job.id, job.name, job.jobStreamName, job.jobStreamId, job.workstation, job.folder, job.planId,
+                  job.schedTime, job.priority, None if critical is None else bool(critical),
+                  None if late is None else bool(late),
+                  definition.recoveryOption if definition is not None else None,
+                  _raw_task_text(definition.task) if definition is not None else None, job.timeZone)
+        if n == 1:
+            for col, value in zip(job_cols, values):
+                col.append(value)
+        else:
+            for col, value in zip(job_cols, values):
+                col.extend((value,) * n)
+        for run in runs:
+            status, time_info = run.compositeStatus, run.timeInfo
+            run_id.append(run.id)
+            actual_ws.append(run.actualWorkstation)
+            job_number.append(run.jobNumber)
+            run_attempt.append(run.runAttempt)
+            rerun_type.append(run.rerunType)
+            is_rerun.append(run.rerunJob)
+            last_in_chain.append(run.lastInRerunChain)
+            return_code.append(run.returnCode)
+            common.append(run.commonStatus)
+            if status is None:
+                internal.append(None)
+                sub.append(None)
+            else:
+                internal.append(status.status)
+                sub.append(status.substatus)
+            if time_info is None:
+                start.append(None)
+                end.append(None)
+                elapsed.append(None)
+                estimated.append(None)
+            else:
+                start.append(time_info.actualStartTime)
+                end.append(time_info.actualEndTime)
+                elapsed.append(time_info.elapsedTime)
+                estimated.append(time_info.estimatedDuration)
+            submitted.append(run.submittedTime)
+    duration = parse_duration
+    arrays = {}
+    for name in JOB_RUN_COLUMNS:
+        values = cols[name]
+        if name in ("sched_time", "actual_start", "actual_end", "submitted_time"):
+            arrays[name] = source._instants(values)
+        elif name in ("elapsed_seconds", "estimated_seconds"):
+            # Few distinct durations: parse_duration's cache answers nearly all of them.
+            arrays[name] = pa.array([None if v is None else duration(v) for v in values], type=pa.float64())
+        else:
+            # Strict: bools where ints belong and the like go to the reference path.
+            arrays[name] = pa.array(values, type=source._JOB_RUN_TYPES[name], from_pandas=False)
+    return pa.table(arrays, schema=source.JOB_RUN_CONTENT_SCHEMA)
