@@ -4,12 +4,14 @@
     .venv/bin/python -m benchmarks.client_paging --runs 100000   # quick
 
 Starts `resync sim serve` in a subprocess (so the simulator does not share the client's interpreter),
-pages every plan through `TwsClient.iter_job_pages`, turns each job into `tws_raw.job_runs` rows with
-`job_run_rows`, and prints:
+pages every plan through `TwsClient.iter_job_run_pages` (each page decoded by msgspec straight into
+`tws_raw.job_runs` rows; `--parser dicts` measures the generic `iter_job_pages` + `job_run_rows`
+instead), and prints:
 
 * runs/s wall-clock (what a load sees end to end, simulator included);
 * runs per client CPU second (what the client alone could do if the server were free);
 * the simulator's CPU seconds over the same window (to tell which side is the bottleneck);
+* client and simulator CPU microseconds per run, and the load average (the machine may be shared);
 * peak RSS of the client process.
 
 By default the simulator generates each plan when it is first asked for, so the wall-clock figure
