@@ -10,7 +10,8 @@ history, as a backfill is. The most recent archived plans (up to ~150k job-days,
 memory allows) are generated before timing starts (`--warm`); older days are generated on demand, so
 at 1M runs the simulator's CPU (reported apart) includes generating them. The REAL pipeline (`run_tws_ingest`, first
 load with a backfill of every day) runs in its own subprocess into a temp dir; its peak RSS is that
-process's `ru_maxrss`. Joblogs: `--joblogs failures` (default) fetches the joblog of every failed run,
+process's `ru_maxrss`;
+`BENCH_PROFILE=/tmp/ingest.prof` cProfiles that process (main thread) into the given file. Joblogs: `--joblogs failures` (default) fetches the joblog of every failed run,
 as production does; `--joblogs none` loads plans only. Figures go to benchmarks/results/ingest_e2e.json.
 """
 
