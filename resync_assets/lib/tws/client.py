@@ -211,12 +211,22 @@ class TwsClient:
         server sends is skipped), and a page those do not fit is read as dicts instead. A page whose
         jobs have no runs gives an empty list.
         """
-        params = {"plan_id": plan_id, "oql": with_default_order(oql)}
-        for results in self._iter_pages("/plan/job", params, page_size, self._scope_header(scope), job_runs=True):
+        for results in self.iter_decoded_job_pages(plan_id=plan_id, oql=oql, page_size=page_size, scope=scope):
             if isinstance(results[0], dict):
                 yield [row for job in results for row in job_run_rows(job)]
             else:
                 yield job_page_rows(results)
+
+    def iter_decoded_job_pages(self, plan_id: str = "current", oql: Oql | str | None = None,
+                               page_size: int | None = None, scope: str | None = None) -> Iterator[list]:
+        """Every page of ``GET /plan/job``, decoded by msgspec into job structs (only the fields the
+        ``tws_raw.job_runs`` rows need) when the page fits them, else as raw ``JobInPlanV2`` dicts.
+
+        Same query, paging and retries as ``iter_job_pages``; for bulk readers that convert pages
+        themselves (``records.job_page_rows``, ``records.job_runs_arrow``).
+        """
+        params = {"plan_id": plan_id, "oql": with_default_order(oql)}
+        return self._iter_pages("/plan/job", params, page_size, self._scope_header(scope), job_runs=True)
 
     def iter_jobs(self, plan_id: str = "current", oql: Oql | str | None = None,
                   page_size: int | None = None, scope: str | None = None) -> Iterator[dict]:

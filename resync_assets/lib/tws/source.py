@@ -46,7 +46,6 @@ import pyarrow.compute as pc
 
 from resync_assets.lib.tws.client import TwsClient
 from resync_assets.lib.tws.errors import TwsNotFoundError
-from resync_assets.lib.tws.oql import with_default_order
 from resync_assets.lib.tws.records import (
     JOB_RUN_COLUMNS,
     job_run_rows,
@@ -470,12 +469,8 @@ class _PlanReader:
     def read(self, plan_id: str) -> tuple[str, pa.Table | None]:
         """(plan id, runs) — runs is None when the server has no such plan (404)."""
         tables = []
-        params = {"plan_id": plan_id, "oql": with_default_order(None)}
         try:
-            # The same query and paging as ``iter_job_pages``, decoded by the client's typed
-            # (msgspec) path into structs when a page fits them, else as dicts.
-            for page in self.client._iter_pages("/plan/job", params, self.page_size,
-                                                self.client._scope_header(None), job_runs=True):
+            for page in self.client.iter_decoded_job_pages(plan_id=plan_id, page_size=self.page_size):
                 if not page:
                     continue
                 table = job_runs_from_jobs(page) if isinstance(page[0], dict) else job_runs_arrow(page)
