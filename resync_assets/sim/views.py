@@ -18,11 +18,12 @@ from functools import lru_cache
 
 import orjson
 
+from resync_assets.lib.gcpause import gc_paused
 from resync_assets.sim.fields import FIELDS
 from resync_assets.sim.oql import OqlError, Query, parse
 from resync_assets.sim.render import Renderer
 from resync_assets.sim.state import job_signature
-from resync_assets.sim.workload import JobInst, StreamInst, Workload, gc_paused
+from resync_assets.sim.workload import JobInst, StreamInst, Workload
 
 _ALIASES = {"jobstreamName": "jobStreamName", "key.name": "name"}
 

@@ -13,17 +13,16 @@ trends) is available from `Workload.failure_truth()`, `Workload.trend_jobs()` an
 from __future__ import annotations
 
 import calendar
-import gc
 import random
 import threading
 import zlib
 from collections import OrderedDict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from resync_assets.lib.catalogue import FailureSignature, load_catalogue
+from resync_assets.lib.gcpause import gc_paused
 from resync_assets.sim.clock import Clock, SystemClock
 from resync_assets.sim.joblog import JoblogText, render_joblog
 from resync_assets.sim.topology import JobDef, StreamDef, Topology, build_topology, day_of_id, make_id
@@ -226,30 +225,6 @@ class FailureTruth:
     end: datetime
 
 
-_gc_lock = threading.Lock()
-_gc_state = {"pausers": 0, "was_enabled": True}
-
-
-@contextmanager
-def gc_paused():
-    """Pause the cyclic garbage collector while building many small objects (days, JSON).
-
-    Generation allocates millions of objects and nearly none are garbage, so collections during it
-    only cost time (about a quarter of it). Re-entrant and thread-safe: the collector resumes when the
-    last pauser leaves, and collects the garbage of evicted days then.
-    """
-    with _gc_lock:
-        if _gc_state["pausers"] == 0:
-            _gc_state["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _gc_state["pausers"] += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_state["pausers"] -= 1
-            if _gc_state["pausers"] == 0 and _gc_state["was_enabled"]:
-                gc.enable()
 
 
 def _epoch(d: date) -> float:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import logging
 import shutil
 import time
@@ -15,6 +13,7 @@ import dlt
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from resync_assets.lib.gcpause import gc_paused
 from resync_assets.lib.ingest.config import IngestConfig, IngestReport, TableStats
 from resync_assets.lib.ingest.lock import warehouse_lock
 from resync_assets.lib.ingest.warehouse import DuckDbBaseline, export_lake, joblog_targets, table_counts
@@ -78,18 +77,6 @@ def _root_cause(exc: BaseException) -> BaseException:
     return current
 
 
-@contextlib.contextmanager
-def _gc_paused():
-    # Parsing plans allocates millions of short-lived acyclic objects; the cyclic collector would
-    # rescan the growing heap again and again for nothing. It runs once at the end instead.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-        gc.collect()
 
 
 def run_pipeline(pipeline: dlt.Pipeline, data: Any, what: str) -> None:
@@ -163,7 +150,7 @@ def run_tws_ingest(settings: TwsSettings, cfg: IngestConfig, tables: Sequence[st
                     baseline=DuckDbBaseline(cfg.warehouse_path, cfg.dataset, cfg.archived_plan_id_format),
                     counters=counters,
                 ).with_resources(*source_tables)
-                with _gc_paused():
+                with gc_paused(collect_after=True):
                     run_pipeline(pipeline, source, "TWS plans")
             if "joblogs" in chosen:
                 targets = joblog_targets(cfg.warehouse_path, cfg.dataset, cfg.joblog_statuses,

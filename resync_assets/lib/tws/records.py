@@ -8,15 +8,14 @@ instants become timezone-aware UTC datetimes, ISO-8601 durations become float se
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import re
-import threading
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
 import msgspec
 import orjson
+
+from resync_assets.lib.gcpause import gc_paused
 
 _UTC = dt.UTC
 _DURATION_RE = re.compile(
@@ -286,33 +285,9 @@ def _is_empty(definition: _Definition | None) -> bool:
     return definition is None or (definition.recoveryOption is None and bytes(definition.task) == b"null")
 
 
-_gc_lock = threading.Lock()
-_gc_state = {"pausers": 0, "was_enabled": True}
-
-
-@contextmanager
-def _gc_paused():
-    """Pause the cyclic collector while building rows (many small objects, none of them garbage).
-
-    Re-entrant and thread-safe: the collector resumes when the last pauser leaves.
-    """
-    with _gc_lock:
-        if _gc_state["pausers"] == 0:
-            _gc_state["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _gc_state["pausers"] += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_state["pausers"] -= 1
-            if _gc_state["pausers"] == 0 and _gc_state["was_enabled"]:
-                gc.enable()
-
-
 def job_page_rows(jobs: list[_Job]) -> list[dict]:
     """The ``job_run_rows`` rows of every job of a decoded page, in order; same values, same errors."""
-    with _gc_paused():
+    with gc_paused():
         return _job_page_rows(jobs)
 
 
@@ -440,7 +415,7 @@ def job_runs_arrow(jobs: list[_Job]):
     from resync_assets.lib.tws import source
 
     try:
-        with _gc_paused():
+        with gc_paused():
             return _job_runs_arrow(jobs, pa, source)
     except (pa.ArrowException, TypeError, ValueError, AttributeError):
         return source.job_runs_table(job_page_rows(jobs))
