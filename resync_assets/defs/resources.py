@@ -6,7 +6,7 @@ Nothing here reads the environment when imported or loaded:
   `RESYNC_TWS_TOKEN`) is bound with `dg.EnvVar`, which Dagster resolves when a run starts and never
   shows in the UI. Dagster has no default for an `EnvVar`, so all four must be *defined* in the
   environment of the run; leave empty the credentials you do not use (see `.env.example`; `make dev`
-  and `resync ingest demo` define them);
+  and `resync demo` define them);
 * the optional tuning knobs (`RESYNC_TWS_VERIFY_TLS`, `RESYNC_TWS_CA_BUNDLE`,
   `RESYNC_TWS_TIMEOUT_SECONDS`, `RESYNC_WAREHOUSE_PATH`, `RESYNC_LAKE_DIR`, `RESYNC_PIPELINES_DIR`,
   `RESYNC_BACKFILL_DAYS`, `RESYNC_HOST_METRICS_DIRS`) are left unset here and read when the resource
