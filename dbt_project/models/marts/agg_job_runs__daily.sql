@@ -7,18 +7,7 @@
         unique_key=['job_key', 'activity_date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="""
-            {% if is_incremental() %}
-            delete from {{ this }}
-            where activity_date >= (
-                select min(activity_date)
-                from {{ ref('fct_job_runs') }}
-                where last_seen_at is null
-                    or last_seen_at >= (select max(source_last_seen_at) from {{ this }})
-                        - interval ({{ var('incremental_lookback_hours') }}) hour
-            )
-            {% endif %}
-        """
+        pre_hook="{{ delete_tail_since_changed_runs('activity_date', 'activity_date') }}"
     )
 }}
 
