@@ -1,18 +1,19 @@
-"""The dlt source's pure parts: the bulk Arrow converter against the reference rows, plan selection."""
+"""The dlt source's pure parts: the bulk Arrow converter of decoded pages against the reference rows,
+plan selection."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import orjson
 import pyarrow as pa
 import pytest
 
 from resync_assets.lib.tws import TwsClient
-from resync_assets.lib.tws.records import job_run_rows
+from resync_assets.lib.tws.records import decode_job_page, job_run_rows, job_runs_arrow
 from resync_assets.lib.tws.source import (
     JOB_RUN_CONTENT_SCHEMA,
     is_terminal,
-    job_runs_from_jobs,
     job_runs_table,
     select_plans,
 )
@@ -21,6 +22,11 @@ from tests.ingest.conftest import settings_for
 
 def _reference(jobs: list[dict]) -> pa.Table:
     return job_runs_table([row for job in jobs for row in job_run_rows(job)])
+
+
+def job_runs_from_jobs(jobs: list[dict]) -> pa.Table:
+    """What the source builds from a page it read: the page decoded to structs, then to Arrow in bulk."""
+    return job_runs_arrow(decode_job_page(orjson.dumps({"count": len(jobs), "results": jobs})).results)
 
 
 def test_bulk_conversion_equals_job_run_rows_on_every_plan_the_simulator_serves(simulator):

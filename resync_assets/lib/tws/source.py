@@ -52,7 +52,6 @@ from resync_assets.lib.tws.records import (
     job_runs_arrow,
     parse_duration,
     parse_instant,
-    task_text,
 )
 
 log = logging.getLogger("resync.ingest")
@@ -144,78 +143,6 @@ _DURATION_PATTERN = (
 )
 _DURATION_UNITS = (("y", 365 * 86_400.0), ("mo", 30 * 86_400.0), ("w", 7 * 86_400.0), ("d", 86_400.0),
                    ("h", 3_600.0), ("mi", 60.0), ("s", 1.0))
-
-
-def job_runs_from_jobs(jobs: Sequence[dict]) -> pa.Table:
-    """Raw ``JobInPlanV2`` dicts -> the same table as ``job_runs_table(job_run_rows(...))``, faster.
-
-    Values go straight into columns (no dict per run) and instants and durations are parsed by Arrow
-    in bulk. Anything the bulk path cannot take (an unusual value type, an instant without zone, a
-    malformed duration) falls back to ``job_run_rows``, which also names the run in its error.
-    """
-    try:
-        return _job_runs_columnar(jobs)
-    except (pa.ArrowException, TypeError, ValueError, KeyError):
-        return job_runs_table([row for job in jobs for row in job_run_rows(job)])
-
-
-def _job_runs_columnar(jobs: Sequence[dict]) -> pa.Table:
-    cols: dict[str, list] = {name: [] for name in JOB_RUN_COLUMNS}
-    run_cols = (cols["run_id"], cols["actual_workstation"], cols["job_number"], cols["run_attempt"],
-                cols["rerun_type"], cols["is_rerun"], cols["last_in_rerun_chain"], cols["return_code"],
-                cols["common_status"], cols["internal_status"], cols["sub_status"], cols["actual_start"],
-                cols["actual_end"], cols["elapsed_seconds"], cols["estimated_seconds"], cols["submitted_time"])
-    (run_id, actual_ws, job_number, run_attempt, rerun_type, is_rerun, last_in_chain, return_code, common,
-     internal, sub, start, end, elapsed, estimated, submitted) = run_cols
-    empty: dict = {}
-    for job in jobs:
-        runs = job.get("jobruns")
-        if not runs:
-            continue
-        n = len(runs)
-        definition = job.get("jobDefinition") or empty
-        options = job.get("jobOptions") or empty
-        flags = job.get("jobStatusFlags") or empty
-        critical = options.get("critical")
-        late = flags.get("jobLate")
-        for name, value in (
-            ("job_id", job.get("id")), ("job_name", job.get("name")), ("job_stream_name", job.get("jobStreamName")),
-            ("job_stream_id", job.get("jobStreamId")), ("workstation", job.get("workstation")),
-            ("folder", job.get("folder")), ("plan_id", job.get("planId")), ("sched_time", job.get("schedTime")),
-            ("priority", job.get("priority")), ("is_critical", None if critical is None else bool(critical)),
-            ("is_late", None if late is None else bool(late)), ("recovery_option", definition.get("recoveryOption")),
-            ("task", task_text(definition.get("task"))), ("time_zone", job.get("timeZone")),
-        ):
-            cols[name].extend((value,) * n)
-        for run in runs:
-            status = run.get("compositeStatus") or empty
-            time_info = run.get("timeInfo") or empty
-            run_id.append(run.get("id"))
-            actual_ws.append(run.get("actualWorkstation"))
-            job_number.append(run.get("jobNumber"))
-            run_attempt.append(run.get("runAttempt"))
-            rerun_type.append(run.get("rerunType"))
-            is_rerun.append(run.get("rerunJob"))
-            last_in_chain.append(run.get("lastInRerunChain"))
-            return_code.append(run.get("returnCode"))
-            common.append(run.get("commonStatus"))
-            internal.append(status.get("status"))
-            sub.append(status.get("substatus"))
-            start.append(time_info.get("actualStartTime"))
-            end.append(time_info.get("actualEndTime"))
-            elapsed.append(time_info.get("elapsedTime"))
-            estimated.append(time_info.get("estimatedDuration"))
-            submitted.append(run.get("submittedTime"))
-    arrays = {}
-    for name in JOB_RUN_COLUMNS:
-        if name in _TIMESTAMP_COLUMNS:
-            arrays[name] = _instants(cols[name])
-        elif name in _DURATION_COLUMNS:
-            arrays[name] = _durations(cols[name])
-        else:
-            # Strict: bools where ints belong and the like go to the reference path.
-            arrays[name] = pa.array(cols[name], type=_JOB_RUN_TYPES[name], from_pandas=False)
-    return pa.table(arrays, schema=JOB_RUN_CONTENT_SCHEMA)
 
 
 def _instants(values: list) -> pa.Array:
@@ -473,7 +400,8 @@ class _PlanReader:
             for page in self.client.iter_decoded_job_pages(plan_id=plan_id, page_size=self.page_size):
                 if not page:
                     continue
-                table = job_runs_from_jobs(page) if isinstance(page[0], dict) else job_runs_arrow(page)
+                table = (job_runs_table([row for job in page for row in job_run_rows(job)])
+                         if isinstance(page[0], dict) else job_runs_arrow(page))
                 if table.num_rows:
                     tables.append(table)
         except TwsNotFoundError:
