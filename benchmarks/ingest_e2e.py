@@ -6,11 +6,12 @@
 
 `resync sim serve` runs in a subprocess sized to the target run count: the plan size stays fixed
 (`--jobs`, about 0.85 runs per job and day) and the number of days grows, so 10x the runs is 10x the
-history, as a backfill is. The most recent archived plans (up to ~150k job-days, what the simulator's
-memory allows) are generated before timing starts (`--warm`); older days are generated on demand, so
-at 1M runs the simulator's CPU (reported apart) includes generating them. The REAL pipeline (`run_tws_ingest`, first
-load with a backfill of every day) runs in its own subprocess into a temp dir; its peak RSS is that
-process's `ru_maxrss`;
+history, as a backfill is. Every archived plan is generated and compacted before timing starts
+(`--warm`; about 60 s and 0.5 GB of simulator memory per 1M runs), as a real server's archived plans
+already exist; `--no-warm` leaves them to be generated on demand, inside the timed window. The REAL
+pipeline (`run_tws_ingest`, first load with a backfill of every day) runs in its own subprocess into a
+temp dir; its peak RSS is that process's `ru_maxrss`, and the plan-reading worker processes it starts
+are reported apart (their peak RSS each, their CPU within the ingest CPU);
 `BENCH_PROFILE=/tmp/ingest.prof` cProfiles that process (main thread) into the given file. Joblogs: `--joblogs failures` (default) fetches the joblog of every failed run,
 as production does; `--joblogs none` loads plans only. Figures go to benchmarks/results/ingest_e2e.json.
 """
@@ -60,10 +61,13 @@ def _child(args: argparse.Namespace) -> int:
         report = run_tws_ingest(settings, cfg, tables=tables)
     elapsed = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    # The plan-reading worker processes (a backfill) are children of this one, joined by now.
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak_kb = usage.ru_maxrss
     print("RESULT " + json.dumps({
-        "elapsed_seconds": elapsed, "peak_rss_bytes": peak_kb * 1024,
-        "ingest_cpu_seconds": usage.ru_utime + usage.ru_stime, "runs": report.table("job_runs").rows_total,
+        "elapsed_seconds": elapsed, "peak_rss_bytes": peak_kb * 1024, "worker_peak_rss_bytes": workers.ru_maxrss * 1024,
+        "ingest_cpu_seconds": usage.ru_utime + usage.ru_stime + workers.ru_utime + workers.ru_stime,
+        "worker_cpu_seconds": workers.ru_utime + workers.ru_stime, "runs": report.table("job_runs").rows_total,
         "runs_fetched": report.runs_fetched, "joblogs_fetched": report.joblogs_fetched,
         "joblog_bytes": report.joblog_bytes, "requests": report.requests, "plans": len(report.plans_loaded),
         "warehouse_bytes": (root / "warehouse.duckdb").stat().st_size,
@@ -71,13 +75,13 @@ def _child(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_simulator(days: int, jobs: int, password: str) -> tuple[subprocess.Popen, str]:
+def _start_simulator(days: int, jobs: int, password: str, warm: bool) -> tuple[subprocess.Popen, str]:
     start = f"{END_DATE.isoformat()}T23:59:00Z"  # the current plan is (almost) complete
-    # The simulator keeps generated days in memory (~50 MB per 6000-job day): cap what it holds.
-    cached = min(days, max(8, 150_000 // jobs))
     cmd = [sys.executable, "-m", "resync_assets.cli", "sim", "serve", "--port", "0", "--seed", "42",
            "--days", str(days), "--jobs", str(jobs), "--end-date", END_DATE.isoformat(), "--start-time", start,
-           "--cache-days", str(cached + 1), "--warm", str(cached), "--password", password]
+           "--cache-days", str(days + 1), "--password", password]
+    if warm:
+        cmd += ["--warm", str(days)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -107,13 +111,14 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def measure(runs: int, jobs: int, joblogs: str, page_size: int, plan_workers: int, days: int | None = None) -> dict:
+def measure(runs: int, jobs: int, joblogs: str, page_size: int, plan_workers: int, days: int | None = None,
+            warm: bool = True) -> dict:
     """Serve about `runs` runs and ingest them once; return the figures."""
     if days is None:
         days = max(1, round(runs / (jobs * RUNS_PER_JOB_DAY)))
     password = os.urandom(8).hex()
     warm_started = time.perf_counter()
-    sim, base_url = _start_simulator(days, jobs, password)
+    sim, base_url = _start_simulator(days, jobs, password, warm)
     warm_seconds = time.perf_counter() - warm_started
     sim_cpu_before = _cpu_seconds(sim.pid)
     load_before = os.getloadavg()[0]
@@ -132,7 +137,7 @@ def measure(runs: int, jobs: int, joblogs: str, page_size: int, plan_workers: in
     finally:
         _stop(sim)
     result.update({"target_runs": runs, "days": days, "jobs": jobs, "joblogs": joblogs, "page_size": page_size,
-                   "plan_workers": plan_workers, "simulator_start_seconds": warm_seconds,
+                   "plan_workers": plan_workers, "warm": warm, "simulator_start_seconds": warm_seconds,
                    "simulator_cpu_seconds": (None if sim_cpu_before is None or sim_cpu_after is None
                                              else sim_cpu_after - sim_cpu_before),
                    "load_average_1m": [load_before, os.getloadavg()[0]], "cpus": os.cpu_count(),
@@ -143,8 +148,10 @@ def measure(runs: int, jobs: int, joblogs: str, page_size: int, plan_workers: in
 def _print(result: dict) -> None:
     print(f"{result['runs']:>9} runs ({result['days']} days x {result['jobs']} jobs, joblogs={result['joblogs']}, "
           f"{result['joblogs_fetched']} fetched): {result['elapsed_seconds']:.1f} s end to end = "
-          f"{result['runs_per_second']:,.0f} runs/s; peak RSS {result['peak_rss_bytes'] / 2**20:,.0f} MiB; "
-          f"{result['requests']} requests; CPU s: ingest {result['ingest_cpu_seconds']:.1f}, simulator "
+          f"{result['runs_per_second']:,.0f} runs/s; peak RSS {result['peak_rss_bytes'] / 2**20:,.0f} MiB "
+          f"(+ each plan reader {result['worker_peak_rss_bytes'] / 2**20:,.0f} MiB); "
+          f"{result['requests']} requests; CPU s: ingest {result['ingest_cpu_seconds']:.1f} (plan readers "
+          f"{result['worker_cpu_seconds']:.1f}), simulator "
           f"{result['simulator_cpu_seconds'] or 0:.1f}; load average {result['load_average_1m'][0]:.1f}"
           f"->{result['load_average_1m'][1]:.1f} on {result['cpus']} CPUs", flush=True)
 
@@ -159,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--joblogs", choices=("failures", "none"), default="failures")
     parser.add_argument("--page-size", type=int, default=2000)
     parser.add_argument("--plan-workers", type=int, default=2)
+    parser.add_argument("--warm", action=argparse.BooleanOptionalAction, default=True,
+                        help="generate every plan before timing (default)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
@@ -170,10 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     if args.demo:
         results.append(measure(int(90 * 500 * RUNS_PER_JOB_DAY), 500, args.joblogs, args.page_size,
-                               args.plan_workers, days=90))
+                               args.plan_workers, days=90, warm=args.warm))
         _print(results[-1])
     for runs in args.runs or ([] if args.demo else [100_000]):
-        results.append(measure(runs, args.jobs, args.joblogs, args.page_size, args.plan_workers))
+        results.append(measure(runs, args.jobs, args.joblogs, args.page_size, args.plan_workers, warm=args.warm))
         _print(results[-1])
     if len(results) > 1:
         base = results[0]

@@ -10,13 +10,9 @@ import pyarrow as pa
 import pytest
 
 from resync_assets.lib.tws import TwsClient
-from resync_assets.lib.tws.records import decode_job_page, job_run_rows, job_runs_arrow
-from resync_assets.lib.tws.source import (
-    JOB_RUN_CONTENT_SCHEMA,
-    is_terminal,
-    job_runs_table,
-    select_plans,
-)
+from resync_assets.lib.tws.records import decode_job_page, job_run_rows
+from resync_assets.lib.tws.runs_arrow import JOB_RUN_CONTENT_SCHEMA, job_runs_arrow, job_runs_table
+from resync_assets.lib.tws.source import is_terminal, select_plans
 from tests.ingest.conftest import settings_for
 
 

@@ -126,8 +126,7 @@ def test_iter_job_run_pages_matches_iter_job_pages(simulator, client):
 
 
 def test_job_runs_arrow_equals_the_table_of_the_rows(simulator, client):
-    from resync_assets.lib.tws.records import job_runs_arrow
-    from resync_assets.lib.tws.source import job_runs_table
+    from resync_assets.lib.tws.runs_arrow import job_runs_arrow, job_runs_table
 
     jobs = next(client.iter_job_pages(plan_id="current", page_size=300))
     for sample in (jobs, ODD_JOBS, JOB_PAIR := [JOB, _variant(id="j2")]):
@@ -137,7 +136,7 @@ def test_job_runs_arrow_equals_the_table_of_the_rows(simulator, client):
 
 
 def test_job_runs_arrow_raises_the_errors_of_job_run_rows():
-    from resync_assets.lib.tws.records import job_runs_arrow
+    from resync_assets.lib.tws.runs_arrow import job_runs_arrow
 
     bad = copy.deepcopy(JOB)
     bad["jobruns"][0]["timeInfo"]["elapsedTime"] = "soon"

@@ -18,7 +18,8 @@ class IngestConfig:
     dlt's working folders (load packages and state). ``backfill_days`` archived production days are
     read on a first load; a day is never read again once closed. Joblogs are fetched for runs whose
     internal status is in ``joblog_statuses`` plus a stable ``joblog_success_sample_rate`` share of
-    successful runs. ``page_size`` None uses the client's. ``plan_workers`` plans are read at once.
+    successful runs. ``page_size`` None uses the client's. ``plan_workers`` plans are read at once, in
+worker processes when ``plan_processes`` and the load reads many plans (a backfill), else in threads.
     ``duckdb_memory_limit`` caps DuckDB's buffer pool in the ingesting process (it spills beyond).
     """
 
@@ -35,6 +36,7 @@ class IngestConfig:
     joblog_chunk: int = 5_000
     page_size: int | None = None
     plan_workers: int = 2
+    plan_processes: bool = True
     lock_timeout_seconds: float = 600.0
     pipeline_name: str = "resync_tws"
     write_lake: bool = True

@@ -147,6 +147,7 @@ def run_tws_ingest(settings: TwsSettings, cfg: IngestConfig, tables: Sequence[st
                     archived_plan_id_format=cfg.archived_plan_id_format,
                     page_size=cfg.page_size,
                     plan_workers=cfg.plan_workers,
+                    plan_processes=cfg.plan_processes,
                     baseline=DuckDbBaseline(cfg.warehouse_path, cfg.dataset, cfg.archived_plan_id_format),
                     counters=counters,
                 ).with_resources(*source_tables)

@@ -19,13 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from resync_assets.lib.tws.records import JOB_RUN_COLUMNS
-from resync_assets.lib.tws.source import (
-    JOB_RUNS_SCHEMA,
-    TERMINAL_COMMON_STATUSES,
-    TS,
-    JoblogTarget,
-    NoBaseline,
-)
+from resync_assets.lib.tws.runs_arrow import JOB_RUNS_SCHEMA, TS
+from resync_assets.lib.tws.source import TERMINAL_COMMON_STATUSES, JoblogTarget, NoBaseline
 
 _INTERNAL_COLUMNS = ("_dlt_load_id", "_dlt_id")
 

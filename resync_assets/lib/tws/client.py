@@ -128,6 +128,7 @@ class TwsClient:
         elif settings.user:
             auth = httpx.BasicAuth(settings.user, settings.password or "")
         self._secrets = self._secret_forms(settings)
+        self._portable = transport is None and not event_hooks
         self._http = httpx.Client(
             base_url=settings.base_url,
             headers=headers,
@@ -184,6 +185,23 @@ class TwsClient:
         out["breaker_state"] = self._breaker_state()
         out["breaker_failures"] = self._breaker.fail_counter
         return out
+
+    @property
+    def portable(self) -> bool:
+        """True when ``TwsClient(self.settings)`` in another process would behave the same (no custom
+        transport or event hooks), so work can be handed to worker processes."""
+        return self._portable
+
+    def merge_stats(self, counts: Mapping[str, Any]) -> None:
+        """Add the counters of a client that worked on this one's behalf (e.g. in a worker process)."""
+        with self._lock:
+            for key, value in counts.items():
+                if key == "status_counts":
+                    mine = self._stats["status_counts"]
+                    for status, n in value.items():
+                        mine[status] = mine.get(status, 0) + n
+                elif key in self._stats:
+                    self._stats[key] += value
 
     def engine_info(self) -> dict:
         """``GET /engine/info``: the ``EngineInfoV2`` object (version, time zone, ...)."""

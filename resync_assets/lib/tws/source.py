@@ -46,18 +46,13 @@ import pyarrow.compute as pc
 
 from resync_assets.lib.tws.client import TwsClient
 from resync_assets.lib.tws.errors import TwsNotFoundError
-from resync_assets.lib.tws.records import (
-    JOB_RUN_COLUMNS,
-    job_run_rows,
-    job_runs_arrow,
-    parse_duration,
-    parse_instant,
-)
+from resync_assets.lib.tws.plans import PlanRunReader
+from resync_assets.lib.tws.records import parse_duration, parse_instant
+from resync_assets.lib.tws.runs_arrow import JOB_RUN_CONTENT_SCHEMA, TS
 
 log = logging.getLogger("resync.ingest")
 
 UTC = dt.UTC
-TS = pa.timestamp("us", tz="UTC")
 
 TWS_TABLES: tuple[str, ...] = ("job_runs", "job_streams", "workstations", "engine_info", "joblogs")
 
@@ -65,25 +60,6 @@ TWS_TABLES: tuple[str, ...] = ("job_runs", "job_streams", "workstations", "engin
 TERMINAL_COMMON_STATUSES = frozenset(
     {"SUCCESSFUL", "ERROR", "CANCELED", "COMPLETED", "DUMMY_COMPLETED", "SUPPRESS", "SUPPRESS_BY_COND"}
 )
-
-_JOB_RUN_TYPES: dict[str, pa.DataType] = {
-    "run_id": pa.string(), "job_id": pa.string(), "job_name": pa.string(), "job_stream_name": pa.string(),
-    "job_stream_id": pa.string(), "workstation": pa.string(), "actual_workstation": pa.string(),
-    "folder": pa.string(), "plan_id": pa.string(), "sched_time": TS, "job_number": pa.int64(),
-    "run_attempt": pa.int32(), "rerun_type": pa.string(), "is_rerun": pa.bool_(),
-    "last_in_rerun_chain": pa.bool_(), "return_code": pa.int32(), "common_status": pa.string(),
-    "internal_status": pa.string(), "sub_status": pa.string(), "actual_start": TS, "actual_end": TS,
-    "elapsed_seconds": pa.float64(), "estimated_seconds": pa.float64(), "submitted_time": TS,
-    "priority": pa.int32(), "is_critical": pa.bool_(), "is_late": pa.bool_(), "recovery_option": pa.string(),
-    "task": pa.string(), "time_zone": pa.string(),
-}
-assert tuple(_JOB_RUN_TYPES) == JOB_RUN_COLUMNS
-
-# The run columns as fetched (no bookkeeping), and the full table as loaded.
-JOB_RUN_CONTENT_SCHEMA = pa.schema(
-    [pa.field(name, typ, nullable=name != "run_id") for name, typ in _JOB_RUN_TYPES.items()]
-)
-JOB_RUNS_SCHEMA = JOB_RUN_CONTENT_SCHEMA.append(pa.field("first_seen_at", TS)).append(pa.field("last_seen_at", TS))
 
 JOBLOGS_SCHEMA = pa.schema([
     pa.field("run_id", pa.string(), nullable=False), ("job_id", pa.string()), ("job_name", pa.string()),
@@ -123,53 +99,11 @@ ENGINE_INFO_SCHEMA = pa.schema([
 
 _MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
+# Rows of job_runs gathered before they are handed to dlt (about 30 MB of Arrow).
+EMIT_ROWS = 100_000
+
 
 # ---------------------------------------------------------------------------------------------- rows
-
-
-def job_runs_table(rows: Sequence[dict]) -> pa.Table:
-    """``job_run_rows`` output -> an Arrow table with ``JOB_RUN_CONTENT_SCHEMA`` (no bookkeeping)."""
-    columns = {name: [row[name] for row in rows] for name in JOB_RUN_COLUMNS}
-    return pa.table({name: pa.array(values, type=_JOB_RUN_TYPES[name]) for name, values in columns.items()},
-                    schema=JOB_RUN_CONTENT_SCHEMA)
-
-
-_TIMESTAMP_COLUMNS = ("sched_time", "actual_start", "actual_end", "submitted_time")
-_DURATION_COLUMNS = ("elapsed_seconds", "estimated_seconds")
-_DURATION_PATTERN = (
-    r"^(?P<sign>[-+])?P(?:(?P<y>\d+(?:[.,]\d+)?)Y)?(?:(?P<mo>\d+(?:[.,]\d+)?)M)?(?:(?P<w>\d+(?:[.,]\d+)?)W)?"
-    r"(?:(?P<d>\d+(?:[.,]\d+)?)D)?(?:T(?:(?P<h>\d+(?:[.,]\d+)?)H)?(?:(?P<mi>\d+(?:[.,]\d+)?)M)?"
-    r"(?:(?P<s>\d+(?:[.,]\d+)?)S)?)?$"
-)
-_DURATION_UNITS = (("y", 365 * 86_400.0), ("mo", 30 * 86_400.0), ("w", 7 * 86_400.0), ("d", 86_400.0),
-                   ("h", 3_600.0), ("mi", 60.0), ("s", 1.0))
-
-
-def _instants(values: list) -> pa.Array:
-    text = pa.array(values, type=pa.string())
-    if text.null_count < len(text):
-        # Arrow reads a zone-less instant as UTC too, but job_run_rows names it; keep one behaviour.
-        has_zone = pc.match_substring_regex(text.drop_null(), r"(Z|[+-]\d\d:?\d\d)$")
-        if not pc.all(has_zone).as_py():
-            raise ValueError("instant without zone")
-    return text.cast(TS)
-
-
-def _durations(values: list) -> pa.Array:
-    text = pa.array(values, type=pa.string())
-    if text.null_count == len(text):
-        return pa.nulls(len(text), pa.float64())
-    parts = pc.extract_regex(text, _DURATION_PATTERN)
-    if parts.null_count != text.null_count:
-        raise ValueError("malformed duration")
-    total = None
-    for field_name, unit in _DURATION_UNITS:
-        raw = pc.replace_substring(parts.field(field_name), ",", ".")
-        number = pc.if_else(pc.equal(raw, ""), None, raw).cast(pa.float64())
-        term = pc.multiply(pc.fill_null(number, 0.0), unit)
-        total = term if total is None else pc.add(total, term)
-    sign = pc.if_else(pc.equal(parts.field("sign"), "-"), -1.0, 1.0)
-    return pc.if_else(text.is_null(), pa.scalar(None, pa.float64()), pc.multiply(total, sign))
 
 
 def _json_text(value: Any) -> str | None:
@@ -385,56 +319,6 @@ def _prune_closed(state: dict, today: dt.date, keep_days: int, plan_id_format: s
 # -------------------------------------------------------------------------------------------- source
 
 
-class _PlanReader:
-    """Reads whole plans as Arrow tables, a few plans at a time, page by page."""
-
-    def __init__(self, client: TwsClient, page_size: int | None, workers: int):
-        self.client = client
-        self.page_size = page_size
-        self.workers = max(1, workers)
-
-    def read(self, plan_id: str) -> tuple[str, pa.Table | None]:
-        """(plan id, runs) — runs is None when the server has no such plan (404)."""
-        tables = []
-        try:
-            for page in self.client.iter_decoded_job_pages(plan_id=plan_id, page_size=self.page_size):
-                if not page:
-                    continue
-                table = (job_runs_table([row for job in page for row in job_run_rows(job)])
-                         if isinstance(page[0], dict) else job_runs_arrow(page))
-                if table.num_rows:
-                    tables.append(table)
-        except TwsNotFoundError:
-            return plan_id, None
-        if not tables:
-            return plan_id, JOB_RUN_CONTENT_SCHEMA.empty_table()
-        return plan_id, pa.concat_tables(tables).combine_chunks()
-
-    def read_many(self, plan_ids: Sequence[str]) -> Iterator[tuple[str, pa.Table | None]]:
-        """Read ``plan_ids`` with up to ``workers`` in flight; results come in the order asked."""
-        if self.workers == 1 or len(plan_ids) <= 1:
-            for plan_id in plan_ids:
-                yield self.read(plan_id)
-            return
-        queue: list[Future] = []
-        todo = iter(plan_ids)
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="tws-plan") as pool:
-            try:
-                for plan_id in todo:
-                    queue.append(pool.submit(self.read, plan_id))
-                    if len(queue) >= self.workers:
-                        break
-                while queue:
-                    result = queue.pop(0).result()
-                    nxt = next(todo, None)
-                    if nxt is not None:
-                        queue.append(pool.submit(self.read, nxt))
-                    yield result
-            finally:
-                for future in queue:
-                    future.cancel()
-
-
 def _current_plan_id(table: pa.Table | None) -> str | None:
     if table is None or table.num_rows == 0:
         return None
@@ -461,6 +345,7 @@ def tws_source(
     archived_plan_id_format: str = "%Y-%m-%d",
     page_size: int | None = None,
     plan_workers: int = 2,
+    plan_processes: bool = True,
     baseline: RunBaseline | None = None,
     counters: SourceCounters | None = None,
     seen_at: dt.datetime | None = None,
@@ -478,7 +363,7 @@ def tws_source(
     day = today or stamp.date()
     counts = counters if counters is not None else SourceCounters()
     runs_baseline = baseline or NoBaseline()
-    reader = _PlanReader(client, page_size, plan_workers)
+    reader = PlanRunReader(client, page_size, plan_workers, processes=plan_processes)
     # job_streams reads the plans job_runs selected, so both see the same closed set.
     selected: dict[str, PlanSelection] = {}
     current_cache: dict[str, pa.Table | None] = {}
@@ -518,6 +403,17 @@ def tws_source(
         # its stale views in older archives are dropped (ids of the current and the previous plan).
         previous_ids: pa.Array | None = None
         seen: list[tuple[str, pa.Array]] = []
+        # dlt writes each table it is given as its own Parquet row group: hand it few, large ones.
+        batch: list[pa.Table] = []
+        batch_rows = 0
+
+        def emit() -> pa.Table:
+            nonlocal batch, batch_rows
+            out = pa.concat_tables(batch).combine_chunks()
+            counts.emitted("job_runs", out.num_rows)
+            batch, batch_rows = [], 0
+            return out
+
         to_close: dict[str, tuple[set[str], int]] = {}
 
         def close(plan_id: str, runs: int) -> None:
@@ -553,13 +449,17 @@ def tws_source(
             counts.runs_new += new
             counts.runs_changed += updated
             if changed.num_rows:
-                counts.emitted("job_runs", changed.num_rows)
-                yield changed
+                batch.append(changed)
+                batch_rows += changed.num_rows
+            if batch_rows >= EMIT_ROWS:
+                yield emit()
             del table, fresh, changed
             if not gc.isenabled():
                 # The runner pauses automatic collection while parsing; sweep the young objects here
                 # so cyclic garbage cannot build up over a long backfill.
                 gc.collect(1)
+        if batch_rows:
+            yield emit()
         # An archived plan whose unfinished runs all went on in a newer plan is done with too.
         for plan_id, (pending, runs) in to_close.items():
             newer = [ids for other, ids in seen if _plan_key(other, archived_plan_id_format)

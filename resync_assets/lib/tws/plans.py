@@ -1,0 +1,143 @@
+"""Whole plans' job runs as Arrow tables (``runs_arrow.JOB_RUN_CONTENT_SCHEMA``), a few plans at a time.
+
+A backfill reads tens to hundreds of archived plans, and paging one is CPU work in Python (HTTP,
+JSON decoding, the Arrow build) that one interpreter cannot spread over cores. ``PlanRunReader``
+therefore reads many plans in worker processes, each with its own ``TwsClient`` built from the same
+settings; the few plans of an incremental poll are read in threads of this process, where starting
+workers would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import pyarrow as pa
+
+from resync_assets.lib.tws.client import TwsClient
+from resync_assets.lib.tws.errors import TwsError, TwsNotFoundError
+from resync_assets.lib.tws.records import job_run_rows
+from resync_assets.lib.tws.runs_arrow import JOB_RUN_CONTENT_SCHEMA, job_runs_arrow, job_runs_table
+from resync_assets.lib.tws.settings import TwsSettings
+
+# Fewer plans than this are read in threads: a worker process takes about a second to start.
+PROCESS_MIN_PLANS = 4
+
+_COUNTERS = ("requests", "retries", "throttled", "errors", "pages", "items", "bytes_received",
+             "backoff_seconds", "calls_rejected_by_breaker")
+
+
+def read_plan_runs(client: TwsClient, plan_id: str, page_size: int | None = None) -> pa.Table | None:
+    """Every run of plan ``plan_id`` (``"current"`` or an archived plan id); None when the server has
+    no such plan (404)."""
+    tables = []
+    try:
+        for page in client.iter_decoded_job_pages(plan_id=plan_id, page_size=page_size):
+            if not page:
+                continue
+            table = (job_runs_table([row for job in page for row in job_run_rows(job)])
+                     if isinstance(page[0], dict) else job_runs_arrow(page))
+            if table.num_rows:
+                tables.append(table)
+    except TwsNotFoundError:
+        return None
+    if not tables:
+        return JOB_RUN_CONTENT_SCHEMA.empty_table()
+    return pa.concat_tables(tables).combine_chunks()
+
+
+class PlanRunReader:
+    """Reads whole plans with up to ``workers`` in flight; ``processes`` lets a long list of plans be
+    read in worker processes (only when ``client.portable``; otherwise threads share ``client``).
+
+    Requests made by workers are added to ``client.stats``. A ``TwsError`` of a worker is raised here
+    as it was raised there.
+    """
+
+    def __init__(self, client: TwsClient, page_size: int | None = None, workers: int = 2,
+                 processes: bool = True) -> None:
+        self.client = client
+        self.page_size = page_size
+        self.workers = max(1, workers)
+        self.processes = processes and client.portable
+
+    def read(self, plan_id: str) -> tuple[str, pa.Table | None]:
+        """(plan id, runs) read in this process; runs is None when the server has no such plan."""
+        return plan_id, read_plan_runs(self.client, plan_id, self.page_size)
+
+    def read_many(self, plan_ids: Sequence[str]) -> Iterator[tuple[str, pa.Table | None]]:
+        """(plan id, runs) for each of ``plan_ids``, in the order asked."""
+        if self.workers == 1 or len(plan_ids) <= 1:
+            for plan_id in plan_ids:
+                yield self.read(plan_id)
+            return
+        if self.processes and len(plan_ids) >= PROCESS_MIN_PLANS:
+            pool: Executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker, initargs=(self.client.settings, self.page_size))
+            submit = lambda plan_id: pool.submit(_read_in_worker, plan_id)
+        else:
+            pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="tws-plan")
+            submit = lambda plan_id: pool.submit(self.read, plan_id)
+        # One more plan in flight than workers, so a worker never waits while this process takes a result.
+        queue: list[Future] = []
+        todo = iter(plan_ids)
+        finished = False
+        try:
+            for plan_id in todo:
+                queue.append(submit(plan_id))
+                if len(queue) > self.workers:
+                    break
+            while queue:
+                result = self._result(queue.pop(0))
+                nxt = next(todo, None)
+                if nxt is not None:
+                    queue.append(submit(nxt))
+                yield result
+            finished = True
+        finally:
+            # After the last plan the workers are idle and exit at once; after an error or an
+            # abandoned read, queued plans are dropped and nobody waits for the one in progress.
+            pool.shutdown(wait=finished, cancel_futures=True)
+
+    def _result(self, future: Future) -> tuple[str, pa.Table | None]:
+        try:
+            outcome = future.result()
+        except BrokenProcessPool as exc:
+            raise RuntimeError(f"a plan-reading worker process died ({exc}); nothing of the read is kept") from None
+        if isinstance(outcome, tuple):
+            return outcome
+        # From a worker process: the client's counters travel with the plan (or its error).
+        self.client.merge_stats(outcome["stats"])
+        if outcome["error"] is not None:
+            raise outcome["error"]
+        return outcome["plan_id"], outcome["table"]
+
+
+# ------------------------------------------------------------------ worker process side
+
+_worker: dict[str, Any] = {}
+
+
+def _start_worker(settings: TwsSettings, page_size: int | None) -> None:
+    _worker["client"] = TwsClient(settings, max_connections=1)
+    _worker["page_size"] = page_size
+
+
+def _read_in_worker(plan_id: str) -> dict:
+    client: TwsClient = _worker["client"]
+    before = client.stats
+    table = error = None
+    try:
+        table = read_plan_runs(client, plan_id, _worker["page_size"])
+    except TwsError as exc:
+        # Returned, not raised: a raised error would come back wrapped in the pool's remote traceback.
+        error = exc
+    after = client.stats
+    stats = {key: after[key] - before[key] for key in _COUNTERS}
+    stats["status_counts"] = {status: n - before["status_counts"].get(status, 0)
+                              for status, n in after["status_counts"].items()}
+    return {"plan_id": plan_id, "table": table, "error": error, "stats": stats}
