@@ -116,37 +116,6 @@ class _Simulator:
                 self.process.wait()
 
 
-class _RssSampler:
-    """Peak of the summed RSS of this process and its children (the simulator excluded), every 0.1 s."""
-
-    def __init__(self, exclude: int) -> None:
-        import psutil
-
-        self.peak = 0
-        self._me = psutil.Process()
-        self._exclude = exclude
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        import psutil
-
-        while not self._done.wait(0.1):
-            total = self._me.memory_info().rss
-            for child in self._me.children(recursive=True):
-                if child.pid != self._exclude:
-                    try:
-                        total += child.memory_info().rss
-                    except psutil.Error:
-                        pass
-            self.peak = max(self.peak, total)
-
-    def stop(self) -> None:
-        self._done.set()
-        self._thread.join()
-
-
 def _client_cpu_seconds() -> float:
     # This process and its joined children (the plan-reading worker processes).
     return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
@@ -156,6 +125,7 @@ def _client_cpu_seconds() -> float:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the figures and write them as JSON; returns the exit code."""
     args = _parse_args(argv)
+    from benchmarks.proctree import TreeRssSampler
     from resync_assets.lib.tws import TwsClient, TwsSettings
     from resync_assets.lib.tws.plans import PlanRunReader
     from resync_assets.lib.tws.records import job_run_rows
@@ -193,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
 
         with TwsClient(settings, max_connections=max(2, args.concurrency)) as client:
             sim_cpu0, cpu0, t0 = sim.cpu_seconds(), _client_cpu_seconds(), time.perf_counter()
-            sampler = _RssSampler(exclude=sim.process.pid)
+            sampler = TreeRssSampler(exclude=sim.process.pid)
             if args.parser == "arrow":
                 # Worker start-up (a spawned interpreter each) is inside the timed window.
                 reader = PlanRunReader(client, args.page_size, workers=args.concurrency, processes=True)

@@ -208,3 +208,18 @@ def _clock(at):
     return ManualClock(at)
 
 
+
+
+def test_runs_handed_to_dlt_in_small_tables_and_read_in_threads_load_the_same(simulator, first_load, tmp_path,
+                                                                                monkeypatch):
+    # The first load reads its archived plans in worker processes and hands dlt one table; this one
+    # reads them in threads and hands dlt many tables of at most 7 rows (one per flush in production).
+    import resync_assets.lib.tws.source as source
+
+    monkeypatch.setattr(source, "EMIT_ROWS", 7)
+    cfg = make_cfg(tmp_path, plan_processes=False)
+    report = run_tws_ingest(settings_for(simulator), cfg, tables=["job_runs"])
+
+    assert loaded_runs(cfg) == loaded_runs(first_load[0])
+    assert report.table("job_runs").rows_added == first_load[1].table("job_runs").rows_added
+    assert report.requests < first_load[1].requests  # no joblogs here; the plans were all read once
