@@ -81,3 +81,12 @@ def test_plan_selection_anchors_on_today_when_the_current_plan_id_is_not_a_date(
 def test_a_plan_is_terminal_only_when_every_run_is(statuses, terminal):
     table = pa.table({"common_status": pa.array(statuses, pa.string())})
     assert is_terminal(table) is terminal
+
+
+def test_first_per_run_keeps_the_first_row_of_each_run_in_order():
+    from resync_assets.lib.tws.source import _first_per_run
+
+    table = pa.table({"run_id": ["c", "a", "c", "b", "a", "d"], "plan_id": ["p3", "p3", "p2", "p2", "p1", "p1"]})
+    assert _first_per_run(table).to_pydict() == {"run_id": ["c", "a", "b", "d"], "plan_id": ["p3", "p3", "p2", "p1"]}
+    unique = table.slice(0, 2)
+    assert _first_per_run(unique) is unique

@@ -56,3 +56,34 @@ def test_a_client_with_hooks_reads_in_threads_so_the_hooks_see_every_request(sim
     runs = sum(table.num_rows for _, table in reader.read_many(plan_ids))
     assert runs == sum(len(simulator.workload.runs(p)) for p in plan_ids)
     assert len(seen) == client.stats["requests"] >= len(plan_ids)
+
+
+UNGUARDED_SCRIPT = """
+import sys
+from resync_assets.lib.tws import TwsClient, TwsSettings
+from resync_assets.lib.tws.plans import PlanRunReader, read_plan_runs
+
+base_url, user, password, *plans = sys.argv[1:]
+client = TwsClient(TwsSettings(base_url, user=user, password=password))
+got = [(p, t.num_rows) for p, t in PlanRunReader(client, workers=2, processes=True).read_many(plans)]
+expected = [(p, read_plan_runs(client, p).num_rows) for p in plans]
+print("SAME" if got == expected else f"DIFFERENT {got} {expected}")
+"""
+
+
+def test_a_script_without_a_main_guard_still_reads_every_plan_once(simulator, sim_auth, tmp_path):
+    # Spawned workers re-run an unguarded script and die at start; the reader falls back to threads.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED_SCRIPT)
+    repo = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, str(script), simulator.base_url, *sim_auth,
+                          *simulator.workload.plan_ids()], cwd=repo, capture_output=True, text=True, timeout=120,
+                         env={"PYTHONPATH": str(repo), "PATH": ""})
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip() == "SAME"
+    assert "reading the 5 remaining plan(s) in this process" in out.stderr
+    assert sim_auth[1] not in out.stderr

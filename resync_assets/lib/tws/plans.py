@@ -9,8 +9,9 @@ workers would cost more than it saves.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -22,6 +23,8 @@ from resync_assets.lib.tws.errors import TwsError, TwsNotFoundError
 from resync_assets.lib.tws.records import job_run_rows
 from resync_assets.lib.tws.runs_arrow import JOB_RUN_CONTENT_SCHEMA, job_runs_arrow, job_runs_table
 from resync_assets.lib.tws.settings import TwsSettings
+
+log = logging.getLogger("resync.tws")
 
 # Fewer plans than this are read in threads: a worker process takes about a second to start.
 PROCESS_MIN_PLANS = 4
@@ -69,33 +72,49 @@ class PlanRunReader:
         return plan_id, read_plan_runs(self.client, plan_id, self.page_size)
 
     def read_many(self, plan_ids: Sequence[str]) -> Iterator[tuple[str, pa.Table | None]]:
-        """(plan id, runs) for each of ``plan_ids``, in the order asked."""
+        """(plan id, runs) for each of ``plan_ids``, in the order asked.
+
+        If the worker processes stop (killed, or unable to start because the program's entry point
+        is not guarded by ``if __name__ == "__main__":``), the plans not yet returned are read in
+        threads of this process instead, with a warning: nothing is lost or returned twice.
+        """
         if self.workers == 1 or len(plan_ids) <= 1:
             for plan_id in plan_ids:
                 yield self.read(plan_id)
             return
-        if self.processes and len(plan_ids) >= PROCESS_MIN_PLANS:
-            pool: Executor = ProcessPoolExecutor(
+        todo = list(plan_ids)
+        if self.processes and len(todo) >= PROCESS_MIN_PLANS:
+            processes = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker, initargs=(self.client.settings, self.page_size))
-            submit = lambda plan_id: pool.submit(_read_in_worker, plan_id)
-        else:
-            pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="tws-plan")
-            submit = lambda plan_id: pool.submit(self.read, plan_id)
+            try:
+                for result in self._in_order(processes, _read_in_worker, todo):
+                    todo.pop(0)
+                    yield result
+                return
+            except BrokenProcessPool as exc:
+                log.warning("the plan-reading worker processes stopped (%s); reading the %d remaining plan(s) "
+                            "in this process. A program that starts an ingestion must guard its entry point "
+                            "with `if __name__ == \"__main__\":` for them to start.", exc, len(todo))
+        threads = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="tws-plan")
+        yield from self._in_order(threads, self.read, todo)
+
+    def _in_order(self, pool: Executor, read: Callable[[str], Any],
+                  plan_ids: list[str]) -> Iterator[tuple[str, pa.Table | None]]:
         # One more plan in flight than workers, so a worker never waits while this process takes a result.
         queue: list[Future] = []
-        todo = iter(plan_ids)
+        todo = iter(list(plan_ids))
         finished = False
         try:
             for plan_id in todo:
-                queue.append(submit(plan_id))
+                queue.append(pool.submit(read, plan_id))
                 if len(queue) > self.workers:
                     break
             while queue:
                 result = self._result(queue.pop(0))
                 nxt = next(todo, None)
                 if nxt is not None:
-                    queue.append(submit(nxt))
+                    queue.append(pool.submit(read, nxt))
                 yield result
             finished = True
         finally:
@@ -104,10 +123,7 @@ class PlanRunReader:
             pool.shutdown(wait=finished, cancel_futures=True)
 
     def _result(self, future: Future) -> tuple[str, pa.Table | None]:
-        try:
-            outcome = future.result()
-        except BrokenProcessPool as exc:
-            raise RuntimeError(f"a plan-reading worker process died ({exc}); nothing of the read is kept") from None
+        outcome = future.result()
         if isinstance(outcome, tuple):
             return outcome
         # From a worker process: the client's counters travel with the plan (or its error).

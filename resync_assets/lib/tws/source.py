@@ -223,7 +223,7 @@ class NoBaseline:
 
     def changed_runs(self, fetched: pa.Table, seen_at: dt.datetime) -> tuple[pa.Table, int, int]:
         """Every row, with ``first_seen_at = last_seen_at = seen_at``."""
-        stamp = pa.array([seen_at] * fetched.num_rows, type=TS)
+        stamp = pa.repeat(pa.scalar(seen_at, type=TS), fetched.num_rows)
         return fetched.append_column("first_seen_at", stamp).append_column("last_seen_at", stamp), fetched.num_rows, 0
 
     def in_newer_plans(self, run_ids: Sequence[str], plan_id: str) -> set[str]:
@@ -332,6 +332,15 @@ def _without(table: pa.Table, run_ids: pa.Array | None) -> pa.Table:
     return table.filter(pc.invert(pc.is_in(table["run_id"], value_set=run_ids)))
 
 
+def _first_per_run(table: pa.Table) -> pa.Table:
+    # The first row of each run_id, in table order.
+    if pc.count_distinct(table["run_id"]).as_py() == table.num_rows:
+        return table
+    order = pa.table({"run_id": table["run_id"], "i": pa.array(range(table.num_rows), pa.int64())})
+    first = order.group_by("run_id", use_threads=False).aggregate([("i", "min")])["i_min"]
+    return table.take(pc.take(first, pc.sort_indices(first)))
+
+
 def _open_run_ids(table: pa.Table) -> set[str]:
     mask = pc.is_in(table["common_status"], value_set=pa.array(sorted(TERMINAL_COMMON_STATUSES)))
     return set(table.filter(pc.invert(pc.fill_null(mask, False)))["run_id"].to_pylist())
@@ -377,7 +386,7 @@ def tws_source(
                                              plan_id_format=archived_plan_id_format, today=day)
         return selected["plans"]
 
-    @dlt.resource(name="job_runs", primary_key="run_id", write_disposition=_MERGE)
+    @dlt.resource(name="job_runs", primary_key="run_id", write_disposition={**_MERGE, "deduplicated": True})
     def job_runs() -> Iterator[pa.Table]:
         """One row per TWS job run (every execution attempt of a job in a plan), keyed by run_id."""
         try:
@@ -407,9 +416,19 @@ def tws_source(
         batch: list[pa.Table] = []
         batch_rows = 0
 
+        emitted_ids: list[pa.Array] = []
+
         def emit() -> pa.Table:
+            # dlt is told the rows are unique per run_id (it then skips its own deduplication), so
+            # make sure: a run met twice keeps its newest plan's row, the one met first.
             nonlocal batch, batch_rows
-            out = pa.concat_tables(batch).combine_chunks()
+            out = _first_per_run(pa.concat_tables(batch).combine_chunks())
+            for ids in emitted_ids:
+                out = _without(out, ids)
+            dropped = batch_rows - out.num_rows
+            if dropped:
+                log.warning("job_runs: %d run(s) met in more than one plan kept their newest plan's row", dropped)
+            emitted_ids.append(out["run_id"].combine_chunks())
             counts.emitted("job_runs", out.num_rows)
             batch, batch_rows = [], 0
             return out
@@ -460,16 +479,21 @@ def tws_source(
                 gc.collect(1)
         if batch_rows:
             yield emit()
-        # An archived plan whose unfinished runs all went on in a newer plan is done with too.
-        for plan_id, (pending, runs) in to_close.items():
-            newer = [ids for other, ids in seen if _plan_key(other, archived_plan_id_format)
-                     > _plan_key(plan_id, archived_plan_id_format)]
+        # An archived plan whose unfinished runs all went on in a newer plan is done with too. One
+        # pass over the plans read finds the newest plan each unfinished run appears in.
+        if to_close:
+            unfinished = pa.array(sorted(set().union(*(pending for pending, _ in to_close.values()))), pa.string())
+            plans_read = [(_plan_key(other, archived_plan_id_format), ids) for other, ids in seen]
             if current_ids is not None:
-                newer.append(current_ids)
-            for ids in newer:
-                pending -= set(pc.filter(ids, pc.is_in(ids, value_set=pa.array(sorted(pending)))).to_pylist())
-                if not pending:
-                    break
+                plans_read.append(((2,), current_ids))  # the current plan is newer than any archive
+            newest: dict[str, tuple] = {}
+            for key, ids in plans_read:
+                for run_id in pc.filter(ids, pc.is_in(ids, value_set=unfinished)).to_pylist():
+                    if run_id not in newest or key > newest[run_id]:
+                        newest[run_id] = key
+        for plan_id, (pending, runs) in to_close.items():
+            key = _plan_key(plan_id, archived_plan_id_format)
+            pending = {run_id for run_id in pending if not (run_id in newest and newest[run_id] > key)}
             if pending:
                 pending -= runs_baseline.in_newer_plans(sorted(pending), plan_id)
             if not pending:
