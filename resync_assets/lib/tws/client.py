@@ -241,7 +241,7 @@ class TwsClient:
         ``tws_raw.job_runs`` rows need) when the page fits them, else as raw ``JobInPlanV2`` dicts.
 
         Same query, paging and retries as ``iter_job_pages``; for bulk readers that convert pages
-        themselves (``records.job_page_rows``, ``records.job_runs_arrow``).
+        themselves (``records.job_page_rows``, ``runs_arrow.job_runs_arrow``).
         """
         params = {"plan_id": plan_id, "oql": with_default_order(oql)}
         return self._iter_pages("/plan/job", params, page_size, self._scope_header(scope), job_runs=True)
