@@ -47,7 +47,7 @@ def test_first_load_has_every_run_of_every_plan_once_with_its_current_state(simu
     assert report.plans_loaded[0] == SIM_NOW.date().isoformat()
 
 
-def test_job_runs_columns_and_types_follow_the_contract(first_load):
+def test_job_runs_columns_and_types_follow_the_contract(simulator, first_load):
     cfg, _ = first_load
 
     types = dict(query(cfg, "select column_name, data_type from information_schema.columns "
@@ -58,8 +58,12 @@ def test_job_runs_columns_and_types_follow_the_contract(first_load):
     assert types["elapsed_seconds"] == types["estimated_seconds"] == "DOUBLE"
     assert types["job_number"] == "BIGINT" and types["return_code"] == "INTEGER"
     assert query(cfg, "select count(*) from tws_raw.job_runs where actual_end < actual_start")[0][0] == 0
-    lake = pq.read_table(cfg.lake_dir / "tws_raw" / "job_runs" / "job_runs.parquet")
-    assert lake.num_rows == query(cfg, "select count(*) from tws_raw.job_runs")[0][0]
+    # The lake holds the same runs, one folder per plan day, each file with every column.
+    files = sorted((cfg.lake_dir / "tws_raw" / "job_runs").glob("plan_id=*/*.parquet"))
+    lake = pa.concat_tables([pq.read_table(f) for f in files])
+    assert sorted(lake["run_id"].to_pylist()) == sorted(r[0] for r in query(cfg, "select run_id from tws_raw.job_runs"))
+    assert {f.parent.name for f in files} == {f"plan_id={p}" for p in simulator.workload.plan_ids()}
+    assert all(set(pq.read_table(f)["plan_id"].to_pylist()) == {f.parent.name.split("=", 1)[1]} for f in files)
     assert lake.schema.field("actual_start").type == pa.timestamp("us", tz="UTC")
     assert lake.schema.field("elapsed_seconds").type == pa.float64()
     assert not any(p.name.endswith(".tmp") for p in cfg.lake_dir.rglob("*"))

@@ -14,7 +14,8 @@ class IngestConfig:
     """Where ingestion writes and how much it reads.
 
     ``warehouse_path`` is the DuckDB file (dataset/schema ``dataset``); ``lake_dir`` receives a Parquet
-    copy of every raw table (``lake_dir/<dataset>/<table>/<table>.parquet``); ``pipelines_dir`` holds
+    copy of every raw table (``lake_dir/<dataset>/<table>/``, by plan day where the table has one; see
+    ``warehouse.export_lake``); ``pipelines_dir`` holds
     dlt's working folders (load packages and state). ``backfill_days`` archived production days are
     read on a first load; a day is never read again once closed. Joblogs are fetched for runs whose
     internal status is in ``joblog_statuses`` plus a stable ``joblog_success_sample_rate`` share of

@@ -167,7 +167,7 @@ def run_tws_ingest(settings: TwsSettings, cfg: IngestConfig, tables: Sequence[st
             report.retries = int(stats.get("retries", 0))
         after = table_counts(cfg.warehouse_path, cfg.dataset, chosen)
         if cfg.write_lake:
-            export_lake(cfg.warehouse_path, cfg.dataset, cfg.lake_dir, chosen)
+            export_lake(cfg.warehouse_path, cfg.dataset, cfg.lake_dir, chosen, cfg.duckdb_memory_limit)
     for table in chosen:
         added = max(0, after[table] - before[table])
         if table == "job_runs":

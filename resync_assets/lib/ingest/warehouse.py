@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import shutil
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -16,7 +17,6 @@ from pathlib import Path
 import duckdb
 import orjson
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from resync_assets.lib.tws.records import JOB_RUN_COLUMNS
 from resync_assets.lib.tws.runs_arrow import JOB_RUNS_SCHEMA, TS
@@ -26,13 +26,14 @@ _INTERNAL_COLUMNS = ("_dlt_load_id", "_dlt_id")
 
 
 @contextlib.contextmanager
-def read_only(warehouse_path: Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
-    """A read-only connection to the warehouse, or None when the file does not exist yet."""
+def read_only(warehouse_path: Path, config: dict | None = None) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A read-only connection to the warehouse (DuckDB ``config`` settings, e.g. ``memory_limit``), or
+    None when the file does not exist yet."""
     path = Path(warehouse_path)
     if not path.exists():
         yield None
         return
-    con = duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect(str(path), read_only=True, config=config or {})
     try:
         yield con
     finally:
@@ -192,67 +193,120 @@ def joblog_targets(warehouse_path: Path, dataset: str, statuses: Sequence[str],
     return [JoblogTarget(*row) for row in rows]
 
 
-def export_lake(warehouse_path: Path, dataset: str, lake_dir: Path, tables: Iterable[str]) -> list[Path]:
-    """Write each existing table to ``lake_dir/<dataset>/<table>/<table>.parquet`` atomically.
+# Columns that move forward whenever a row is written, newest first in preference: the export compares
+# their maximum (with the row count) to tell whether a part of a table changed.
+_CHANGE_STAMPS = ("_dlt_load_id", "last_seen_at", "fetched_at", "snapshot_at")
+_PARTITION = "plan_id"
+_NULL_PART = f"{_PARTITION}=__HIVE_DEFAULT_PARTITION__"  # where DuckDB puts NULL plan ids
+_MANIFEST = "_manifest.json"
 
-    The file is written under a temporary name in the same folder and renamed over the old one, so a
-    reader sees either the previous or the new complete file.
+
+def export_lake(warehouse_path: Path, dataset: str, lake_dir: Path, tables: Iterable[str],
+                memory_limit: str | None = None) -> list[Path]:
+    """Write each existing table as Parquet under ``lake_dir/<dataset>/<table>/``, rewriting only what changed.
+
+    A table with a ``plan_id`` column is partitioned by it (``plan_id=<id>/<table>_<n>.parquet``, every
+    column kept in each file, NULL ids under ``plan_id=__HIVE_DEFAULT_PARTITION__``), so a poll
+    rewrites the few plan days it touched, not the whole history; other tables are one
+    ``<table>.parquet``. A part is rewritten when its row count, the maximum of its change stamp
+    (``_dlt_load_id``, ``last_seen_at``, ``fetched_at`` or ``snapshot_at``) or the table's columns
+    differ from what ``_manifest.json`` recorded (a table with no stamp is always rewritten); a
+    partition whose rows are all gone is removed. Every file is written under a temporary name and
+    renamed into place, so a reader sees a complete file, old or new. ``memory_limit`` caps DuckDB's
+    memory for the export (a partitioned write buffers rows per open partition). Returns the files written.
     """
     written: list[Path] = []
-    with read_only(warehouse_path) as con:
+    # Flushing each partition's rows sooner keeps a backfill's export (hundreds of days) small.
+    config = {"partitioned_write_flush_threshold": 65_536}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    with read_only(warehouse_path, config) as con:
         if con is None:
             return written
         for table in tables:
-            if not table_exists(con, dataset, table):
-                continue
-            folder = Path(lake_dir) / dataset / table
-            folder.mkdir(parents=True, exist_ok=True)
-            final = folder / f"{table}.parquet"
-            tmp = folder / f".{table}.{uuid.uuid4().hex[:8]}.parquet.tmp"
-            cols = [r[0] for r in con.execute(
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-                "order by ordinal_position", [dataset, table]).fetchall() if r[0] not in _INTERNAL_COLUMNS]
-            select = ", ".join(f'"{c}"' for c in cols)
-            # Every dlt load that touches a table writes rows with its (newer) load id, so the row
-            # count, the newest load id and the columns tell whether the table changed since the
-            # file was written; an unchanged table is not rewritten.
-            fingerprint = _fingerprint(con, dataset, table, cols)
-            if fingerprint is not None and final.exists() and _file_fingerprint(final) == fingerprint:
-                written.append(final)
-                continue
-            meta = "" if fingerprint is None else f", kv_metadata {{{_LAKE_KEY}: '{_sql_path(fingerprint)}'}}"
-            try:
-                con.execute(f"copy (select {select} from \"{dataset}\".\"{table}\") to '{_sql_path(tmp)}' "
-                            f"(format parquet, compression zstd{meta})")
-                os.replace(tmp, final)
-            finally:
-                if tmp.exists():
-                    tmp.unlink()
-            written.append(final)
+            if table_exists(con, dataset, table):
+                written += _export_table(con, dataset, table, Path(lake_dir) / dataset / table)
     return written
 
 
-_LAKE_KEY = "resync_fingerprint"
-
-
-def _fingerprint(con: duckdb.DuckDBPyConnection, dataset: str, table: str, cols: list[str]) -> str | None:
-    # None when the table has no dlt load ids (then it is always written).
-    has_load_id = bool(con.execute(
-        "select count(*) from information_schema.columns where table_schema = ? and table_name = ? "
-        "and column_name = '_dlt_load_id'", [dataset, table]).fetchall()[0][0])
-    if not has_load_id:
-        return None
-    count, newest = con.execute(f'select count(*), max("_dlt_load_id") from "{dataset}"."{table}"').fetchall()[0]
-    return orjson.dumps([count, newest, cols]).decode()
-
-
-def _file_fingerprint(path: Path) -> str | None:
+def _export_table(con: duckdb.DuckDBPyConnection, dataset: str, table: str, folder: Path) -> list[Path]:
+    all_cols = [r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+        "order by ordinal_position", [dataset, table]).fetchall()]
+    cols = [c for c in all_cols if c not in _INTERNAL_COLUMNS]
+    stamp = next((c for c in _CHANGE_STAMPS if c in all_cols), None)
+    partitioned = _PARTITION in cols
+    source = f'"{dataset}"."{table}"'
+    newest = f'max("{stamp}")::varchar' if stamp else "null"
+    if partitioned:
+        rows = con.execute(f'select "{_PARTITION}", count(*), {newest} from {source} group by all').fetchall()
+        parts = {(_NULL_PART if value is None else f"{_PARTITION}={value}"): (value, count, last)
+                 for value, count, last in rows}
+    else:
+        count, last = con.execute(f"select count(*), {newest} from {source}").fetchall()[0]
+        parts = {"": (None, count, last)}
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest_path = folder / _MANIFEST
     try:
-        meta = pq.read_metadata(path).metadata or {}
-    except (OSError, pa.ArrowException):
-        return None
-    value = meta.get(_LAKE_KEY.encode())
-    return value.decode() if value is not None else None
+        old = orjson.loads(manifest_path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        old = {}
+    old_parts = old.get("parts", {}) if old.get("columns") == cols and old.get("partitioned") == partitioned else {}
+    fingerprints = {key: [count, last] for key, (_, count, last) in parts.items()}
+
+    def current(key: str) -> bool:
+        return (stamp is not None and old_parts.get(key) == fingerprints[key]
+                and any((folder / key).glob(f"{table}*.parquet")))
+
+    changed = [key for key in parts if not current(key)]
+    select = ", ".join(f'"{c}"' for c in cols)
+    written: list[Path] = []
+    staging = folder / f".export-{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        if partitioned and changed:
+            values = [parts[key][0] for key in changed if key != _NULL_PART]
+            wanted = [f'"{_PARTITION}" in (select unnest(?::varchar[]))'] if values else []
+            if _NULL_PART in changed:
+                wanted.append(f'"{_PARTITION}" is null')
+            con.execute(f"copy (select {select} from {source} where {' or '.join(wanted)}) to '{_sql_path(staging)}' "
+                        f"(format parquet, compression zstd, partition_by ({_PARTITION}), "
+                        f"write_partition_columns true, filename_pattern '{table}_{{i}}')", [values] if values else [])
+            for part_dir in sorted(p for p in staging.iterdir() if p.is_dir()):
+                written += _swap_files(part_dir, folder / part_dir.name, table)
+        elif changed:
+            staging.mkdir()
+            con.execute(f"copy (select {select} from {source}) to '{_sql_path(staging / (table + '.parquet'))}' "
+                        f"(format parquet, compression zstd)")
+            written += _swap_files(staging, folder, table)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    # Parts whose rows are all gone, and files of the other layout (an older lake), go.
+    for key in old.get("parts", {}):
+        if key and key not in parts:
+            shutil.rmtree(folder / key, ignore_errors=True)
+    if partitioned:
+        (folder / f"{table}.parquet").unlink(missing_ok=True)
+    else:
+        for part_dir in folder.glob(f"{_PARTITION}=*"):
+            shutil.rmtree(part_dir, ignore_errors=True)
+    tmp_manifest = folder / f".{_MANIFEST}.{uuid.uuid4().hex[:8]}.tmp"
+    tmp_manifest.write_bytes(orjson.dumps({"columns": cols, "partitioned": partitioned, "parts": fingerprints}))
+    os.replace(tmp_manifest, manifest_path)
+    return written
+
+
+def _swap_files(new_dir: Path, final_dir: Path, table: str) -> list[Path]:
+    # Move the new files of one part into place (each rename atomic), then drop the part's older files.
+    final_dir.mkdir(parents=True, exist_ok=True)
+    moved = []
+    for new in sorted(new_dir.glob("*.parquet")):
+        target = final_dir / new.name
+        os.replace(new, target)
+        moved.append(target)
+    for stale in final_dir.glob(f"{table}*.parquet"):
+        if stale not in moved:
+            stale.unlink()
+    return moved
 
 
 def _sql_path(path: Path | str) -> str:
