@@ -386,7 +386,8 @@ def tws_source(
                                              plan_id_format=archived_plan_id_format, today=day)
         return selected["plans"]
 
-    @dlt.resource(name="job_runs", primary_key="run_id", write_disposition={**_MERGE, "deduplicated": True})
+    # dlt keeps deduplicating the staged rows: a load resumed after a kill can stage a file twice.
+    @dlt.resource(name="job_runs", primary_key="run_id", write_disposition=_MERGE)
     def job_runs() -> Iterator[pa.Table]:
         """One row per TWS job run (every execution attempt of a job in a plan), keyed by run_id."""
         try:
@@ -419,8 +420,8 @@ def tws_source(
         emitted_ids: list[pa.Array] = []
 
         def emit() -> pa.Table:
-            # dlt is told the rows are unique per run_id (it then skips its own deduplication), so
-            # make sure: a run met twice keeps its newest plan's row, the one met first.
+            # A run met in two plans keeps its newest plan's row, the one met first (dlt's own
+            # deduplication would keep either).
             nonlocal batch, batch_rows
             out = _first_per_run(pa.concat_tables(batch).combine_chunks())
             for ids in emitted_ids:
