@@ -417,19 +417,15 @@ def tws_source(
         batch: list[pa.Table] = []
         batch_rows = 0
 
-        emitted_ids: list[pa.Array] = []
-
         def emit() -> pa.Table:
-            # A run met in two plans keeps its newest plan's row, the one met first (dlt's own
-            # deduplication would keep either).
+            # A run met in two plans of one batch keeps its newest plan's row, the one met first
+            # (dlt's deduplication of the staged rows, which also covers runs across batches, would
+            # keep either).
             nonlocal batch, batch_rows
             out = _first_per_run(pa.concat_tables(batch).combine_chunks())
-            for ids in emitted_ids:
-                out = _without(out, ids)
             dropped = batch_rows - out.num_rows
             if dropped:
                 log.warning("job_runs: %d run(s) met in more than one plan kept their newest plan's row", dropped)
-            emitted_ids.append(out["run_id"].combine_chunks())
             counts.emitted("job_runs", out.num_rows)
             batch, batch_rows = [], 0
             return out
