@@ -218,7 +218,7 @@ def test_runs_handed_to_dlt_in_small_tables_and_read_in_threads_load_the_same(si
                                                                                 monkeypatch):
     # The first load reads its archived plans in worker processes and hands dlt one table; this one
     # reads them in threads and hands dlt many tables of at most 7 rows (one per flush in production).
-    import resync_assets.lib.tws.source as source
+    from resync_assets.lib.tws import source
 
     monkeypatch.setattr(source, "EMIT_ROWS", 7)
     cfg = make_cfg(tmp_path, plan_processes=False)

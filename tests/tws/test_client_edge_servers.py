@@ -2,47 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
-
 import orjson
 import pytest
 
 from resync_assets.lib.tws import TwsApiError, TwsClient, TwsProtocolError, TwsSettings
 
 SECRET = "pw-that-must-not-leak-81x"
-
-
-@pytest.fixture
-def serve():
-    """Factory: ``serve(handler)`` where handler(path, query) -> (status, headers, body); returns base URL."""
-    servers = []
-
-    def start(handle: Callable[[str, dict], tuple[int, dict, bytes]]) -> str:
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                split = urlsplit(self.path)
-                status, headers, body = handle(split.path, {k: v[0] for k, v in parse_qs(split.query).items()})
-                self.send_response(status)
-                for key, value in {"Content-Length": str(len(body)), **headers}.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def _client(base_url: str) -> TwsClient:
@@ -117,8 +82,8 @@ def test_wrong_shape_is_a_protocol_error(serve):
 
 
 @pytest.fixture
-def tls_server(tmp_path):
-    """A loopback HTTPS server with a fresh self-signed certificate; yields (base_url, ca_file)."""
+def tls_server(tmp_path, serve):
+    """A loopback HTTPS server with a fresh self-signed certificate: (base_url, ca_file)."""
     import shutil
     import ssl
     import subprocess
@@ -130,26 +95,10 @@ def tls_server(tmp_path):
                     str(cert), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
                    check=True, capture_output=True)
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = orjson.dumps({"timezone": "UTC"})
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"https://127.0.0.1:{server.server_address[1]}", str(cert)
-    server.shutdown()
-    server.server_close()
+    body = orjson.dumps({"timezone": "UTC"})
+    return serve(lambda path, query: (200, JSON, body), ssl_context=context), str(cert)
 
 
 def test_tls_is_verified_by_default_and_a_ca_bundle_makes_it_trusted(tls_server):

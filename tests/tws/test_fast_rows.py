@@ -4,8 +4,6 @@ the rows, and the errors, of orjson + job_run_rows."""
 from __future__ import annotations
 
 import copy
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import msgspec
 import orjson
@@ -85,28 +83,12 @@ def test_a_page_the_structs_do_not_fit_is_not_decoded_by_them():
 
 
 @pytest.fixture
-def odd_server():
+def odd_server(serve):
     """A server answering one page whose shape the structs do not fit (a status given as text)."""
     odd = _variant(jobruns=[{"id": "r", "compositeStatus": "ABEND"}])
     good = _variant(id="job-2")
     body = orjson.dumps({"count": 2, "results": [good, odd]})
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", [good, odd]
-    server.shutdown()
-    server.server_close()
+    return serve(lambda path, query: (200, {"Content-Type": "application/json"}, body)), [good, odd]
 
 
 def test_iter_job_run_pages_falls_back_to_dicts(odd_server):
