@@ -126,7 +126,7 @@ def run_host_metrics_ingest(metrics_dirs: Sequence[Path], cfg: IngestConfig) -> 
         finally:
             con.close()
         if cfg.write_lake:
-            export_lake(cfg.warehouse_path, cfg.dataset, cfg.lake_dir, [TABLE])
+            export_lake(cfg.warehouse_path, cfg.dataset, cfg.lake_dir, [TABLE], cfg.duckdb_memory_limit)
     added = max(0, after - before)
     report.tables[TABLE] = TableStats(rows_added=added, rows_updated=updated, rows_total=after)
     report.elapsed_seconds = time.perf_counter() - started

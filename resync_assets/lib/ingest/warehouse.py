@@ -19,7 +19,7 @@ import orjson
 import pyarrow as pa
 
 from resync_assets.lib.tws.records import JOB_RUN_COLUMNS
-from resync_assets.lib.tws.runs_arrow import JOB_RUNS_SCHEMA, TS
+from resync_assets.lib.tws.runs_arrow import JOB_RUNS_SCHEMA
 from resync_assets.lib.tws.source import TERMINAL_COMMON_STATUSES, JoblogTarget, NoBaseline
 
 _INTERNAL_COLUMNS = ("_dlt_load_id", "_dlt_id")
@@ -313,4 +313,4 @@ def _sql_path(path: Path | str) -> str:
     return str(path).replace("'", "''")
 
 
-__all__ = ["TS", "DuckDbBaseline", "export_lake", "joblog_targets", "read_only", "table_counts", "table_exists"]
+__all__ = ["DuckDbBaseline", "export_lake", "joblog_targets", "read_only", "table_counts", "table_exists"]
