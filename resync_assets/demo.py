@@ -134,14 +134,23 @@ def summarize(warehouse: Path) -> dict:
     }
 
 
-def main(days: int = 90, jobs: int = 500, seed: int = 42, *, root: Path | None = None, fresh: bool = True) -> int:
-    """Run the demo; 0 when every asset materialized and every check passed."""
+def main(
+    days: int = 90,
+    jobs: int = 500,
+    seed: int = 42,
+    *,
+    end_date: dt.date | None = None,
+    root: Path | None = None,
+    fresh: bool = True,
+) -> int:
+    """Run the demo up to ``end_date`` (default today, UTC); 0 when every asset materialized and every
+    check passed."""
     started = time.monotonic()
     root = (root or Path.cwd()).resolve()
     home = ensure_dagster_home(root)
     if fresh:
         reset_demo_data(root)
-    today = dt.datetime.now(dt.UTC).date()
+    today = end_date or dt.datetime.now(dt.UTC).date()
     print(f"resync demo: simulating {days} days x {jobs} jobs up to {today} (seed {seed}) ...", flush=True)
     # The host history (~1,000 Parquet files for 90 days) is written by the simulator's own writer in a
     # child process, alongside the TWS load, which does not need it.

@@ -21,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--days", type=_positive, default=90, help="days of plan history (default 90)")
     parser.add_argument("--jobs", type=_positive, default=500, help="jobs per plan day (default 500)")
     parser.add_argument("--seed", type=int, default=42, help="workload seed (default 42)")
+    parser.add_argument("--end-date", type=_date, default=None,
+                        help="last simulated production day, YYYY-MM-DD (default today, UTC)")
     parser.add_argument("--workers", type=_positive, default=4,
                         help="with --client-only: parallel joblog requests (default 4)")
     parser.add_argument("--page-size", type=_positive, default=1000,
@@ -37,11 +39,20 @@ def _positive(text: str) -> int:
     return value
 
 
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
 def _run(args: argparse.Namespace) -> int:
     if not args.client_only:
         from resync_assets.demo import main
 
-        return main(days=args.days, jobs=args.jobs, seed=args.seed)
+        return main(days=args.days, jobs=args.jobs, seed=args.seed, end_date=args.end_date)
     return _run_client_only(args)
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from resync_assets.lib.ingest import IngestConfig, IngestReport, run_tws_ingest
 from resync_assets.lib.tws.records import JOB_RUN_COLUMNS
+from resync_assets.lib.tws.source import TWS_TABLES
+from resync_assets.sim.workload import WorkloadConfig
 from tests.conftest import SIM_NOW
 from tests.ingest.conftest import (
     api_rows,
@@ -227,3 +229,26 @@ def test_runs_handed_to_dlt_in_small_tables_and_read_in_threads_load_the_same(si
     assert loaded_runs(cfg) == loaded_runs(first_load[0])
     assert report.table("job_runs").rows_added == first_load[1].table("job_runs").rows_added
     assert report.requests < first_load[1].requests  # no joblogs here; the plans were all read once
+
+
+def test_a_plan_without_runs_still_creates_every_table_empty(make_simulator, tmp_path):
+    # A weekend world (Saturday and Sunday, no weekend jobs): the load must leave every TWS table in
+    # place, with its columns, so that the marts and checks downstream see an empty, valid state.
+    import datetime as dt
+
+    from resync_assets.sim.clock import ManualClock
+
+    config = WorkloadConfig(seed=3, days=2, jobs=20, end_date=dt.date(2026, 11, 29))
+    clock = ManualClock(dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC))
+    with make_simulator(config, clock=clock) as sim:
+        assert sum(len(sim.workload.runs(p)) for p in sim.workload.plan_ids()) == 0
+        cfg = make_cfg(tmp_path, backfill_days=2)
+        report = run_tws_ingest(settings_for(sim), cfg)
+        again = run_tws_ingest(settings_for(sim), cfg)
+    counts = {t: query(cfg, f"select count(*) from tws_raw.{t}")[0][0] for t in TWS_TABLES}
+    assert counts["job_runs"] == counts["job_streams"] == counts["joblogs"] == 0
+    assert counts["workstations"] > 0 and counts["engine_info"] == 2
+    columns = {r[0] for r in query(cfg, "select column_name from information_schema.columns "
+                                        "where table_schema = 'tws_raw' and table_name = 'job_runs'")}
+    assert {"run_id", "plan_id", "common_status", "first_seen_at", "last_seen_at"} <= columns
+    assert report.tables["job_runs"].rows_total == again.tables["job_runs"].rows_total == 0

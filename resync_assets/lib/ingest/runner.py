@@ -16,10 +16,16 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from resync_assets.lib.gcpause import gc_paused
 from resync_assets.lib.ingest.config import IngestConfig, IngestReport, TableStats
 from resync_assets.lib.ingest.lock import warehouse_lock
-from resync_assets.lib.ingest.warehouse import DuckDbBaseline, export_lake, joblog_targets, table_counts
+from resync_assets.lib.ingest.warehouse import (
+    DuckDbBaseline,
+    export_lake,
+    joblog_targets,
+    missing_tables,
+    table_counts,
+)
 from resync_assets.lib.tws.client import TwsClient
 from resync_assets.lib.tws.settings import TwsSettings
-from resync_assets.lib.tws.source import TWS_TABLES, SourceCounters, tws_joblogs, tws_source
+from resync_assets.lib.tws.source import TWS_TABLES, SourceCounters, tws_empty_tables, tws_joblogs, tws_source
 
 log = logging.getLogger("resync.ingest")
 
@@ -165,6 +171,9 @@ def run_tws_ingest(settings: TwsSettings, cfg: IngestConfig, tables: Sequence[st
             stats = client.stats
             report.requests = int(stats.get("requests", 0))
             report.retries = int(stats.get("retries", 0))
+            missing = missing_tables(cfg.warehouse_path, cfg.dataset, chosen)
+            if missing:
+                run_pipeline(pipeline, tws_empty_tables(missing), "empty tables")
         after = table_counts(cfg.warehouse_path, cfg.dataset, chosen)
         if cfg.write_lake:
             export_lake(cfg.warehouse_path, cfg.dataset, cfg.lake_dir, chosen, cfg.duckdb_memory_limit)

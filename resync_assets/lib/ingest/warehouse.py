@@ -59,6 +59,12 @@ def table_counts(warehouse_path: Path, dataset: str, tables: Iterable[str]) -> d
     return out
 
 
+def missing_tables(warehouse_path: Path, dataset: str, tables: Iterable[str]) -> list[str]:
+    """The ``tables`` of ``dataset`` that do not exist (all of them when there is no warehouse)."""
+    with read_only(warehouse_path) as con:
+        return [t for t in tables if con is None or not table_exists(con, dataset, t)]
+
+
 class DuckDbBaseline:
     """Compares fetched runs with ``<dataset>.job_runs``: emits only new or changed ones.
 

@@ -99,6 +99,12 @@ ENGINE_INFO_SCHEMA = pa.schema([
 
 _MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
+# Each TWS table's merge key and Arrow schema (job_runs' schema is in runs_arrow).
+TABLE_KEYS: dict[str, str | tuple[str, ...]] = {
+    "job_runs": "run_id", "job_streams": ("jobstream_id", "plan_id"), "workstations": "workstation_id",
+    "engine_info": "snapshot_at", "joblogs": "run_id",
+}
+
 # Rows of job_runs gathered before they are handed to dlt (about 30 MB of Arrow).
 EMIT_ROWS = 100_000
 
@@ -387,7 +393,7 @@ def tws_source(
         return selected["plans"]
 
     # dlt keeps deduplicating the staged rows: a load resumed after a kill can stage a file twice.
-    @dlt.resource(name="job_runs", primary_key="run_id", write_disposition=_MERGE)
+    @dlt.resource(name="job_runs", primary_key=TABLE_KEYS["job_runs"], write_disposition=_MERGE)
     def job_runs() -> Iterator[pa.Table]:
         """One row per TWS job run (every execution attempt of a job in a plan), keyed by run_id."""
         try:
@@ -497,7 +503,7 @@ def tws_source(
                 close(plan_id, runs)
         _prune_closed(state, plans.anchor, backfill_days + 30, archived_plan_id_format)
 
-    @dlt.resource(name="job_streams", primary_key=("jobstream_id", "plan_id"), write_disposition=_MERGE)
+    @dlt.resource(name="job_streams", primary_key=TABLE_KEYS["job_streams"], write_disposition=_MERGE)
     def job_streams() -> Iterator[pa.Table]:
         """Snapshots of the job stream instances of the plans read, keyed by jobstream_id + plan_id."""
         plans = selection()
@@ -512,7 +518,7 @@ def tws_source(
                 counts.emitted("job_streams", len(rows))
                 yield pa.Table.from_pylist(rows, schema=JOB_STREAMS_SCHEMA)
 
-    @dlt.resource(name="workstations", primary_key="workstation_id", write_disposition=_MERGE)
+    @dlt.resource(name="workstations", primary_key=TABLE_KEYS["workstations"], write_disposition=_MERGE)
     def workstations() -> Iterator[pa.Table]:
         """Snapshot of the workstations of the current plan, keyed by workstation_id."""
         rows = [workstation_row(w, stamp) for w in client.iter_workstations(page_size=page_size)]
@@ -520,7 +526,7 @@ def tws_source(
             counts.emitted("workstations", len(rows))
             yield pa.Table.from_pylist(rows, schema=WORKSTATIONS_SCHEMA)
 
-    @dlt.resource(name="engine_info", primary_key="snapshot_at", write_disposition=_MERGE)
+    @dlt.resource(name="engine_info", primary_key=TABLE_KEYS["engine_info"], write_disposition=_MERGE)
     def engine_info() -> Iterator[pa.Table]:
         """One snapshot of the engine's version, time zone and tenant per load, keyed by snapshot_at."""
         counts.emitted("engine_info", 1)
@@ -598,7 +604,7 @@ def tws_joblogs(
         return _joblog_row(target, now(), joblog.text, joblog.byte_size, joblog.line_count, joblog.encoding,
                            joblog.had_invalid_utf8, joblog.truncated)
 
-    @dlt.resource(name="joblogs", primary_key="run_id", write_disposition=_MERGE)
+    @dlt.resource(name="joblogs", primary_key=TABLE_KEYS["joblogs"], write_disposition=_MERGE)
     def joblogs() -> Iterator[pa.Table]:
         """The joblog (stdlist) text of failed runs and a sample of successful ones, keyed by run_id."""
         batch: list[dict] = []
@@ -634,6 +640,28 @@ def tws_joblogs(
             yield pa.Table.from_pylist(batch, schema=JOBLOGS_SCHEMA)
 
     return joblogs
+
+
+def table_schemas() -> dict[str, pa.Schema]:
+    """The Arrow schema of each TWS table, by name."""
+    from resync_assets.lib.tws.runs_arrow import JOB_RUNS_SCHEMA
+
+    return {"job_runs": JOB_RUNS_SCHEMA, "job_streams": JOB_STREAMS_SCHEMA, "workstations": WORKSTATIONS_SCHEMA,
+            "engine_info": ENGINE_INFO_SCHEMA, "joblogs": JOBLOGS_SCHEMA}
+
+
+def tws_empty_tables(names: Sequence[str]) -> list:
+    """dlt resources that create the named TWS tables empty, with their schema and merge key.
+
+    An empty plan (a weekend, a holiday, a new install) yields no rows, and dlt creates no table for
+    a resource that yielded none; the tables must still exist so that the marts and checks downstream
+    see an empty, valid state.
+    """
+    schemas = table_schemas()
+    return [
+        dlt.resource([schemas[name].empty_table()], name=name, primary_key=TABLE_KEYS[name], write_disposition=_MERGE)
+        for name in names
+    ]
 
 
 def _joblog_row(target: JoblogTarget, fetched_at: dt.datetime, text: str | None, byte_size: int,
