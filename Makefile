@@ -39,6 +39,7 @@ test: install $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 lint: install
+	$(VENV)/bin/ruff format --check resync_assets tests benchmarks
 	$(VENV)/bin/ruff check resync_assets tests benchmarks
 
 # Without RESYNC_TWS_BASE_URL (environment or .env), `make dev` serves the embedded simulator on

@@ -50,20 +50,36 @@ RESULTS = Path(__file__).resolve().parent / "results" / "client_paging.json"
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.client_paging", description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=1_000_000, help="target number of runs (default 1,000,000)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.client_paging", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--runs", type=int, default=1_000_000, help="target number of runs (default 1,000,000)"
+    )
     parser.add_argument("--jobs", type=int, default=2000, help="job definitions per day (default 2000)")
     parser.add_argument("--page-size", type=int, default=2000, help="jobs per page (default 2000)")
-    parser.add_argument("--concurrency", type=int, default=2,
-                        help="plans paged at the same time over the one pooled client (default 2)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=2,
+        help="plans paged at the same time over the one pooled client (default 2)",
+    )
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--warm", action=argparse.BooleanOptionalAction, default=True,
-                        help="generate every plan before timing (default); --no-warm generates each "
-                             "plan when first asked, inside the timed window")
-    parser.add_argument("--parser", choices=("arrow", "rows", "dicts"), default="arrow",
-                        help="arrow: PlanRunReader in worker processes, pages to Arrow (default); "
-                             "rows: TwsClient.iter_job_run_pages in threads (msgspec to a dict per run); "
-                             "dicts: iter_job_pages + job_run_rows per job (the generic path)")
+    parser.add_argument(
+        "--warm",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="generate every plan before timing (default); --no-warm generates each "
+        "plan when first asked, inside the timed window",
+    )
+    parser.add_argument(
+        "--parser",
+        choices=("arrow", "rows", "dicts"),
+        default="arrow",
+        help="arrow: PlanRunReader in worker processes, pages to Arrow (default); "
+        "rows: TwsClient.iter_job_run_pages in threads (msgspec to a dict per run); "
+        "dicts: iter_job_pages + job_run_rows per job (the generic path)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args(argv)
 
@@ -73,10 +89,25 @@ class _Simulator:
 
     def __init__(self, days: int, jobs: int, seed: int, end_date: dt.date, warm: bool) -> None:
         self.token = secrets.token_urlsafe(16)
-        command = [sys.executable, "-m", "resync_assets.cli", "sim", "serve", "--port", "0",
-                   "--seed", str(seed), "--days", str(days), "--jobs", str(jobs),
-                   "--end-date", end_date.isoformat(), f"--token={self.token}",
-                   f"--password={secrets.token_urlsafe(16)}"]
+        command = [
+            sys.executable,
+            "-m",
+            "resync_assets.cli",
+            "sim",
+            "serve",
+            "--port",
+            "0",
+            "--seed",
+            str(seed),
+            "--days",
+            str(days),
+            "--jobs",
+            str(jobs),
+            "--end-date",
+            end_date.isoformat(),
+            f"--token={self.token}",
+            f"--password={secrets.token_urlsafe(16)}",
+        ]
         if warm:
             command += ["--warm", str(days - 1), "--cache-days", str(days + 1)]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -92,8 +123,9 @@ class _Simulator:
             self.stop()
             raise RuntimeError("the simulator did not start:\n" + "\n".join(self.output[-20:]))
         # Keep draining its output so it never blocks on a full pipe.
-        threading.Thread(target=lambda: [self.output.append(x.rstrip()) for x in self.process.stdout],
-                         daemon=True).start()
+        threading.Thread(
+            target=lambda: [self.output.append(x.rstrip()) for x in self.process.stdout], daemon=True
+        ).start()
 
     def cpu_seconds(self) -> float:
         import psutil
@@ -118,8 +150,10 @@ class _Simulator:
 
 def _client_cpu_seconds() -> float:
     # This process and its joined children (the plan-reading worker processes).
-    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
-                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
+    return sum(
+        u.ru_utime + u.ru_stime
+        for u in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,11 +220,21 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "client_paging",
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "cpu_count": os.cpu_count(),
-        "days": days, "job_definitions": args.jobs, "seed": args.seed, "page_size": args.page_size,
-        "concurrency": args.concurrency, "warm": args.warm, "parser": args.parser,
-        "load_average_before": load_before, "load_average_after": list(os.getloadavg()),
-        "plans": len(plan_ids), "jobs": counts["jobs"], "runs": counts["runs"], "pages": counts["pages"],
-        "requests": stats["requests"], "retries": stats["retries"],
+        "days": days,
+        "job_definitions": args.jobs,
+        "seed": args.seed,
+        "page_size": args.page_size,
+        "concurrency": args.concurrency,
+        "warm": args.warm,
+        "parser": args.parser,
+        "load_average_before": load_before,
+        "load_average_after": list(os.getloadavg()),
+        "plans": len(plan_ids),
+        "jobs": counts["jobs"],
+        "runs": counts["runs"],
+        "pages": counts["pages"],
+        "requests": stats["requests"],
+        "retries": stats["retries"],
         "bytes_received": stats["bytes_received"],
         "simulator_startup_seconds": round(startup, 2),
         "wall_seconds": round(wall, 3),
@@ -205,15 +249,23 @@ def main(argv: list[str] | None = None) -> int:
         "client_processes_peak_rss_mb": round(sampler.peak / 1e6, 1),
         "simulator_rss_mb": round(sim_rss / 1e6, 1),
     }
-    print(f"paged {counts['runs']:,} runs ({counts['jobs']:,} jobs, {counts['pages']} pages, "
-          f"{stats['bytes_received'] / 1e6:,.0f} MB) in {wall:.1f} s")
+    print(
+        f"paged {counts['runs']:,} runs ({counts['jobs']:,} jobs, {counts['pages']} pages, "
+        f"{stats['bytes_received'] / 1e6:,.0f} MB) in {wall:.1f} s"
+    )
     print(f"  {result['runs_per_second']:,} runs/s wall-clock (paged + parsed into rows)")
-    print(f"  {result['runs_per_client_cpu_second']:,} runs per client CPU second "
-          f"(client CPU {client_cpu:.1f} s, simulator CPU {sim_cpu:.1f} s over the same {wall:.1f} s)")
-    print(f"  client {result['client_cpu_us_per_run']} us CPU/run, simulator {result['simulator_cpu_us_per_run']} "
-          f"us CPU/run; load average before {load_before}, after {result['load_average_after']}")
-    print(f"  client peak RSS {result['client_peak_rss_mb']:,} MB; with its worker processes "
-          f"{result['client_processes_peak_rss_mb']:,} MB at peak (sampled); simulator RSS {result['simulator_rss_mb']:,} MB")
+    print(
+        f"  {result['runs_per_client_cpu_second']:,} runs per client CPU second "
+        f"(client CPU {client_cpu:.1f} s, simulator CPU {sim_cpu:.1f} s over the same {wall:.1f} s)"
+    )
+    print(
+        f"  client {result['client_cpu_us_per_run']} us CPU/run, simulator {result['simulator_cpu_us_per_run']} "
+        f"us CPU/run; load average before {load_before}, after {result['load_average_after']}"
+    )
+    print(
+        f"  client peak RSS {result['client_peak_rss_mb']:,} MB; with its worker processes "
+        f"{result['client_processes_peak_rss_mb']:,} MB at peak (sampled); simulator RSS {result['simulator_rss_mb']:,} MB"
+    )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.output}")

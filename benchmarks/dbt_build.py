@@ -386,7 +386,11 @@ def main(argv: list[str] | None = None) -> int:
         "slowest_incremental": _slowest(incremental_results, 10),
         "load_average_1m": round(os.getloadavg()[0], 2),
         "target_full_seconds": 60,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "duckdb": duckdb.__version__},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+        },
     }
     RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_PATH.write_text(json.dumps(results, indent=2) + "\n")

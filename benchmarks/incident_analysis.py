@@ -64,8 +64,20 @@ def sim_cases(seed: int = 42, days: int = 90, jobs: int = 500) -> list[Case]:
     out = []
     for t in w.failure_truth():
         log = w.joblog(w.find_run(t.run_id))
-        out.append(Case(t.run_id, t.job_name, b"\n".join(log.lines) + b"\n", t.end, t.error_line_number, t.family,
-                        t.signature_id, tuple(t.files), t.incident_id, t.is_recurring))
+        out.append(
+            Case(
+                t.run_id,
+                t.job_name,
+                b"\n".join(log.lines) + b"\n",
+                t.end,
+                t.error_line_number,
+                t.family,
+                t.signature_id,
+                tuple(t.files),
+                t.incident_id,
+                t.is_recurring,
+            )
+        )
     out.sort(key=lambda c: (c.ended_at, c.run_id))
     return out
 
@@ -108,8 +120,19 @@ def evaluate_sim(cases: list[Case], train_share: float = 0.6) -> tuple[dict, lis
     def remember(case: Case, a) -> None:
         if a.error_line:
             miner.add(a.error_line)
-        index.add(PastIncident(case.run_id, a.job_name, a.family, a.signature_id, a.pattern_key,
-                               a.template_id, a.error_line, a.cause, case.ended_at))
+        index.add(
+            PastIncident(
+                case.run_id,
+                a.job_name,
+                a.family,
+                a.signature_id,
+                a.pattern_key,
+                a.template_id,
+                a.error_line,
+                a.cause,
+                case.ended_at,
+            )
+        )
         labels[case.run_id] = case
 
     started = time.perf_counter()
@@ -117,7 +140,9 @@ def evaluate_sim(cases: list[Case], train_share: float = 0.6) -> tuple[dict, lis
         a = analyze(case.data, run_id=case.run_id, context=ctx, ended_at=case.ended_at)
         pairs.append((a.raw_score, a.error_line_number == case.error_line_number and a.family == case.family))
         remember(case, a)
-    ctx.calibration = Calibration.fit([s for s, _ in pairs], [ok for _, ok in pairs], source="simulator train")
+    ctx.calibration = Calibration.fit(
+        [s for s, _ in pairs], [ok for _, ok in pairs], source="simulator train"
+    )
 
     hits, fam_t, fam_p, confs, oks = 0, [], [], [], []
     file_total = file_found = 0
@@ -141,26 +166,42 @@ def evaluate_sim(cases: list[Case], train_share: float = 0.6) -> tuple[dict, lis
                 file_total += 1
                 file_found += found
         if case.is_recurring:
-            past = [c for c in labels.values() if c.ended_at < case.ended_at and (
-                c.incident_id == case.incident_id or (c.job == case.job and c.signature_id == case.signature_id))]
+            past = [
+                c
+                for c in labels.values()
+                if c.ended_at < case.ended_at
+                and (
+                    c.incident_id == case.incident_id
+                    or (c.job == case.job and c.signature_id == case.signature_id)
+                )
+            ]
             if past:
                 rec_total += 1
                 top = [labels[s["run_id"]] for s in a.similar[:5] if s["run_id"] in labels]
-                rec_found += any(c.incident_id == case.incident_id or (
-                    c.job == case.job and c.signature_id == case.signature_id) for c in top)
+                rec_found += any(
+                    c.incident_id == case.incident_id
+                    or (c.job == case.job and c.signature_id == case.signature_id)
+                    for c in top
+                )
         remember(case, a)
     elapsed = time.perf_counter() - started
     f1, per = macro_f1(fam_t, fam_p)
     figures = {
-        "failed_runs": len(cases), "train_runs": len(train), "test_runs": len(test),
+        "failed_runs": len(cases),
+        "train_runs": len(train),
+        "test_runs": len(test),
         "families": dict(Counter(c.family for c in cases)),
         "error_line_hit_at_1": hits / len(test),
-        "family_macro_f1": f1, "family_f1": per,
-        "file_path_recall": file_found / file_total if file_total else None, "file_paths": file_total,
+        "family_macro_f1": f1,
+        "family_f1": per,
+        "file_path_recall": file_found / file_total if file_total else None,
+        "file_paths": file_total,
         "file_path_recall_all_truth_paths": all_found / all_total if all_total else None,
         "similar_recall_at_5_recurring": rec_found / rec_total if rec_total else None,
         "recurring_with_past": rec_total,
-        "ece": ece(confs, oks), "mean_confidence": sum(confs) / len(confs), "accuracy": sum(oks) / len(oks),
+        "ece": ece(confs, oks),
+        "mean_confidence": sum(confs) / len(confs),
+        "accuracy": sum(oks) / len(oks),
         "analyses_per_second": len(cases) / elapsed,
     }
     return figures, pairs
@@ -170,35 +211,71 @@ def evaluate_sim(cases: list[Case], train_share: float = 0.6) -> tuple[dict, lis
 # Real public log lines wrapped as joblogs
 
 _LEVEL_DATASETS = {
-    "BGL": ({"FATAL", "ERROR", "SEVERE"},
-            lambda r: f"{r['Timestamp']} {r['Date']} {r['Node']} {r['Time']} {r['NodeRepeat']} {r['Type']} "
-                      f"{r['Component']} {r['Level']} {r['Content']}"),
-    "Hadoop": ({"ERROR", "FATAL"},
-               lambda r: f"{r['Date']} {r['Time']} {r['Level']} [{r['Process']}] {r['Component']}: {r['Content']}"),
-    "Zookeeper": ({"ERROR"},
-                  lambda r: f"{r['Date']} {r['Time']} - {r['Level']}  [{r['Node']}:{r['Component']}@{r['Id']}] - "
-                            f"{r['Content']}"),
-    "HDFS": ({"WARN"}, lambda r: f"{r['Date']} {r['Time']} {r['Pid']} {r['Level']} {r['Component']}: {r['Content']}"),
+    "BGL": (
+        {"FATAL", "ERROR", "SEVERE"},
+        lambda r: (
+            f"{r['Timestamp']} {r['Date']} {r['Node']} {r['Time']} {r['NodeRepeat']} {r['Type']} "
+            f"{r['Component']} {r['Level']} {r['Content']}"
+        ),
+    ),
+    "Hadoop": (
+        {"ERROR", "FATAL"},
+        lambda r: f"{r['Date']} {r['Time']} {r['Level']} [{r['Process']}] {r['Component']}: {r['Content']}",
+    ),
+    "Zookeeper": (
+        {"ERROR"},
+        lambda r: (
+            f"{r['Date']} {r['Time']} - {r['Level']}  [{r['Node']}:{r['Component']}@{r['Id']}] - "
+            f"{r['Content']}"
+        ),
+    ),
+    "HDFS": (
+        {"WARN"},
+        lambda r: f"{r['Date']} {r['Time']} {r['Pid']} {r['Level']} {r['Component']}: {r['Content']}",
+    ),
 }
 _SYSLOG_DATASETS = {
-    "Linux": lambda r: f"{r['Month']} {r['Date']} {r['Time']} {r['Level']} {r['Component']}[{r['PID']}]: {r['Content']}",
-    "Thunderbird": lambda r: f"{r['Date']} {r['User']} {r['Month']} {r['Day']} {r['Time']} {r['Location']} "
-                             f"{r['Component']}[{r['PID']}]: {r['Content']}",
-    "HPC": lambda r: f"{r['LogId']} {r['Node']} {r['Component']} {r['State']} {r['Time']} {r['Flag']} {r['Content']}",
+    "Linux": lambda r: (
+        f"{r['Month']} {r['Date']} {r['Time']} {r['Level']} {r['Component']}[{r['PID']}]: {r['Content']}"
+    ),
+    "Thunderbird": lambda r: (
+        f"{r['Date']} {r['User']} {r['Month']} {r['Day']} {r['Time']} {r['Location']} "
+        f"{r['Component']}[{r['PID']}]: {r['Content']}"
+    ),
+    "HPC": lambda r: (
+        f"{r['LogId']} {r['Node']} {r['Component']} {r['State']} {r['Time']} {r['Flag']} {r['Content']}"
+    ),
 }
 # Level-less logs: a line is a failure when it says so (the label of these datasets' incidents).
-_SYSLOG_FAILURE = re.compile(r"fail|error|denied|refused|unknown|timed out|abnormal|panic|cannot|unable|abort", re.IGNORECASE)
+_SYSLOG_FAILURE = re.compile(
+    r"fail|error|denied|refused|unknown|timed out|abnormal|panic|cannot|unable|abort", re.IGNORECASE
+)
 # Hand-written acceptable generic categories for each kind of real error (first match wins).
 _ACCEPT = (
     (re.compile(r"timed out|timeout", re.IGNORECASE), {"timeout", "network"}),
     (re.compile(r"authentication|user unknown|Kerberos", re.IGNORECASE), {"authentication", "permission"}),
     (re.compile(r"Permission denied", re.IGNORECASE), {"permission", "authentication"}),
-    (re.compile(r"No such file|missing program|not found|Cannot open file", re.IGNORECASE), {"dependency", "filesystem"}),
-    (re.compile(r"Input/output|mount|Block device|Bad file descriptor|filesystem|ServerFileSystem|cache data|"
-                r"Wait for ready", re.IGNORECASE), {"filesystem", "dependency", "application"}),
+    (
+        re.compile(r"No such file|missing program|not found|Cannot open file", re.IGNORECASE),
+        {"dependency", "filesystem"},
+    ),
+    (
+        re.compile(
+            r"Input/output|mount|Block device|Bad file descriptor|filesystem|ServerFileSystem|cache data|"
+            r"Wait for ready",
+            re.IGNORECASE,
+        ),
+        {"filesystem", "dependency", "application"},
+    ),
     (re.compile(r"timed out|timeout", re.IGNORECASE), {"timeout", "network"}),
-    (re.compile(r"socket|Connection|network|link|Route|resolve|port|RM\b|tree|domain name|host name|"
-                r"DHCP|lease|relay", re.IGNORECASE), {"network", "timeout"}),
+    (
+        re.compile(
+            r"socket|Connection|network|link|Route|resolve|port|RM\b|tree|domain name|host name|"
+            r"DHCP|lease|relay",
+            re.IGNORECASE,
+        ),
+        {"network", "timeout"},
+    ),
     (re.compile(r"image too big|memory", re.IGNORECASE), {"memory", "application"}),
     (re.compile(r"Exception|exception", re.IGNORECASE), {"java", "application", "script"}),
 )
@@ -211,20 +288,38 @@ def _accept(line: str) -> set[str]:
     return {"application", "script"}
 
 
-def _wrap(job: str, before: list[str], error: str, after: list[str], dynamic: bool, rc: int) -> tuple[bytes, int]:
+def _wrap(
+    job: str, before: list[str], error: str, after: list[str], dynamic: bool, rc: int
+) -> tuple[bytes, int]:
     banner = "=" * 63
     header = [banner, f"= JOB       : LNXAGT09#/OPS/REALLOGS[(0100 03/14/25),(0AAAAAAAAAAAAREAL)].{job}"]
     if dynamic:
-        header += ['= TASK      : <?xml version="1.0" encoding="UTF-8"?>', "<jsdl:jobDefinition>",
-                   f"      <jsdle:script>/apps/ops/bin/{job.lower()}.sh</jsdle:script>", "</jsdl:jobDefinition>"]
+        header += [
+            '= TASK      : <?xml version="1.0" encoding="UTF-8"?>',
+            "<jsdl:jobDefinition>",
+            f"      <jsdle:script>/apps/ops/bin/{job.lower()}.sh</jsdle:script>",
+            "</jsdl:jobDefinition>",
+        ]
     else:
         header += ["= USER      : batchops", f"= JCLFILE   : /apps/ops/bin/{job.lower()}.sh"]
-    header += ["= TWSRCMAP  :", "= AGENT     : LNXAGT09", "= Job Number: 48213", "= Fri Mar 14 01:00:02 UTC 2025",
-               banner]
-    pre = [] if dynamic else ["WA for UNIX/JOBMANRC 10.2.5.00",
-                              f"AWSBIS307I Starting /opt/hwa/TWS/jobmanrc /apps/ops/bin/{job.lower()}.sh",
-                              "WA for UNIX (LINUX)/JOBINFO 10.2.5.00", 'Installed for user "batchops".',
-                              'Locale LANG set to the following: "C"']
+    header += [
+        "= TWSRCMAP  :",
+        "= AGENT     : LNXAGT09",
+        "= Job Number: 48213",
+        "= Fri Mar 14 01:00:02 UTC 2025",
+        banner,
+    ]
+    pre = (
+        []
+        if dynamic
+        else [
+            "WA for UNIX/JOBMANRC 10.2.5.00",
+            f"AWSBIS307I Starting /opt/hwa/TWS/jobmanrc /apps/ops/bin/{job.lower()}.sh",
+            "WA for UNIX (LINUX)/JOBINFO 10.2.5.00",
+            'Installed for user "batchops".',
+            'Locale LANG set to the following: "C"',
+        ]
+    )
     body = pre + before + [error] + after + [f"2025-03-14 01:20:00 ERROR {job.lower()}: step failed, rc={rc}"]
     if not dynamic:
         body.append("AWSBIS308I End of job")
@@ -237,7 +332,9 @@ def real_cases(shared: Path = SHARED, per_dataset: int = 12) -> list[dict]:
     """Joblogs built from real public log lines (loghub 2k), each with its true error line."""
     root = shared / "benchmarks" / "loghub"
     out = []
-    specs = [(n, lv, fmt) for n, (lv, fmt) in _LEVEL_DATASETS.items()] + [(n, None, fmt) for n, fmt in _SYSLOG_DATASETS.items()]
+    specs = [(n, lv, fmt) for n, (lv, fmt) in _LEVEL_DATASETS.items()] + [
+        (n, None, fmt) for n, fmt in _SYSLOG_DATASETS.items()
+    ]
     for k, (name, levels, fmt) in enumerate(specs):
         path = root / name / f"{name}_2k.log_structured.csv"
         if not path.exists():
@@ -257,12 +354,20 @@ def real_cases(shared: Path = SHARED, per_dataset: int = 12) -> list[dict]:
             if not re.search(r"[a-z]{4,}", r["Content"]):
                 continue
             seen.add(r["EventId"])
-            before = [fmt(x) for x in rows[max(0, i - 40):i] if not is_error(x)][-(6 + (i % 10)):]
-            after = [fmt(x) for x in rows[i + 1:i + 1 + (i % 4)]]
+            before = [fmt(x) for x in rows[max(0, i - 40) : i] if not is_error(x)][-(6 + (i % 10)) :]
+            after = [fmt(x) for x in rows[i + 1 : i + 1 + (i % 4)]]
             job = f"{name.upper()}_{picked:02d}"
             data, line_no = _wrap(job, before, fmt(r), after, dynamic=bool((i + k) % 2), rc=1 + (i % 3))
-            out.append({"dataset": name, "job": job, "data": data, "error_line_number": line_no,
-                        "error_line": fmt(r), "accept": _accept(r["Content"])})
+            out.append(
+                {
+                    "dataset": name,
+                    "job": job,
+                    "data": data,
+                    "error_line_number": line_no,
+                    "error_line": fmt(r),
+                    "accept": _accept(r["Content"]),
+                }
+            )
             picked += 1
     return out
 
@@ -287,13 +392,28 @@ def evaluate_real(cases: list[dict], calibration=None) -> tuple[dict, list[tuple
         pairs.append((a.raw_score, hit and fam_ok))
         confs.append(a.confidence)
         oks.append(hit and fam_ok)
-        rows.append({"dataset": c["dataset"], "hit": hit, "family": a.family, "category": a.category,
-                     "family_sensible": fam_ok, "truth": c["error_line"][:160],
-                     "picked": (a.error_line or "")[:160], "cause": a.cause[:160], "confidence": a.confidence})
+        rows.append(
+            {
+                "dataset": c["dataset"],
+                "hit": hit,
+                "family": a.family,
+                "category": a.category,
+                "family_sensible": fam_ok,
+                "truth": c["error_line"][:160],
+                "picked": (a.error_line or "")[:160],
+                "cause": a.cause[:160],
+                "confidence": a.confidence,
+            }
+        )
     n = len(cases) or 1
-    figures = {"cases": len(cases), "error_line_hit_at_1": hits / n, "family_sensible": sensible / n,
-               "hit_by_dataset": {k: v[0] / v[1] for k, v in sorted(per.items())},
-               "ece": ece(confs, oks), "mean_confidence": sum(confs) / n}
+    figures = {
+        "cases": len(cases),
+        "error_line_hit_at_1": hits / n,
+        "family_sensible": sensible / n,
+        "hit_by_dataset": {k: v[0] / v[1] for k, v in sorted(per.items())},
+        "ece": ece(confs, oks),
+        "mean_confidence": sum(confs) / n,
+    }
     return figures, pairs, rows
 
 
@@ -314,21 +434,33 @@ def main(argv: list[str] | None = None) -> int:
     sim, pairs = evaluate_sim(cases)
     real = real_cases(args.shared)
     # Real-log calibration: fitted on the even cases, measured on the odd ones (no in-sample figure).
-    fit_real, pairs_real, _ = evaluate_real(real[0::2], Calibration.fit([s for s, _ in pairs], [o for _, o in pairs]))
-    cal = Calibration.fit([s for s, _ in pairs + pairs_real], [o for _, o in pairs + pairs_real],
-                          source="simulator train + real-log half")
+    fit_real, pairs_real, _ = evaluate_real(
+        real[0::2], Calibration.fit([s for s, _ in pairs], [o for _, o in pairs])
+    )
+    cal = Calibration.fit(
+        [s for s, _ in pairs + pairs_real],
+        [o for _, o in pairs + pairs_real],
+        source="simulator train + real-log half",
+    )
     real_fig, _, real_rows = evaluate_real(real, cal)
     real_odd, _, _ = evaluate_real(real[1::2], cal)
     real_fig["ece_held_out_half"] = real_odd["ece"]
     elapsed = time.perf_counter() - t0
 
     rows = [
-        ("simulator failed runs (train / test)", f"{sim['failed_runs']} ({sim['train_runs']} / {sim['test_runs']})", ""),
+        (
+            "simulator failed runs (train / test)",
+            f"{sim['failed_runs']} ({sim['train_runs']} / {sim['test_runs']})",
+            "",
+        ),
         ("error-line hit@1", f"{sim['error_line_hit_at_1']:.3f}", ">= 0.95"),
         ("family macro-F1 (no LLM)", f"{sim['family_macro_f1']:.3f}", ">= 0.90"),
         ("file/path recall", f"{sim['file_path_recall']:.3f}", ">= 0.95"),
-        ("similar recall@5 (recurring)", f"{sim['similar_recall_at_5_recurring']:.3f} (n={sim['recurring_with_past']})",
-         ">= 0.90"),
+        (
+            "similar recall@5 (recurring)",
+            f"{sim['similar_recall_at_5_recurring']:.3f} (n={sim['recurring_with_past']})",
+            ">= 0.90",
+        ),
         ("expected calibration error", f"{sim['ece']:.3f}", "<= 0.10"),
         ("real-log joblogs", str(real_fig["cases"]), ""),
         ("real-log error-line hit@1", f"{real_fig['error_line_hit_at_1']:.3f}", ""),
@@ -341,11 +473,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<{width}}  {value:<22} {target}")
     print(f"(total {elapsed:.1f} s; {sim['analyses_per_second']:.0f} simulator analyses/s)")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "config": {"seed": args.seed, "days": args.days, "jobs": args.jobs, "train_share": 0.6},
-        "simulator": sim, "real_logs": real_fig, "real_log_rows": real_rows,
-        "real_logs_first_half_with_sim_calibration": fit_real, "elapsed_seconds": elapsed,
-    }, indent=2, default=str))
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "config": {"seed": args.seed, "days": args.days, "jobs": args.jobs, "train_share": 0.6},
+                "simulator": sim,
+                "real_logs": real_fig,
+                "real_log_rows": real_rows,
+                "real_logs_first_half_with_sim_calibration": fit_real,
+                "elapsed_seconds": elapsed,
+            },
+            indent=2,
+            default=str,
+        )
+    )
     if args.write_default_calibration:
         DEFAULT_CAL.write_text(cal.to_json() + "\n")
         print(f"wrote {DEFAULT_CAL.relative_to(REPO)}")

@@ -46,11 +46,21 @@ def _child(args: argparse.Namespace) -> int:
     from resync_assets.lib.tws import TwsSettings
 
     root = Path(args.root)
-    cfg = IngestConfig(warehouse_path=root / "warehouse.duckdb", lake_dir=root / "lake",
-                       pipelines_dir=root / "pipelines", backfill_days=args.days + 1,
-                       page_size=args.page_size, plan_workers=args.plan_workers)
-    settings = TwsSettings(base_url=args.base_url, user="resync", password=os.environ["BENCH_SIM_PASSWORD"],
-                           page_size=args.page_size, timeout_seconds=120)
+    cfg = IngestConfig(
+        warehouse_path=root / "warehouse.duckdb",
+        lake_dir=root / "lake",
+        pipelines_dir=root / "pipelines",
+        backfill_days=args.days + 1,
+        page_size=args.page_size,
+        plan_workers=args.plan_workers,
+    )
+    settings = TwsSettings(
+        base_url=args.base_url,
+        user="resync",
+        password=os.environ["BENCH_SIM_PASSWORD"],
+        page_size=args.page_size,
+        timeout_seconds=120,
+    )
     tables = ["job_runs", "joblogs"] if args.joblogs == "failures" else ["job_runs"]
     started = time.perf_counter()
     profile_path = os.environ.get("BENCH_PROFILE")
@@ -72,23 +82,56 @@ def _child(args: argparse.Namespace) -> int:
     poll_started = time.perf_counter()
     poll = run_tws_ingest(settings, cfg, tables=tables)
     poll_seconds = time.perf_counter() - poll_started
-    print("RESULT " + json.dumps({
-        "poll_seconds": poll_seconds, "poll_runs_fetched": poll.runs_fetched,
-        "elapsed_seconds": elapsed, "peak_rss_bytes": peak_kb * 1024, "worker_peak_rss_bytes": workers.ru_maxrss * 1024,
-        "ingest_cpu_seconds": usage.ru_utime + usage.ru_stime + workers.ru_utime + workers.ru_stime,
-        "worker_cpu_seconds": workers.ru_utime + workers.ru_stime, "runs": report.table("job_runs").rows_total,
-        "runs_fetched": report.runs_fetched, "joblogs_fetched": report.joblogs_fetched,
-        "joblog_bytes": report.joblog_bytes, "requests": report.requests, "plans": len(report.plans_loaded),
-        "warehouse_bytes": (root / "warehouse.duckdb").stat().st_size,
-    }), flush=True)
+    print(
+        "RESULT "
+        + json.dumps(
+            {
+                "poll_seconds": poll_seconds,
+                "poll_runs_fetched": poll.runs_fetched,
+                "elapsed_seconds": elapsed,
+                "peak_rss_bytes": peak_kb * 1024,
+                "worker_peak_rss_bytes": workers.ru_maxrss * 1024,
+                "ingest_cpu_seconds": usage.ru_utime + usage.ru_stime + workers.ru_utime + workers.ru_stime,
+                "worker_cpu_seconds": workers.ru_utime + workers.ru_stime,
+                "runs": report.table("job_runs").rows_total,
+                "runs_fetched": report.runs_fetched,
+                "joblogs_fetched": report.joblogs_fetched,
+                "joblog_bytes": report.joblog_bytes,
+                "requests": report.requests,
+                "plans": len(report.plans_loaded),
+                "warehouse_bytes": (root / "warehouse.duckdb").stat().st_size,
+            }
+        ),
+        flush=True,
+    )
     return 0
 
 
 def _start_simulator(days: int, jobs: int, password: str, warm: bool) -> tuple[subprocess.Popen, str]:
     start = f"{END_DATE.isoformat()}T23:59:00Z"  # the current plan is (almost) complete
-    cmd = [sys.executable, "-m", "resync_assets.cli", "sim", "serve", "--port", "0", "--seed", "42",
-           "--days", str(days), "--jobs", str(jobs), "--end-date", END_DATE.isoformat(), "--start-time", start,
-           "--cache-days", str(days + 1), "--password", password]
+    cmd = [
+        sys.executable,
+        "-m",
+        "resync_assets.cli",
+        "sim",
+        "serve",
+        "--port",
+        "0",
+        "--seed",
+        "42",
+        "--days",
+        str(days),
+        "--jobs",
+        str(jobs),
+        "--end-date",
+        END_DATE.isoformat(),
+        "--start-time",
+        start,
+        "--cache-days",
+        str(days + 1),
+        "--password",
+        password,
+    ]
     if warm:
         cmd += ["--warm", str(days)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -120,8 +163,15 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def measure(runs: int, jobs: int, joblogs: str, page_size: int, plan_workers: int, days: int | None = None,
-            warm: bool = True) -> dict:
+def measure(
+    runs: int,
+    jobs: int,
+    joblogs: str,
+    page_size: int,
+    plan_workers: int,
+    days: int | None = None,
+    warm: bool = True,
+) -> dict:
     """Serve about `runs` runs and ingest them once; return the figures."""
     if days is None:
         days = max(1, round(runs / (jobs * RUNS_PER_JOB_DAY)))
@@ -133,56 +183,101 @@ def measure(runs: int, jobs: int, joblogs: str, page_size: int, plan_workers: in
     load_before = os.getloadavg()[0]
     try:
         with tempfile.TemporaryDirectory(prefix="resync-ingest-bench-") as tmp:
-            cmd = [sys.executable, "-m", "benchmarks.ingest_e2e", "--child", "--root", tmp, "--base-url", base_url,
-                   "--days", str(days), "--joblogs", joblogs, "--page-size", str(page_size),
-                   "--plan-workers", str(plan_workers)]
-            child = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "BENCH_SIM_PASSWORD": password},
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            cmd = [
+                sys.executable,
+                "-m",
+                "benchmarks.ingest_e2e",
+                "--child",
+                "--root",
+                tmp,
+                "--base-url",
+                base_url,
+                "--days",
+                str(days),
+                "--joblogs",
+                joblogs,
+                "--page-size",
+                str(page_size),
+                "--plan-workers",
+                str(plan_workers),
+            ]
+            child = subprocess.Popen(
+                cmd,
+                cwd=REPO,
+                env={**os.environ, "BENCH_SIM_PASSWORD": password},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             sampler = TreeRssSampler(child.pid)
             stdout, stderr = child.communicate()
             tree_peak = sampler.stop()
             line = next((x for x in stdout.splitlines() if x.startswith("RESULT ")), None)
             if child.returncode != 0 or line is None:
                 raise RuntimeError(f"ingest failed (exit {child.returncode}): {stderr[-2000:]}")
-            result = json.loads(line[len("RESULT "):])
+            result = json.loads(line[len("RESULT ") :])
             result["tree_peak_rss_bytes"] = tree_peak
         sim_cpu_after = _cpu_seconds(sim.pid)
     finally:
         _stop(sim)
-    result.update({"target_runs": runs, "days": days, "jobs": jobs, "joblogs": joblogs, "page_size": page_size,
-                   "plan_workers": plan_workers, "warm": warm, "simulator_start_seconds": warm_seconds,
-                   "simulator_cpu_seconds": (None if sim_cpu_before is None or sim_cpu_after is None
-                                             else sim_cpu_after - sim_cpu_before),
-                   "load_average_1m": [load_before, os.getloadavg()[0]], "cpus": os.cpu_count(),
-                   "runs_per_second": result["runs"] / result["elapsed_seconds"]})
+    result.update(
+        {
+            "target_runs": runs,
+            "days": days,
+            "jobs": jobs,
+            "joblogs": joblogs,
+            "page_size": page_size,
+            "plan_workers": plan_workers,
+            "warm": warm,
+            "simulator_start_seconds": warm_seconds,
+            "simulator_cpu_seconds": (
+                None if sim_cpu_before is None or sim_cpu_after is None else sim_cpu_after - sim_cpu_before
+            ),
+            "load_average_1m": [load_before, os.getloadavg()[0]],
+            "cpus": os.cpu_count(),
+            "runs_per_second": result["runs"] / result["elapsed_seconds"],
+        }
+    )
     return result
 
 
 def _print(result: dict) -> None:
-    print(f"{result['runs']:>9} runs ({result['days']} days x {result['jobs']} jobs, joblogs={result['joblogs']}, "
-          f"{result['joblogs_fetched']} fetched): {result['elapsed_seconds']:.1f} s end to end = "
-          f"{result['runs_per_second']:,.0f} runs/s; peak RSS {result['tree_peak_rss_bytes'] / 2**20:,.0f} MiB "
-          f"all processes together (ingest process {result['peak_rss_bytes'] / 2**20:,.0f} MiB, each plan "
-          f"reader {result['worker_peak_rss_bytes'] / 2**20:,.0f} MiB, at different times); "
-          f"{result['requests']} requests; CPU s: ingest {result['ingest_cpu_seconds']:.1f} (plan readers "
-          f"{result['worker_cpu_seconds']:.1f}), simulator "
-          f"{result['simulator_cpu_seconds'] or 0:.1f}; load average {result['load_average_1m'][0]:.1f}"
-          f"->{result['load_average_1m'][1]:.1f} on {result['cpus']} CPUs; then the next poll took "
-          f"{result['poll_seconds']:.1f} s ({result['poll_runs_fetched']:,} runs re-read)", flush=True)
+    print(
+        f"{result['runs']:>9} runs ({result['days']} days x {result['jobs']} jobs, joblogs={result['joblogs']}, "
+        f"{result['joblogs_fetched']} fetched): {result['elapsed_seconds']:.1f} s end to end = "
+        f"{result['runs_per_second']:,.0f} runs/s; peak RSS {result['tree_peak_rss_bytes'] / 2**20:,.0f} MiB "
+        f"all processes together (ingest process {result['peak_rss_bytes'] / 2**20:,.0f} MiB, each plan "
+        f"reader {result['worker_peak_rss_bytes'] / 2**20:,.0f} MiB, at different times); "
+        f"{result['requests']} requests; CPU s: ingest {result['ingest_cpu_seconds']:.1f} (plan readers "
+        f"{result['worker_cpu_seconds']:.1f}), simulator "
+        f"{result['simulator_cpu_seconds'] or 0:.1f}; load average {result['load_average_1m'][0]:.1f}"
+        f"->{result['load_average_1m'][1]:.1f} on {result['cpus']} CPUs; then the next poll took "
+        f"{result['poll_seconds']:.1f} s ({result['poll_runs_fetched']:,} runs re-read)",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark (default: 100k runs) and write benchmarks/results/ingest_e2e.json."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.ingest_e2e", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, action="append", help="target run count (repeatable; default 100000)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.ingest_e2e",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--runs", type=int, action="append", help="target run count (repeatable; default 100000)"
+    )
     parser.add_argument("--jobs", type=int, default=6000, help="jobs per plan day (default 6000)")
     parser.add_argument("--demo", action="store_true", help="the demo's size: 90 days x 500 jobs")
     parser.add_argument("--joblogs", choices=("failures", "none"), default="failures")
     parser.add_argument("--page-size", type=int, default=2000)
     parser.add_argument("--plan-workers", type=int, default=2)
-    parser.add_argument("--warm", action=argparse.BooleanOptionalAction, default=True,
-                        help="generate every plan before timing (default)")
+    parser.add_argument(
+        "--warm",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="generate every plan before timing (default)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
@@ -193,17 +288,30 @@ def main(argv: list[str] | None = None) -> int:
 
     results = []
     if args.demo:
-        results.append(measure(int(90 * 500 * RUNS_PER_JOB_DAY), 500, args.joblogs, args.page_size,
-                               args.plan_workers, days=90, warm=args.warm))
+        results.append(
+            measure(
+                int(90 * 500 * RUNS_PER_JOB_DAY),
+                500,
+                args.joblogs,
+                args.page_size,
+                args.plan_workers,
+                days=90,
+                warm=args.warm,
+            )
+        )
         _print(results[-1])
     for runs in args.runs or ([] if args.demo else [100_000]):
-        results.append(measure(runs, args.jobs, args.joblogs, args.page_size, args.plan_workers, warm=args.warm))
+        results.append(
+            measure(runs, args.jobs, args.joblogs, args.page_size, args.plan_workers, warm=args.warm)
+        )
         _print(results[-1])
     if len(results) > 1:
         base = results[0]
         for r in results[1:]:
-            print(f"x{r['runs'] / base['runs']:.1f} runs -> x{r['elapsed_seconds'] / base['elapsed_seconds']:.2f} "
-                  f"time, x{r['tree_peak_rss_bytes'] / base['tree_peak_rss_bytes']:.2f} peak RSS")
+            print(
+                f"x{r['runs'] / base['runs']:.1f} runs -> x{r['elapsed_seconds'] / base['elapsed_seconds']:.2f} "
+                f"time, x{r['tree_peak_rss_bytes'] / base['tree_peak_rss_bytes']:.2f} peak RSS"
+            )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     for r in results:
@@ -216,4 +324,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

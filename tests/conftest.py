@@ -26,8 +26,16 @@ SIM_CONFIG = WorkloadConfig(seed=7, days=5, jobs=60)
 @pytest.fixture(scope="session")
 def simulator():
     """A running simulator shared by the whole session (read-only use)."""
-    with SimulatorServer(SIM_CONFIG, host="127.0.0.1", port=0, user=SIM_USER, password=SIM_PASSWORD,
-                         token=SIM_TOKEN, faults=FaultConfig(), clock=ManualClock(SIM_NOW)) as sim:
+    with SimulatorServer(
+        SIM_CONFIG,
+        host="127.0.0.1",
+        port=0,
+        user=SIM_USER,
+        password=SIM_PASSWORD,
+        token=SIM_TOKEN,
+        faults=FaultConfig(),
+        clock=ManualClock(SIM_NOW),
+    ) as sim:
         yield sim
 
 

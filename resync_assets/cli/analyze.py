@@ -28,8 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--run-id", help="run id of a failed run")
     source.add_argument("--joblog", metavar="FILE", help="a joblog file to analyse")
     analyze.add_argument("--json", action="store_true", help="print one JSON object")
-    analyze.add_argument("--warehouse", metavar="PATH",
-                         help="DuckDB warehouse (default: RESYNC_WAREHOUSE_PATH, else data/warehouse.duckdb)")
+    analyze.add_argument(
+        "--warehouse",
+        metavar="PATH",
+        help="DuckDB warehouse (default: RESYNC_WAREHOUSE_PATH, else data/warehouse.duckdb)",
+    )
     analyze.add_argument("--no-llm", action="store_true", help="rules only, even when an LLM is configured")
     analyze.add_argument("--top", type=int, default=5, help="similar incidents to show (default 5)")
     analyze.set_defaults(func=_run_analyze)
@@ -46,13 +49,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     resolve.add_argument("--run-id", required=True, help="run id of the failed run")
     resolve.add_argument("--cause", required=True, help="the real cause")
     resolve.add_argument("--fix", required=True, help="what fixed it")
-    resolve.add_argument("--outcome", choices=("correct", "incorrect"),
-                         help="whether resync's analysis of this run was correct")
+    resolve.add_argument(
+        "--outcome",
+        choices=("correct", "incorrect"),
+        help="whether resync's analysis of this run was correct",
+    )
     resolve.add_argument("--by", dest="resolved_by", help="who resolved it")
-    resolve.add_argument("--joblog", metavar="FILE",
-                         help="the run's joblog, when the warehouse has no analysis of this run")
-    resolve.add_argument("--warehouse", metavar="PATH",
-                         help="DuckDB warehouse (default: RESYNC_WAREHOUSE_PATH, else data/warehouse.duckdb)")
+    resolve.add_argument(
+        "--joblog", metavar="FILE", help="the run's joblog, when the warehouse has no analysis of this run"
+    )
+    resolve.add_argument(
+        "--warehouse",
+        metavar="PATH",
+        help="DuckDB warehouse (default: RESYNC_WAREHOUSE_PATH, else data/warehouse.duckdb)",
+    )
     resolve.set_defaults(func=_run_resolve)
 
 
@@ -60,7 +70,9 @@ def _warehouse(args: argparse.Namespace):
     import os
     from pathlib import Path
 
-    value = args.warehouse or (os.environ.get("RESYNC_WAREHOUSE_PATH") or "").strip() or "data/warehouse.duckdb"
+    value = (
+        args.warehouse or (os.environ.get("RESYNC_WAREHOUSE_PATH") or "").strip() or "data/warehouse.duckdb"
+    )
     return Path(value)
 
 
@@ -128,8 +140,15 @@ def _run_analyze(args: argparse.Namespace) -> int:
             source = _fetch_joblog(args.run_id)
             if source is None:
                 return 1
-        result = analyze(source, run_id=args.run_id, job_name=run.get("job_name"), context=ctx, llm=_llm(args),
-                         ended_at=run.get("actual_end"), top_k=args.top)
+        result = analyze(
+            source,
+            run_id=args.run_id,
+            job_name=run.get("job_name"),
+            context=ctx,
+            llm=_llm(args),
+            ended_at=run.get("actual_end"),
+            top_k=args.top,
+        )
     finally:
         if con is not None:
             con.close()
@@ -159,12 +178,23 @@ def _warehouse_run(con, run_id: str) -> dict:
 
     out: dict = {}
     if table_exists(con, "tws_raw", "job_runs"):
-        row = (con.execute("select job_name, actual_end from tws_raw.job_runs where run_id = ? "
-                          "order by last_seen_at desc nulls last limit 1", [run_id]).fetchall()[:1] or [None])[0]
+        row = (
+            con.execute(
+                "select job_name, actual_end from tws_raw.job_runs where run_id = ? "
+                "order by last_seen_at desc nulls last limit 1",
+                [run_id],
+            ).fetchall()[:1]
+            or [None]
+        )[0]
         if row:
             out.update(job_name=row[0], actual_end=row[1])
     if table_exists(con, "tws_raw", "joblogs"):
-        row = (con.execute("select text, job_name from tws_raw.joblogs where run_id = ? limit 1", [run_id]).fetchall()[:1] or [None])[0]
+        row = (
+            con.execute(
+                "select text, job_name from tws_raw.joblogs where run_id = ? limit 1", [run_id]
+            ).fetchall()[:1]
+            or [None]
+        )[0]
         if row:
             out["text"] = row[0]
             out.setdefault("job_name", row[1])
@@ -183,8 +213,10 @@ def _fetch_joblog(run_id: str):
         with TwsClient(settings) as client:
             return client.get_joblog(run_id).text
     except Exception as exc:  # noqa: BLE001 - the client's errors are already redacted
-        print(f"resync analyze: could not fetch the joblog of {run_id}: {type(exc).__name__}: {exc}",
-              file=sys.stderr)
+        print(
+            f"resync analyze: could not fetch the joblog of {run_id}: {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
         return None
 
 
@@ -228,20 +260,50 @@ def _run_resolve(args: argparse.Namespace) -> int:
     con = _open(path, read_only=False)
     try:
         store.ensure_tables(con)
-        res = res_store.Resolution(run_id=args.run_id, cause=args.cause, fix=args.fix, outcome=args.outcome,
-                                   resolved_by=args.resolved_by)
-        row = (con.execute("select job_name, family, signature_id, pattern_key, template_id, error_line, raw_score "
-                          f"from {store.SCHEMA}.incident_analyses where run_id = ?", [args.run_id]).fetchall()[:1] or [None])[0]
+        res = res_store.Resolution(
+            run_id=args.run_id,
+            cause=args.cause,
+            fix=args.fix,
+            outcome=args.outcome,
+            resolved_by=args.resolved_by,
+        )
+        row = (
+            con.execute(
+                "select job_name, family, signature_id, pattern_key, template_id, error_line, raw_score "
+                f"from {store.SCHEMA}.incident_analyses where run_id = ?",
+                [args.run_id],
+            ).fetchall()[:1]
+            or [None]
+        )[0]
         if row is None:
             source = Path(args.joblog) if args.joblog else _warehouse_run(con, args.run_id).get("text")
             if source is not None:
                 from resync_assets.lib.rca.engine import AnalysisContext, analyze
 
-                a = analyze(source, run_id=args.run_id, context=AnalysisContext(calibration=store.stored_calibration(con)))
-                row = (a.job_name, a.family, a.signature_id, a.pattern_key, a.template_id, a.error_line, a.raw_score)
+                a = analyze(
+                    source,
+                    run_id=args.run_id,
+                    context=AnalysisContext(calibration=store.stored_calibration(con)),
+                )
+                row = (
+                    a.job_name,
+                    a.family,
+                    a.signature_id,
+                    a.pattern_key,
+                    a.template_id,
+                    a.error_line,
+                    a.raw_score,
+                )
         if row is not None:
-            (res.job_name, res.family, res.signature_id, res.pattern_key, res.template_id, res.error_line,
-             res.raw_score) = row
+            (
+                res.job_name,
+                res.family,
+                res.signature_id,
+                res.pattern_key,
+                res.template_id,
+                res.error_line,
+                res.raw_score,
+            ) = row
         added = res_store.record(con, res)
     finally:
         con.close()

@@ -24,10 +24,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "other RESYNC_TWS_* variables, see .env.example), writing RESYNC_WAREHOUSE_PATH "
         "(default data/warehouse.duckdb). Prints the report.",
     )
-    run.add_argument("--tables", nargs="+", choices=TABLES, default=None, metavar="TABLE",
-                     help=f"tables to load (default all: {', '.join(TABLES)})")
-    run.add_argument("--host-metrics", action="store_true",
-                     help="also load the host-metrics folders (RESYNC_HOST_METRICS_DIRS)")
+    run.add_argument(
+        "--tables",
+        nargs="+",
+        choices=TABLES,
+        default=None,
+        metavar="TABLE",
+        help=f"tables to load (default all: {', '.join(TABLES)})",
+    )
+    run.add_argument(
+        "--host-metrics",
+        action="store_true",
+        help="also load the host-metrics folders (RESYNC_HOST_METRICS_DIRS)",
+    )
     run.set_defaults(func=_run)
 
 
@@ -46,7 +55,9 @@ def _run(args: argparse.Namespace) -> int:
         dirs = [d for d in raw.split(os.pathsep) if d.strip()] or ["data/lake/host_metrics"]
         reports.append(("host metrics", run_host_metrics_ingest(dirs, cfg)))
     for name, report in reports:
-        print(f"\n{name}: {report.elapsed_seconds:.1f} s, {report.requests} requests, {report.retries} retries")
+        print(
+            f"\n{name}: {report.elapsed_seconds:.1f} s, {report.requests} requests, {report.retries} retries"
+        )
         for table, stats in sorted(report.tables.items()):
             print(f"  {table:<14} +{stats.rows_added:<8} ~{stats.rows_updated:<8} = {stats.rows_total}")
         if report.joblogs_fetched:

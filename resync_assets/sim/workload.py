@@ -225,8 +225,6 @@ class FailureTruth:
     end: datetime
 
 
-
-
 def _epoch(d: date) -> float:
     return datetime.combine(d, time(0), tzinfo=UTC).timestamp()
 
@@ -734,7 +732,12 @@ class _DayGenerator:
         # so a run id alone tells which day to generate.
         r = self.rng.getrandbits(108)
         return "%05x%03x-%04x-%04x-%04x-%012x" % (  # noqa: UP031 - the fastest formatting here
-            self.daynum, r >> 96, (r >> 80) & 0xFFFF, (r >> 64) & 0xFFFF, (r >> 48) & 0xFFFF, r & 0xFFFFFFFFFFFF
+            self.daynum,
+            r >> 96,
+            (r >> 80) & 0xFFFF,
+            (r >> 64) & 0xFFFF,
+            (r >> 48) & 0xFFFF,
+            r & 0xFFFFFFFFFFFF,
         )
 
     # failures ---------------------------------------------------------------------------------

@@ -30,8 +30,8 @@ TRANSPORT_HEADERS = frozenset(
 # the tests validate against, and nowhere else.
 KNOWN_DEVIATIONS = {
     "planId pattern": "The spec gives every `planId` the UUID pattern of a plan's database id; the simulator "
-                      "(by design, docs/DATA_CONTRACTS.md) identifies archived plans by production date "
-                      "YYYY-MM-DD, so its planId values are dates.",
+    "(by design, docs/DATA_CONTRACTS.md) identifies archived plans by production date "
+    "YYYY-MM-DD, so its planId values are dates.",
 }
 
 

@@ -20,8 +20,11 @@ from tests.contract.openapi_check import (
 def _exercise(client: TwsClient, sim) -> None:
     """Call every public client method at least once, with every optional parameter used."""
     client.engine_info()
-    jobs = list(client.iter_jobs(plan_id="current", oql=Oql.eq("jobStreamName", "x") | Oql.ne("name", None),
-                                 page_size=20))
+    jobs = list(
+        client.iter_jobs(
+            plan_id="current", oql=Oql.eq("jobStreamName", "x") | Oql.ne("name", None), page_size=20
+        )
+    )
     archived = sim.workload.plan_ids()[0]
     list(client.iter_job_pages(plan_id=archived, page_size=30, scope="WHOLE_NO_JOB_DEFINITIONS"))
     client.count_jobs(plan_id="current")
@@ -47,7 +50,10 @@ def exchanges(simulator):
     from tests.conftest import SIM_PASSWORD, SIM_TOKEN, SIM_USER
 
     recorded = {}
-    for kind, creds in (("token", {"token": SIM_TOKEN}), ("basic", {"user": SIM_USER, "password": SIM_PASSWORD})):
+    for kind, creds in (
+        ("token", {"token": SIM_TOKEN}),
+        ("basic", {"user": SIM_USER, "password": SIM_PASSWORD}),
+    ):
         recorder = Recorder()
         with TwsClient(TwsSettings(simulator.base_url, **creds), event_hooks=recorder.hooks) as client:
             _exercise(client, simulator)
@@ -58,8 +64,12 @@ def exchanges(simulator):
 def test_every_operation_the_client_uses_was_exercised(exchanges):
     used = {match_operation(e.request.url.path)[0] for e in exchanges["token"]}
     assert used == {
-        "/twsd/api/v2/engine/info", "/twsd/api/v2/plan/job", "/twsd/api/v2/plan/job/count",
-        "/twsd/api/v2/plan/job/{job_id}", "/twsd/api/v2/plan/jobstream", "/twsd/api/v2/plan/workstation",
+        "/twsd/api/v2/engine/info",
+        "/twsd/api/v2/plan/job",
+        "/twsd/api/v2/plan/job/count",
+        "/twsd/api/v2/plan/job/{job_id}",
+        "/twsd/api/v2/plan/jobstream",
+        "/twsd/api/v2/plan/workstation",
         "/twsd/api/v2/plan/job/run/{run_id}/joblog",
     }
 
@@ -90,7 +100,9 @@ def test_responses_validate_against_the_spec(api, exchanges):
     checked = 0
     for exchange in exchanges["token"]:
         assert exchange.response is not None and exchange.response.status_code == 200, exchange.request.url
-        errors = list(api.iter_response_errors(OpenAPIRequest(exchange.request), OpenAPIResponse(exchange.response)))
+        errors = list(
+            api.iter_response_errors(OpenAPIRequest(exchange.request), OpenAPIResponse(exchange.response))
+        )
         assert errors == [], (exchange.request.url, [f"{e}: {e.__cause__}" for e in errors])
         checked += 1
     assert checked >= 10

@@ -36,7 +36,9 @@ def test_raw_assets_are_defined_in_group_tws_raw(repo):
         node = graph.get(key)
         assert node.group_name == "tws_raw"
         assert node.description, f"{key.to_user_string()} needs a docstring/description for the UI"
-    assert set(graph.get(dg.AssetKey(["tws_raw", "joblogs"])).parent_keys) == {dg.AssetKey(["tws_raw", "job_runs"])}
+    assert set(graph.get(dg.AssetKey(["tws_raw", "joblogs"])).parent_keys) == {
+        dg.AssetKey(["tws_raw", "job_runs"])
+    }
     assert graph.get(dg.AssetKey(["tws_raw", "job_runs"])).kinds == {"dlt", "duckdb"}
 
 
@@ -47,13 +49,17 @@ def test_tws_tables_are_one_subsettable_multi_asset_in_the_writer_pool(defs):
     assert assets_def.can_subset
     assert assets_def.op.pool == "duckdb_writer"
     (metrics_def,) = [
-        a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and dg.AssetKey(["tws_raw", "host_metrics"]) in a.keys
+        a
+        for a in defs.assets
+        if isinstance(a, dg.AssetsDefinition) and dg.AssetKey(["tws_raw", "host_metrics"]) in a.keys
     ]
     assert metrics_def.op.pool == "duckdb_writer"
 
 
 def test_checks_on_job_runs(repo):
-    checks = {k for k in repo.asset_graph.asset_check_keys if k.asset_key == dg.AssetKey(["tws_raw", "job_runs"])}
+    checks = {
+        k for k in repo.asset_graph.asset_check_keys if k.asset_key == dg.AssetKey(["tws_raw", "job_runs"])
+    }
     assert {c.name for c in checks} >= {
         "job_runs_have_unique_run_ids",
         "job_runs_match_api_count_for_closed_plan_day",
@@ -66,7 +72,9 @@ def test_job_schedules_and_sensor_are_named_and_described(repo):
     assert job.description
     selected = job.asset_layer.selected_asset_keys
     assert selected == {dg.AssetKey(["tws_raw", t]) for t in TWS_TABLES}
-    assert repo.get_job("host_metrics_job").asset_layer.selected_asset_keys == {dg.AssetKey(["tws_raw", "host_metrics"])}
+    assert repo.get_job("host_metrics_job").asset_layer.selected_asset_keys == {
+        dg.AssetKey(["tws_raw", "host_metrics"])
+    }
 
     schedule = repo.get_schedule_def("tws_ingest_schedule")
     assert schedule.cron_schedule == "*/10 * * * *"
@@ -121,7 +129,9 @@ def test_definitions_load_with_an_empty_environment(tmp_path):
         """
     )
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-c", script], check=False, cwd=tmp_path, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script], check=False, cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert int(done.stdout.strip().splitlines()[-1]) >= len(RAW_KEYS)
 
@@ -156,7 +166,9 @@ def test_tws_resource_fills_optional_knobs_from_the_environment_when_used(
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    settings = TwsResource(base_url="https://tws.example:31116", user="ops", password="pw-123", token="").settings()
+    settings = TwsResource(
+        base_url="https://tws.example:31116", user="ops", password="pw-123", token=""
+    ).settings()
     assert settings.verify_tls is expected_verify
     assert settings.timeout_seconds == expected_timeout
     assert settings.auth_kind == "basic"

@@ -28,7 +28,9 @@ def test_ensure_dagster_home_writes_or_completes_the_instance_yaml(tmp_path, mon
 # world has few or no weekend runs), the whole graph succeeds and every raw table exists.
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "end_date", [dt.date(2026, 11, 28), dt.date(2026, 11, 29), dt.date(2026, 11, 30)], ids=["sat", "sun", "mon"]
+    "end_date",
+    [dt.date(2026, 11, 28), dt.date(2026, 11, 29), dt.date(2026, 11, 30)],
+    ids=["sat", "sun", "mon"],
 )
 def test_demo_materializes_every_raw_asset_and_records_the_runs(tmp_path, monkeypatch, capsys, end_date):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
@@ -41,7 +43,9 @@ def test_demo_materializes_every_raw_asset_and_records_the_runs(tmp_path, monkey
         runs = conn.execute("select count(*) from tws_raw.job_runs").fetchone()[0]
         facts = conn.execute("select count(*) from marts.fct_job_runs").fetchone()[0]
         conn.execute("select count(*) from tws_raw.joblogs, tws_raw.job_streams").fetchone()
-        sim_hosts = conn.execute("select count(distinct host) from tws_raw.host_metrics where source = 'simulator'").fetchone()[0]
+        sim_hosts = conn.execute(
+            "select count(distinct host) from tws_raw.host_metrics where source = 'simulator'"
+        ).fetchone()[0]
     assert f"runs loaded: {runs} " in out and facts == runs
     assert sim_hosts > 0
     with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:

@@ -59,7 +59,8 @@ def _materialize(loaded_defs, resources, instance):
 def _counts(warehouse) -> dict[str, int]:
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         return {
-            t: conn.execute(f"select count(*) from tws_raw.{t}").fetchone()[0] for t in [*TABLES, "host_metrics"]
+            t: conn.execute(f"select count(*) from tws_raw.{t}").fetchone()[0]
+            for t in [*TABLES, "host_metrics"]
         }
 
 
@@ -125,8 +126,15 @@ def test_a_second_materialization_adds_no_duplicate_rows(loaded_defs, world):
     assert metadata["job_runs"]["rows_added"] == 0
     assert metadata["job_runs"]["rows_total"] == first["job_runs"]
     with duckdb.connect(str(warehouse), read_only=True) as conn:
-        assert conn.execute("select count(*) - count(distinct run_id) from tws_raw.job_runs").fetchone()[0] == 0
-        assert conn.execute("select count(*) - count(distinct (host, ts)) from tws_raw.host_metrics").fetchone()[0] == 0
+        assert (
+            conn.execute("select count(*) - count(distinct run_id) from tws_raw.job_runs").fetchone()[0] == 0
+        )
+        assert (
+            conn.execute("select count(*) - count(distinct (host, ts)) from tws_raw.host_metrics").fetchone()[
+                0
+            ]
+            == 0
+        )
 
 
 def test_a_subset_materializes_only_the_selected_tables(loaded_defs, world):
@@ -145,9 +153,12 @@ def test_a_subset_materializes_only_the_selected_tables(loaded_defs, world):
     assert set(_metadata_by_table(result)) == {"engine_info"}
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         assert conn.execute("select count(*) from tws_raw.engine_info").fetchone()[0] == 1
-        tables = {r[0] for r in conn.execute(
-            "select table_name from information_schema.tables where table_schema = 'tws_raw'"
-        ).fetchall()}
+        tables = {
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'tws_raw'"
+            ).fetchall()
+        }
         for table in {"job_runs", "joblogs", "host_metrics"} & tables:
             assert conn.execute(f"select count(*) from tws_raw.{table}").fetchone()[0] == 0, table
 

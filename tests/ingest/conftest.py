@@ -25,8 +25,12 @@ def settings_for(sim, **overrides) -> TwsSettings:
 def make_cfg(root: Path, **overrides) -> IngestConfig:
     """An ingestion config writing under `root`."""
     overrides.setdefault("backfill_days", 10)
-    return IngestConfig(warehouse_path=root / "warehouse.duckdb", lake_dir=root / "lake",
-                        pipelines_dir=root / "pipelines", **overrides)
+    return IngestConfig(
+        warehouse_path=root / "warehouse.duckdb",
+        lake_dir=root / "lake",
+        pipelines_dir=root / "pipelines",
+        **overrides,
+    )
 
 
 @pytest.fixture
@@ -55,8 +59,12 @@ def query(cfg: IngestConfig, sql: str, params=None) -> list[tuple]:
 
 def loaded_runs(cfg: IngestConfig) -> dict[str, tuple]:
     """run_id -> (internal_status, plan_id, return_code, actual_end) as loaded."""
-    return {r[0]: r[1:] for r in query(
-        cfg, "select run_id, internal_status, plan_id, return_code, actual_end from tws_raw.job_runs")}
+    return {
+        r[0]: r[1:]
+        for r in query(
+            cfg, "select run_id, internal_status, plan_id, return_code, actual_end from tws_raw.job_runs"
+        )
+    }
 
 
 def table_snapshot(cfg: IngestConfig, table: str) -> list[tuple]:

@@ -34,8 +34,9 @@ def _assert_matches_truth(sim, cfg) -> None:
 
 
 def test_injected_faults_end_in_a_complete_correct_load(make_simulator, tmp_path):
-    faults = FaultConfig(error_500=0.05, error_503=0.05, error_429=0.05, truncate=0.05, reset=0.05,
-                         retry_after=0, seed=3)
+    faults = FaultConfig(
+        error_500=0.05, error_503=0.05, error_429=0.05, truncate=0.05, reset=0.05, retry_after=0, seed=3
+    )
     sim = make_simulator(faults=faults)
     cfg = make_cfg(tmp_path, page_size=20)
 
@@ -73,12 +74,23 @@ def test_a_load_killed_mid_way_and_rerun_loses_and_duplicates_nothing(make_simul
     # Slow answers stretch the run so the kill lands inside the step named.
     sim = make_simulator(faults=FaultConfig(latency_min=0.02, latency_max=0.05))
     cfg = make_cfg(tmp_path)
-    env = {**os.environ, "RESYNC_TWS_BASE_URL": sim.base_url, "RESYNC_TWS_USER": SIM_USER,
-           "RESYNC_TWS_PASSWORD": SIM_PASSWORD, "RESYNC_WAREHOUSE_PATH": str(cfg.warehouse_path),
-           "RESYNC_LAKE_DIR": str(cfg.lake_dir), "RESYNC_PIPELINES_DIR": str(cfg.pipelines_dir),
-           "RESYNC_BACKFILL_DAYS": str(cfg.backfill_days)}
-    proc = subprocess.Popen([sys.executable, "-m", "resync_assets.lib.tws.source"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "RESYNC_TWS_BASE_URL": sim.base_url,
+        "RESYNC_TWS_USER": SIM_USER,
+        "RESYNC_TWS_PASSWORD": SIM_PASSWORD,
+        "RESYNC_WAREHOUSE_PATH": str(cfg.warehouse_path),
+        "RESYNC_LAKE_DIR": str(cfg.lake_dir),
+        "RESYNC_PIPELINES_DIR": str(cfg.pipelines_dir),
+        "RESYNC_BACKFILL_DAYS": str(cfg.backfill_days),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "resync_assets.lib.tws.source"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     work = cfg.pipelines_dir / cfg.pipeline_name
     try:
         while proc.poll() is None and not _reached(work, kill_when):

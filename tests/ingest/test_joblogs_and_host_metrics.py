@@ -26,11 +26,22 @@ def joblog_world(tmp_path_factory):
     from resync_assets.sim.server import SimulatorServer
     from tests.conftest import SIM_NOW, SIM_PASSWORD, SIM_USER
 
-    config = WorkloadConfig(seed=11, days=3, jobs=50, abend_scale=4.0, invalid_utf8_rate=0.5,
-                            large_joblog_rate=0.5, large_joblog_lines=2_000)
+    config = WorkloadConfig(
+        seed=11,
+        days=3,
+        jobs=50,
+        abend_scale=4.0,
+        invalid_utf8_rate=0.5,
+        large_joblog_rate=0.5,
+        large_joblog_lines=2_000,
+    )
     with SimulatorServer(config, user=SIM_USER, password=SIM_PASSWORD, clock=ManualClock(SIM_NOW)) as sim:
-        cfg = make_cfg(tmp_path_factory.mktemp("joblogs"), joblog_max_bytes=MAX_BYTES,
-                       joblog_success_sample_rate=0.2, joblog_workers=4)
+        cfg = make_cfg(
+            tmp_path_factory.mktemp("joblogs"),
+            joblog_max_bytes=MAX_BYTES,
+            joblog_success_sample_rate=0.2,
+            joblog_workers=4,
+        )
         first = run_tws_ingest(settings_for(sim), cfg)
         snapshot = table_snapshot(cfg, "joblogs")
         second = run_tws_ingest(settings_for(sim), cfg)
@@ -39,8 +50,12 @@ def joblog_world(tmp_path_factory):
 
 def test_every_failed_run_has_its_joblog_fetched_once(joblog_world):
     cfg, first, second, snapshot = joblog_world
-    failed = {r[0] for r in query(cfg, "select run_id from tws_raw.job_runs "
-                                       "where internal_status in ('ABEND', 'FAIL', 'ERROR')")}
+    failed = {
+        r[0]
+        for r in query(
+            cfg, "select run_id from tws_raw.job_runs where internal_status in ('ABEND', 'FAIL', 'ERROR')"
+        )
+    }
     logged = {r[0] for r in query(cfg, "select run_id from tws_raw.joblogs")}
     assert failed and failed <= logged
     assert first.joblogs_fetched + first.joblogs_missing >= len(failed)
@@ -50,8 +65,11 @@ def test_every_failed_run_has_its_joblog_fetched_once(joblog_world):
 
 def test_the_success_sample_is_stable_and_only_of_successful_runs(joblog_world):
     cfg, _, second, _ = joblog_world
-    sampled = query(cfg, "select r.common_status, count(*) from tws_raw.joblogs j join tws_raw.job_runs r "
-                         "using (run_id) where r.internal_status not in ('ABEND', 'FAIL', 'ERROR') group by 1")
+    sampled = query(
+        cfg,
+        "select r.common_status, count(*) from tws_raw.joblogs j join tws_raw.job_runs r "
+        "using (run_id) where r.internal_status not in ('ABEND', 'FAIL', 'ERROR') group by 1",
+    )
     successful = query(cfg, "select count(*) from tws_raw.job_runs where common_status = 'SUCCESSFUL'")[0][0]
     assert [s for s, _ in sampled] == ["SUCCESSFUL"]
     assert 0 < sampled[0][1] < successful
@@ -60,8 +78,11 @@ def test_the_success_sample_is_stable_and_only_of_successful_runs(joblog_world):
 
 def test_invalid_utf8_and_truncation_flags_land_with_the_text(joblog_world):
     cfg, first, _, _ = joblog_world
-    rows = query(cfg, "select text, byte_size, encoding, had_invalid_utf8, truncated, line_count "
-                      "from tws_raw.joblogs where text is not null")
+    rows = query(
+        cfg,
+        "select text, byte_size, encoding, had_invalid_utf8, truncated, line_count "
+        "from tws_raw.joblogs where text is not null",
+    )
     invalid = [r for r in rows if r[3]]
     truncated = [r for r in rows if r[4]]
     assert invalid and all("\ufffd" in r[0] for r in invalid)
@@ -70,8 +91,13 @@ def test_invalid_utf8_and_truncation_flags_land_with_the_text(joblog_world):
     assert all(r[1] <= MAX_BYTES and r[2] for r in rows)
     assert first.joblogs_truncated == len(truncated) and first.joblogs_invalid_utf8 == len(invalid)
     assert first.joblog_bytes == sum(r[1] for r in rows)
-    types = dict(query(cfg, "select column_name, data_type from information_schema.columns "
-                            "where table_schema = 'tws_raw' and table_name = 'joblogs'"))
+    types = dict(
+        query(
+            cfg,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'tws_raw' and table_name = 'joblogs'",
+        )
+    )
     assert types["fetched_at"] == "TIMESTAMP WITH TIME ZONE" and types["byte_size"] == "BIGINT"
     assert types["had_invalid_utf8"] == types["truncated"] == "BOOLEAN"
 
@@ -81,13 +107,28 @@ def test_invalid_utf8_and_truncation_flags_land_with_the_text(joblog_world):
 
 def _sample(host: str, ts: dt.datetime, cpu: float) -> dict:
     return {
-        "host": host, "ts": ts, "source": "collector", "cpu_percent": cpu, "cpu_per_core": [cpu, cpu / 2],
-        "load_1m": 0.5, "load_5m": 0.4, "load_15m": 0.3, "memory_percent": 40.0,
-        "memory_used_bytes": 4 << 30, "memory_total_bytes": 16 << 30, "swap_percent": 0.0,
-        "disk_percent": 70.0, "disks": [{"mount": "/", "total_bytes": 100, "used_bytes": 70, "percent": 70.0}],
-        "disk_read_bytes_per_s": 1.0, "disk_write_bytes_per_s": 2.0, "net_sent_bytes_per_s": 3.0,
-        "net_recv_bytes_per_s": 4.0, "process_rss_bytes": 123, "cpu_health": "HEALTHY",
-        "memory_health": "HEALTHY", "disk_health": "HEALTHY",
+        "host": host,
+        "ts": ts,
+        "source": "collector",
+        "cpu_percent": cpu,
+        "cpu_per_core": [cpu, cpu / 2],
+        "load_1m": 0.5,
+        "load_5m": 0.4,
+        "load_15m": 0.3,
+        "memory_percent": 40.0,
+        "memory_used_bytes": 4 << 30,
+        "memory_total_bytes": 16 << 30,
+        "swap_percent": 0.0,
+        "disk_percent": 70.0,
+        "disks": [{"mount": "/", "total_bytes": 100, "used_bytes": 70, "percent": 70.0}],
+        "disk_read_bytes_per_s": 1.0,
+        "disk_write_bytes_per_s": 2.0,
+        "net_sent_bytes_per_s": 3.0,
+        "net_recv_bytes_per_s": 4.0,
+        "process_rss_bytes": 123,
+        "cpu_health": "HEALTHY",
+        "memory_health": "HEALTHY",
+        "disk_health": "HEALTHY",
     }
 
 
@@ -113,12 +154,24 @@ def test_host_metrics_load_merges_on_host_and_ts_and_reads_only_changed_folders(
     assert (again.table("host_metrics").rows_added, again.files_read) == (0, 0)
     assert third.files_read == 2  # only the folder that changed
     assert (third.table("host_metrics").rows_added, third.table("host_metrics").rows_updated) == (5, 5)
-    assert query(cfg, "select count(*), count(distinct (host, ts)) from tws_raw.host_metrics")[0] == (105, 105)
+    assert query(cfg, "select count(*), count(distinct (host, ts)) from tws_raw.host_metrics")[0] == (
+        105,
+        105,
+    )
     assert query(cfg, "select count(*) from tws_raw.host_metrics where cpu_percent = 99")[0][0] == 10
-    types = dict(query(cfg, "select column_name, data_type from information_schema.columns "
-                            "where table_schema = 'tws_raw' and table_name = 'host_metrics'"))
+    types = dict(
+        query(
+            cfg,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'tws_raw' and table_name = 'host_metrics'",
+        )
+    )
     assert types["ts"] == "TIMESTAMP WITH TIME ZONE"
-    assert types["cpu_per_core"] == "DOUBLE[]" and types["disks"].startswith("STRUCT(") and types["disks"].endswith("[]")
+    assert (
+        types["cpu_per_core"] == "DOUBLE[]"
+        and types["disks"].startswith("STRUCT(")
+        and types["disks"].endswith("[]")
+    )
     lake = pq.read_table(cfg.lake_dir / "tws_raw" / "host_metrics" / "host_metrics.parquet")
     assert lake.num_rows == 105 and lake.schema.field("disks").type == HOST_METRICS_SCHEMA.field("disks").type
 

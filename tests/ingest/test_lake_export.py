@@ -19,9 +19,12 @@ def _sql(warehouse, *statements):
 
 def test_export_skips_unchanged_tables_and_rewrites_changed_ones(tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    _sql(warehouse, "create schema s",
-         "create table s.t as select range as id, 'L1' as _dlt_load_id, 'x' as _dlt_id from range(10)",
-         "create table s.plain as select 1 as a")  # no change stamp: always written
+    _sql(
+        warehouse,
+        "create schema s",
+        "create table s.t as select range as id, 'L1' as _dlt_load_id, 'x' as _dlt_id from range(10)",
+        "create table s.plain as select 1 as a",
+    )  # no change stamp: always written
     lake = tmp_path / "lake"
 
     written = export_lake(warehouse, "s", lake, ["t", "plain"])
@@ -50,17 +53,23 @@ def test_export_skips_unchanged_tables_and_rewrites_changed_ones(tmp_path):
 
 
 def _lake_rows(folder):
-    return sorted((row["run_id"], row["plan_id"]) for f in folder.glob("plan_id=*/*.parquet")
-                  for row in pq.read_table(f).to_pylist())
+    return sorted(
+        (row["run_id"], row["plan_id"])
+        for f in folder.glob("plan_id=*/*.parquet")
+        for row in pq.read_table(f).to_pylist()
+    )
 
 
 def test_a_table_with_plan_ids_is_partitioned_and_only_touched_days_are_rewritten(tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    _sql(warehouse, "create schema s",
-         "create table s.runs (run_id varchar, plan_id varchar, last_seen_at timestamptz)",
-         "insert into s.runs select 'r' || range, '2025-03-0' || (1 + range % 3), "
-         "timestamptz '2025-03-04 00:00:00+00' from range(9)",
-         "insert into s.runs values ('orphan', null, timestamptz '2025-03-04 00:00:00+00')")
+    _sql(
+        warehouse,
+        "create schema s",
+        "create table s.runs (run_id varchar, plan_id varchar, last_seen_at timestamptz)",
+        "insert into s.runs select 'r' || range, '2025-03-0' || (1 + range % 3), "
+        "timestamptz '2025-03-04 00:00:00+00' from range(9)",
+        "insert into s.runs values ('orphan', null, timestamptz '2025-03-04 00:00:00+00')",
+    )
     lake = tmp_path / "lake"
     folder = lake / "s" / "runs"
     (folder).mkdir(parents=True)
@@ -77,8 +86,11 @@ def test_a_table_with_plan_ids_is_partitioned_and_only_touched_days_are_rewritte
     assert export_lake(warehouse, "s", lake, ["runs"]) == []  # nothing changed, nothing written
 
     # A run carried forward from day 1 to day 2 changes both days and no other.
-    _sql(warehouse, "update s.runs set plan_id = '2025-03-02', last_seen_at = timestamptz '2025-03-05 00:00:00+00' "
-                    "where run_id = 'r0'")
+    _sql(
+        warehouse,
+        "update s.runs set plan_id = '2025-03-02', last_seen_at = timestamptz '2025-03-05 00:00:00+00' "
+        "where run_id = 'r0'",
+    )
     written = export_lake(warehouse, "s", lake, ["runs"])
     assert {f.parent for f in written} == {day[1], day[2]}
     assert next(day[3].glob("*.parquet")).stat().st_ino == inode[3]

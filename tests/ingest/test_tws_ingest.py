@@ -38,7 +38,10 @@ def test_first_load_has_every_run_of_every_plan_once_with_its_current_state(simu
     truth = truth_runs(simulator)
     loaded = loaded_runs(cfg)
     assert set(loaded) == set(truth)
-    assert query(cfg, "select count(*), count(distinct run_id) from tws_raw.job_runs")[0] == (len(truth), len(truth))
+    assert query(cfg, "select count(*), count(distinct run_id) from tws_raw.job_runs")[0] == (
+        len(truth),
+        len(truth),
+    )
     assert {k: v[0] for k, v in loaded.items()} == {k: t["status"] for k, t in truth.items()}
     assert {k: v[1] for k, v in loaded.items()} == {k: t["plan_id"] for k, t in truth.items()}
     ended = {k for k, t in truth.items() if t["status"] in TERMINAL}
@@ -52,10 +55,22 @@ def test_first_load_has_every_run_of_every_plan_once_with_its_current_state(simu
 def test_job_runs_columns_and_types_follow_the_contract(simulator, first_load):
     cfg, _ = first_load
 
-    types = dict(query(cfg, "select column_name, data_type from information_schema.columns "
-                            "where table_schema = 'tws_raw' and table_name = 'job_runs'"))
+    types = dict(
+        query(
+            cfg,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'tws_raw' and table_name = 'job_runs'",
+        )
+    )
     assert set(types) == set(JOB_RUN_COLUMNS) | {"first_seen_at", "last_seen_at"}
-    for col in ("sched_time", "actual_start", "actual_end", "submitted_time", "first_seen_at", "last_seen_at"):
+    for col in (
+        "sched_time",
+        "actual_start",
+        "actual_end",
+        "submitted_time",
+        "first_seen_at",
+        "last_seen_at",
+    ):
         assert types[col] == "TIMESTAMP WITH TIME ZONE", col
     assert types["elapsed_seconds"] == types["estimated_seconds"] == "DOUBLE"
     assert types["job_number"] == "BIGINT" and types["return_code"] == "INTEGER"
@@ -63,9 +78,13 @@ def test_job_runs_columns_and_types_follow_the_contract(simulator, first_load):
     # The lake holds the same runs, one folder per plan day, each file with every column.
     files = sorted((cfg.lake_dir / "tws_raw" / "job_runs").glob("plan_id=*/*.parquet"))
     lake = pa.concat_tables([pq.read_table(f) for f in files])
-    assert sorted(lake["run_id"].to_pylist()) == sorted(r[0] for r in query(cfg, "select run_id from tws_raw.job_runs"))
+    assert sorted(lake["run_id"].to_pylist()) == sorted(
+        r[0] for r in query(cfg, "select run_id from tws_raw.job_runs")
+    )
     assert {f.parent.name for f in files} == {f"plan_id={p}" for p in simulator.workload.plan_ids()}
-    assert all(set(pq.read_table(f)["plan_id"].to_pylist()) == {f.parent.name.split("=", 1)[1]} for f in files)
+    assert all(
+        set(pq.read_table(f)["plan_id"].to_pylist()) == {f.parent.name.split("=", 1)[1]} for f in files
+    )
     assert lake.schema.field("actual_start").type == pa.timestamp("us", tz="UTC")
     assert lake.schema.field("elapsed_seconds").type == pa.float64()
     assert not any(p.name.endswith(".tmp") for p in cfg.lake_dir.rglob("*"))
@@ -73,11 +92,19 @@ def test_job_runs_columns_and_types_follow_the_contract(simulator, first_load):
 
 def test_snapshot_tables_hold_one_row_per_key(simulator, first_load):
     cfg, report = first_load
-    assert query(cfg, "select count(*) - count(distinct (jobstream_id, plan_id)) from tws_raw.job_streams")[0][0] == 0
+    assert (
+        query(cfg, "select count(*) - count(distinct (jobstream_id, plan_id)) from tws_raw.job_streams")[0][0]
+        == 0
+    )
     assert {r[0] for r in query(cfg, "select distinct plan_id from tws_raw.job_streams")} == set(
-        simulator.workload.plan_ids())
+        simulator.workload.plan_ids()
+    )
     workstations = query(cfg, "select workstation_id, name, node_name, snapshot_at from tws_raw.workstations")
-    assert len(workstations) == len({w[0] for w in workstations}) == len(simulator.workload.topology.workstations)
+    assert (
+        len(workstations)
+        == len({w[0] for w in workstations})
+        == len(simulator.workload.topology.workstations)
+    )
     assert all(w[1] and w[2] and w[3] for w in workstations)
     assert query(cfg, "select count(*), count(full_version) from tws_raw.engine_info")[0] == (1, 1)
     assert report.table("engine_info").rows_added == 1
@@ -117,8 +144,12 @@ def test_a_later_poll_loads_exactly_the_new_and_changed_runs(make_simulator, tmp
     assert changed, "the workload should move in four hours"
     assert report.table("job_runs").rows_added == len(new)
     assert report.table("job_runs").rows_updated == len(changed)
-    rows = {r[0]: r[1:] for r in query(cfg, "select run_id, first_seen_at, last_seen_at, internal_status "
-                                            "from tws_raw.job_runs")}
+    rows = {
+        r[0]: r[1:]
+        for r in query(
+            cfg, "select run_id, first_seen_at, last_seen_at, internal_status from tws_raw.job_runs"
+        )
+    }
     assert all(rows[k][0] == seen_before[k] for k in seen_before)  # first_seen_at preserved
     assert all(rows[k][1] > rows[k][0] for k in changed)
     assert {k: rows[k][2] for k in served_after} == {k: r["internal_status"] for k, r in served_after.items()}
@@ -146,8 +177,12 @@ def test_a_rollover_between_two_polls_loses_no_final_state_of_the_previous_day(m
     cfg = make_cfg(tmp_path)
     run_tws_ingest(settings_for(sim), cfg)
     day = MIDNIGHT.date().isoformat()
-    open_before = query(cfg, "select count(*) from tws_raw.job_runs where plan_id = ? and "
-                             "internal_status not in ('SUCC', 'ABEND', 'FAIL', 'CANCL', 'SUPPR')", [day])[0][0]
+    open_before = query(
+        cfg,
+        "select count(*) from tws_raw.job_runs where plan_id = ? and "
+        "internal_status not in ('SUCC', 'ABEND', 'FAIL', 'CANCL', 'SUPPR')",
+        [day],
+    )[0][0]
     assert open_before > 0, "some runs of the day should still be open at 22:00"
 
     sim.clock.advance(4 * 3600)  # 02:00 next day: the 22:00 plan is archived now
@@ -165,8 +200,14 @@ def test_a_subset_of_tables_loads_only_those(simulator, cfg):
     report = run_tws_ingest(settings_for(simulator), cfg, tables=["workstations", "engine_info"])
 
     assert set(report.tables) == {"workstations", "engine_info"}
-    tables = {r[0] for r in query(cfg, "select table_name from information_schema.tables "
-                                       "where table_schema = 'tws_raw' and table_name not like '_dlt%'")}
+    tables = {
+        r[0]
+        for r in query(
+            cfg,
+            "select table_name from information_schema.tables "
+            "where table_schema = 'tws_raw' and table_name not like '_dlt%'",
+        )
+    }
     assert tables == {"workstations", "engine_info"}
     assert report.table("workstations").rows_total == len(simulator.workload.topology.workstations)
 
@@ -193,7 +234,9 @@ def test_config_rejects_bad_values_and_reads_the_environment(tmp_path):
         make_cfg(tmp_path, backfill_days=-1)
     with pytest.raises(ValueError, match="sample_rate"):
         make_cfg(tmp_path, joblog_success_sample_rate=1.5)
-    cfg = IngestConfig.from_env({"RESYNC_WAREHOUSE_PATH": str(tmp_path / "w.duckdb"), "RESYNC_BACKFILL_DAYS": "7"})
+    cfg = IngestConfig.from_env(
+        {"RESYNC_WAREHOUSE_PATH": str(tmp_path / "w.duckdb"), "RESYNC_BACKFILL_DAYS": "7"}
+    )
     assert cfg.warehouse_path == tmp_path / "w.duckdb" and cfg.backfill_days == 7
     with pytest.raises(ValueError, match="RESYNC_BACKFILL_DAYS"):
         IngestConfig.from_env({"RESYNC_BACKFILL_DAYS": "lots"})
@@ -214,10 +257,9 @@ def _clock(at):
     return ManualClock(at)
 
 
-
-
-def test_runs_handed_to_dlt_in_small_tables_and_read_in_threads_load_the_same(simulator, first_load, tmp_path,
-                                                                                monkeypatch):
+def test_runs_handed_to_dlt_in_small_tables_and_read_in_threads_load_the_same(
+    simulator, first_load, tmp_path, monkeypatch
+):
     # The first load reads its archived plans in worker processes and hands dlt one table; this one
     # reads them in threads and hands dlt many tables of at most 7 rows (one per flush in production).
     from resync_assets.lib.tws import source
@@ -248,7 +290,13 @@ def test_a_plan_without_runs_still_creates_every_table_empty(make_simulator, tmp
     counts = {t: query(cfg, f"select count(*) from tws_raw.{t}")[0][0] for t in TWS_TABLES}
     assert counts["job_runs"] == counts["job_streams"] == counts["joblogs"] == 0
     assert counts["workstations"] > 0 and counts["engine_info"] == 2
-    columns = {r[0] for r in query(cfg, "select column_name from information_schema.columns "
-                                        "where table_schema = 'tws_raw' and table_name = 'job_runs'")}
+    columns = {
+        r[0]
+        for r in query(
+            cfg,
+            "select column_name from information_schema.columns "
+            "where table_schema = 'tws_raw' and table_name = 'job_runs'",
+        )
+    }
     assert {"run_id", "plan_id", "common_status", "first_seen_at", "last_seen_at"} <= columns
     assert report.tables["job_runs"].rows_total == again.tables["job_runs"].rows_total == 0

@@ -37,7 +37,9 @@ def _handler(state: FakeLlm):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
-            state.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
+            state.requests.append(
+                {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
+            )
             answer = state.answers.pop(0) if state.answers else "{}"
             if isinstance(answer, tuple) and answer[0] == "sleep":
                 time.sleep(answer[1])
@@ -51,12 +53,22 @@ def _handler(state: FakeLlm):
                 self.wfile.write(payload)
                 return
             content = answer if isinstance(answer, str) else json.dumps(answer)
-            payload = json.dumps({
-                "id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": body.get("model"),
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                             "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-            }).encode()
+            payload = json.dumps(
+                {
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body.get("model"),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": content},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                }
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))

@@ -36,20 +36,47 @@ def build_warehouse(path, w: Workload, days: list[str] | None = None) -> list:
     truth = [t for t in w.failure_truth() if days is None or t.plan_id in days]
     con = duckdb.connect(str(path))
     con.execute("create schema if not exists tws_raw")
-    con.execute("create table if not exists tws_raw.job_runs (run_id varchar, job_name varchar, workstation varchar, "
-                "job_stream_name varchar, plan_id varchar, internal_status varchar, actual_end timestamptz, "
-                "return_code integer, last_seen_at timestamptz)")
-    con.execute("create table if not exists tws_raw.joblogs (run_id varchar, job_id varchar, job_name varchar, "
-                "workstation varchar, plan_id varchar, internal_status varchar, fetched_at timestamptz, text varchar, "
-                "byte_size bigint, line_count bigint, encoding varchar, had_invalid_utf8 boolean, truncated boolean)")
+    con.execute(
+        "create table if not exists tws_raw.job_runs (run_id varchar, job_name varchar, workstation varchar, "
+        "job_stream_name varchar, plan_id varchar, internal_status varchar, actual_end timestamptz, "
+        "return_code integer, last_seen_at timestamptz)"
+    )
+    con.execute(
+        "create table if not exists tws_raw.joblogs (run_id varchar, job_id varchar, job_name varchar, "
+        "workstation varchar, plan_id varchar, internal_status varchar, fetched_at timestamptz, text varchar, "
+        "byte_size bigint, line_count bigint, encoding varchar, had_invalid_utf8 boolean, truncated boolean)"
+    )
     for t in truth:
         data = joblog_bytes(w, t.run_id)
         text = data.decode("utf-8", errors="replace")
-        con.execute("insert into tws_raw.job_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [t.run_id, t.job_name, t.workstation, t.job_stream_name, t.plan_id, t.status, t.end,
-                     t.return_code, t.end])
-        con.execute("insert into tws_raw.joblogs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'utf-8', false, false)",
-                    [t.run_id, t.job_id, t.job_name, t.workstation, t.plan_id, t.status, t.end, text, len(data),
-                     text.count("\n")])
+        con.execute(
+            "insert into tws_raw.job_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                t.run_id,
+                t.job_name,
+                t.workstation,
+                t.job_stream_name,
+                t.plan_id,
+                t.status,
+                t.end,
+                t.return_code,
+                t.end,
+            ],
+        )
+        con.execute(
+            "insert into tws_raw.joblogs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'utf-8', false, false)",
+            [
+                t.run_id,
+                t.job_id,
+                t.job_name,
+                t.workstation,
+                t.plan_id,
+                t.status,
+                t.end,
+                text,
+                len(data),
+                text.count("\n"),
+            ],
+        )
     con.close()
     return truth

@@ -20,9 +20,16 @@ from resync_assets.defs.patterns.checks import joblog_templates_ids_are_stable
 from resync_assets.defs.resources import LakehouseResource, WarehouseReaderResource
 from tests.rca.conftest import build_warehouse
 
-KEYS = {"joblog_templates": "patterns", "joblog_pattern_clusters": "patterns", "incident_analyses": "incidents"}
-CHECKS = {"incident_analyses_cover_every_failed_run", "incident_confidence_is_calibrated",
-          "joblog_templates_ids_are_stable"}
+KEYS = {
+    "joblog_templates": "patterns",
+    "joblog_pattern_clusters": "patterns",
+    "incident_analyses": "incidents",
+}
+CHECKS = {
+    "incident_analyses_cover_every_failed_run",
+    "incident_confidence_is_calibrated",
+    "joblog_templates_ids_are_stable",
+}
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +46,11 @@ def test_assets_checks_and_sensor_are_defined(repo):
         assert node.group_name == group
         assert node.description
     parents = set(graph.get(dg.AssetKey("incident_analyses")).parent_keys)
-    assert parents == {dg.AssetKey(["tws_raw", "joblogs"]), dg.AssetKey(["tws_raw", "job_runs"]),
-                       dg.AssetKey("joblog_templates")}
+    assert parents == {
+        dg.AssetKey(["tws_raw", "joblogs"]),
+        dg.AssetKey(["tws_raw", "job_runs"]),
+        dg.AssetKey("joblog_templates"),
+    }
     assert {c.name for c in graph.asset_check_keys} >= CHECKS
     sensor = repo.get_sensor_def("incident_analysis_sensor")
     assert sensor.description
@@ -51,10 +61,19 @@ def test_assets_checks_and_sensor_are_defined(repo):
 
 def materialize(wh):
     return dg.materialize(
-        [joblog_templates, joblog_pattern_clusters, incident_analyses, joblog_templates_ids_are_stable,
-         incident_analyses_cover_every_failed_run, incident_confidence_is_calibrated],
-        resources={"lakehouse": LakehouseResource(warehouse_path=str(wh)), "llm": LlmResource(enabled=False),
-                   "duckdb": WarehouseReaderResource(database=str(wh))},
+        [
+            joblog_templates,
+            joblog_pattern_clusters,
+            incident_analyses,
+            joblog_templates_ids_are_stable,
+            incident_analyses_cover_every_failed_run,
+            incident_confidence_is_calibrated,
+        ],
+        resources={
+            "lakehouse": LakehouseResource(warehouse_path=str(wh)),
+            "llm": LlmResource(enabled=False),
+            "duckdb": WarehouseReaderResource(database=str(wh)),
+        },
     )
 
 
@@ -66,29 +85,41 @@ def test_incident_analyses_cover_failed_runs_incrementally(tmp_path, workload):
     assert result.success
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks == {name: True for name in CHECKS}
-    mat = {e.asset_key.to_user_string(): e.materialization.metadata
-           for e in result.get_asset_materialization_events()}
+    mat = {
+        e.asset_key.to_user_string(): e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
     assert mat["incident_analyses"]["new_analyses"].value == len(first)
     assert "| run | job | family | cause | confidence |" in mat["incident_analyses"]["summary"].value
 
     second = build_warehouse(wh, workload, days=days[-3:])
     result = materialize(wh)
     assert result.success
-    mat = {e.asset_key.to_user_string(): e.materialization.metadata
-           for e in result.get_asset_materialization_events()}
+    mat = {
+        e.asset_key.to_user_string(): e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
     assert mat["incident_analyses"]["new_analyses"].value == len(second)
     assert all(e.passed for e in result.get_asset_check_evaluations())
 
     truth = {t.run_id: t for t in first + second}
     con = duckdb.connect(str(wh), read_only=True)
-    rows = con.execute("select run_id, error_line_number, family, cause, confidence, steps, files "
-                       "from analytics.incident_analyses").fetchall()
-    similar = dict(con.execute("select run_id, similar_incidents from analytics.incident_analyses").fetchall())
-    notes = con.execute("select count(*), count(*) filter (where not seen) from analytics.incident_notifications").fetchone()
+    rows = con.execute(
+        "select run_id, error_line_number, family, cause, confidence, steps, files "
+        "from analytics.incident_analyses"
+    ).fetchall()
+    similar = dict(
+        con.execute("select run_id, similar_incidents from analytics.incident_analyses").fetchall()
+    )
+    notes = con.execute(
+        "select count(*), count(*) filter (where not seen) from analytics.incident_notifications"
+    ).fetchone()
     templates = con.execute("select count(*) from analytics.joblog_templates").fetchone()[0]
     clusters = con.execute("select sum(runs) from analytics.joblog_pattern_clusters").fetchone()[0]
     mined = con.execute("select count(*) from analytics.joblog_template_runs").fetchone()[0]
-    calibrations = con.execute("select count(*), min(observations) from analytics.incident_calibration").fetchone()
+    calibrations = con.execute(
+        "select count(*), min(observations) from analytics.incident_calibration"
+    ).fetchone()
     con.close()
     assert len(rows) == len(truth)
     assert notes == (len(truth), len(truth))
@@ -101,8 +132,11 @@ def test_incident_analyses_cover_failed_runs_incrementally(tmp_path, workload):
     # Later failures of the same job and signature list an earlier one among their similar incidents.
     linked = 0
     for t in truth.values():
-        earlier = {u.run_id for u in truth.values() if u.job_name == t.job_name and u.signature_id == t.signature_id
-                   and u.end < t.end}
+        earlier = {
+            u.run_id
+            for u in truth.values()
+            if u.job_name == t.job_name and u.signature_id == t.signature_id and u.end < t.end
+        }
         if earlier:
             assert earlier & {s["run_id"] for s in json.loads(similar[t.run_id])}, t.run_id
             linked += 1
@@ -111,11 +145,16 @@ def test_incident_analyses_cover_failed_runs_incrementally(tmp_path, workload):
 
 def test_sensor_requests_one_run_per_joblogs_materialization():
     instance = dg.DagsterInstance.ephemeral()
-    instance.report_runless_asset_event(dg.AssetMaterialization(
-        asset_key=dg.AssetKey(["tws_raw", "joblogs"]), metadata={"joblogs_fetched": 3}))
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            asset_key=dg.AssetKey(["tws_raw", "joblogs"]), metadata={"joblogs_fetched": 3}
+        )
+    )
     ctx = dg.build_sensor_context(instance=instance)
     first = list(incident_analysis_sensor(ctx) or [])
     assert [type(r).__name__ for r in first] == ["RunRequest"]
     ctx2 = dg.build_sensor_context(instance=instance, cursor=ctx.cursor)
     again = incident_analysis_sensor(ctx2)
-    assert not again or all(not isinstance(r, dg.RunRequest) for r in (again if isinstance(again, list) else [again]))
+    assert not again or all(
+        not isinstance(r, dg.RunRequest) for r in (again if isinstance(again, list) else [again])
+    )

@@ -37,8 +37,10 @@ def test_recorded_outcomes_teach_the_stored_map(tmp_path):
     store.save_calibration(con, base)
     assert store.learned_calibration(con)(0.95) > 0.95
     for i in range(40):
-        resolutions.record(con, resolutions.Resolution(run_id=f"r{i}", cause="c", fix="f", outcome="incorrect",
-                                                       raw_score=0.95))
+        resolutions.record(
+            con,
+            resolutions.Resolution(run_id=f"r{i}", cause="c", fix="f", outcome="incorrect", raw_score=0.95),
+        )
     learned = store.learned_calibration(con)
     assert learned(0.95) == pytest.approx(20 / 60, abs=0.02)
     assert "40 resolutions" in learned.source
@@ -54,10 +56,16 @@ def test_calibration_check_fails_when_outcomes_contradict_the_confidence(tmp_pat
     store.ensure_tables(con)
     now = datetime(2025, 3, 14, tzinfo=UTC)
     for i in range(60):
-        con.execute("insert into analytics.incident_analyses (run_id, confidence, ended_at) values (?, 0.95, ?)",
-                    [f"r{i}", now - timedelta(hours=i)])
-        resolutions.record(con, resolutions.Resolution(run_id=f"r{i}", cause="c", fix="f",
-                                                       outcome="correct" if i < 30 else "incorrect"))
+        con.execute(
+            "insert into analytics.incident_analyses (run_id, confidence, ended_at) values (?, 0.95, ?)",
+            [f"r{i}", now - timedelta(hours=i)],
+        )
+        resolutions.record(
+            con,
+            resolutions.Resolution(
+                run_id=f"r{i}", cause="c", fix="f", outcome="correct" if i < 30 else "incorrect"
+            ),
+        )
     con.close()
     result = incident_confidence_is_calibrated(duckdb=WarehouseReaderResource(database=str(path)))
     assert isinstance(result, dg.AssetCheckResult)

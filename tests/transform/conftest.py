@@ -27,7 +27,12 @@ def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> dict:
     env = {**os.environ, "RESYNC_WAREHOUSE_PATH": str(Path(warehouse).resolve())}
     result = subprocess.run(
         [str(DBT), *args, "--target-path", str(target), "--log-path", str(work_dir / "logs")],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900, check=False,
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     if result.returncode != 0:
         pytest.fail(f"dbt {' '.join(args)} failed:\n{result.stdout[-8000:]}\n{result.stderr[-2000:]}")

@@ -9,11 +9,22 @@ import pytest
 from resync_assets.definitions import defs as load_defs
 
 MODELS_BY_GROUP = {
-    "staging": {"stg_tws__job_runs", "stg_tws__joblogs", "stg_tws__job_streams", "stg_tws__workstations",
-                "stg_host__metrics"},
+    "staging": {
+        "stg_tws__job_runs",
+        "stg_tws__joblogs",
+        "stg_tws__job_streams",
+        "stg_tws__workstations",
+        "stg_host__metrics",
+    },
     "intermediate": {"int_job_runs__enriched", "int_workstations__hosts"},
-    "marts": {"fct_job_runs", "dim_jobs", "agg_job_runs__daily", "agg_workload__hourly",
-              "agg_host_metrics__hourly", "mart_workload_vs_resources"},
+    "marts": {
+        "fct_job_runs",
+        "dim_jobs",
+        "agg_job_runs__daily",
+        "agg_workload__hourly",
+        "agg_host_metrics__hourly",
+        "mart_workload_vs_resources",
+    },
 }
 
 
@@ -67,7 +78,10 @@ def test_dbt_tests_are_asset_checks(asset_graph):
     checks = {(c.asset_key.to_user_string(), c.name) for c in asset_graph.asset_check_keys}
     assert ("fct_job_runs", "unique_fct_job_runs_run_id") in checks
     assert ("fct_job_runs", "not_null_fct_job_runs_run_id") in checks
-    assert ("agg_workload__hourly", "unique_combination_agg_workload__hourly_workstation__activity_hour") in checks
+    assert (
+        "agg_workload__hourly",
+        "unique_combination_agg_workload__hourly_workstation__activity_hour",
+    ) in checks
     assert ("dim_jobs", "unique_dim_jobs_job_key") in checks
 
 
@@ -90,8 +104,14 @@ def test_dbt_assets_materialize_into_the_lakehouse_warehouse(tmp_path):
 
     warehouse = build_raw_warehouse(tmp_path / "warehouse.duckdb", runs=300)
     project = resync_dbt_project()
-    selection = ["stg_tws__job_runs", "stg_tws__workstations", "stg_host__metrics", "int_workstations__hosts",
-                 "int_job_runs__enriched", "fct_job_runs"]
+    selection = [
+        "stg_tws__job_runs",
+        "stg_tws__workstations",
+        "stg_host__metrics",
+        "int_workstations__hosts",
+        "int_job_runs__enriched",
+        "fct_job_runs",
+    ]
     result = dg.materialize(
         [build_dbt_assets(project)],
         selection=selection,
@@ -106,8 +126,8 @@ def test_dbt_assets_materialize_into_the_lakehouse_warehouse(tmp_path):
     assert materialized == set(selection)
     checks = result.get_asset_check_evaluations()
     assert checks and all(c.passed for c in checks)
-    (runs,), = query(warehouse, "select count(*) from marts.fct_job_runs")
-    (raw,), = query(warehouse, "select count(*) from tws_raw.job_runs")
+    ((runs,),) = query(warehouse, "select count(*) from marts.fct_job_runs")
+    ((raw,),) = query(warehouse, "select count(*) from tws_raw.job_runs")
     assert runs == raw
 
 

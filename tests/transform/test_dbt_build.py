@@ -25,25 +25,42 @@ def test_dbt_build_passes_unit_and_data_tests(built_warehouse):
     assert len(unit_tests) >= 15
     assert len(data_tests) >= 30
     assert {m.split(".")[-1] for m in models} >= {
-        "stg_tws__job_runs", "stg_tws__joblogs", "stg_tws__job_streams", "stg_tws__workstations",
-        "stg_host__metrics", "int_job_runs__enriched", "fct_job_runs", "dim_jobs", "agg_job_runs__daily",
-        "agg_workload__hourly", "agg_host_metrics__hourly", "mart_workload_vs_resources",
+        "stg_tws__job_runs",
+        "stg_tws__joblogs",
+        "stg_tws__job_streams",
+        "stg_tws__workstations",
+        "stg_host__metrics",
+        "int_job_runs__enriched",
+        "fct_job_runs",
+        "dim_jobs",
+        "agg_job_runs__daily",
+        "agg_workload__hourly",
+        "agg_host_metrics__hourly",
+        "mart_workload_vs_resources",
     }
 
 
 def test_fct_job_runs_durations_across_midnight_and_dst(built_warehouse):
     warehouse, _ = built_warehouse
-    rows = dict(query(warehouse, "select run_id, duration_seconds from marts.fct_job_runs "
-                                 "where run_id in ('edge-midnight', 'edge-dst')"))
+    rows = dict(
+        query(
+            warehouse,
+            "select run_id, duration_seconds from marts.fct_job_runs "
+            "where run_id in ('edge-midnight', 'edge-dst')",
+        )
+    )
     assert rows == {"edge-midnight": 1200.0, "edge-dst": 3600.0}
 
 
 def test_fct_job_runs_rerun_chain_and_failures(built_warehouse):
     warehouse, _ = built_warehouse
-    rows = query(warehouse, """
+    rows = query(
+        warehouse,
+        """
         select run_id, rerun_chain_position, rerun_chain_length, is_rerun, is_last_in_rerun_chain,
                is_failure, return_code
-        from marts.fct_job_runs where rerun_chain_id = 'edge-plan-1:ej3' order by rerun_chain_position""")
+        from marts.fct_job_runs where rerun_chain_id = 'edge-plan-1:ej3' order by rerun_chain_position""",
+    )
     assert rows == [
         ("edge-chain-1", 1, 3, False, False, True, 8),
         ("edge-chain-2", 2, 3, True, False, True, 8),
@@ -53,9 +70,15 @@ def test_fct_job_runs_rerun_chain_and_failures(built_warehouse):
 
 def test_fct_job_runs_lateness_against_estimate(built_warehouse):
     warehouse, _ = built_warehouse
-    rows = {r[0]: r[1:] for r in query(warehouse, """
+    rows = {
+        r[0]: r[1:]
+        for r in query(
+            warehouse,
+            """
         select run_id, seconds_over_estimate, is_late from marts.fct_job_runs
-        where run_id in ('edge-midnight', 'edge-dst', 'edge-running')""")}
+        where run_id in ('edge-midnight', 'edge-dst', 'edge-running')""",
+        )
+    }
     assert rows == {
         "edge-midnight": (600.0, True),
         "edge-dst": (-3600.0, False),
@@ -66,28 +89,39 @@ def test_fct_job_runs_lateness_against_estimate(built_warehouse):
 def test_workload_maps_to_host_metrics(built_warehouse):
     warehouse, _ = built_warehouse
     # The edge chain ran 10:00-10:05, 10:10-10:15, 10:20-10:25 on EDGE_WS -> host edgehost.
-    row = query(warehouse, """
+    row = query(
+        warehouse,
+        """
         select runs_started, busy_seconds, max_workstation_concurrent_runs, samples_ok
         from (
             select *, metric_samples = 6 as samples_ok from marts.mart_workload_vs_resources
             where host = 'edgehost' and activity_hour = timestamptz '2026-01-05 10:00:00+00'
-        )""")
+        )""",
+    )
     assert row == [(3, 900.0, 1, True)]
 
 
 def test_dim_jobs_has_one_row_per_job_with_statistics(built_warehouse):
     warehouse, _ = built_warehouse
-    (jobs, keys), = query(warehouse, "select count(*), count(distinct job_key) from marts.dim_jobs")
-    (fct_keys,), = query(warehouse, "select count(distinct job_key) from marts.fct_job_runs")
+    ((jobs, keys),) = query(warehouse, "select count(*), count(distinct job_key) from marts.dim_jobs")
+    ((fct_keys,),) = query(warehouse, "select count(distinct job_key) from marts.fct_job_runs")
     assert jobs == keys == fct_keys
     # The synthetic generator runs every job daily and grows every tenth job by 2 % a week.
-    guesses = dict(query(warehouse, "select calendar_guess, count(*) from marts.dim_jobs "
-                                    "where job_name like 'JOB\\_%' escape '\\' group by 1"))
+    guesses = dict(
+        query(
+            warehouse,
+            "select calendar_guess, count(*) from marts.dim_jobs "
+            "where job_name like 'JOB\\_%' escape '\\' group by 1",
+        )
+    )
     assert guesses == {"daily": 30}
-    (growing, flat), = query(warehouse, """
+    ((growing, flat),) = query(
+        warehouse,
+        """
         select avg(duration_trend_pct_per_week) filter (where cast(substr(job_name, 5) as integer) % 10 = 0),
                avg(duration_trend_pct_per_week) filter (where cast(substr(job_name, 5) as integer) % 10 <> 0)
-        from marts.dim_jobs where job_name like 'JOB\\_%' escape '\\'""")
+        from marts.dim_jobs where job_name like 'JOB\\_%' escape '\\'""",
+    )
     assert 1.0 < growing < 3.5
     assert abs(flat) < 1.0
 
@@ -101,8 +135,9 @@ def test_analyst_notebook_runs_on_the_built_marts(built_warehouse, monkeypatch):
     monkeypatch.setenv("RESYNC_WAREHOUSE_PATH", str(warehouse))
     path = NOTEBOOKS_DIR / "analyst_questions.ipynb"
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOKS_DIR)}}).execute()
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS_DIR)}}
+    ).execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]

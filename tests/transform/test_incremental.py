@@ -15,7 +15,12 @@ from tests.transform.raw_rows import late_changes
 
 pytestmark = pytest.mark.slow
 
-INCREMENTAL_MARTS = ("fct_job_runs", "agg_job_runs__daily", "agg_workload__hourly", "agg_host_metrics__hourly")
+INCREMENTAL_MARTS = (
+    "fct_job_runs",
+    "agg_job_runs__daily",
+    "agg_workload__hourly",
+    "agg_host_metrics__hourly",
+)
 GRAIN = {
     "fct_job_runs": ["run_id"],
     "agg_job_runs__daily": ["job_key", "activity_date"],
@@ -58,10 +63,13 @@ def _differences(incremental_db, full_db) -> dict[str, tuple[int, int, int, int]
             rows = con.execute(f"select count(*) from inc.marts.{table}").fetchall()[0][0]
             only_inc = con.execute(f"select count(*) from ({inc} except all {full})").fetchall()[0][0]
             only_full = con.execute(f"select count(*) from ({full} except all {inc})").fetchall()[0][0]
-            mismatch = " or ".join(
-                f"(a.{c} is null) <> (b.{c} is null) or abs(a.{c} - b.{c}) > 1e-9 * (1 + abs(a.{c}))"
-                for c in floats
-            ) or "false"
+            mismatch = (
+                " or ".join(
+                    f"(a.{c} is null) <> (b.{c} is null) or abs(a.{c} - b.{c}) > 1e-9 * (1 + abs(a.{c}))"
+                    for c in floats
+                )
+                or "false"
+            )
             float_diffs = con.execute(
                 f"select count(*) from inc.marts.{table} a join full_.marts.{table} b using ({', '.join(key)}) "
                 f"where {mismatch}"
@@ -73,7 +81,7 @@ def _differences(incremental_db, full_db) -> dict[str, tuple[int, int, int, int]
 def test_incremental_build_equals_full_refresh(tmp_path):
     incremental_db = build_raw_warehouse(tmp_path / "incremental.duckdb")
     run_dbt(["run"], incremental_db, tmp_path / "first")
-    (rows_before,), = query(incremental_db, "select count(*) from marts.fct_job_runs")
+    ((rows_before,),) = query(incremental_db, "select count(*) from marts.fct_job_runs")
 
     with duckdb.connect(str(incremental_db)) as con:
         late_changes(con)
@@ -95,14 +103,23 @@ def test_incremental_build_equals_full_refresh(tmp_path):
     assert diffs["fct_job_runs"][0] == rows_before + advanced["runs_added"] + 1  # + edge-chain-4
 
     # The late changes went through the incremental build.
-    runs = {r[0]: r[1:] for r in query(incremental_db, """
+    runs = {
+        r[0]: r[1:]
+        for r in query(
+            incremental_db,
+            """
         select run_id, status_class, duration_seconds, rerun_chain_length, is_last_in_rerun_chain
-        from marts.fct_job_runs where run_id like 'edge-%'""")}
+        from marts.fct_job_runs where run_id like 'edge-%'""",
+        )
+    }
     assert runs["edge-running"] == ("failure", 4200.0, 1, True)
     assert runs["edge-waiting"] == ("success", 1200.0, 1, True)
     assert runs["edge-chain-3"][2:] == (4, False)
     assert runs["edge-chain-4"][2:] == (4, True)
-    (daily_failures,), = query(incremental_db, """
+    ((daily_failures,),) = query(
+        incremental_db,
+        """
         select failures from marts.agg_job_runs__daily
-        where job_key = (select job_key from marts.dim_jobs where job_name = 'EDGE_RUNNING') and activity_date = date '2026-01-05'""")
+        where job_key = (select job_key from marts.dim_jobs where job_name = 'EDGE_RUNNING') and activity_date = date '2026-01-05'""",
+    )
     assert daily_failures == 1

@@ -23,20 +23,33 @@ def test_dbt_build_on_a_simulated_ingestion(simulator, tmp_path):
     results = run_dbt(["build"], warehouse, tmp_path / "dbt")
 
     assert {r["status"] for r in results["results"]} <= {"pass", "success"}
-    (raw_runs, raw_failures), = query(warehouse, """
+    ((raw_runs, raw_failures),) = query(
+        warehouse,
+        """
         select count(*), count(*) filter (where internal_status in ('ABEND', 'FAIL', 'ERROR'))
-        from tws_raw.job_runs""")
-    (runs, failures, jobs), = query(warehouse, """
-        select count(*), count(*) filter (where is_failure), count(distinct job_key) from marts.fct_job_runs""")
+        from tws_raw.job_runs""",
+    )
+    ((runs, failures, jobs),) = query(
+        warehouse,
+        """
+        select count(*), count(*) filter (where is_failure), count(distinct job_key) from marts.fct_job_runs""",
+    )
     assert raw_runs > 0
     assert (runs, failures) == (raw_runs, raw_failures)
     assert query(warehouse, "select count(*) from marts.dim_jobs") == [(jobs,)]
     # The simulator's workstations name their machines (nodeName) as its host metrics do, so every
     # workstation that ran something maps to a host with metrics, and busy hours sit beside CPU.
-    methods = dict(query(warehouse, "select host_match_method, count(*) from intermediate.int_workstations__hosts "
-                                    "group by 1"))
+    methods = dict(
+        query(
+            warehouse,
+            "select host_match_method, count(*) from intermediate.int_workstations__hosts group by 1",
+        )
+    )
     assert methods.get("node_name", 0) >= 1
-    (hours_with_both,), = query(warehouse, """
+    ((hours_with_both,),) = query(
+        warehouse,
+        """
         select count(*) from marts.mart_workload_vs_resources
-        where busy_seconds > 0 and avg_cpu_percent is not null""")
+        where busy_seconds > 0 and avg_cpu_percent is not null""",
+    )
     assert hours_with_both > 0

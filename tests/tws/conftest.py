@@ -49,11 +49,15 @@ def serve():
     body)`` and returns its base URL (https with an ``ssl_context``); stopped after the test."""
     servers = []
 
-    def start(handle: Callable[[str, dict], tuple[int, dict, bytes]], ssl_context: ssl.SSLContext | None = None) -> str:
+    def start(
+        handle: Callable[[str, dict], tuple[int, dict, bytes]], ssl_context: ssl.SSLContext | None = None
+    ) -> str:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 split = urlsplit(self.path)
-                status, headers, body = handle(split.path, {k: v[0] for k, v in parse_qs(split.query).items()})
+                status, headers, body = handle(
+                    split.path, {k: v[0] for k, v in parse_qs(split.query).items()}
+                )
                 self.send_response(status)
                 for key, value in {"Content-Length": str(len(body)), **headers}.items():
                     self.send_header(key, value)

@@ -32,8 +32,9 @@ def test_token_auth_works(simulator, client_for):
     ("credentials", "secret"),
     [({"user": "resync", "password": WRONG_PASSWORD}, WRONG_PASSWORD), ({"token": WRONG_TOKEN}, WRONG_TOKEN)],
 )
-def test_wrong_credentials_are_a_clear_auth_error_without_the_secret(simulator, client_for, caplog, credentials,
-                                                                       secret):
+def test_wrong_credentials_are_a_clear_auth_error_without_the_secret(
+    simulator, client_for, caplog, credentials, secret
+):
     caplog.set_level(logging.DEBUG)
     c = client_for(simulator, auth="none", **credentials)
     with pytest.raises(TwsAuthError) as info:
@@ -62,8 +63,9 @@ def test_no_credentials_is_401(simulator, client_for):
 def test_retry_logs_and_final_error_hold_no_secret(make_simulator, caplog, sim_token):
     caplog.set_level(logging.DEBUG)
     sim = make_simulator(faults=FaultConfig.parse("500=1.0"))
-    settings = TwsSettings(sim.base_url, token=sim_token, max_retries=2, backoff_max_seconds=0.01,
-                           backoff_initial_seconds=0.001)
+    settings = TwsSettings(
+        sim.base_url, token=sim_token, max_retries=2, backoff_max_seconds=0.01, backoff_initial_seconds=0.001
+    )
     with TwsClient(settings) as c, pytest.raises(TwsError) as info:
         list(c.iter_jobs(plan_id="current", oql="name = 'x'"))
     assert "retry 1/2" in caplog.text

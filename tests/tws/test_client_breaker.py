@@ -21,8 +21,14 @@ def _wait_for_state(client, state, limit=10.0):
 @pytest.fixture
 def failing(make_simulator, sim_auth):
     sim = make_simulator(WorkloadConfig(seed=5, days=1, jobs=20), faults=FaultConfig.parse("500=1.0"))
-    settings = TwsSettings(sim.base_url, user=sim_auth[0], password=sim_auth[1], max_retries=0,
-                           breaker_fail_max=2, breaker_reset_seconds=RESET)
+    settings = TwsSettings(
+        sim.base_url,
+        user=sim_auth[0],
+        password=sim_auth[1],
+        max_retries=0,
+        breaker_fail_max=2,
+        breaker_reset_seconds=RESET,
+    )
     with TwsClient(settings) as client:
         yield sim, client
 
@@ -76,8 +82,15 @@ def test_client_errors_do_not_open_the_breaker(make_simulator, sim_auth):
 def test_retries_happen_inside_one_breaker_call(make_simulator, sim_auth):
     # Four failed attempts of one call are one breaker failure, not four.
     sim = make_simulator(WorkloadConfig(seed=5, days=1, jobs=20), faults=FaultConfig.parse("500=1.0"))
-    settings = TwsSettings(sim.base_url, user=sim_auth[0], password=sim_auth[1], max_retries=3,
-                           backoff_max_seconds=0.01, backoff_initial_seconds=0.001, breaker_fail_max=2)
+    settings = TwsSettings(
+        sim.base_url,
+        user=sim_auth[0],
+        password=sim_auth[1],
+        max_retries=3,
+        backoff_max_seconds=0.01,
+        backoff_initial_seconds=0.001,
+        breaker_fail_max=2,
+    )
     with TwsClient(settings) as client:
         with pytest.raises(TwsApiError):
             client.engine_info()

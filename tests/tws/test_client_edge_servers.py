@@ -11,8 +11,16 @@ SECRET = "pw-that-must-not-leak-81x"
 
 
 def _client(base_url: str) -> TwsClient:
-    return TwsClient(TwsSettings(base_url, user="u", password=SECRET, max_retries=2, backoff_max_seconds=0.01,
-                                 backoff_initial_seconds=0.001))
+    return TwsClient(
+        TwsSettings(
+            base_url,
+            user="u",
+            password=SECRET,
+            max_retries=2,
+            backoff_max_seconds=0.01,
+            backoff_initial_seconds=0.001,
+        )
+    )
 
 
 JSON = {"Content-Type": "application/json"}
@@ -22,7 +30,7 @@ ITEMS = [{"id": f"j{i:03d}"} for i in range(25)]
 def test_full_page_without_next_link_continues_while_count_says_more(serve):
     def handle(path, query):
         offset, limit = int(query["offset"]), int(query["limit"])
-        return 200, JSON, orjson.dumps({"count": len(ITEMS), "results": ITEMS[offset:offset + limit]})
+        return 200, JSON, orjson.dumps({"count": len(ITEMS), "results": ITEMS[offset : offset + limit]})
 
     with _client(serve(handle)) as client:
         assert [j["id"] for j in client.iter_jobs(page_size=10)] == [j["id"] for j in ITEMS]
@@ -31,7 +39,7 @@ def test_full_page_without_next_link_continues_while_count_says_more(serve):
 def test_without_next_and_count_paging_stops_per_the_safe_loop(serve):
     def handle(path, query):
         offset, limit = int(query["offset"]), int(query["limit"])
-        return 200, JSON, orjson.dumps({"results": ITEMS[offset:offset + limit]})
+        return 200, JSON, orjson.dumps({"results": ITEMS[offset : offset + limit]})
 
     with _client(serve(handle)) as client:
         assert len(list(client.iter_jobs(page_size=10))) == 10
@@ -77,7 +85,10 @@ def test_wrong_shape_is_a_protocol_error(serve):
     def handle(path, query):
         return 200, JSON, b"[1, 2]"
 
-    with _client(serve(handle)) as client, pytest.raises(TwsProtocolError, match="expected a paginated object"):
+    with (
+        _client(serve(handle)) as client,
+        pytest.raises(TwsProtocolError, match="expected a paginated object"),
+    ):
         list(client.iter_jobs())
 
 
@@ -91,9 +102,28 @@ def tls_server(tmp_path, serve):
     if shutil.which("openssl") is None:
         pytest.skip("openssl is needed to make a test certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -107,7 +137,9 @@ def test_tls_is_verified_by_default_and_a_ca_bundle_makes_it_trusted(tls_server)
     base_url, ca_file = tls_server
     settings = {"token": "t", "max_retries": 3, "backoff_max_seconds": 0.01}
     with TwsClient(TwsSettings(base_url, **settings)) as client:
-        with pytest.raises(TwsConnectionError, match="TLS handshake failed: CERTIFICATE_VERIFY_FAILED.*CA_BUNDLE"):
+        with pytest.raises(
+            TwsConnectionError, match="TLS handshake failed: CERTIFICATE_VERIFY_FAILED.*CA_BUNDLE"
+        ):
             client.engine_info()
         assert client.stats["requests"] == 1, "a certificate failure is not retried"
     with TwsClient(TwsSettings(base_url, ca_bundle=ca_file, **settings)) as client:

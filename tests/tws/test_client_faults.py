@@ -19,14 +19,25 @@ SMALL = WorkloadConfig(seed=11, days=2, jobs=40)
 
 
 def _settings(sim, sim_auth, **overrides):
-    kwargs = {"user": sim_auth[0], "password": sim_auth[1], "backoff_max_seconds": 0.02,
-              "backoff_initial_seconds": 0.001, "max_retries": 8, "breaker_fail_max": 50, **overrides}
+    kwargs = {
+        "user": sim_auth[0],
+        "password": sim_auth[1],
+        "backoff_max_seconds": 0.02,
+        "backoff_initial_seconds": 0.001,
+        "max_retries": 8,
+        "breaker_fail_max": 50,
+        **overrides,
+    }
     return TwsSettings(sim.base_url, **kwargs)
 
 
 def _run_ids_by_plan(client, sim):
-    return {plan_id: [r["run_id"] for job in client.iter_jobs(plan_id=plan_id, page_size=6) for r in job_run_rows(job)]
-            for plan_id in sim.workload.plan_ids()}
+    return {
+        plan_id: [
+            r["run_id"] for job in client.iter_jobs(plan_id=plan_id, page_size=6) for r in job_run_rows(job)
+        ]
+        for plan_id in sim.workload.plan_ids()
+    }
 
 
 @pytest.mark.parametrize(
@@ -44,10 +55,14 @@ def _run_ids_by_plan(client, sim):
 )
 def test_faults_are_recovered_with_complete_results(make_simulator, sim_auth, spec, evidence):
     sim = make_simulator(SMALL, faults=FaultConfig.parse(spec + ",seed=3"))
-    truth = {plan_id: {r["run_id"] for r in sim.workload.runs(plan_id)} for plan_id in sim.workload.plan_ids()}
+    truth = {
+        plan_id: {r["run_id"] for r in sim.workload.runs(plan_id)} for plan_id in sim.workload.plan_ids()
+    }
     with TwsClient(_settings(sim, sim_auth, timeout_seconds=0.3)) as client:
         by_plan = _run_ids_by_plan(client, sim)
-        failed = next(r for r in sim.workload.runs(sim.workload.plan_ids()[0]) if r["common_status"] == "ERROR")
+        failed = next(
+            r for r in sim.workload.runs(sim.workload.plan_ids()[0]) if r["common_status"] == "ERROR"
+        )
         log = client.get_joblog(failed["run_id"], plan_id=failed["plan_id"])
         stats = client.stats
     for plan_id, ids in by_plan.items():
@@ -111,15 +126,24 @@ def test_retry_after_is_honoured_up_to_the_backoff_cap(make_simulator, sim_auth)
 def test_client_errors_are_not_retried(make_simulator, sim_auth):
     sim = make_simulator(SMALL)
     with TwsClient(_settings(sim, sim_auth)) as client:
-        for call in (lambda: client.get_job("nope"), lambda: client.get_joblog("nope"),
-                     lambda: list(client.iter_jobs(oql="((("))):
+        for call in (
+            lambda: client.get_job("nope"),
+            lambda: client.get_joblog("nope"),
+            lambda: list(client.iter_jobs(oql="(((")),
+        ):
             with pytest.raises(TwsError):
                 call()
         assert client.stats["retries"] == 0 and client.stats["requests"] == 3
 
 
 def test_unreachable_server_is_a_connection_error(sim_auth):
-    settings = TwsSettings("http://127.0.0.1:9", user="u", password="p", max_retries=1,
-                           backoff_max_seconds=0.01, backoff_initial_seconds=0.001)
+    settings = TwsSettings(
+        "http://127.0.0.1:9",
+        user="u",
+        password="p",
+        max_retries=1,
+        backoff_max_seconds=0.01,
+        backoff_initial_seconds=0.001,
+    )
     with TwsClient(settings) as client, pytest.raises(TwsConnectionError, match="engine/info: connection"):
         client.engine_info()

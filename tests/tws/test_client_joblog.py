@@ -13,8 +13,9 @@ from tests.conftest import SIM_NOW
 
 
 def _failed_run(sim):
-    row = next(r for plan_id in sim.workload.plan_ids() for r in sim.workload.runs(plan_id)
-               if r["status"] == "ABEND")
+    row = next(
+        r for plan_id in sim.workload.plan_ids() for r in sim.workload.runs(plan_id) if r["status"] == "ABEND"
+    )
     return row, sim.workload.find_run(row["run_id"])
 
 
@@ -62,7 +63,9 @@ def test_unknown_run_is_not_found(client):
 def test_invalid_utf8_is_replaced_and_flagged(make_simulator, client_for):
     sim = make_simulator(WorkloadConfig(seed=3, days=1, jobs=30, invalid_utf8_rate=1.0))
     c = client_for(sim)
-    row = next(r for p in sim.workload.plan_ids() for r in sim.workload.runs(p) if r["status"] in ("SUCC", "ABEND"))
+    row = next(
+        r for p in sim.workload.plan_ids() for r in sim.workload.runs(p) if r["status"] in ("SUCC", "ABEND")
+    )
     raw = b"".join(line + b"\n" for line in sim.workload.joblog(sim.workload.find_run(row["run_id"])).lines)
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")
@@ -87,7 +90,9 @@ def test_size_cap_truncates_with_marker(simulator, client_for):
 
 
 def test_large_joblog_is_streamed_up_to_the_cap(make_simulator, client_for):
-    sim = make_simulator(WorkloadConfig(seed=3, days=1, jobs=20, large_joblog_rate=1.0, large_joblog_lines=30_000))
+    sim = make_simulator(
+        WorkloadConfig(seed=3, days=1, jobs=20, large_joblog_rate=1.0, large_joblog_lines=30_000)
+    )
     row = next(r for p in sim.workload.plan_ids() for r in sim.workload.runs(p) if r["status"] == "SUCC")
     c = client_for(sim, joblog_max_bytes=100_000)
     log = c.get_joblog(row["run_id"])
@@ -106,8 +111,11 @@ def test_follow_streams_a_running_job_until_it_ends(make_simulator, sim_auth):
     clock = ManualClock(SIM_NOW)
     sim = make_simulator(WorkloadConfig(seed=7, days=2, jobs=60), clock=clock)
     # A run of the current plan that starts later today and lasts a while: jump to just after its start.
-    later = [sim.workload.find_run(r["run_id"]) for r in sim.workload.runs("current")
-             if r["start"] is not None and r["start"] > SIM_NOW and r["final_status"] in ("SUCC", "ABEND")]
+    later = [
+        sim.workload.find_run(r["run_id"])
+        for r in sim.workload.runs("current")
+        if r["start"] is not None and r["start"] > SIM_NOW and r["final_status"] in ("SUCC", "ABEND")
+    ]
     run = max(later, key=lambda r: r.end - r.start)
     clock.set(datetime.fromtimestamp(run.start + (run.end - run.start) * 0.2, UTC))
     now = clock.timestamp()
@@ -137,7 +145,9 @@ def test_follow_streams_a_running_job_until_it_ends(make_simulator, sim_auth):
 
 
 def test_joblog_windows_page_through_every_line(make_simulator, client_for):
-    sim = make_simulator(WorkloadConfig(seed=3, days=1, jobs=20, large_joblog_rate=1.0, large_joblog_lines=2_500))
+    sim = make_simulator(
+        WorkloadConfig(seed=3, days=1, jobs=20, large_joblog_rate=1.0, large_joblog_lines=2_500)
+    )
     row = next(r for p in sim.workload.plan_ids() for r in sim.workload.runs(p) if r["status"] == "SUCC")
     c = client_for(sim)
     whole = c.get_joblog(row["run_id"], max_bytes=50_000_000)

@@ -56,8 +56,9 @@ def test_requests_carry_paging_headers_and_default_order(simulator, client_for):
 
 
 def test_caller_order_is_kept(simulator, client):
-    jobs = list(client.iter_jobs(plan_id="current", oql=Oql().order_by("name", desc=True).order_by("id"),
-                                 page_size=9))
+    jobs = list(
+        client.iter_jobs(plan_id="current", oql=Oql().order_by("name", desc=True).order_by("id"), page_size=9)
+    )
     keys = [(j["name"], j["id"]) for j in jobs]
     assert [k[0] for k in keys] == sorted((k[0] for k in keys), reverse=True)
     assert len({j["id"] for j in jobs}) == len(jobs)
@@ -89,8 +90,13 @@ def test_quotes_in_values_cannot_widen_the_query(simulator, client):
 def test_instant_and_duration_values_filter_server_side(simulator, client):
     now = simulator.clock.now()
     since = now - dt.timedelta(hours=6)
-    jobs = list(client.iter_jobs(plan_id="current", oql=Oql.ge("jobruns.timeInfo.actualStartTime", since)
-                                 & Oql.gt("jobruns.timeInfo.elapsedTime", dt.timedelta(seconds=30))))
+    jobs = list(
+        client.iter_jobs(
+            plan_id="current",
+            oql=Oql.ge("jobruns.timeInfo.actualStartTime", since)
+            & Oql.gt("jobruns.timeInfo.elapsedTime", dt.timedelta(seconds=30)),
+        )
+    )
     assert 0 < len(jobs) < len(list(client.iter_jobs(plan_id="current")))
     for job in jobs:
         rows = job_run_rows(job)
@@ -125,13 +131,24 @@ def test_count_get_job_streams_and_workstations(simulator, client):
 
 
 def test_job_run_rows_types_on_real_pages(simulator, client):
-    rows = [r for job in client.iter_jobs(plan_id=simulator.workload.plan_ids()[-2]) for r in job_run_rows(job)]
+    rows = [
+        r for job in client.iter_jobs(plan_id=simulator.workload.plan_ids()[-2]) for r in job_run_rows(job)
+    ]
     assert rows
     types = {
-        "job_number": int, "run_attempt": int, "priority": int, "return_code": int,
-        "is_rerun": bool, "last_in_rerun_chain": bool, "is_critical": bool, "is_late": bool,
-        "elapsed_seconds": float, "estimated_seconds": float,
-        "sched_time": dt.datetime, "actual_start": dt.datetime, "actual_end": dt.datetime,
+        "job_number": int,
+        "run_attempt": int,
+        "priority": int,
+        "return_code": int,
+        "is_rerun": bool,
+        "last_in_rerun_chain": bool,
+        "is_critical": bool,
+        "is_late": bool,
+        "elapsed_seconds": float,
+        "estimated_seconds": float,
+        "sched_time": dt.datetime,
+        "actual_start": dt.datetime,
+        "actual_end": dt.datetime,
         "submitted_time": dt.datetime,
     }
     for row in rows:

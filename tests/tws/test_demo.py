@@ -8,7 +8,25 @@ from resync_assets.lib.tws.collect import archived_plan_ids, collect_all
 
 
 def test_demo_command_prints_a_complete_summary(capsys):
-    assert main(["demo", "--client-only", "--days", "3", "--jobs", "40", "--seed", "2", "--workers", "2", "--page-size", "7"]) == 0
+    assert (
+        main(
+            [
+                "demo",
+                "--client-only",
+                "--days",
+                "3",
+                "--jobs",
+                "40",
+                "--seed",
+                "2",
+                "--workers",
+                "2",
+                "--page-size",
+                "7",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "plans paged        3" in out
     failed = int(re.search(r"failed runs\s+(\d+)", out).group(1))

@@ -36,17 +36,50 @@ ODD_JOBS = [
     _variant(id="empty-definition", jobDefinition={}),
     _variant(id="task-text", jobDefinition={"task": "/bin/true", "recoveryOption": "STOP"}),
     _variant(id="task-other", jobDefinition={"task": {"ZOS": {"jcl": "X"}, "other": 1}}),
-    _variant(id="text-numbers", priority="7", schedTime=None, jobOptions=None, jobStatusFlags={},
-             unknownField={"deep": [1, 2, {"x": None}]}),
+    _variant(
+        id="text-numbers",
+        priority="7",
+        schedTime=None,
+        jobOptions=None,
+        jobStatusFlags={},
+        unknownField={"deep": [1, 2, {"x": None}]},
+    ),
     _variant(id="bool-ints", jobOptions={"critical": 1}, jobStatusFlags={"jobLate": 0}, priority=True),
-    _variant(id="zones", schedTime="2026-11-20T22:30:00", jobruns=[{
-        "id": "r-z", "jobNumber": "42", "runAttempt": 1.0, "rerunJob": 1, "lastInRerunChain": None,
-        "returnCode": "3", "compositeStatus": None, "timeInfo": None, "submittedTime": "2026-11-20T23:00:00+02:00",
-        "extra": "ignored"}]),
-    _variant(id="def-in-run", jobDefinition=None, jobruns=[{
-        "id": "r-d", "jobDefinition": {"recoveryOption": "CONTINUE", "task": {"UNIX": {"taskString": "ls"}}},
-        "timeInfo": {"actualStartTime": "2026-11-20T22:00:00Z", "actualEndTime": "2026-11-20T22:00:00.5-05:00",
-                     "elapsedTime": "P1DT2H", "estimatedDuration": "-PT5S"}}, {"id": "r-d2", "timeInfo": {}}]),
+    _variant(
+        id="zones",
+        schedTime="2026-11-20T22:30:00",
+        jobruns=[
+            {
+                "id": "r-z",
+                "jobNumber": "42",
+                "runAttempt": 1.0,
+                "rerunJob": 1,
+                "lastInRerunChain": None,
+                "returnCode": "3",
+                "compositeStatus": None,
+                "timeInfo": None,
+                "submittedTime": "2026-11-20T23:00:00+02:00",
+                "extra": "ignored",
+            }
+        ],
+    ),
+    _variant(
+        id="def-in-run",
+        jobDefinition=None,
+        jobruns=[
+            {
+                "id": "r-d",
+                "jobDefinition": {"recoveryOption": "CONTINUE", "task": {"UNIX": {"taskString": "ls"}}},
+                "timeInfo": {
+                    "actualStartTime": "2026-11-20T22:00:00Z",
+                    "actualEndTime": "2026-11-20T22:00:00.5-05:00",
+                    "elapsedTime": "P1DT2H",
+                    "estimatedDuration": "-PT5S",
+                },
+            },
+            {"id": "r-d2", "timeInfo": {}},
+        ],
+    ),
 ]
 
 
@@ -60,12 +93,15 @@ def test_fast_rows_equal_job_run_rows_on_a_simulator_page(simulator, client):
     assert _fast(jobs) == _slow(jobs)
 
 
-@pytest.mark.parametrize("run_change", [
-    {"timeInfo": {"actualStartTime": "yesterday"}},
-    {"timeInfo": {"elapsedTime": "17 minutes"}},
-    {"jobNumber": "forty-two"},
-    {"submittedTime": 12},
-])
+@pytest.mark.parametrize(
+    "run_change",
+    [
+        {"timeInfo": {"actualStartTime": "yesterday"}},
+        {"timeInfo": {"elapsedTime": "17 minutes"}},
+        {"jobNumber": "forty-two"},
+        {"submittedTime": 12},
+    ],
+)
 def test_fast_rows_raise_the_errors_of_job_run_rows(run_change):
     bad = copy.deepcopy(JOB)
     bad["jobruns"][1].update(run_change)
@@ -93,7 +129,10 @@ def odd_server(serve):
 
 def test_iter_job_run_pages_falls_back_to_dicts(odd_server):
     base_url, jobs = odd_server
-    with TwsClient(TwsSettings(base_url, token="t", max_retries=0)) as client, pytest.raises(ValueError) as fast:
+    with (
+        TwsClient(TwsSettings(base_url, token="t", max_retries=0)) as client,
+        pytest.raises(ValueError) as fast,
+    ):
         list(client.iter_job_run_pages(plan_id="2026-11-20", page_size=10))
     with pytest.raises(ValueError) as slow:
         _slow(jobs)

@@ -21,8 +21,10 @@ from resync_assets.lib.tws.oql import format_duration, has_order_by, with_defaul
         (False, "false"),
         (None, "null"),
         (dt.datetime(2025, 12, 1, 0, 0, tzinfo=dt.UTC), "2025-12-01T00:00:00.000Z"),
-        (dt.datetime(2025, 12, 1, 1, 30, 5, 123456, tzinfo=dt.timezone(dt.timedelta(hours=1))),
-         "2025-12-01T00:30:05.123Z"),
+        (
+            dt.datetime(2025, 12, 1, 1, 30, 5, 123456, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+            "2025-12-01T00:30:05.123Z",
+        ),
         (dt.datetime(2025, 12, 1, 8, 0), "2025-12-01T08:00:00.000Z"),
         (dt.timedelta(hours=4, seconds=20), "PT4H20S"),
         (dt.timedelta(days=1), "P1D"),
@@ -60,8 +62,10 @@ def test_and_or_parenthesise_compound_terms():
 
 
 def test_in_and_like():
-    assert (str(Oql.in_("jobruns.compositeStatus.status", ["ABEND", "FAIL"]))
-            == "jobruns.compositeStatus.status IN ['ABEND', 'FAIL']")
+    assert (
+        str(Oql.in_("jobruns.compositeStatus.status", ["ABEND", "FAIL"]))
+        == "jobruns.compositeStatus.status IN ['ABEND', 'FAIL']"
+    )
     assert str(Oql.like("folder", "/FIN'S/@")) == "folder LIKE '/FIN''S/@'"
     with pytest.raises(ValueError, match="at least one"):
         Oql.in_("f", [])

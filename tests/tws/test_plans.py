@@ -80,9 +80,15 @@ def test_a_script_without_a_main_guard_still_reads_every_plan_once(simulator, si
     script = tmp_path / "unguarded.py"
     script.write_text(UNGUARDED_SCRIPT)
     repo = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, str(script), simulator.base_url, *sim_auth,
-                          *simulator.workload.plan_ids()], cwd=repo, capture_output=True, text=True, timeout=120, check=False,
-                         env={"PYTHONPATH": str(repo), "PATH": ""})
+    out = subprocess.run(
+        [sys.executable, str(script), simulator.base_url, *sim_auth, *simulator.workload.plan_ids()],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PYTHONPATH": str(repo), "PATH": ""},
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip() == "SAME"
     assert "reading the 5 remaining plan(s) in this process" in out.stderr

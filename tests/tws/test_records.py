@@ -24,17 +24,35 @@ JOB = {
     "jobDefinition": {"recoveryOption": "RERUN", "task": {"UNIX": {"taskString": "/apps/gl.sh -d 20261120"}}},
     "jobruns": [
         {
-            "id": "run-1", "actualWorkstation": "AGT01", "jobNumber": 48213, "runAttempt": 1,
-            "rerunType": "REGULAR", "rerunJob": False, "lastInRerunChain": False, "returnCode": 19,
-            "commonStatus": "ERROR", "compositeStatus": {"status": "ABEND", "substatus": None},
-            "timeInfo": {"actualStartTime": "2026-11-20T22:41:07.250Z", "actualEndTime": "2026-11-20T22:58:44Z",
-                         "elapsedTime": "PT17M37.25S", "estimatedDuration": "PT10M"},
+            "id": "run-1",
+            "actualWorkstation": "AGT01",
+            "jobNumber": 48213,
+            "runAttempt": 1,
+            "rerunType": "REGULAR",
+            "rerunJob": False,
+            "lastInRerunChain": False,
+            "returnCode": 19,
+            "commonStatus": "ERROR",
+            "compositeStatus": {"status": "ABEND", "substatus": None},
+            "timeInfo": {
+                "actualStartTime": "2026-11-20T22:41:07.250Z",
+                "actualEndTime": "2026-11-20T22:58:44Z",
+                "elapsedTime": "PT17M37.25S",
+                "estimatedDuration": "PT10M",
+            },
             "submittedTime": "2026-11-20T22:41:06Z",
         },
         {
-            "id": "run-2", "actualWorkstation": "AGT02", "jobNumber": 48300, "runAttempt": 2,
-            "rerunType": "RECOVERY_RERUN", "rerunJob": True, "lastInRerunChain": True, "returnCode": None,
-            "commonStatus": "RUNNING", "compositeStatus": {"status": "EXEC"},
+            "id": "run-2",
+            "actualWorkstation": "AGT02",
+            "jobNumber": 48300,
+            "runAttempt": 2,
+            "rerunType": "RECOVERY_RERUN",
+            "rerunJob": True,
+            "lastInRerunChain": True,
+            "returnCode": None,
+            "commonStatus": "RUNNING",
+            "compositeStatus": {"status": "EXEC"},
             "timeInfo": {"actualStartTime": "2026-11-20T23:00:00+01:00"},
         },
     ],
@@ -52,22 +70,44 @@ def test_one_row_per_run_with_contract_columns():
 def test_values_and_types():
     first, second = job_run_rows(JOB)
     assert first == {
-        "run_id": "run-1", "job_id": "job-1", "job_name": "GL_EXTRACT", "job_stream_name": "GL_CLOSE",
-        "job_stream_id": "js-1", "workstation": "AGT01", "actual_workstation": "AGT01", "folder": "/FIN/",
-        "plan_id": "2026-11-20", "sched_time": dt.datetime(2026, 11, 20, 22, 30, tzinfo=UTC),
-        "job_number": 48213, "run_attempt": 1, "rerun_type": "REGULAR", "is_rerun": False,
-        "last_in_rerun_chain": False, "return_code": 19, "common_status": "ERROR", "internal_status": "ABEND",
-        "sub_status": None, "actual_start": dt.datetime(2026, 11, 20, 22, 41, 7, 250000, tzinfo=UTC),
-        "actual_end": dt.datetime(2026, 11, 20, 22, 58, 44, tzinfo=UTC), "elapsed_seconds": 1057.25,
-        "estimated_seconds": 600.0, "submitted_time": dt.datetime(2026, 11, 20, 22, 41, 6, tzinfo=UTC),
-        "priority": 10, "is_critical": True, "is_late": False, "recovery_option": "RERUN",
-        "task": "/apps/gl.sh -d 20261120", "time_zone": "Europe/Rome",
+        "run_id": "run-1",
+        "job_id": "job-1",
+        "job_name": "GL_EXTRACT",
+        "job_stream_name": "GL_CLOSE",
+        "job_stream_id": "js-1",
+        "workstation": "AGT01",
+        "actual_workstation": "AGT01",
+        "folder": "/FIN/",
+        "plan_id": "2026-11-20",
+        "sched_time": dt.datetime(2026, 11, 20, 22, 30, tzinfo=UTC),
+        "job_number": 48213,
+        "run_attempt": 1,
+        "rerun_type": "REGULAR",
+        "is_rerun": False,
+        "last_in_rerun_chain": False,
+        "return_code": 19,
+        "common_status": "ERROR",
+        "internal_status": "ABEND",
+        "sub_status": None,
+        "actual_start": dt.datetime(2026, 11, 20, 22, 41, 7, 250000, tzinfo=UTC),
+        "actual_end": dt.datetime(2026, 11, 20, 22, 58, 44, tzinfo=UTC),
+        "elapsed_seconds": 1057.25,
+        "estimated_seconds": 600.0,
+        "submitted_time": dt.datetime(2026, 11, 20, 22, 41, 6, tzinfo=UTC),
+        "priority": 10,
+        "is_critical": True,
+        "is_late": False,
+        "recovery_option": "RERUN",
+        "task": "/apps/gl.sh -d 20261120",
+        "time_zone": "Europe/Rome",
     }
     assert isinstance(first["elapsed_seconds"], float)
     # Offsets are converted to UTC; missing values stay None.
     assert second["actual_start"] == dt.datetime(2026, 11, 20, 22, 0, tzinfo=UTC)
     assert second["actual_start"].tzinfo == UTC
-    assert second["actual_end"] is None and second["elapsed_seconds"] is None and second["return_code"] is None
+    assert (
+        second["actual_end"] is None and second["elapsed_seconds"] is None and second["return_code"] is None
+    )
     assert second["is_rerun"] is True and second["sub_status"] is None
 
 
@@ -78,8 +118,16 @@ def test_job_without_runs_gives_no_rows():
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("PT0S", 0.0), ("PT1H2M3.5S", 3723.5), ("P1DT2H", 93600.0), ("P2D", 172800.0), ("PT90M", 5400.0),
-     ("-PT5S", -5.0), ("P1W", 604800.0), ("PT0,5S", 0.5)],
+    [
+        ("PT0S", 0.0),
+        ("PT1H2M3.5S", 3723.5),
+        ("P1DT2H", 93600.0),
+        ("P2D", 172800.0),
+        ("PT90M", 5400.0),
+        ("-PT5S", -5.0),
+        ("P1W", 604800.0),
+        ("PT0,5S", 0.5),
+    ],
 )
 def test_parse_duration(text, seconds):
     assert parse_duration(text) == seconds
@@ -112,7 +160,9 @@ def test_task_as_plain_string_or_unknown_object():
 
 def test_definition_embedded_only_in_runs_is_used():
     run_def = {"recoveryOption": "STOP", "task": {"UNIX": {"taskString": "run.sh"}}}
-    job = {**{k: v for k, v in JOB.items() if k != "jobDefinition"},
-           "jobruns": [{**JOB["jobruns"][0], "jobDefinition": run_def}]}
+    job = {
+        **{k: v for k, v in JOB.items() if k != "jobDefinition"},
+        "jobruns": [{**JOB["jobruns"][0], "jobDefinition": run_def}],
+    }
     (row,) = job_run_rows(job)
     assert (row["recovery_option"], row["task"]) == ("STOP", "run.sh")

@@ -24,8 +24,15 @@ def test_from_env_reads_every_variable():
 
 
 def test_token_wins_and_tls_can_be_disabled():
-    s = TwsSettings.from_env({"RESYNC_TWS_BASE_URL": "https://h", "RESYNC_TWS_TOKEN": "tok",
-                              "RESYNC_TWS_USER": "u", "RESYNC_TWS_PASSWORD": "p", "RESYNC_TWS_VERIFY_TLS": "false"})
+    s = TwsSettings.from_env(
+        {
+            "RESYNC_TWS_BASE_URL": "https://h",
+            "RESYNC_TWS_TOKEN": "tok",
+            "RESYNC_TWS_USER": "u",
+            "RESYNC_TWS_PASSWORD": "p",
+            "RESYNC_TWS_VERIFY_TLS": "false",
+        }
+    )
     assert s.auth_kind == "bearer" and s.verify is False
 
 

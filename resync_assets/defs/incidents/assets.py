@@ -1,6 +1,5 @@
 """`incident_analyses`: the root cause of every failed run, in `analytics.incident_analyses`."""
 
-
 from collections import Counter
 
 import dagster as dg
@@ -26,8 +25,9 @@ TEMPLATES = dg.AssetKey(["joblog_templates"])
     "calibrated confidence and the most similar past incidents with their recorded resolutions. "
     "Each new analysis also adds a row to `analytics.incident_notifications`.",
 )
-def incident_analyses(context: dg.AssetExecutionContext, lakehouse: LakehouseResource,
-                      llm: LlmResource) -> dg.MaterializeResult:
+def incident_analyses(
+    context: dg.AssetExecutionContext, lakehouse: LakehouseResource, llm: LlmResource
+) -> dg.MaterializeResult:
     """Analyse the failed runs that have no analysis yet (or whose joblog arrived since)."""
     import duckdb
 
@@ -40,23 +40,29 @@ def incident_analyses(context: dg.AssetExecutionContext, lakehouse: LakehouseRes
         store.ensure_tables(con)
         ctx = store.load_context(con)
         # Store the map in use (the packaged default plus what resolutions taught) whenever it changed.
-        newest = con.execute(f"select map from {store.SCHEMA}.incident_calibration "
-                             "order by fitted_at desc limit 1").fetchall()
+        newest = con.execute(
+            f"select map from {store.SCHEMA}.incident_calibration order by fitted_at desc limit 1"
+        ).fetchall()
         if ctx.calibration is not None and (not newest or newest[0][0] != ctx.calibration.to_json()):
             store.save_calibration(con, ctx.calibration)
         analyses = store.analyse_failed_runs(con, llm=analyst, context=ctx)
         total = con.execute(f"select count(*) from {store.SCHEMA}.incident_analyses").fetchall()[0][0]
-        unseen = con.execute(f"select count(*) from {store.SCHEMA}.incident_notifications where not seen").fetchall()[0][0]
+        unseen = con.execute(
+            f"select count(*) from {store.SCHEMA}.incident_notifications where not seen"
+        ).fetchall()[0][0]
     families = Counter(a.family for a in analyses)
     llm_status = Counter(a.llm.get("status", "not_configured") for a in analyses)
     context.log.info("Analysed %d failed runs (%s)", len(analyses), dict(families))
-    return dg.MaterializeResult(metadata={
-        "new_analyses": dg.MetadataValue.int(len(analyses)),
-        "dagster/row_count": dg.MetadataValue.int(total),
-        "unseen_notifications": dg.MetadataValue.int(unseen),
-        "families": dg.MetadataValue.json(dict(families)),
-        "llm": dg.MetadataValue.json(dict(llm_status)),
-        "mean_confidence": dg.MetadataValue.float(
-            round(sum(a.confidence for a in analyses) / len(analyses), 3) if analyses else 0.0),
-        "summary": dg.MetadataValue.md(store.summary_markdown(analyses)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "new_analyses": dg.MetadataValue.int(len(analyses)),
+            "dagster/row_count": dg.MetadataValue.int(total),
+            "unseen_notifications": dg.MetadataValue.int(unseen),
+            "families": dg.MetadataValue.json(dict(families)),
+            "llm": dg.MetadataValue.json(dict(llm_status)),
+            "mean_confidence": dg.MetadataValue.float(
+                round(sum(a.confidence for a in analyses) / len(analyses), 3) if analyses else 0.0
+            ),
+            "summary": dg.MetadataValue.md(store.summary_markdown(analyses)),
+        }
+    )

@@ -1,6 +1,5 @@
 """Checks on `incident_analyses`: coverage and calibration."""
 
-
 import dagster as dg
 
 from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
@@ -13,8 +12,13 @@ MAX_ECE = 0.10
 
 
 def _exists(con, schema: str, table: str) -> bool:
-    row = (con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                      [schema, table]).fetchall()[:1] or [None])[0]
+    row = (
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()[:1]
+        or [None]
+    )[0]
     return bool(row and row[0])
 
 
@@ -31,15 +35,23 @@ def incident_analyses_cover_every_failed_run(duckdb: WarehouseReaderResource) ->
         if not _exists(con, "tws_raw", "job_runs"):
             return dg.AssetCheckResult(passed=True, description="no job runs loaded yet")
         if not _exists(con, "analytics", "incident_analyses"):
-            failed = con.execute("select count(distinct run_id) from tws_raw.job_runs "
-                                 "where internal_status in ('ABEND', 'FAIL', 'ERROR')").fetchall()[0][0]
+            failed = con.execute(
+                "select count(distinct run_id) from tws_raw.job_runs "
+                "where internal_status in ('ABEND', 'FAIL', 'ERROR')"
+            ).fetchall()[0][0]
             return dg.AssetCheckResult(passed=failed == 0, metadata={"missing": dg.MetadataValue.int(failed)})
-        failed, missing = (con.execute(
-            "select count(distinct r.run_id), count(distinct r.run_id) filter (where a.run_id is null) "
-            "from tws_raw.job_runs r left join analytics.incident_analyses a on a.run_id = r.run_id "
-            "where r.internal_status in ('ABEND', 'FAIL', 'ERROR')").fetchall()[:1] or [None])[0]
-    return dg.AssetCheckResult(passed=missing == 0, metadata={
-        "failed_runs": dg.MetadataValue.int(failed), "missing": dg.MetadataValue.int(missing)})
+        failed, missing = (
+            con.execute(
+                "select count(distinct r.run_id), count(distinct r.run_id) filter (where a.run_id is null) "
+                "from tws_raw.job_runs r left join analytics.incident_analyses a on a.run_id = r.run_id "
+                "where r.internal_status in ('ABEND', 'FAIL', 'ERROR')"
+            ).fetchall()[:1]
+            or [None]
+        )[0]
+    return dg.AssetCheckResult(
+        passed=missing == 0,
+        metadata={"failed_runs": dg.MetadataValue.int(failed), "missing": dg.MetadataValue.int(missing)},
+    )
 
 
 @dg.asset_check(
@@ -54,19 +66,34 @@ def incident_confidence_is_calibrated(duckdb: WarehouseReaderResource) -> dg.Ass
     from resync_assets.lib.rca.calibration import ece
 
     with duckdb.get_connection() as con:
-        if not (_exists(con, "analytics", "incident_analyses") and _exists(con, "analytics", "incident_resolutions")):
-            return dg.AssetCheckResult(passed=True, description="no labelled analyses yet",
-                                       metadata={"labelled": dg.MetadataValue.int(0)})
+        if not (
+            _exists(con, "analytics", "incident_analyses")
+            and _exists(con, "analytics", "incident_resolutions")
+        ):
+            return dg.AssetCheckResult(
+                passed=True,
+                description="no labelled analyses yet",
+                metadata={"labelled": dg.MetadataValue.int(0)},
+            )
         rows = con.execute(
             "select a.confidence, r.outcome = 'correct' from analytics.incident_analyses a join ("
             "  select run_id, arg_max(outcome, recorded_at) as outcome from analytics.incident_resolutions "
-            "  where outcome is not null group by run_id) r on r.run_id = a.run_id").fetchall()
+            "  where outcome is not null group by run_id) r on r.run_id = a.run_id"
+        ).fetchall()
     n = len(rows)
     if n < MIN_LABELLED:
-        return dg.AssetCheckResult(passed=True, description=f"only {n} labelled analyses (< {MIN_LABELLED})",
-                                   metadata={"labelled": dg.MetadataValue.int(n)})
+        return dg.AssetCheckResult(
+            passed=True,
+            description=f"only {n} labelled analyses (< {MIN_LABELLED})",
+            metadata={"labelled": dg.MetadataValue.int(n)},
+        )
     value = ece([r[0] for r in rows], [bool(r[1]) for r in rows])
-    return dg.AssetCheckResult(passed=value <= MAX_ECE, metadata={
-        "labelled": dg.MetadataValue.int(n), "ece": dg.MetadataValue.float(round(value, 4)),
-        "accuracy": dg.MetadataValue.float(round(sum(bool(r[1]) for r in rows) / n, 4)),
-        "mean_confidence": dg.MetadataValue.float(round(sum(r[0] for r in rows) / n, 4))})
+    return dg.AssetCheckResult(
+        passed=value <= MAX_ECE,
+        metadata={
+            "labelled": dg.MetadataValue.int(n),
+            "ece": dg.MetadataValue.float(round(value, 4)),
+            "accuracy": dg.MetadataValue.float(round(sum(bool(r[1]) for r in rows) / n, 4)),
+            "mean_confidence": dg.MetadataValue.float(round(sum(r[0] for r in rows) / n, 4)),
+        },
+    )

@@ -18,7 +18,9 @@ from pydantic import Field
 class LlmResource(dg.ConfigurableResource):
     """An OpenAI-compatible chat endpoint that refines rule analyses (none configured: rules only)."""
 
-    base_url: str | None = Field(default=None, description="Endpoint (unset: RESYNC_LLM_BASE_URL; empty: no LLM)")
+    base_url: str | None = Field(
+        default=None, description="Endpoint (unset: RESYNC_LLM_BASE_URL; empty: no LLM)"
+    )
     model: str | None = Field(default=None, description="Model name (unset: RESYNC_LLM_MODEL)")
     timeout_seconds: float | None = Field(default=None, description="Per-call timeout (unset: 30 s)")
     enabled: bool = Field(default=True, description="False: never call the LLM")

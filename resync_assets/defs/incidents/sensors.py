@@ -1,6 +1,5 @@
 """The job that analyses new failures and the sensor that starts it when joblogs land."""
 
-
 import dagster as dg
 
 JOBLOGS = dg.AssetKey(["tws_raw", "joblogs"])

@@ -49,4 +49,6 @@ def tws_raw_tables(context: dg.AssetExecutionContext, tws: TwsResource, lakehous
     context.log.info("Ingesting %s from %s", ", ".join(selected), settings.base_url)
     report = run_tws_ingest(settings, lakehouse.ingest_config(), tables=selected)
     for table in selected:
-        yield dg.MaterializeResult(asset_key=dg.AssetKey(["tws_raw", table]), metadata=table_metadata(report, table))
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(["tws_raw", table]), metadata=table_metadata(report, table)
+        )

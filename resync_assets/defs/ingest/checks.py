@@ -103,7 +103,10 @@ def job_runs_match_api_count_for_closed_plan_day(
             "select count(*) from tws_raw.job_runs where list_contains(?, run_id)", [sorted(api_run_ids)]
         ).fetchone()[0]
         labelled = {
-            r[0] for r in conn.execute("select run_id from tws_raw.job_runs where plan_id = ?", [plan_id]).fetchall()
+            r[0]
+            for r in conn.execute(
+                "select run_id from tws_raw.job_runs where plan_id = ?", [plan_id]
+            ).fetchall()
         }
     extra = len(labelled - api_run_ids)
     missing = len(api_run_ids) - loaded_rows

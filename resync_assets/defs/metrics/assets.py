@@ -38,8 +38,7 @@ def host_metrics(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 host_metrics_job = dg.define_asset_job(
     name="host_metrics_job",
     selection=dg.AssetSelection.assets(HOST_METRICS),
-    description="Sample this host's resources and load every host-metrics file into "
-    "`tws_raw.host_metrics`.",
+    description="Sample this host's resources and load every host-metrics file into `tws_raw.host_metrics`.",
 )
 
 host_metrics_schedule = dg.ScheduleDefinition(

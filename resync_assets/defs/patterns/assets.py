@@ -7,7 +7,6 @@ counts into `analytics.joblog_templates`, appends the lines of failed runs to
 `analytics.joblog_failure_lines`, and `joblog_pattern_clusters` regroups those failed runs.
 """
 
-
 import dagster as dg
 
 from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
@@ -19,8 +18,13 @@ JOB_RUNS = dg.AssetKey(["tws_raw", "job_runs"])
 
 
 def _exists(con, schema: str, table: str) -> bool:
-    row = (con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                      [schema, table]).fetchall()[:1] or [None])[0]
+    row = (
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()[:1]
+        or [None]
+    )[0]
     return bool(row and row[0])
 
 
@@ -28,13 +32,23 @@ def _new_joblogs(con):
     """Joblogs not mined yet, with the run's end time (arrow table)."""
     runs = _exists(con, "tws_raw", "job_runs")
     end = "coalesce(r.actual_end, j.fetched_at)" if runs else "j.fetched_at"
-    join = ("left join (select run_id, max(actual_end) as actual_end from tws_raw.job_runs group by run_id) r "
-            "on r.run_id = j.run_id") if runs else ""
-    done = (f"where not exists (select 1 from {SCHEMA}.joblog_template_runs m where m.run_id = j.run_id)"
-            if _exists(con, SCHEMA, "joblog_template_runs") else "")
+    join = (
+        (
+            "left join (select run_id, max(actual_end) as actual_end from tws_raw.job_runs group by run_id) r "
+            "on r.run_id = j.run_id"
+        )
+        if runs
+        else ""
+    )
+    done = (
+        f"where not exists (select 1 from {SCHEMA}.joblog_template_runs m where m.run_id = j.run_id)"
+        if _exists(con, SCHEMA, "joblog_template_runs")
+        else ""
+    )
     return con.sql(
         f"select j.run_id, j.job_name, j.workstation, j.internal_status, j.text, {end} as actual_end, j.fetched_at "
-        f"from tws_raw.joblogs j {join} {done} order by actual_end, j.run_id").to_arrow_table()
+        f"from tws_raw.joblogs j {join} {done} order by actual_end, j.run_id"
+    ).to_arrow_table()
 
 
 def _merge_templates(con, fresh, miner):
@@ -44,27 +58,58 @@ def _merge_templates(con, fresh, miner):
     if _exists(con, SCHEMA, "joblog_templates"):
         old = pl.from_arrow(con.sql(f"select * from {SCHEMA}.joblog_templates").to_arrow_table())
         # DuckDB hands timestamps back as Etc/UTC; the fresh batch says UTC.
-        old = old.with_columns(pl.col("first_seen").dt.convert_time_zone("UTC"),
-                               pl.col("last_seen").dt.convert_time_zone("UTC"))
+        old = old.with_columns(
+            pl.col("first_seen").dt.convert_time_zone("UTC"), pl.col("last_seen").dt.convert_time_zone("UTC")
+        )
         both = pl.concat([old, fresh], how="vertical_relaxed")
     else:
         both = fresh
     merged = both.group_by("template_id").agg(
-        pl.col("first_seen").min(), pl.col("last_seen").max(), pl.col("line_count").sum(),
-        pl.col("run_count").sum(), pl.col("error_line_count").sum(), pl.col("example").first(),
+        pl.col("first_seen").min(),
+        pl.col("last_seen").max(),
+        pl.col("line_count").sum(),
+        pl.col("run_count").sum(),
+        pl.col("error_line_count").sum(),
+        pl.col("example").first(),
     )
     # The same day may appear in both batches: add its counts.
-    daily = (both.select("template_id", "daily_counts").explode("daily_counts").unnest("daily_counts")
-             .drop_nulls("day").group_by("template_id", "day").agg(pl.col("count").sum())
-             .sort("template_id", "day").group_by("template_id")
-             .agg(pl.struct("day", "count").alias("daily_counts")))
-    texts = pl.DataFrame({"template_id": merged["template_id"].to_list(),
-                          "template": [miner.template_of(int(t)) if int(t) in miner.clusters else None
-                                       for t in merged["template_id"].to_list()]},
-                         schema={"template_id": pl.Int64, "template": pl.Utf8})
-    return (merged.join(daily, on="template_id", how="left").join(texts, on="template_id")
-            .select("template_id", "template", "first_seen", "last_seen", "line_count", "run_count",
-                    "error_line_count", "daily_counts", "example").sort("template_id"))
+    daily = (
+        both.select("template_id", "daily_counts")
+        .explode("daily_counts")
+        .unnest("daily_counts")
+        .drop_nulls("day")
+        .group_by("template_id", "day")
+        .agg(pl.col("count").sum())
+        .sort("template_id", "day")
+        .group_by("template_id")
+        .agg(pl.struct("day", "count").alias("daily_counts"))
+    )
+    texts = pl.DataFrame(
+        {
+            "template_id": merged["template_id"].to_list(),
+            "template": [
+                miner.template_of(int(t)) if int(t) in miner.clusters else None
+                for t in merged["template_id"].to_list()
+            ],
+        },
+        schema={"template_id": pl.Int64, "template": pl.Utf8},
+    )
+    return (
+        merged.join(daily, on="template_id", how="left")
+        .join(texts, on="template_id")
+        .select(
+            "template_id",
+            "template",
+            "first_seen",
+            "last_seen",
+            "line_count",
+            "run_count",
+            "error_line_count",
+            "daily_counts",
+            "example",
+        )
+        .sort("template_id")
+    )
 
 
 @dg.asset(
@@ -90,16 +135,24 @@ def joblog_templates(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as con:
         con.execute(f"create schema if not exists {SCHEMA}")
-        con.execute(f"create table if not exists {SCHEMA}.joblog_template_runs (run_id varchar primary key, "
-                    "mined_at timestamptz)")
+        con.execute(
+            f"create table if not exists {SCHEMA}.joblog_template_runs (run_id varchar primary key, "
+            "mined_at timestamptz)"
+        )
         if not _exists(con, "tws_raw", "joblogs"):
-            return dg.MaterializeResult(metadata={"new_joblogs": 0, "note": "tws_raw.joblogs does not exist yet"})
+            return dg.MaterializeResult(
+                metadata={"new_joblogs": 0, "note": "tws_raw.joblogs does not exist yet"}
+            )
         miner = TemplateMiner.load(con, SCHEMA)
         before = len(miner)
         new = _new_joblogs(con)
         lines = joblog_lines(new, miner)
         fresh = templates_of(lines, miner)
-        table = _merge_templates(con, fresh, miner) if fresh.height or _exists(con, SCHEMA, "joblog_templates") else fresh
+        table = (
+            _merge_templates(con, fresh, miner)
+            if fresh.height or _exists(con, SCHEMA, "joblog_templates")
+            else fresh
+        )
         con.register("templates_df", table.to_arrow())
         con.execute(f"create or replace table {SCHEMA}.joblog_templates as select * from templates_df")
         con.unregister("templates_df")
@@ -113,15 +166,25 @@ def joblog_templates(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
         miner.save(con, SCHEMA)
         ids = new.column("run_id").to_pylist()
         if ids:
-            con.executemany(f"insert or ignore into {SCHEMA}.joblog_template_runs values (?, now())",
-                            [[i] for i in ids])
+            con.executemany(
+                f"insert or ignore into {SCHEMA}.joblog_template_runs values (?, now())", [[i] for i in ids]
+            )
         total = con.execute(f"select count(*) from {SCHEMA}.joblog_templates").fetchall()[0][0]
-    context.log.info("Mined %d new joblogs (%d lines): %d templates, %d new", len(ids), lines.height, total,
-                     len(miner) - before)
-    return dg.MaterializeResult(metadata={
-        "new_joblogs": dg.MetadataValue.int(len(ids)), "new_lines": dg.MetadataValue.int(lines.height),
-        "new_templates": dg.MetadataValue.int(len(miner) - before), "dagster/row_count": dg.MetadataValue.int(total),
-    })
+    context.log.info(
+        "Mined %d new joblogs (%d lines): %d templates, %d new",
+        len(ids),
+        lines.height,
+        total,
+        len(miner) - before,
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "new_joblogs": dg.MetadataValue.int(len(ids)),
+            "new_lines": dg.MetadataValue.int(lines.height),
+            "new_templates": dg.MetadataValue.int(len(miner) - before),
+            "dagster/row_count": dg.MetadataValue.int(total),
+        }
+    )
 
 
 @dg.asset(
@@ -133,7 +196,9 @@ def joblog_templates(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
     description="Failed runs grouped by failure mode (`analytics.joblog_pattern_clusters`): the template "
     "of each failed run's first error line, runs, jobs affected, weekly counts, growth per week, trend.",
 )
-def joblog_pattern_clusters(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> dg.MaterializeResult:
+def joblog_pattern_clusters(
+    context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+) -> dg.MaterializeResult:
     """Regroup every mined failed run by the template of its first error line."""
     import duckdb
     import polars as pl
@@ -153,9 +218,17 @@ def joblog_pattern_clusters(context: dg.AssetExecutionContext, lakehouse: Lakeho
         con.execute(f"create or replace table {SCHEMA}.joblog_pattern_clusters as select * from clusters_df")
         con.unregister("clusters_df")
     top = clusters.head(10)
-    md = "\n".join(["| runs | trend | template |", "|---|---|---|"] + [
-        f"| {r['runs']} | {r['trend']} | `{(r['representative_template'] or '')[:100].replace('|', '/')}` |"
-        for r in top.iter_rows(named=True)])
+    md = "\n".join(
+        ["| runs | trend | template |", "|---|---|---|"]
+        + [
+            f"| {r['runs']} | {r['trend']} | `{(r['representative_template'] or '')[:100].replace('|', '/')}` |"
+            for r in top.iter_rows(named=True)
+        ]
+    )
     context.log.info("%d failure-mode clusters", clusters.height)
-    return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(clusters.height),
-                                          "top_clusters": dg.MetadataValue.md(md)})
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(clusters.height),
+            "top_clusters": dg.MetadataValue.md(md),
+        }
+    )

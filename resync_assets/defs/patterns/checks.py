@@ -1,6 +1,5 @@
 """Checks on the pattern tables."""
 
-
 import dagster as dg
 
 from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
@@ -21,16 +20,23 @@ def joblog_templates_ids_are_stable(duckdb: WarehouseReaderResource) -> dg.Asset
     from resync_assets.lib.patterns.miner import TemplateMiner
 
     with duckdb.get_connection() as con:
-        exists = con.execute("select count(*) from information_schema.tables where table_schema = 'analytics' "
-                             "and table_name = 'joblog_templates'").fetchall()[0][0]
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'analytics' "
+            "and table_name = 'joblog_templates'"
+        ).fetchall()[0][0]
         if not exists:
             return dg.AssetCheckResult(passed=True, description="no templates yet")
         miner = TemplateMiner.load(con, "analytics")
-        rows = con.execute("select template_id, example from analytics.joblog_templates "
-                           "where example is not null order by template_id limit 2000").fetchall()
+        rows = con.execute(
+            "select template_id, example from analytics.joblog_templates "
+            "where example is not null order by template_id limit 2000"
+        ).fetchall()
     moved = [(tid, miner.match(ex).template_id) for tid, ex in rows if miner.match(ex).template_id != tid]
     return dg.AssetCheckResult(
         passed=not moved,
-        metadata={"checked": dg.MetadataValue.int(len(rows)), "moved": dg.MetadataValue.int(len(moved)),
-                  "examples": dg.MetadataValue.json([list(m) for m in moved[:10]])},
+        metadata={
+            "checked": dg.MetadataValue.int(len(rows)),
+            "moved": dg.MetadataValue.int(len(moved)),
+            "examples": dg.MetadataValue.json([list(m) for m in moved[:10]]),
+        },
     )

@@ -13,15 +13,15 @@ from typing import Any
 class IngestConfig:
     """Where ingestion writes and how much it reads.
 
-    ``warehouse_path`` is the DuckDB file (dataset/schema ``dataset``); ``lake_dir`` receives a Parquet
-    copy of every raw table (``lake_dir/<dataset>/<table>/``, by plan day where the table has one; see
-    ``warehouse.export_lake``); ``pipelines_dir`` holds
-    dlt's working folders (load packages and state). ``backfill_days`` archived production days are
-    read on a first load; a day is never read again once closed. Joblogs are fetched for runs whose
-    internal status is in ``joblog_statuses`` plus a stable ``joblog_success_sample_rate`` share of
-    successful runs. ``page_size`` None uses the client's. ``plan_workers`` plans are read at once, in
-worker processes when ``plan_processes`` and the load reads many plans (a backfill), else in threads.
-    ``duckdb_memory_limit`` caps DuckDB's buffer pool in the ingesting process (it spills beyond).
+        ``warehouse_path`` is the DuckDB file (dataset/schema ``dataset``); ``lake_dir`` receives a Parquet
+        copy of every raw table (``lake_dir/<dataset>/<table>/``, by plan day where the table has one; see
+        ``warehouse.export_lake``); ``pipelines_dir`` holds
+        dlt's working folders (load packages and state). ``backfill_days`` archived production days are
+        read on a first load; a day is never read again once closed. Joblogs are fetched for runs whose
+        internal status is in ``joblog_statuses`` plus a stable ``joblog_success_sample_rate`` share of
+        successful runs. ``page_size`` None uses the client's. ``plan_workers`` plans are read at once, in
+    worker processes when ``plan_processes`` and the load reads many plans (a backfill), else in threads.
+        ``duckdb_memory_limit`` caps DuckDB's buffer pool in the ingesting process (it spills beyond).
     """
 
     warehouse_path: Path
@@ -87,8 +87,10 @@ worker processes when ``plan_processes`` and the load reads many plans (a backfi
             "lake_dir": Path(get("RESYNC_LAKE_DIR", "data/lake")),
             "pipelines_dir": Path(get("RESYNC_PIPELINES_DIR", "data/pipelines")),
         }
-        for var, key, conv in (("RESYNC_BACKFILL_DAYS", "backfill_days", int),
-                               ("RESYNC_JOBLOG_SUCCESS_SAMPLE_RATE", "joblog_success_sample_rate", float)):
+        for var, key, conv in (
+            ("RESYNC_BACKFILL_DAYS", "backfill_days", int),
+            ("RESYNC_JOBLOG_SUCCESS_SAMPLE_RATE", "joblog_success_sample_rate", float),
+        ):
             raw = env.get(var)
             if raw and raw.strip():
                 try:
@@ -137,8 +139,17 @@ class IngestReport:
             out[f"{name}.rows_added"] = stats.rows_added
             out[f"{name}.rows_updated"] = stats.rows_updated
             out[f"{name}.rows_total"] = stats.rows_total
-        for key in ("runs_fetched", "joblogs_fetched", "joblogs_missing", "joblog_bytes", "joblogs_truncated",
-                    "joblogs_invalid_utf8", "files_read", "requests", "retries"):
+        for key in (
+            "runs_fetched",
+            "joblogs_fetched",
+            "joblogs_missing",
+            "joblog_bytes",
+            "joblogs_truncated",
+            "joblogs_invalid_utf8",
+            "files_read",
+            "requests",
+            "retries",
+        ):
             out[key] = int(getattr(self, key))
         out["plans_loaded"] = list(self.plans_loaded)
         out["plans_closed"] = list(self.plans_closed)

@@ -51,8 +51,9 @@ def _date_folders(root: Path) -> list[Path]:
     # A root nobody has written to yet holds no samples (as the collector's reader sees it).
     if not root.is_dir():
         return []
-    return sorted(d for host in root.glob("host=*") if host.is_dir()
-                  for d in host.glob("date=*") if d.is_dir())
+    return sorted(
+        d for host in root.glob("host=*") if host.is_dir() for d in host.glob("date=*") if d.is_dir()
+    )
 
 
 def run_host_metrics_ingest(metrics_dirs: Sequence[Path], cfg: IngestConfig) -> IngestReport:
@@ -71,8 +72,10 @@ def run_host_metrics_ingest(metrics_dirs: Sequence[Path], cfg: IngestConfig) -> 
         try:
             ds = cfg.dataset
             con.execute(f'create schema if not exists "{ds}"')
-            con.execute(f'create table if not exists "{ds}"."{_FOLDERS}" '
-                        "(folder varchar primary key, mtime_ns bigint, loaded_at timestamptz)")
+            con.execute(
+                f'create table if not exists "{ds}"."{_FOLDERS}" '
+                "(folder varchar primary key, mtime_ns bigint, loaded_at timestamptz)"
+            )
             known = dict(con.execute(f'select folder, mtime_ns from "{ds}"."{_FOLDERS}"').fetchall())
             changed: list[tuple[str, int]] = []
             tables: list[pa.Table] = []
@@ -93,29 +96,43 @@ def run_host_metrics_ingest(metrics_dirs: Sequence[Path], cfg: IngestConfig) -> 
             batch = pa.concat_tables(tables) if tables else HOST_METRICS_SCHEMA.empty_table()
             updated = 0
             # Files are read oldest name first; the last copy of a sample wins.
-            con.register("new_metrics", batch.append_column("_ord", pa.array(range(batch.num_rows), pa.int64())))
+            con.register(
+                "new_metrics", batch.append_column("_ord", pa.array(range(batch.num_rows), pa.int64()))
+            )
             con.execute("begin transaction")
             try:
-                con.execute(f'create table if not exists "{ds}"."{TABLE}" as select * exclude (_ord) from new_metrics limit 0')
+                con.execute(
+                    f'create table if not exists "{ds}"."{TABLE}" as select * exclude (_ord) from new_metrics limit 0'
+                )
                 if batch.num_rows:
                     con.execute(
                         "create temp table dedup_metrics as select * exclude (_ord) from new_metrics "
-                        "qualify row_number() over (partition by host, ts order by _ord desc) = 1")
+                        "qualify row_number() over (partition by host, ts order by _ord desc) = 1"
+                    )
                     cols = ", ".join(f'"{c}"' for c in HOST_METRICS_SCHEMA.names)
                     # Only samples that are new or differ from the stored copy are rewritten.
                     con.execute(
                         f"create temp table changed_metrics as select n.*, h.host is not null as existed "
                         f'from dedup_metrics n left join "{ds}"."{TABLE}" h on h.host = n.host and h.ts = n.ts '
                         f"where h.host is null or struct_pack({_prefixed('n', cols)}) "
-                        f"is distinct from struct_pack({_prefixed('h', cols)})")
-                    con.execute(f'delete from "{ds}"."{TABLE}" h using changed_metrics n '
-                                "where n.existed and h.host = n.host and h.ts = n.ts")
-                    con.execute(f'insert into "{ds}"."{TABLE}" by name select * exclude (existed) from changed_metrics')
-                    updated = con.execute("select count(*) from changed_metrics where existed").fetchall()[0][0]
+                        f"is distinct from struct_pack({_prefixed('h', cols)})"
+                    )
+                    con.execute(
+                        f'delete from "{ds}"."{TABLE}" h using changed_metrics n '
+                        "where n.existed and h.host = n.host and h.ts = n.ts"
+                    )
+                    con.execute(
+                        f'insert into "{ds}"."{TABLE}" by name select * exclude (existed) from changed_metrics'
+                    )
+                    updated = con.execute("select count(*) from changed_metrics where existed").fetchall()[0][
+                        0
+                    ]
                     con.execute("drop table dedup_metrics")
                     con.execute("drop table changed_metrics")
                 for key, mtime in changed:
-                    con.execute(f'insert or replace into "{ds}"."{_FOLDERS}" values (?, ?, now())', [key, mtime])
+                    con.execute(
+                        f'insert or replace into "{ds}"."{_FOLDERS}" values (?, ?, now())', [key, mtime]
+                    )
                 con.execute("commit")
             except BaseException:
                 con.execute("rollback")
@@ -138,6 +155,8 @@ def _prefixed(alias: str, cols: str) -> str:
 
 
 def _count(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
-    exists = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                         [dataset, TABLE]).fetchall()[0][0]
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [dataset, TABLE],
+    ).fetchall()[0][0]
     return con.execute(f'select count(*) from "{dataset}"."{TABLE}"').fetchall()[0][0] if exists else 0

@@ -30,7 +30,6 @@ from resync_assets.lib.tws.source import TWS_TABLES, SourceCounters, tws_empty_t
 log = logging.getLogger("resync.ingest")
 
 
-
 class IngestError(RuntimeError):
     """An ingestion failed; the tables hold what they held before the failed step (nothing half-written).
 
@@ -64,7 +63,10 @@ def make_pipeline(cfg: IngestConfig, name: str | None = None) -> dlt.Pipeline:
         pipeline_name=name or cfg.pipeline_name,
         pipelines_dir=str(cfg.pipelines_dir),
         destination=dlt.destinations.duckdb(
-            DuckDbCredentials(str(cfg.warehouse_path), global_config={"memory_limit": cfg.duckdb_memory_limit})),
+            DuckDbCredentials(
+                str(cfg.warehouse_path), global_config={"memory_limit": cfg.duckdb_memory_limit}
+            )
+        ),
         dataset_name=cfg.dataset,
     )
 
@@ -81,8 +83,6 @@ def _root_cause(exc: BaseException) -> BaseException:
             break
         current = nxt
     return current
-
-
 
 
 def run_pipeline(pipeline: dlt.Pipeline, data: Any, what: str) -> None:
@@ -103,8 +103,9 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, what: str) -> None:
         cause = _root_cause(exc)
         if exc.step in ("normalize", "load"):
             pipeline.drop()
-        raise IngestError(f"ingest of {what} failed during {exc.step}: {type(cause).__name__}: {cause}",
-                          cause) from cause
+        raise IngestError(
+            f"ingest of {what} failed during {exc.step}: {type(cause).__name__}: {cause}", cause
+        ) from cause
     _drop_loaded_packages(pipeline)
 
 
@@ -116,8 +117,11 @@ def _repair_interrupted_normalize(pipeline: dlt.Pipeline) -> None:
     for extracted in (work / "normalize" / "extracted").glob("*"):
         load_id = extracted.name
         if (work / "load" / "normalized" / load_id).exists() or (work / "load" / "loaded" / load_id).exists():
-            log.warning("%s: dropping the extracted copy of package %s, already normalized",
-                        pipeline.pipeline_name, load_id)
+            log.warning(
+                "%s: dropping the extracted copy of package %s, already normalized",
+                pipeline.pipeline_name,
+                load_id,
+            )
             shutil.rmtree(work / "load" / "new" / load_id, ignore_errors=True)
             shutil.rmtree(extracted)
 
@@ -128,7 +132,9 @@ def _drop_loaded_packages(pipeline: dlt.Pipeline) -> None:
         shutil.rmtree(package, ignore_errors=True)
 
 
-def run_tws_ingest(settings: TwsSettings, cfg: IngestConfig, tables: Sequence[str] | None = None) -> IngestReport:
+def run_tws_ingest(
+    settings: TwsSettings, cfg: IngestConfig, tables: Sequence[str] | None = None
+) -> IngestReport:
     """Load TWS tables (default all of ``TWS_TABLES``) into ``cfg.warehouse_path`` and the lake.
 
     ``job_runs`` re-reads the current plan and every unclosed archived day (the whole backfill window
@@ -160,12 +166,18 @@ def run_tws_ingest(settings: TwsSettings, cfg: IngestConfig, tables: Sequence[st
                 with gc_paused(collect_after=True):
                     run_pipeline(pipeline, source, "TWS plans")
             if "joblogs" in chosen:
-                targets = joblog_targets(cfg.warehouse_path, cfg.dataset, cfg.joblog_statuses,
-                                         cfg.joblog_success_sample_rate)
+                targets = joblog_targets(
+                    cfg.warehouse_path, cfg.dataset, cfg.joblog_statuses, cfg.joblog_success_sample_rate
+                )
                 for start in range(0, len(targets), cfg.joblog_chunk):
-                    chunk = targets[start:start + cfg.joblog_chunk]
-                    resource = tws_joblogs(client, chunk, max_bytes=cfg.joblog_max_bytes,
-                                           workers=cfg.joblog_workers, counters=counters)
+                    chunk = targets[start : start + cfg.joblog_chunk]
+                    resource = tws_joblogs(
+                        client,
+                        chunk,
+                        max_bytes=cfg.joblog_max_bytes,
+                        workers=cfg.joblog_workers,
+                        counters=counters,
+                    )
                     run_pipeline(pipeline, resource, "joblogs")
         finally:
             stats = client.stats

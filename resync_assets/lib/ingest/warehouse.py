@@ -42,9 +42,12 @@ def read_only(warehouse_path: Path, config: dict | None = None) -> Iterator[duck
 
 def table_exists(con: duckdb.DuckDBPyConnection, dataset: str, table: str) -> bool:
     """True when ``dataset.table`` exists."""
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [dataset, table]).fetchall()[0][0])
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [dataset, table],
+        ).fetchall()[0][0]
+    )
 
 
 def table_counts(warehouse_path: Path, dataset: str, tables: Iterable[str]) -> dict[str, int]:
@@ -91,9 +94,14 @@ class DuckDbBaseline:
                 con = duckdb.connect(str(self.warehouse_path), read_only=True)
                 if table_exists(con, self.dataset, "job_runs"):
                     self._con = con
-                    self._columns = {r[0] for r in con.execute(
-                        "select column_name from information_schema.columns "
-                        "where table_schema = ? and table_name = ?", [self.dataset, "job_runs"]).fetchall()}
+                    self._columns = {
+                        r[0]
+                        for r in con.execute(
+                            "select column_name from information_schema.columns "
+                            "where table_schema = ? and table_name = ?",
+                            [self.dataset, "job_runs"],
+                        ).fetchall()
+                    }
                 else:
                     con.close()
         return self._con, self._columns
@@ -107,8 +115,10 @@ class DuckDbBaseline:
     def _not_older(self, fetched: str, stored: str) -> str:
         # Plan ids compare by production day when they parse with the format, else as text.
         fmt = "'" + self.plan_id_format.replace("'", "''") + "'"
-        return (f"coalesce(try_strptime({fetched}, {fmt}) >= try_strptime({stored}, {fmt}), "
-                f"{fetched} >= {stored}, true)")
+        return (
+            f"coalesce(try_strptime({fetched}, {fmt}) >= try_strptime({stored}, {fmt}), "
+            f"{fetched} >= {stored}, true)"
+        )
 
     def in_newer_plans(self, run_ids: Sequence[str], plan_id: str) -> set[str]:
         """The ``run_ids`` stored with a plan newer than ``plan_id``."""
@@ -122,7 +132,8 @@ class DuckDbBaseline:
             rows = con.execute(
                 f'''select e.run_id from "{self.dataset}".job_runs e join asked_runs a using (run_id)
                     where not {self._not_older("$plan", "e.plan_id")}''',
-                {"plan": plan_id}).fetchall()
+                {"plan": plan_id},
+            ).fetchall()
         finally:
             con.unregister("asked_runs")
         return {r[0] for r in rows}
@@ -163,8 +174,9 @@ class DuckDbBaseline:
         return rows, new, result.num_rows - new
 
 
-def joblog_targets(warehouse_path: Path, dataset: str, statuses: Sequence[str],
-                   success_sample_rate: float) -> list[JoblogTarget]:
+def joblog_targets(
+    warehouse_path: Path, dataset: str, statuses: Sequence[str], success_sample_rate: float
+) -> list[JoblogTarget]:
     """Runs whose joblog is due: failed ones (and a stable sample of successful ones) not yet fetched.
 
     The sample keeps a run when ``md5(run_id)`` falls in the first ``success_sample_rate`` of the hash
@@ -191,7 +203,7 @@ def joblog_targets(warehouse_path: Path, dataset: str, statuses: Sequence[str],
             f"""
             select r.run_id, r.job_id, r.job_name, r.workstation, r.plan_id, r.internal_status, r.actual_end
             from "{dataset}".job_runs r
-            where ({' or '.join(clauses)}) and r.common_status in ({terminal}) {not_fetched}
+            where ({" or ".join(clauses)}) and r.common_status in ({terminal}) {not_fetched}
             order by r.actual_end nulls last, r.run_id
             """,
             params,
@@ -207,8 +219,9 @@ _NULL_PART = f"{_PARTITION}=__HIVE_DEFAULT_PARTITION__"  # where DuckDB puts NUL
 _MANIFEST = "_manifest.json"
 
 
-def export_lake(warehouse_path: Path, dataset: str, lake_dir: Path, tables: Iterable[str],
-                memory_limit: str | None = None) -> list[Path]:
+def export_lake(
+    warehouse_path: Path, dataset: str, lake_dir: Path, tables: Iterable[str], memory_limit: str | None = None
+) -> list[Path]:
     """Write each existing table as Parquet under ``lake_dir/<dataset>/<table>/``, rewriting only what changed.
 
     A table with a ``plan_id`` column is partitioned by it (``plan_id=<id>/<table>_<n>.parquet``, every
@@ -236,9 +249,14 @@ def export_lake(warehouse_path: Path, dataset: str, lake_dir: Path, tables: Iter
 
 
 def _export_table(con: duckdb.DuckDBPyConnection, dataset: str, table: str, folder: Path) -> list[Path]:
-    all_cols = [r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-        "order by ordinal_position", [dataset, table]).fetchall()]
+    all_cols = [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+            "order by ordinal_position",
+            [dataset, table],
+        ).fetchall()
+    ]
     cols = [c for c in all_cols if c not in _INTERNAL_COLUMNS]
     stamp = next((c for c in _CHANGE_STAMPS if c in all_cols), None)
     partitioned = _PARTITION in cols
@@ -246,8 +264,10 @@ def _export_table(con: duckdb.DuckDBPyConnection, dataset: str, table: str, fold
     newest = f'max("{stamp}")::varchar' if stamp else "null"
     if partitioned:
         rows = con.execute(f'select "{_PARTITION}", count(*), {newest} from {source} group by all').fetchall()
-        parts = {(_NULL_PART if value is None else f"{_PARTITION}={value}"): (value, count, last)
-                 for value, count, last in rows}
+        parts = {
+            (_NULL_PART if value is None else f"{_PARTITION}={value}"): (value, count, last)
+            for value, count, last in rows
+        }
     else:
         count, last = con.execute(f"select count(*), {newest} from {source}").fetchall()[0]
         parts = {"": (None, count, last)}
@@ -257,12 +277,17 @@ def _export_table(con: duckdb.DuckDBPyConnection, dataset: str, table: str, fold
         old = orjson.loads(manifest_path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
         old = {}
-    old_parts = old.get("parts", {}) if old.get("columns") == cols and old.get("partitioned") == partitioned else {}
+    old_parts = (
+        old.get("parts", {}) if old.get("columns") == cols and old.get("partitioned") == partitioned else {}
+    )
     fingerprints = {key: [count, last] for key, (_, count, last) in parts.items()}
 
     def current(key: str) -> bool:
-        return (stamp is not None and old_parts.get(key) == fingerprints[key]
-                and any((folder / key).glob(f"{table}*.parquet")))
+        return (
+            stamp is not None
+            and old_parts.get(key) == fingerprints[key]
+            and any((folder / key).glob(f"{table}*.parquet"))
+        )
 
     changed = [key for key in parts if not current(key)]
     select = ", ".join(f'"{c}"' for c in cols)
@@ -274,15 +299,20 @@ def _export_table(con: duckdb.DuckDBPyConnection, dataset: str, table: str, fold
             wanted = [f'"{_PARTITION}" in (select unnest(?::varchar[]))'] if values else []
             if _NULL_PART in changed:
                 wanted.append(f'"{_PARTITION}" is null')
-            con.execute(f"copy (select {select} from {source} where {' or '.join(wanted)}) to '{_sql_path(staging)}' "
-                        f"(format parquet, compression zstd, partition_by ({_PARTITION}), "
-                        f"write_partition_columns true, filename_pattern '{table}_{{i}}')", [values] if values else [])
+            con.execute(
+                f"copy (select {select} from {source} where {' or '.join(wanted)}) to '{_sql_path(staging)}' "
+                f"(format parquet, compression zstd, partition_by ({_PARTITION}), "
+                f"write_partition_columns true, filename_pattern '{table}_{{i}}')",
+                [values] if values else [],
+            )
             for part_dir in sorted(p for p in staging.iterdir() if p.is_dir()):
                 written += _swap_files(part_dir, folder / part_dir.name, table)
         elif changed:
             staging.mkdir()
-            con.execute(f"copy (select {select} from {source}) to '{_sql_path(staging / (table + '.parquet'))}' "
-                        f"(format parquet, compression zstd)")
+            con.execute(
+                f"copy (select {select} from {source}) to '{_sql_path(staging / (table + '.parquet'))}' "
+                f"(format parquet, compression zstd)"
+            )
             written += _swap_files(staging, folder, table)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -296,7 +326,9 @@ def _export_table(con: duckdb.DuckDBPyConnection, dataset: str, table: str, fold
         for part_dir in folder.glob(f"{_PARTITION}=*"):
             shutil.rmtree(part_dir, ignore_errors=True)
     tmp_manifest = folder / f".{_MANIFEST}.{uuid.uuid4().hex[:8]}.tmp"
-    tmp_manifest.write_bytes(orjson.dumps({"columns": cols, "partitioned": partitioned, "parts": fingerprints}))
+    tmp_manifest.write_bytes(
+        orjson.dumps({"columns": cols, "partitioned": partitioned, "parts": fingerprints})
+    )
     os.replace(tmp_manifest, manifest_path)
     return written
 

@@ -34,7 +34,12 @@ class LlmResult:
 
     def summary(self) -> dict[str, Any]:
         """Recorded with the analysis (no prompt, no key)."""
-        return {"status": self.status, "attempts": self.attempts, "model": self.model, "errors": self.errors[:4]}
+        return {
+            "status": self.status,
+            "attempts": self.attempts,
+            "model": self.model,
+            "errors": self.errors[:4],
+        }
 
 
 class LlmAnalyst:
@@ -51,8 +56,12 @@ class LlmAnalyst:
         if self._client is None:
             from openai import OpenAI  # heavy import: only when an endpoint is configured
 
-            self._client = OpenAI(base_url=self.settings.base_url, api_key=self.settings.api_key or "unused",
-                                  timeout=self.settings.timeout_seconds, max_retries=0)
+            self._client = OpenAI(
+                base_url=self.settings.base_url,
+                api_key=self.settings.api_key or "unused",
+                timeout=self.settings.timeout_seconds,
+                max_retries=0,
+            )
         return self._client
 
     def _redact(self, text: str) -> str:
@@ -63,15 +72,20 @@ class LlmAnalyst:
         """One validated answer about the error in `window` (numbered lines), or a recorded failure."""
         allowed = {n for n, _ in window}
         tag = fence()
-        messages = [{"role": "system", "content": SYSTEM_PROMPT},
-                    {"role": "user", "content": user_message(window, evidence, FAMILIES, tag)}]
+        messages = [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": user_message(window, evidence, FAMILIES, tag)},
+        ]
         result = LlmResult(status="error", model=self.settings.model)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             result.attempts = attempt
             try:
                 response = self._openai().chat.completions.create(
-                    model=self.settings.model, messages=messages, response_format=RESPONSE_FORMAT,
-                    temperature=0, max_tokens=800,
+                    model=self.settings.model,
+                    messages=messages,
+                    response_format=RESPONSE_FORMAT,
+                    temperature=0,
+                    max_tokens=800,
                 )
                 content = response.choices[0].message.content or ""
             except Exception as exc:  # noqa: BLE001 - any transport/API failure falls back to rules
@@ -93,8 +107,12 @@ class LlmAnalyst:
                 result.status = "invalid"
                 messages = messages + [
                     {"role": "assistant", "content": content[:2000]},
-                    {"role": "user", "content": "That answer does not match the schema: "
-                     + "; ".join(problems)[:500] + ". Reply with one valid JSON object only."},
+                    {
+                        "role": "user",
+                        "content": "That answer does not match the schema: "
+                        + "; ".join(problems)[:500]
+                        + ". Reply with one valid JSON object only.",
+                    },
                 ]
                 continue
             if looks_injected(data["cause"]):

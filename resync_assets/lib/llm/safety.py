@@ -13,24 +13,27 @@ import re
 
 _SAFE_ARG = r"[\w./@%+:,=#~-]+"
 # Read-only diagnostics and the TWS actions an operator takes anyway (rerun, show job, show stdlist).
-ALLOWED_COMMANDS: tuple[re.Pattern[str], ...] = tuple(re.compile(rx) for rx in (
-    rf'^conman "(?:rr|rerun|sj|showjobs|ss|showschedules) {_SAFE_ARG}(?:;(?:std|stdlist|from={_SAFE_ARG}))?"$',
-    rf"^df -h(?: {_SAFE_ARG})?$",
-    rf"^du -sh {_SAFE_ARG}$",
-    rf"^ls -l[dta]*(?: {_SAFE_ARG})+$",
-    r"^lsnrctl status(?: \w+)?$",
-    rf"^tnsping {_SAFE_ARG}$",
-    rf"^nc -vz {_SAFE_ARG} \d{{1,5}}$",
-    rf"^pg_isready(?: -[hpdU] {_SAFE_ARG})*$",
-    rf"^nslookup {_SAFE_ARG}$",
-    rf"^ping -c \d {_SAFE_ARG}$",
-    r"^free -[mgh]$",
-    rf"^id {_SAFE_ARG}$",
-    rf"^command -v {_SAFE_ARG}$",
-    r"^db2 (?:get|list) [\w ]+$",
-    rf"^db2pd -db {_SAFE_ARG} -(?:locks|logs|transactions)$",
-    rf"^tail -n \d+ {_SAFE_ARG}$",
-))
+ALLOWED_COMMANDS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(rx)
+    for rx in (
+        rf'^conman "(?:rr|rerun|sj|showjobs|ss|showschedules) {_SAFE_ARG}(?:;(?:std|stdlist|from={_SAFE_ARG}))?"$',
+        rf"^df -h(?: {_SAFE_ARG})?$",
+        rf"^du -sh {_SAFE_ARG}$",
+        rf"^ls -l[dta]*(?: {_SAFE_ARG})+$",
+        r"^lsnrctl status(?: \w+)?$",
+        rf"^tnsping {_SAFE_ARG}$",
+        rf"^nc -vz {_SAFE_ARG} \d{{1,5}}$",
+        rf"^pg_isready(?: -[hpdU] {_SAFE_ARG})*$",
+        rf"^nslookup {_SAFE_ARG}$",
+        rf"^ping -c \d {_SAFE_ARG}$",
+        r"^free -[mgh]$",
+        rf"^id {_SAFE_ARG}$",
+        rf"^command -v {_SAFE_ARG}$",
+        r"^db2 (?:get|list) [\w ]+$",
+        rf"^db2pd -db {_SAFE_ARG} -(?:locks|logs|transactions)$",
+        rf"^tail -n \d+ {_SAFE_ARG}$",
+    )
+)
 _INJECTION = re.compile(
     r"ignore (?:all |any )?(?:previous|prior|above) (?:instructions|prompts?)|disregard (?:the |all )?"
     r"(?:previous|above|system)|^\s*(?:SYSTEM|ASSISTANT|USER)\s*:|you are now|new instructions|"

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-FAMILIES = ("oracle", "db2", "postgres", "java", "shell", "network", "transfer", "tws", "app",
-            "memory", "filesystem", "authentication", "permission", "database", "timeout", "dependency",
-            "script", "application")
+FAMILIES = (
+    "oracle",
+    "db2",
+    "postgres",
+    "java",
+    "shell",
+    "network",
+    "transfer",
+    "tws",
+    "app",
+    "memory",
+    "filesystem",
+    "authentication",
+    "permission",
+    "database",
+    "timeout",
+    "dependency",
+    "script",
+    "application",
+)
 
 ANALYSIS_SCHEMA: dict[str, Any] = {
     "type": "object",

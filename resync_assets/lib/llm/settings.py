@@ -33,5 +33,9 @@ class LlmSettings:
         except ValueError:
             raise ValueError("RESYNC_LLM_TIMEOUT_SECONDS must be a number of seconds") from None
         # Local OpenAI-compatible servers often need no key; the client library insists on one.
-        return cls(base_url=base_url, model=model, api_key=(env.get("RESYNC_LLM_API_KEY") or "").strip(),
-                   timeout_seconds=timeout)
+        return cls(
+            base_url=base_url,
+            model=model,
+            api_key=(env.get("RESYNC_LLM_API_KEY") or "").strip(),
+            timeout_seconds=timeout,
+        )

@@ -20,8 +20,10 @@ _PREFIX = re.compile(
     r"[A-Z][a-z]{2}\s+\d{1,2}\s+[\d:]{8}\s+)?"
     r"(?:\[?(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|SEVERE|CRITICAL)\]?\s*[:-]?\s*)?"
 )
-_CODE = re.compile(r"\b(?:ORA|TNS|SP2|PLS)-\d{4,5}\b|\bSQL\d{4,5}[NCW]\b|\bAW[SK][A-Z]{3}\d{3,4}[EWI]\b|"
-                   r"\b[A-Z]{3,8}\d{3,5}[ES]\b")
+_CODE = re.compile(
+    r"\b(?:ORA|TNS|SP2|PLS)-\d{4,5}\b|\bSQL\d{4,5}[NCW]\b|\bAW[SK][A-Z]{3}\d{3,4}[EWI]\b|"
+    r"\b[A-Z]{3,8}\d{3,5}[ES]\b"
+)
 _USER = re.compile(r"(?:for user|user)\s+\"?([\w.$-]+)\"?|([\w.-]+)@[\w.-]+", re.IGNORECASE)
 _CMD_NOT_FOUND = re.compile(r"(?:line (\d+): )?([\w./+-]+): command not found")
 _UNBOUND = re.compile(r"(?:line (\d+): )?([\w]+): unbound variable")
@@ -30,13 +32,19 @@ _EXC = re.compile(r"((?:[a-z_][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error))(?::\s*(.
 _MAX_CAUSE = 240
 
 
-_LEVEL_TOKEN = re.compile(r"\b(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|SEVERE|CRITICAL|CRIT|"
-                          r"ALERT|EMERG|PANIC)\b\]?:?")
-_SOFT_LEVEL_TOKEN = re.compile(r"[\[<(]\s*(?:error|err|fatal|crit|critical|emerg|alert|warn|warning)\s*[\]>)]:?|"
-                               r"\b(?:level|severity|lvl)\"?\s*[=:]\s*\"?(?:error|err|fatal|critical)\"?",
-                               re.IGNORECASE)
+_LEVEL_TOKEN = re.compile(
+    r"\b(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|SEVERE|CRITICAL|CRIT|"
+    r"ALERT|EMERG|PANIC)\b\]?:?"
+)
+_SOFT_LEVEL_TOKEN = re.compile(
+    r"[\[<(]\s*(?:error|err|fatal|crit|critical|emerg|alert|warn|warning)\s*[\]>)]:?|"
+    r"\b(?:level|severity|lvl)\"?\s*[=:]\s*\"?(?:error|err|fatal|critical)\"?",
+    re.IGNORECASE,
+)
 _SYSLOG_TAG = re.compile(r"^.{0,80}?\b[\w./-]+(?:\([\w.-]+\))?\[\d*\]:\s")
-_THREAD_COMPONENT = re.compile(r"^(?:-\s*)?(?:\[[^\]]{0,80}\]\s*)?(?:-\s*)?(?:[\w$]+(?:\.[\w$]+){2,}(?:@\d+)?:?\s*-?\s*)?")
+_THREAD_COMPONENT = re.compile(
+    r"^(?:-\s*)?(?:\[[^\]]{0,80}\]\s*)?(?:-\s*)?(?:[\w$]+(?:\.[\w$]+){2,}(?:@\d+)?:?\s*-?\s*)?"
+)
 
 
 def message_of(line: str) -> str:
@@ -49,13 +57,13 @@ def message_of(line: str) -> str:
     text = line.strip()
     m = _LEVEL_TOKEN.search(text[:160]) or _SOFT_LEVEL_TOKEN.search(text[:160])
     if m and m.start() < 120:
-        rest = _skip_brackets(text[m.end():].lstrip(" :-")).lstrip(" :-")
+        rest = _skip_brackets(text[m.end() :].lstrip(" :-")).lstrip(" :-")
         rest = _THREAD_COMPONENT.sub("", rest, count=1).strip()
         if len(rest) >= 3:
             return rest[:_MAX_CAUSE]
     m = _SYSLOG_TAG.match(text)
     if m:
-        return text[m.end():].strip()[:_MAX_CAUSE]
+        return text[m.end() :].strip()[:_MAX_CAUSE]
     text = _PREFIX.sub("", text, count=1).strip() or text
     tokens = text.split(" ")
     k = 0
@@ -73,7 +81,7 @@ def _skip_brackets(text: str) -> str:
     for i, ch in enumerate(text[:200]):
         depth += (ch == "[") - (ch == "]")
         if depth == 0:
-            return text[i + 1:]
+            return text[i + 1 :]
     return text
 
 
@@ -91,8 +99,15 @@ def _user(line: str) -> str | None:
     return (m.group(1) or m.group(2)) if m else None
 
 
-def specific_cause(line: str, category: str, signature: FailureSignature | None, files: list[str],
-                   hosts: list[str], objects: list[str], exit_status: int | None = None) -> str:
+def specific_cause(
+    line: str,
+    category: str,
+    signature: FailureSignature | None,
+    files: list[str],
+    hosts: list[str],
+    objects: list[str],
+    exit_status: int | None = None,
+) -> str:
     """One sentence naming what failed and on what, e.g. `missing input file /data/x.csv`."""
     if not line:
         if exit_status is not None:
@@ -126,8 +141,13 @@ def specific_cause(line: str, category: str, signature: FailureSignature | None,
             return f"remote file {f0} not found" + (f" on {h0}" if h0 else "")
         if "jcl" in low or "awsbdw005e" in low:
             return f"job script {f0} not found on the agent"
-        kind = "input file" if re.search(r"/(?:in|input|inbound|incoming)/", f0) or "cannot stat" in low \
-            or "filenotfound" in low else "file or directory"
+        kind = (
+            "input file"
+            if re.search(r"/(?:in|input|inbound|incoming)/", f0)
+            or "cannot stat" in low
+            or "filenotfound" in low
+            else "file or directory"
+        )
         return f"missing {kind} {f0}"
     if category == "permission":
         if f0:
@@ -138,7 +158,9 @@ def specific_cause(line: str, category: str, signature: FailureSignature | None,
         user = _user(line)
         target = f" on {h0}" if h0 else ""
         head = f"{code.group(0)} " if code else ""
-        return f"{head}authentication failed" + (f" for user {user}" if user else "") + target + f": {msg}"[:120]
+        return (
+            f"{head}authentication failed" + (f" for user {user}" if user else "") + target + f": {msg}"[:120]
+        )
     if category in ("network", "timeout") and h0:
         port = _port(line, h0)
         where = f"{h0}:{port}" if port else h0
@@ -151,7 +173,11 @@ def specific_cause(line: str, category: str, signature: FailureSignature | None,
         return f"network failure talking to {where}: {msg}"[:_MAX_CAUSE]
     if code:
         detail = msg if msg.startswith(code.group(0)) else f"{code.group(0)}: {msg}"
-        extra = f" (objects: {', '.join(objects[:3])})" if objects and not all(o in detail for o in objects[:3]) else ""
+        extra = (
+            f" (objects: {', '.join(objects[:3])})"
+            if objects and not all(o in detail for o in objects[:3])
+            else ""
+        )
         return (detail + extra)[:_MAX_CAUSE]
     if m := _EXC.search(line):
         return f"{m.group(1)}" + (f": {m.group(2)}" if m.group(2) else "")[:_MAX_CAUSE]
@@ -164,8 +190,15 @@ def _q(value: str) -> str:
     return shlex.quote(value)
 
 
-def diagnostic_steps(category: str, line: str, signature: FailureSignature | None, files: list[str],
-                     hosts: list[str], objects: list[str], script: str | None) -> list[dict]:
+def diagnostic_steps(
+    category: str,
+    line: str,
+    signature: FailureSignature | None,
+    files: list[str],
+    hosts: list[str],
+    objects: list[str],
+    script: str | None,
+) -> list[dict]:
     """Read-only commands that check the cause on the agent (never executed by resync)."""
     low = line.lower()
     out: list[dict] = []
@@ -186,8 +219,10 @@ def diagnostic_steps(category: str, line: str, signature: FailureSignature | Non
         add(f"Check whether {f0} exists (and its size/time)", f"ls -l {_q(f0)}")
         if d:
             add(f"List what arrived in {d}", f"ls -lt {_q(d)} | head -20")
-        add("Check the upstream job / transfer that delivers the file; prefer a file dependency (opens) "
-            "over a fixed start time")
+        add(
+            "Check the upstream job / transfer that delivers the file; prefer a file dependency (opens) "
+            "over a fixed start time"
+        )
     elif category == "permission":
         target = f0 or script
         if target:
@@ -195,7 +230,10 @@ def diagnostic_steps(category: str, line: str, signature: FailureSignature | Non
         if h0:
             add(f"Check the key/credentials the job's logon user offers to {h0}")
     elif category == "memory":
-        add("Look for the kernel OOM killer at the failure time", "dmesg -T | grep -i -E 'killed process|out of memory'")
+        add(
+            "Look for the kernel OOM killer at the failure time",
+            "dmesg -T | grep -i -E 'killed process|out of memory'",
+        )
         add("Check memory on the agent", "free -m")
     elif category == "authentication":
         add("Find which credential store the job reads (wallet, .pgpass, TWS variable) and update the secret")
@@ -216,8 +254,10 @@ def diagnostic_steps(category: str, line: str, signature: FailureSignature | Non
     elif sid.startswith("DB2_SQL0911N"):
         add("Find the lock holder", "db2pd -db <db> -locks")
     if m := _CMD_NOT_FOUND.search(line):
-        add(f"Check whether {m.group(2)} is installed and on the PATH of the job",
-            f"command -v {_q(m.group(2))}")
+        add(
+            f"Check whether {m.group(2)} is installed and on the PATH of the job",
+            f"command -v {_q(m.group(2))}",
+        )
     return out
 
 
@@ -225,16 +265,22 @@ def catalogue_steps(signature: FailureSignature | None) -> list[dict]:
     """The catalogue's fix steps for the signature, as steps."""
     if signature is None:
         return []
-    return [{"text": s, "command": None, "source": "catalogue", "suggestion": False}
-            for s in signature.fix_steps if not s.lower().startswith("rerun")]
+    return [
+        {"text": s, "command": None, "source": "catalogue", "suggestion": False}
+        for s in signature.fix_steps
+        if not s.lower().startswith("rerun")
+    ]
 
 
 def rerun_step(conman_ref: str | None, transient: bool) -> dict | None:
     """The conman rerun command for the job (after the fix, or straight away when transient)."""
     if not conman_ref:
         return None
-    text = ("Rerun the job (the failure is usually transient)" if transient
-            else "Rerun the job once the cause is fixed")
+    text = (
+        "Rerun the job (the failure is usually transient)"
+        if transient
+        else "Rerun the job once the cause is fixed"
+    )
     return {"text": text, "command": f'conman "rr {conman_ref}"', "source": "rules", "suggestion": False}
 
 
@@ -242,5 +288,9 @@ def joblog_step(conman_ref: str | None) -> dict | None:
     """Print the joblog of the job with conman (useful when the output says too little)."""
     if not conman_ref:
         return None
-    return {"text": "Read the full joblog", "command": f'conman "sj {conman_ref};stdlist"', "source": "rules",
-            "suggestion": False}
+    return {
+        "text": "Read the full joblog",
+        "command": f'conman "sj {conman_ref};stdlist"',
+        "source": "rules",
+        "suggestion": False,
+    }

@@ -98,7 +98,9 @@ class Calibration:
 
     def to_json(self) -> str:
         """Serialise (stored in DuckDB and in the packaged default)."""
-        return json.dumps({"bins": N_BINS, "correct": self.correct, "total": self.total, "source": self.source})
+        return json.dumps(
+            {"bins": N_BINS, "correct": self.correct, "total": self.total, "source": self.source}
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Calibration:
@@ -106,8 +108,11 @@ class Calibration:
         data = json.loads(text)
         if int(data.get("bins", N_BINS)) != N_BINS:
             raise ValueError("calibration has a different number of bins")
-        return cls([float(x) for x in data["correct"]], [float(x) for x in data["total"]],
-                   str(data.get("source", "stored")))
+        return cls(
+            [float(x) for x in data["correct"]],
+            [float(x) for x in data["total"]],
+            str(data.get("source", "stored")),
+        )
 
 
 def ece(confidence: Iterable[float], correct: Iterable[bool], bins: int = 10) -> float:

@@ -34,11 +34,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from resync_assets.lib.patterns.miner import TemplateMiner
 
 # Exit statuses that say something on their own (bash conventions, JOBLOGS.md §6).
-_RC_HINTS = {126: ("permission", "the command was found but is not executable"),
-             127: ("script", "a command was not found (exit 127)"),
-             137: ("memory", "the process was killed with SIGKILL (exit 137: OOM killer or kill -9)"),
-             139: ("script", "the program crashed with a segmentation fault (exit 139)"),
-             143: ("timeout", "the process was terminated with SIGTERM (exit 143)")}
+_RC_HINTS = {
+    126: ("permission", "the command was found but is not executable"),
+    127: ("script", "a command was not found (exit 127)"),
+    137: ("memory", "the process was killed with SIGKILL (exit 137: OOM killer or kill -9)"),
+    139: ("script", "the program crashed with a segmentation fault (exit 139)"),
+    143: ("timeout", "the process was terminated with SIGTERM (exit 143)"),
+}
 # The LLM may override the rules' line and family only when the rules' evidence is this weak.
 WEAK_RAW = 0.5
 LLM_WINDOW_BEFORE, LLM_WINDOW_AFTER, LLM_WINDOW_BYTES = 30, 29, 8192
@@ -96,8 +98,9 @@ class AnalysisContext:
         return self.calibration
 
 
-def raw_score(pick: LineEvidence | None, others: list[LineEvidence], exit_status: int | None,
-              has_trailer: bool) -> float:
+def raw_score(
+    pick: LineEvidence | None, others: list[LineEvidence], exit_status: int | None, has_trailer: bool
+) -> float:
     """Strength of the rule evidence (0..1, monotone in how sure the rules are); calibrated later."""
     if pick is None:
         return 0.02
@@ -133,14 +136,24 @@ def _root_cause(pick: LineEvidence | None, cands: list[LineEvidence]) -> LineEvi
     """The last `Caused by:` line of the stack trace that starts at `pick` (None when there is none)."""
     if pick is None or "exception" not in pick.reasons:
         return None
-    roots = [e for e in cands if pick.line_no < e.line_no <= pick.line_no + 80
-             and e.text.lstrip().startswith("Caused by:")]
+    roots = [
+        e
+        for e in cands
+        if pick.line_no < e.line_no <= pick.line_no + 80 and e.text.lstrip().startswith("Caused by:")
+    ]
     return roots[-1] if roots else None
 
 
-def analyze(source: str | bytes | Path, *, run_id: str | None = None, job_name: str | None = None,
-            context: AnalysisContext | None = None, llm: LlmAnalyst | None = None,
-            ended_at: datetime | None = None, top_k: int = 5) -> Analysis:
+def analyze(
+    source: str | bytes | Path,
+    *,
+    run_id: str | None = None,
+    job_name: str | None = None,
+    context: AnalysisContext | None = None,
+    llm: LlmAnalyst | None = None,
+    ended_at: datetime | None = None,
+    top_k: int = 5,
+) -> Analysis:
     """Analyse one joblog (text, bytes or a path): see the module docstring."""
     ctx = context or AnalysisContext()
     layout = LayoutTracker()
@@ -217,15 +230,32 @@ def analyze(source: str | bytes | Path, *, run_id: str | None = None, job_name: 
             template_id = None
 
     result = Analysis(
-        run_id=run_id, job_name=job_name, workstation=header.workstation, job_stream=header.stream,
-        error_line_number=pick.line_no if pick else None, error_line=line or None, family=family,
-        category=category, signature_id=sig.signature_id if sig else None, cause=cause,
-        explanation=sig.root_cause if sig else None, files=files, hosts=hosts, db_objects=objects,
-        steps=steps, confidence=round(confidence, 4), raw_score=round(raw, 4), exit_status=exit_status,
-        transient=transient, pattern_key=pkey, template_id=template_id,
+        run_id=run_id,
+        job_name=job_name,
+        workstation=header.workstation,
+        job_stream=header.stream,
+        error_line_number=pick.line_no if pick else None,
+        error_line=line or None,
+        family=family,
+        category=category,
+        signature_id=sig.signature_id if sig else None,
+        cause=cause,
+        explanation=sig.root_cause if sig else None,
+        files=files,
+        hosts=hosts,
+        db_objects=objects,
+        steps=steps,
+        confidence=round(confidence, 4),
+        raw_score=round(raw, 4),
+        exit_status=exit_status,
+        transient=transient,
+        pattern_key=pkey,
+        template_id=template_id,
         evidence=(pick.reasons if pick else ["no body output"])
         + ([f"root cause at line {root.line_no}: {root.text[:200]}"] if root else []),
-        alternatives=[{"line_number": o.line_no, "line": o.text[:300], "score": round(o.score, 2)} for o in others[:3]],
+        alternatives=[
+            {"line_number": o.line_no, "line": o.text[:300], "score": round(o.score, 2)} for o in others[:3]
+        ],
         lines_scanned=n_lines,
     )
     if ctx.index is not None and len(ctx.index):
@@ -238,25 +268,44 @@ def analyze(source: str | bytes | Path, *, run_id: str | None = None, job_name: 
 
 
 def _attach_similar(result: Analysis, ctx: AnalysisContext, ended_at: datetime | None, k: int) -> None:
-    q = Query(job=result.job_name, family=result.family, signature_id=result.signature_id,
-              pattern_key=result.pattern_key, template_id=result.template_id,
-              words=tokens(result.error_line) if result.error_line else frozenset())
+    q = Query(
+        job=result.job_name,
+        family=result.family,
+        signature_id=result.signature_id,
+        pattern_key=result.pattern_key,
+        template_id=result.template_id,
+        words=tokens(result.error_line) if result.error_line else frozenset(),
+    )
     hits = ctx.index.query(q, k=k, before=ended_at, exclude_run=result.run_id)
     similar = []
     outcomes: list[bool] = []
     resolution_steps: list[dict] = []
     for p, s, same in hits:
-        item = {"run_id": p.run_id, "job_name": p.job, "family": p.family, "signature_id": p.signature_id,
-                "error_line": (p.error_line or "")[:300], "cause": p.cause, "score": s,
-                "ended_at": p.ended_at.isoformat() if p.ended_at else None, "same_pattern": same,
-                "resolution": p.resolution}
+        item = {
+            "run_id": p.run_id,
+            "job_name": p.job,
+            "family": p.family,
+            "signature_id": p.signature_id,
+            "error_line": (p.error_line or "")[:300],
+            "cause": p.cause,
+            "score": s,
+            "ended_at": p.ended_at.isoformat() if p.ended_at else None,
+            "same_pattern": same,
+            "resolution": p.resolution,
+        }
         similar.append(item)
         if same and p.resolution:
             fix = p.resolution.get("fix")
             if fix and not any(r["text"] == fix for r in resolution_steps):
-                resolution_steps.append({"text": f"Recorded fix for this pattern: {fix}",
-                                         "command": None, "source": "resolution", "suggestion": False,
-                                         "cause": p.resolution.get("cause")})
+                resolution_steps.append(
+                    {
+                        "text": f"Recorded fix for this pattern: {fix}",
+                        "command": None,
+                        "source": "resolution",
+                        "suggestion": False,
+                        "cause": p.resolution.get("cause"),
+                    }
+                )
             if p.resolution.get("outcome") in ("correct", "incorrect"):
                 outcomes.append(p.resolution["outcome"] == "correct")
     result.similar = similar
@@ -269,16 +318,25 @@ def _attach_similar(result: Analysis, ctx: AnalysisContext, ended_at: datetime |
         result.confidence = round((sum(outcomes) + 2 * p) / (len(outcomes) + 2), 4)
 
 
-def _refine_with_llm(result: Analysis, source: str | bytes | Path, llm: LlmAnalyst, ctx: AnalysisContext) -> None:
+def _refine_with_llm(
+    result: Analysis, source: str | bytes | Path, llm: LlmAnalyst, ctx: AnalysisContext
+) -> None:
     from resync_assets.lib.llm.safety import clean_text, filter_steps
 
     center = result.error_line_number or 1
     window = read_window(source, center, LLM_WINDOW_BEFORE, LLM_WINDOW_AFTER, LLM_WINDOW_BYTES)
     window = cap_window(window, center, LLM_WINDOW_BYTES)
-    evidence = {"error_line_number": result.error_line_number, "family": result.family,
-                "category": result.category, "signature_id": result.signature_id, "cause": result.cause,
-                "files": result.files[:5], "hosts": result.hosts[:5], "exit_status": result.exit_status,
-                "rule_confidence": result.confidence}
+    evidence = {
+        "error_line_number": result.error_line_number,
+        "family": result.family,
+        "category": result.category,
+        "signature_id": result.signature_id,
+        "cause": result.cause,
+        "files": result.files[:5],
+        "hosts": result.hosts[:5],
+        "exit_status": result.exit_status,
+        "rule_confidence": result.confidence,
+    }
     outcome = llm.refine(window, evidence)
     result.llm = outcome.summary()
     if outcome.status != "ok" or not outcome.data:

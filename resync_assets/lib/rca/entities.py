@@ -6,14 +6,18 @@ import posixpath
 import re
 
 # Absolute paths (two segments or more) not glued to a URL scheme or another word; Windows paths.
-_PATH = re.compile(r"(?<![\w:/.])(/(?:[\w.@%+~#^-]+/)+[\w.@%+~#^-]*|/[\w.@%+~#-]+\.[A-Za-z0-9]{1,6}\b)"
-                   r"|(?<!\w)([A-Za-z]:\\(?:[\w .@%+~#-]+\\)*[\w .@%+~#-]+)")
+_PATH = re.compile(
+    r"(?<![\w:/.])(/(?:[\w.@%+~#^-]+/)+[\w.@%+~#^-]*|/[\w.@%+~#-]+\.[A-Za-z0-9]{1,6}\b)"
+    r"|(?<!\w)([A-Za-z]:\\(?:[\w .@%+~#-]+\\)*[\w .@%+~#-]+)"
+)
 _TRAILING = ".,;:'\")]}>"
 _NOT_FILES = re.compile(r"^/(?:bin/(?:ba)?sh|usr/bin/env|dev/null)$")
 _IP = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _HOST_PATTERNS = (
-    re.compile(r"\b(?:host(?:name)?|server|node|to|at|from)\s*[=:]?\s*[\"']?([A-Za-z][\w-]*(?:\.[\w-]+)+)[\"']?",
-               re.IGNORECASE),
+    re.compile(
+        r"\b(?:host(?:name)?|server|node|to|at|from)\s*[=:]?\s*[\"']?([A-Za-z][\w-]*(?:\.[\w-]+)+)[\"']?",
+        re.IGNORECASE,
+    ),
     re.compile(r"\b[\w.-]+@([A-Za-z][\w-]*(?:\.[\w-]+)+)"),
     re.compile(r"\b[a-z][a-z0-9+.-]{1,15}://([A-Za-z0-9][\w.-]*)"),
     re.compile(r"\b(?:host|resolve host(?:name)?)[: ]+\s*([A-Za-z][\w.-]+)", re.IGNORECASE),
@@ -21,11 +25,17 @@ _HOST_PATTERNS = (
 # Workstation of a job reference `WS#STREAM.JOB` (TWS messages name the agent that way).
 _WS_REF = re.compile(r"\"?\b([A-Z][A-Z0-9_-]{2,15})#[/\w]+\.[\w]+")
 # Java/Python dotted names are not hosts.
-_NOT_HOST = re.compile(r"^(?:java|javax|jakarta|org|com|net|sun|io|py|python)\.|\.(?:java|py|sh|jar|class|log|"
-                       r"dat|csv|txt|zip|gz|xml|json|lock|so)$|Exception$|Error$", re.IGNORECASE)
+_NOT_HOST = re.compile(
+    r"^(?:java|javax|jakarta|org|com|net|sun|io|py|python)\.|\.(?:java|py|sh|jar|class|log|"
+    r"dat|csv|txt|zip|gz|xml|json|lock|so)$|Exception$|Error$",
+    re.IGNORECASE,
+)
 _DB_PATTERNS = (
-    re.compile(r"\b(?:table|index|view|relation|tablespace|constraint|schema|sequence|database)\s+"
-               r"[\"'(]?([A-Za-z_][\w$#]*(?:\.[A-Za-z_][\w$#]*)?)", re.IGNORECASE),
+    re.compile(
+        r"\b(?:table|index|view|relation|tablespace|constraint|schema|sequence|database)\s+"
+        r"[\"'(]?([A-Za-z_][\w$#]*(?:\.[A-Za-z_][\w$#]*)?)",
+        re.IGNORECASE,
+    ),
     re.compile(r"constraint\s*\(\s*([\w$#.]+)\s*\)", re.IGNORECASE),
     re.compile(r"\bSQL\d{4,5}[NC]\s+\"([\w$#.]+)\""),
     re.compile(r"\b(?:constrains table|unique constraint)\s+\"([\w$#.]+)\"", re.IGNORECASE),
@@ -75,8 +85,14 @@ def extract_db_objects(text: str) -> list[str]:
     for pattern in _DB_PATTERNS:
         for m in pattern.finditer(text):
             value = m.group(1).strip(_TRAILING)
-            if (not value or value.upper() in _DB_STOP or value in out or "/" in value
-                    or _NOT_HOST.search(value) or value.islower()):
+            if (
+                not value
+                or value.upper() in _DB_STOP
+                or value in out
+                or "/" in value
+                or _NOT_HOST.search(value)
+                or value.islower()
+            ):
                 continue
             out.append(value)
     return out

@@ -47,14 +47,34 @@ _GLOG_LEVEL = {"I": "INFO", "W": "WARN", "E": "ERROR", "F": "FATAL", "V": "TRACE
 # Android logcat: `03-17 16:13:38.811  1702  2395 E Tag: message`.
 _LOGCAT = re.compile(r"^\d\d-\d\d [\d:.]+\s+\d+\s+\d+ ([VDIWEF]) ")
 # Lower-case levels in brackets or keys: `[error]` (Apache), `level=error` (logfmt), `"level":"error"`.
-_SOFT_LEVEL = re.compile(r"[\[<(]\s*(error|err|fatal|crit|critical|emerg|alert|warn|warning|notice|info|debug)\s*[\]>)]|"
-                         r"\b(?:level|severity|lvl)\"?\s*[=:]\s*\"?(error|err|fatal|critical|warn|warning|info|debug)\b",
-                         re.IGNORECASE)
+_SOFT_LEVEL = re.compile(
+    r"[\[<(]\s*(error|err|fatal|crit|critical|emerg|alert|warn|warning|notice|info|debug)\s*[\]>)]|"
+    r"\b(?:level|severity|lvl)\"?\s*[=:]\s*\"?(error|err|fatal|critical|warn|warning|info|debug)\b",
+    re.IGNORECASE,
+)
 _LEVEL_POINTS = {
-    "TRACE": -3.5, "DEBUG": -3.5, "FINE": -3.5, "FINER": -3.5, "FINEST": -3.5, "INFO": -3.0,
-    "INFORMATION": -3.0, "NOTICE": -2.0, "CONFIG": -3.0, "WARN": -1.0, "WARNING": -1.0, "ERROR": 3.5,
-    "ERR": 3.0, "FATAL": 4.0, "SEVERE": 4.0, "CRITICAL": 4.0, "CRIT": 3.5, "ALERT": 3.5, "EMERG": 4.0,
-    "EMERGENCY": 4.0, "PANIC": 4.0, "FAILURE": 3.0,
+    "TRACE": -3.5,
+    "DEBUG": -3.5,
+    "FINE": -3.5,
+    "FINER": -3.5,
+    "FINEST": -3.5,
+    "INFO": -3.0,
+    "INFORMATION": -3.0,
+    "NOTICE": -2.0,
+    "CONFIG": -3.0,
+    "WARN": -1.0,
+    "WARNING": -1.0,
+    "ERROR": 3.5,
+    "ERR": 3.0,
+    "FATAL": 4.0,
+    "SEVERE": 4.0,
+    "CRITICAL": 4.0,
+    "CRIT": 3.5,
+    "ALERT": 3.5,
+    "EMERG": 4.0,
+    "EMERGENCY": 4.0,
+    "PANIC": 4.0,
+    "FAILURE": 3.0,
 }
 _CODES = (
     (re.compile(r"\bAW[SK][A-Z]{3}\d{3,4}E\b"), 4.0, "tws_message_E"),
@@ -78,26 +98,74 @@ _POSITION = re.compile(r"^\s*ERROR at line \d+:?\s*$", re.IGNORECASE)
 _CAUSED_BY = re.compile(r"^\s*Caused by:")
 _FRAME = re.compile(r"^\s*(?:at [\w$.<>/]+\(|\.\.\. \d+ more|File \".*\", line \d+|at .*:\d+:\d+\)?$)")
 _PHRASES = (
-    (re.compile(r"No such file or directory|cannot stat|can't stat|does not exist|not found|No such", re.IGNORECASE), 3.0),
-    (re.compile(r"Permission denied|Access (?:is )?denied|not permitted|forbidden|Operation not allowed", re.IGNORECASE), 3.0),
-    (re.compile(r"Connection refused|Connection reset|connection closed|Broken pipe|unreachable|"
-                r"No route to host|Could not resolve|Name or service not known|unknown host", re.IGNORECASE), 3.0),
+    (
+        re.compile(
+            r"No such file or directory|cannot stat|can't stat|does not exist|not found|No such",
+            re.IGNORECASE,
+        ),
+        3.0,
+    ),
+    (
+        re.compile(
+            r"Permission denied|Access (?:is )?denied|not permitted|forbidden|Operation not allowed",
+            re.IGNORECASE,
+        ),
+        3.0,
+    ),
+    (
+        re.compile(
+            r"Connection refused|Connection reset|connection closed|Broken pipe|unreachable|"
+            r"No route to host|Could not resolve|Name or service not known|unknown host",
+            re.IGNORECASE,
+        ),
+        3.0,
+    ),
     (re.compile(r"timed out|timeout|deadline exceeded", re.IGNORECASE), 2.5),
     (re.compile(r"No space left|disk full|quota exceeded|file system full", re.IGNORECASE), 3.5),
-    (re.compile(r"out of memory|OutOfMemory|Cannot allocate memory|heap space|\bKilled\b", re.IGNORECASE), 3.5),
+    (
+        re.compile(r"out of memory|OutOfMemory|Cannot allocate memory|heap space|\bKilled\b", re.IGNORECASE),
+        3.5,
+    ),
     (re.compile(r"Segmentation fault|core dumped|Terminated\b|Aborted\b|bus error", re.IGNORECASE), 3.0),
-    (re.compile(r"command not found|bad interpreter|unbound variable|syntax error|unexpected token", re.IGNORECASE), 3.5),
-    (re.compile(r"authentication fail|login incorrect|logon denied|invalid (?:username|password|user)|"
-                r"password authentication|credentials|unauthori[sz]ed|certificate", re.IGNORECASE), 3.0),
+    (
+        re.compile(
+            r"command not found|bad interpreter|unbound variable|syntax error|unexpected token", re.IGNORECASE
+        ),
+        3.5,
+    ),
+    (
+        re.compile(
+            r"authentication fail|login incorrect|logon denied|invalid (?:username|password|user)|"
+            r"password authentication|credentials|unauthori[sz]ed|certificate",
+            re.IGNORECASE,
+        ),
+        3.0,
+    ),
     (re.compile(r"deadlock|constraint|duplicate key|violat", re.IGNORECASE), 3.0),
-    (re.compile(r"\bfail(?:ed|s|ure|ing)?\b|\bcannot\b|\bcan't\b|could not|couldn't|\bunable to\b", re.IGNORECASE), 2.5),
-    (re.compile(r"\berror\b|\bfatal\b|\babort(?:ed|ing)?\b|\binvalid\b|\bcorrupt|\bexceeded\b|\bexpired\b|"
-                r"\brejected\b|\bmissing\b|\bundefined\b|is empty|incorrect|\bexceptions?\b|\bpanic\b", re.IGNORECASE), 2.0),
+    (
+        re.compile(
+            r"\bfail(?:ed|s|ure|ing)?\b|\bcannot\b|\bcan't\b|could not|couldn't|\bunable to\b", re.IGNORECASE
+        ),
+        2.5,
+    ),
+    (
+        re.compile(
+            r"\berror\b|\bfatal\b|\babort(?:ed|ing)?\b|\binvalid\b|\bcorrupt|\bexceeded\b|\bexpired\b|"
+            r"\brejected\b|\bmissing\b|\bundefined\b|is empty|incorrect|\bexceptions?\b|\bpanic\b",
+            re.IGNORECASE,
+        ),
+        2.0,
+    ),
     (re.compile(r"\bunknown\b|\bunavailable\b|\bnot ready\b", re.IGNORECASE), 1.5),
 )
-_NOT_ERROR = re.compile(r"\b(?:0|no|zero) (?:errors?|failures?|warnings?|rejects?)\b|\bwithout errors?\b|"
-                        r"\berrors?[=:]\s*0\b|\bfailed[=:]\s*0\b", re.IGNORECASE)
-_SUCCESS = re.compile(r"\bsuccess(?:ful(?:ly)?)?\b|\bcompleted\b|\bsucceeded\b|\bOK\b|\bdone\b", re.IGNORECASE)
+_NOT_ERROR = re.compile(
+    r"\b(?:0|no|zero) (?:errors?|failures?|warnings?|rejects?)\b|\bwithout errors?\b|"
+    r"\berrors?[=:]\s*0\b|\bfailed[=:]\s*0\b",
+    re.IGNORECASE,
+)
+_SUCCESS = re.compile(
+    r"\bsuccess(?:ful(?:ly)?)?\b|\bcompleted\b|\bsucceeded\b|\bOK\b|\bdone\b", re.IGNORECASE
+)
 _RETRY = re.compile(r"\bretry(?:ing)?\b|will retry|attempt \d+ (?:of|/)|re-?trying", re.IGNORECASE)
 # The wrapper's summary after the real error: "step 2/3 failed, rc=19", "exiting 1", "exit=19".
 _WRAPPER = re.compile(
@@ -220,7 +288,7 @@ class ErrorScanner:
         if ev is None:
             return
         # What the job was doing just before (the file it was reading, the host it was calling).
-        ev.before = [t[:500] for _, t in list(self.tail)[-1 - CONTEXT_BEFORE:-1]]
+        ev.before = [t[:500] for _, t in list(self.tail)[-1 - CONTEXT_BEFORE : -1]]
         if ev.is_wrapper and self.first_wrapper is None:
             self.first_wrapper = line_no
         if self.known_ok and ev.signature is None:
@@ -251,7 +319,11 @@ class ErrorScanner:
         if self.first_wrapper is not None:
             # Output after the wrapper's "step failed" summary is usually cleanup, not the cause.
             for e in cands:
-                if e.line_no > self.first_wrapper and not e.is_wrapper and "after wrapper summary" not in e.reasons:
+                if (
+                    e.line_no > self.first_wrapper
+                    and not e.is_wrapper
+                    and "after wrapper summary" not in e.reasons
+                ):
                     e.score -= AFTER_WRAPPER
                     e.reasons.append("after wrapper summary")
         ranked = sorted(cands, key=lambda e: (-e.score, e.line_no))
@@ -266,15 +338,23 @@ class ErrorScanner:
             if _CAUSED_BY.match(top.text) and pick is top:
                 # A stack trace: the error line is the trace's first exception line (its `Caused by:`
                 # root is reported as the root cause by the engine).
-                head = next((e for e in pool if top.line_no - 80 <= e.line_no < top.line_no
-                             and "exception" in e.reasons), None)
+                head = next(
+                    (
+                        e
+                        for e in pool
+                        if top.line_no - 80 <= e.line_no < top.line_no and "exception" in e.reasons
+                    ),
+                    None,
+                )
                 if head is not None:
                     pick = head
         elif ranked and ranked[0].score > 0:
             pick = ranked[0]
         elif self.tail:
             n, text = self.tail[-1]
-            pick = next((e for e in cands if e.line_no == n), None) or LineEvidence(n, text, 0.0, ["last body line"])
+            pick = next((e for e in cands if e.line_no == n), None) or LineEvidence(
+                n, text, 0.0, ["last body line"]
+            )
             if ranked and ranked[0].score > pick.score:
                 pick = ranked[0]
         else:

@@ -17,41 +17,87 @@ import re
 CATEGORY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(rx, re.IGNORECASE))
     for name, rx in (
-        ("memory", (r"out ?of ?memory|OutOfMemory|heap space|GC overhead|Cannot allocate memory|"
-                   r"\bKilled\b|oom[-_ ]?kill|MemoryError|insufficient memory|memory exhausted")),
-        ("filesystem", (r"No space left|disk (?:is )?full|file ?system (?:is )?full|quota exceeded|"
-                       r"read-only file ?system|I/O error|Input/output error|\bENOSPC\b|device full")),
-        ("authentication", (r"authenticat|password|passwd|login incorrect|logon denied|credential|"
-                           r"unauthori[sz]ed|\b401\b|invalid user|user ID .* not valid|Incorrect user name|"
-                           r"publickey|kerberos|token (?:expired|invalid)|\b530\b")),
-        ("permission", (r"permission denied|access (?:is )?denied|not permitted|\bEACCES\b|forbidden|"
-                       r"\b403\b|insufficient privilege|not authori[sz]ed|privileges? (?:denied|required)")),
-        ("database", (r"\bORA-\d{4,5}|\bSQL\d{4,5}[A-Z]\b|SQLSTATE|deadlock|unique constraint|duplicate key|"
-                     r"tablespace|transaction log|\bpsql\b|\bJDBC\b|database|\bDB2\b|SQL\*Loader|"
-                     r"undefined name|snapshot too old|relation .* does not exist|\bsql\b")),
+        (
+            "memory",
+            (
+                r"out ?of ?memory|OutOfMemory|heap space|GC overhead|Cannot allocate memory|"
+                r"\bKilled\b|oom[-_ ]?kill|MemoryError|insufficient memory|memory exhausted"
+            ),
+        ),
+        (
+            "filesystem",
+            (
+                r"No space left|disk (?:is )?full|file ?system (?:is )?full|quota exceeded|"
+                r"read-only file ?system|I/O error|Input/output error|\bENOSPC\b|device full"
+            ),
+        ),
+        (
+            "authentication",
+            (
+                r"authenticat|password|passwd|login incorrect|logon denied|credential|"
+                r"unauthori[sz]ed|\b401\b|invalid user|user ID .* not valid|Incorrect user name|"
+                r"publickey|kerberos|token (?:expired|invalid)|\b530\b"
+            ),
+        ),
+        (
+            "permission",
+            (
+                r"permission denied|access (?:is )?denied|not permitted|\bEACCES\b|forbidden|"
+                r"\b403\b|insufficient privilege|not authori[sz]ed|privileges? (?:denied|required)"
+            ),
+        ),
+        (
+            "database",
+            (
+                r"\bORA-\d{4,5}|\bSQL\d{4,5}[A-Z]\b|SQLSTATE|deadlock|unique constraint|duplicate key|"
+                r"tablespace|transaction log|\bpsql\b|\bJDBC\b|database|\bDB2\b|SQL\*Loader|"
+                r"undefined name|snapshot too old|relation .* does not exist|\bsql\b"
+            ),
+        ),
         ("timeout", r"timed? ?out|timeout|deadline exceeded|Maximum Duration|took too long|expired after"),
-        ("network", (r"connection (?:refused|reset|closed|aborted)|unreachable|no route to host|"
-                    r"unknown host|resolve host|Name or service not known|\bsocket\b|\bSSL\b|\bTLS\b|"
-                    r"certificate|\bTNS\b|communication|network|\bDNS\b|host key|broken pipe|"
-                    r"\bport \d+|data connection|ECONNREFUSED|EHOSTUNREACH|connect(?:ion)? (?:failed|error)|"
-                    r"\bresolve\b|\blink ?errors?\b|link (?:down|failure|training|has been severed)|"
-                    r"domain name|host name|\bRoute\b")),
-        ("dependency", (r"No such file|not found|does not exist|cannot stat|can't stat|FileNotFound|"
-                       r"\bmissing\b|is empty|0 records|cannot find|could not find|could not load|"
-                       r"ClassNotFound|NoClassDefFound|no such|cannot open|unable to open|"
-                       r"not available|unavailable|lock file|already running|another instance")),
-        ("script", (r"syntax error|command not found|unbound variable|bad interpreter|unexpected token|"
-                   r"NameError|TypeError|AttributeError|KeyError|ValueError|NullPointer|Segmentation fault|"
-                   r"core dumped|Traceback|line \d+:|\bexit (?:code|status) \d+|Terminated|illegal|"
-                   r"invalid (?:argument|option|syntax)|parse error|IndexError|assert")),
+        (
+            "network",
+            (
+                r"connection (?:refused|reset|closed|aborted)|unreachable|no route to host|"
+                r"unknown host|resolve host|Name or service not known|\bsocket\b|\bSSL\b|\bTLS\b|"
+                r"certificate|\bTNS\b|communication|network|\bDNS\b|host key|broken pipe|"
+                r"\bport \d+|data connection|ECONNREFUSED|EHOSTUNREACH|connect(?:ion)? (?:failed|error)|"
+                r"\bresolve\b|\blink ?errors?\b|link (?:down|failure|training|has been severed)|"
+                r"domain name|host name|\bRoute\b"
+            ),
+        ),
+        (
+            "dependency",
+            (
+                r"No such file|not found|does not exist|cannot stat|can't stat|FileNotFound|"
+                r"\bmissing\b|is empty|0 records|cannot find|could not find|could not load|"
+                r"ClassNotFound|NoClassDefFound|no such|cannot open|unable to open|"
+                r"not available|unavailable|lock file|already running|another instance"
+            ),
+        ),
+        (
+            "script",
+            (
+                r"syntax error|command not found|unbound variable|bad interpreter|unexpected token|"
+                r"NameError|TypeError|AttributeError|KeyError|ValueError|NullPointer|Segmentation fault|"
+                r"core dumped|Traceback|line \d+:|\bexit (?:code|status) \d+|Terminated|illegal|"
+                r"invalid (?:argument|option|syntax)|parse error|IndexError|assert"
+            ),
+        ),
     )
 )
 CATEGORIES: tuple[str, ...] = tuple(name for name, _ in CATEGORY_RULES) + ("application",)
 
 # The catalogue family's usual category, when the line's own words do not say.
 FAMILY_CATEGORY = {
-    "oracle": "database", "db2": "database", "postgres": "database", "java": "application",
-    "shell": "script", "network": "network", "transfer": "network", "tws": "application",
+    "oracle": "database",
+    "db2": "database",
+    "postgres": "database",
+    "java": "application",
+    "shell": "script",
+    "network": "network",
+    "transfer": "network",
+    "tws": "application",
     "app": "application",
 }
 
@@ -61,8 +107,13 @@ _PRODUCT_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("db2", re.compile(r"\bSQL\d{4,5}[NCW]\b|\bDB2\d{4,5}[NCEW]\b|\bDBA\d{4}[NCEW]\b")),
     ("postgres", re.compile(r"\bpsql\b|\bPSQLException\b|\bpg_\w+|postgres", re.IGNORECASE)),
     ("tws", re.compile(r"\bAW[SK][A-Z]{3}\d{3,4}[EW]\b|\bjobmanrc\b|\bconman\b|\bbatchman\b")),
-    ("java", re.compile(r"\b(?:java|javax|jakarta|org\.apache|com\.ibm)\.[\w.$]*(?:Exception|Error)\b|"
-                        r"Exception in thread|^\s*at [\w$.<>]+\(|\bJVM\b")),
+    (
+        "java",
+        re.compile(
+            r"\b(?:java|javax|jakarta|org\.apache|com\.ibm)\.[\w.$]*(?:Exception|Error)\b|"
+            r"Exception in thread|^\s*at [\w$.<>]+\(|\bJVM\b"
+        ),
+    ),
 )
 
 

@@ -87,7 +87,7 @@ def _iter_text(text: str) -> Iterator[tuple[int, str]]:
             end = length
         n += 1
         # Slice at most the cap: a multi-megabyte line is never copied whole.
-        yield n, clean_line(text[start:min(end, start + MAX_LINE_CHARS)])
+        yield n, clean_line(text[start : min(end, start + MAX_LINE_CHARS)])
         start = end + 1
 
 
@@ -180,14 +180,18 @@ class LayoutTracker:
 
     def _header_line(self, line: str) -> bool:
         m = FIELD.match(line)
-        if m and not (self._in_task and m.group("key").strip().upper() not in {"TWSRCMAP", "AGENT", "JOB NUMBER"}):
+        if m and not (
+            self._in_task and m.group("key").strip().upper() not in {"TWSRCMAP", "AGENT", "JOB NUMBER"}
+        ):
             self._in_task = m.group("key").strip().upper() == "TASK"
             self._field(m.group("key"), m.group("value"))
             return False
         if self._in_task:
             tag = _SCRIPT_TAG.search(line)
             if tag and not self.header.script:
-                self.header.script = tag.group("script").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+                self.header.script = (
+                    tag.group("script").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+                )
             return False
         # Timestamp line (`= Fri Mar 14 ...`) or any other header decoration.
         return False
@@ -218,8 +222,9 @@ class LayoutTracker:
                 pass
 
 
-def read_window(source: str | bytes | Path, center: int, before: int = 30, after: int = 29,
-                max_bytes: int = 8192) -> list[tuple[int, str]]:
+def read_window(
+    source: str | bytes | Path, center: int, before: int = 30, after: int = 29, max_bytes: int = 8192
+) -> list[tuple[int, str]]:
     """Lines `center - before` .. `center + after` of a joblog (second bounded pass), capped in bytes.
 
     The cap keeps the lines nearest to `center` first, so the error line always survives.

@@ -16,7 +16,7 @@ _MAX = 400
 
 def pattern_key(line: str) -> str:
     """The line with its variables masked (`<PATH>`, `<NUM>`, ...), capped in length."""
-    return mask_line(line[:_MAX * 2])[:_MAX]
+    return mask_line(line[: _MAX * 2])[:_MAX]
 
 
 def pattern_hash(line: str) -> str:

@@ -59,14 +59,21 @@ class Resolution:
     @property
     def resolution_id(self) -> str:
         """Content hash: the same resolution recorded twice has the same id."""
-        raw = "\x1f".join([self.run_id, self.cause.strip(), self.fix.strip(), self.outcome or "",
-                           self.resolved_by or ""])
+        raw = "\x1f".join(
+            [self.run_id, self.cause.strip(), self.fix.strip(), self.outcome or "", self.resolved_by or ""]
+        )
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:24]
 
     def as_dict(self) -> dict:
         """Fields shown with a similar incident."""
-        return {"cause": self.cause, "fix": self.fix, "outcome": self.outcome, "resolved_by": self.resolved_by,
-                "recorded_at": self.recorded_at.isoformat() if self.recorded_at else None, "run_id": self.run_id}
+        return {
+            "cause": self.cause,
+            "fix": self.fix,
+            "outcome": self.outcome,
+            "resolved_by": self.resolved_by,
+            "recorded_at": self.recorded_at.isoformat() if self.recorded_at else None,
+            "run_id": self.run_id,
+        }
 
 
 def ensure_table(con) -> None:
@@ -80,13 +87,29 @@ def record(con, res: Resolution) -> bool:
         raise ValueError(f"outcome must be one of {OUTCOMES}")
     ensure_table(con)
     rid = res.resolution_id
-    if (con.execute(f"select 1 from {SCHEMA}.{TABLE} where resolution_id = ?", [rid]).fetchall()[:1] or [None])[0]:
+    if (
+        con.execute(f"select 1 from {SCHEMA}.{TABLE} where resolution_id = ?", [rid]).fetchall()[:1] or [None]
+    )[0]:
         return False
     when = res.recorded_at or datetime.now(UTC)
     con.execute(
         f"insert into {SCHEMA}.{TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [rid, res.run_id, res.cause, res.fix, res.outcome, res.resolved_by, when, res.job_name, res.family,
-         res.signature_id, res.pattern_key, res.template_id, res.error_line, res.raw_score],
+        [
+            rid,
+            res.run_id,
+            res.cause,
+            res.fix,
+            res.outcome,
+            res.resolved_by,
+            when,
+            res.job_name,
+            res.family,
+            res.signature_id,
+            res.pattern_key,
+            res.template_id,
+            res.error_line,
+            res.raw_score,
+        ],
     )
     return True
 

@@ -143,8 +143,14 @@ class SimilarityIndex:
                     seen[id(p)] = p
         return list(seen.values())
 
-    def query(self, q: Query, k: int = 5, before: datetime | None = None,
-              exclude_run: str | None = None, min_score: float = 0.2) -> list[tuple[PastIncident, float, bool]]:
+    def query(
+        self,
+        q: Query,
+        k: int = 5,
+        before: datetime | None = None,
+        exclude_run: str | None = None,
+        min_score: float = 0.2,
+    ) -> list[tuple[PastIncident, float, bool]]:
         """Top `k` (incident, score, same_pattern_resolution) — resolved same-pattern incidents first.
 
         Only incidents that ended before `before` count (the past). One entry per (job, pattern):

@@ -53,10 +53,37 @@ create table if not exists {SCHEMA}.incident_calibration (
 );
 """
 
-COLUMNS = ("run_id", "job_name", "workstation", "job_stream", "plan_id", "internal_status", "ended_at",
-           "analysed_at", "has_joblog", "error_line_number", "error_line", "family", "category", "signature_id",
-           "cause", "explanation", "files", "hosts", "db_objects", "steps", "confidence", "raw_score",
-           "exit_status", "transient", "pattern_key", "template_id", "evidence", "similar_incidents", "llm")
+COLUMNS = (
+    "run_id",
+    "job_name",
+    "workstation",
+    "job_stream",
+    "plan_id",
+    "internal_status",
+    "ended_at",
+    "analysed_at",
+    "has_joblog",
+    "error_line_number",
+    "error_line",
+    "family",
+    "category",
+    "signature_id",
+    "cause",
+    "explanation",
+    "files",
+    "hosts",
+    "db_objects",
+    "steps",
+    "confidence",
+    "raw_score",
+    "exit_status",
+    "transient",
+    "pattern_key",
+    "template_id",
+    "evidence",
+    "similar_incidents",
+    "llm",
+)
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -67,15 +94,25 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def table_exists(con, schema: str, table: str) -> bool:
     """True when `schema.table` exists."""
-    row = (con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                      [schema, table]).fetchall()[:1] or [None])[0]
+    row = (
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()[:1]
+        or [None]
+    )[0]
     return bool(row and row[0])
 
 
 def stored_calibration(con) -> Calibration:
     """The newest stored calibration map, else the packaged default."""
     if table_exists(con, SCHEMA, "incident_calibration"):
-        row = (con.execute(f"select map from {SCHEMA}.incident_calibration order by fitted_at desc limit 1").fetchall()[:1] or [None])[0]
+        row = (
+            con.execute(
+                f"select map from {SCHEMA}.incident_calibration order by fitted_at desc limit 1"
+            ).fetchall()[:1]
+            or [None]
+        )[0]
         if row:
             try:
                 return Calibration.from_json(row[0])
@@ -88,8 +125,11 @@ def learned_calibration(con, base: Calibration | None = None) -> Calibration:
     """The calibration map plus the (raw score, outcome) pairs of recorded resolutions."""
     cal = base or stored_calibration(con)
     cal = Calibration.from_json(cal.to_json())
-    pairs = [(r.raw_score, r.outcome == "correct") for r in res_store.load(con)
-             if r.outcome in res_store.OUTCOMES and r.raw_score is not None]
+    pairs = [
+        (r.raw_score, r.outcome == "correct")
+        for r in res_store.load(con)
+        if r.outcome in res_store.OUTCOMES and r.raw_score is not None
+    ]
     if pairs:
         cal.update(pairs)
         cal.source = f"{cal.source} + {len(pairs)} resolutions"
@@ -99,8 +139,10 @@ def learned_calibration(con, base: Calibration | None = None) -> Calibration:
 def save_calibration(con, cal: Calibration) -> None:
     """Append a fitted map."""
     ensure_tables(con)
-    con.execute(f"insert into {SCHEMA}.incident_calibration values (?, ?, ?, ?)",
-                [datetime.now(UTC), cal.source, cal.n, cal.to_json()])
+    con.execute(
+        f"insert into {SCHEMA}.incident_calibration values (?, ?, ?, ?)",
+        [datetime.now(UTC), cal.source, cal.n, cal.to_json()],
+    )
 
 
 def load_index(con) -> SimilarityIndex:
@@ -110,12 +152,24 @@ def load_index(con) -> SimilarityIndex:
         rows = con.execute(
             f"select run_id, job_name, family, signature_id, pattern_key, template_id, error_line, cause, ended_at "
             f"from {SCHEMA}.incident_analyses where error_line is not null order by ended_at desc nulls last "
-            f"limit {MAX_INDEX_ROWS}").fetchall()
+            f"limit {MAX_INDEX_ROWS}"
+        ).fetchall()
         for row in reversed(rows):
-            index.add(PastIncident(*row[:5], template_id=row[5], error_line=row[6], cause=row[7], ended_at=row[8]))
+            index.add(
+                PastIncident(*row[:5], template_id=row[5], error_line=row[6], cause=row[7], ended_at=row[8])
+            )
     for r in res_store.load(con):
-        past = PastIncident(r.run_id, r.job_name, r.family, r.signature_id, r.pattern_key, r.template_id,
-                            r.error_line, r.cause, r.recorded_at)
+        past = PastIncident(
+            r.run_id,
+            r.job_name,
+            r.family,
+            r.signature_id,
+            r.pattern_key,
+            r.template_id,
+            r.error_line,
+            r.cause,
+            r.recorded_at,
+        )
         index.attach_resolution(r.run_id, r.as_dict(), fallback=past)
     return index
 
@@ -141,7 +195,9 @@ def load_known_ok(con, limit_runs: int = 2000, jobs: list[str] | None = None) ->
     only = "and job_name in (select unnest(?))" if jobs is not None else ""
     rows = con.execute(
         f"select job_name, text from tws_raw.joblogs where internal_status = 'SUCC' and text is not null {only} "
-        f"order by fetched_at desc limit {int(limit_runs)}", [jobs] if jobs is not None else []).fetchall()
+        f"order by fetched_at desc limit {int(limit_runs)}",
+        [jobs] if jobs is not None else [],
+    ).fetchall()
     for job, text in rows:
         layout = LayoutTracker()
         keys = out.setdefault(job, set())
@@ -154,22 +210,45 @@ def load_known_ok(con, limit_runs: int = 2000, jobs: list[str] | None = None) ->
 def load_context(con, *, with_miner: bool = True, jobs: list[str] | None = None) -> AnalysisContext:
     """Everything the record knows, for analysing new failures (successful-run lines of `jobs` only,
     when given: the CLI analyses one job)."""
-    return AnalysisContext(calibration=learned_calibration(con), index=load_index(con),
-                           miner=load_miner(con) if with_miner else None, known_ok=load_known_ok(con, jobs=jobs))
+    return AnalysisContext(
+        calibration=learned_calibration(con),
+        index=load_index(con),
+        miner=load_miner(con) if with_miner else None,
+        known_ok=load_known_ok(con, jobs=jobs),
+    )
 
 
 def _row(a: Analysis, run: dict[str, Any], has_joblog: bool) -> list[Any]:
     values = {
-        "run_id": a.run_id, "job_name": a.job_name or run.get("job_name"),
-        "workstation": a.workstation or run.get("workstation"), "job_stream": a.job_stream or run.get("job_stream_name"),
-        "plan_id": run.get("plan_id"), "internal_status": run.get("internal_status"), "ended_at": run.get("actual_end"),
-        "analysed_at": datetime.now(UTC), "has_joblog": has_joblog, "error_line_number": a.error_line_number,
-        "error_line": a.error_line, "family": a.family, "category": a.category, "signature_id": a.signature_id,
-        "cause": a.cause, "explanation": a.explanation, "files": a.files, "hosts": a.hosts,
-        "db_objects": a.db_objects, "steps": json.dumps(a.steps), "confidence": a.confidence,
-        "raw_score": a.raw_score, "exit_status": a.exit_status if a.exit_status is not None else run.get("return_code"),
-        "transient": a.transient, "pattern_key": a.pattern_key, "template_id": a.template_id,
-        "evidence": a.evidence, "similar_incidents": json.dumps(a.similar, default=str), "llm": json.dumps(a.llm),
+        "run_id": a.run_id,
+        "job_name": a.job_name or run.get("job_name"),
+        "workstation": a.workstation or run.get("workstation"),
+        "job_stream": a.job_stream or run.get("job_stream_name"),
+        "plan_id": run.get("plan_id"),
+        "internal_status": run.get("internal_status"),
+        "ended_at": run.get("actual_end"),
+        "analysed_at": datetime.now(UTC),
+        "has_joblog": has_joblog,
+        "error_line_number": a.error_line_number,
+        "error_line": a.error_line,
+        "family": a.family,
+        "category": a.category,
+        "signature_id": a.signature_id,
+        "cause": a.cause,
+        "explanation": a.explanation,
+        "files": a.files,
+        "hosts": a.hosts,
+        "db_objects": a.db_objects,
+        "steps": json.dumps(a.steps),
+        "confidence": a.confidence,
+        "raw_score": a.raw_score,
+        "exit_status": a.exit_status if a.exit_status is not None else run.get("return_code"),
+        "transient": a.transient,
+        "pattern_key": a.pattern_key,
+        "template_id": a.template_id,
+        "evidence": a.evidence,
+        "similar_incidents": json.dumps(a.similar, default=str),
+        "llm": json.dumps(a.llm),
     }
     return [values[c] for c in COLUMNS]
 
@@ -180,23 +259,49 @@ def pending_failed_runs(con, limit: int | None = None) -> list[dict[str, Any]]:
         return []
     has_logs = table_exists(con, "tws_raw", "joblogs")
     log_join = "left join tws_raw.joblogs j on j.run_id = r.run_id" if has_logs else ""
-    log_cols = "j.text, j.run_id is not null as has_joblog" if has_logs else "null as text, false as has_joblog"
+    log_cols = (
+        "j.text, j.run_id is not null as has_joblog" if has_logs else "null as text, false as has_joblog"
+    )
     done = table_exists(con, SCHEMA, "incident_analyses")
-    pending = (f"and not exists (select 1 from {SCHEMA}.incident_analyses a where a.run_id = r.run_id "
-               f"and (a.has_joblog or {'j.run_id is null' if has_logs else 'true'}))") if done else ""
+    pending = (
+        (
+            f"and not exists (select 1 from {SCHEMA}.incident_analyses a where a.run_id = r.run_id "
+            f"and (a.has_joblog or {'j.run_id is null' if has_logs else 'true'}))"
+        )
+        if done
+        else ""
+    )
     statuses = ", ".join(f"'{s}'" for s in FAILED_STATUSES)
-    sql = (f"select r.run_id, r.job_name, r.workstation, r.job_stream_name, r.plan_id, r.internal_status, "
-           f"r.actual_end, r.return_code, {log_cols} from tws_raw.job_runs r {log_join} "
-           f"where r.internal_status in ({statuses}) {pending} order by r.actual_end nulls last, r.run_id")
+    sql = (
+        f"select r.run_id, r.job_name, r.workstation, r.job_stream_name, r.plan_id, r.internal_status, "
+        f"r.actual_end, r.return_code, {log_cols} from tws_raw.job_runs r {log_join} "
+        f"where r.internal_status in ({statuses}) {pending} order by r.actual_end nulls last, r.run_id"
+    )
     if limit:
         sql += f" limit {int(limit)}"
-    cols = ["run_id", "job_name", "workstation", "job_stream_name", "plan_id", "internal_status", "actual_end",
-            "return_code", "text", "has_joblog"]
+    cols = [
+        "run_id",
+        "job_name",
+        "workstation",
+        "job_stream_name",
+        "plan_id",
+        "internal_status",
+        "actual_end",
+        "return_code",
+        "text",
+        "has_joblog",
+    ]
     return [dict(zip(cols, row)) for row in con.execute(sql).fetchall()]
 
 
-def analyse_failed_runs(con, *, llm: LlmAnalyst | None = None, limit: int | None = None,
-                        context: AnalysisContext | None = None, llm_limit: int = 100) -> list[Analysis]:
+def analyse_failed_runs(
+    con,
+    *,
+    llm: LlmAnalyst | None = None,
+    limit: int | None = None,
+    context: AnalysisContext | None = None,
+    llm_limit: int = 100,
+) -> list[Analysis]:
     """Analyse every pending failed run, upsert `incident_analyses`, add notifications; oldest first.
 
     Each new analysis joins the similar-incident index before the next one, so a burst of failures
@@ -212,20 +317,41 @@ def analyse_failed_runs(con, *, llm: LlmAnalyst | None = None, limit: int | None
     first_llm = max(0, len(pending) - llm_limit)
     for i, run in enumerate(pending):
         text = run.get("text")
-        a = analyze(text or "", run_id=run["run_id"], job_name=run.get("job_name"), context=ctx,
-                    llm=llm if i >= first_llm else None, ended_at=run.get("actual_end"))
+        a = analyze(
+            text or "",
+            run_id=run["run_id"],
+            job_name=run.get("job_name"),
+            context=ctx,
+            llm=llm if i >= first_llm else None,
+            ended_at=run.get("actual_end"),
+        )
         if not text:
             a.cause = f"no joblog fetched yet ({run.get('internal_status')}, rc={run.get('return_code')})"
             a.evidence = ["no joblog"]
         row = _row(a, run, bool(run.get("has_joblog")))
         placeholders = ", ".join("?" for _ in COLUMNS)
-        con.execute(f"insert or replace into {SCHEMA}.incident_analyses ({', '.join(COLUMNS)}) values ({placeholders})",
-                    row)
-        con.execute(f"insert or ignore into {SCHEMA}.incident_notifications values (?, ?, ?, ?, ?, ?, false)",
-                    [a.run_id, row[1], a.family, a.cause, a.confidence, datetime.now(UTC)])
+        con.execute(
+            f"insert or replace into {SCHEMA}.incident_analyses ({', '.join(COLUMNS)}) values ({placeholders})",
+            row,
+        )
+        con.execute(
+            f"insert or ignore into {SCHEMA}.incident_notifications values (?, ?, ?, ?, ?, ?, false)",
+            [a.run_id, row[1], a.family, a.cause, a.confidence, datetime.now(UTC)],
+        )
         if a.error_line:
-            ctx.index.add(PastIncident(a.run_id, row[1], a.family, a.signature_id, a.pattern_key, a.template_id,
-                                       a.error_line, a.cause, run.get("actual_end")))
+            ctx.index.add(
+                PastIncident(
+                    a.run_id,
+                    row[1],
+                    a.family,
+                    a.signature_id,
+                    a.pattern_key,
+                    a.template_id,
+                    a.error_line,
+                    a.cause,
+                    run.get("actual_end"),
+                )
+            )
         out.append(a)
     return out
 
@@ -238,7 +364,9 @@ def summary_markdown(analyses: Iterable[Analysis], limit: int = 20) -> str:
     lines = ["| run | job | family | cause | confidence |", "|---|---|---|---|---|"]
     for a in rows[:limit]:
         cause = (a.cause or "").replace("|", "\\|").replace("\n", " ")[:120]
-        lines.append(f"| `{(a.run_id or '')[:13]}` | {a.job_name or ''} | {a.family} | {cause} | {a.confidence:.2f} |")
+        lines.append(
+            f"| `{(a.run_id or '')[:13]}` | {a.job_name or ''} | {a.family} | {cause} | {a.confidence:.2f} |"
+        )
     if len(rows) > limit:
         lines.append(f"\n… and {len(rows) - limit} more.")
     return "\n".join(lines)

@@ -48,8 +48,17 @@ log = logging.getLogger("resync.tws")
 API_PREFIX = "/twsd/api/v2"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # ScopeType of the spec: how much of each job in plan the server returns.
-SCOPES = frozenset({"WHOLE", "WHOLE_NO_JOB_DEFINITIONS_AND_NO_DEPENDENCIES", "WHOLE_NO_JOB_DEFINITIONS",
-                    "WHOLE_NO_DEPENDENCIES", "WHOLE_NO_PROPS", "SELF_SERVICE_CATALOG", "WHOLE_LAST_RUN_ONLY"})
+SCOPES = frozenset(
+    {
+        "WHOLE",
+        "WHOLE_NO_JOB_DEFINITIONS_AND_NO_DEPENDENCIES",
+        "WHOLE_NO_JOB_DEFINITIONS",
+        "WHOLE_NO_DEPENDENCIES",
+        "WHOLE_NO_PROPS",
+        "SELF_SERVICE_CATALOG",
+        "WHOLE_LAST_RUN_ONLY",
+    }
+)
 _THROTTLE_STATUSES = frozenset({429, 503})
 _MAX_ERROR_BODY = 64 * 1024
 _MAX_MESSAGE = 500
@@ -116,8 +125,14 @@ class TwsClient:
     (``max_connections`` pooled keep-alive connections).
     """
 
-    def __init__(self, settings: TwsSettings, *, transport: httpx.BaseTransport | None = None,
-                 event_hooks: Mapping[str, list[Callable]] | None = None, max_connections: int = 16) -> None:
+    def __init__(
+        self,
+        settings: TwsSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        event_hooks: Mapping[str, list[Callable]] | None = None,
+        max_connections: int = 16,
+    ) -> None:
         if not isinstance(settings, TwsSettings):
             raise TypeError("TwsClient needs a TwsSettings")
         self.settings = settings
@@ -143,8 +158,15 @@ class TwsClient:
         )
         self._lock = threading.Lock()
         self._stats: dict[str, Any] = {
-            "requests": 0, "retries": 0, "throttled": 0, "errors": 0, "pages": 0, "items": 0,
-            "bytes_received": 0, "backoff_seconds": 0.0, "calls_rejected_by_breaker": 0,
+            "requests": 0,
+            "retries": 0,
+            "throttled": 0,
+            "errors": 0,
+            "pages": 0,
+            "items": 0,
+            "bytes_received": 0,
+            "backoff_seconds": 0.0,
+            "calls_rejected_by_breaker": 0,
             "status_counts": {},
         }
         self._breaker_clock = _BreakerClock()
@@ -208,8 +230,13 @@ class TwsClient:
         # The only operation that does not declare Local-Timezone.
         return self._get_json("/engine/info", expect=dict, local_timezone=False)
 
-    def iter_job_pages(self, plan_id: str = "current", oql: Oql | str | None = None,
-                       page_size: int | None = None, scope: str | None = None) -> Iterator[list[dict]]:
+    def iter_job_pages(
+        self,
+        plan_id: str = "current",
+        oql: Oql | str | None = None,
+        page_size: int | None = None,
+        scope: str | None = None,
+    ) -> Iterator[list[dict]]:
         """Every page of ``GET /plan/job`` as a list of raw ``JobInPlanV2`` dicts.
 
         The query is sorted by ``id`` unless ``oql`` already has an ORDER BY, so offset paging never
@@ -219,8 +246,13 @@ class TwsClient:
         params = {"plan_id": plan_id, "oql": with_default_order(oql)}
         return self._iter_pages("/plan/job", params, page_size, self._scope_header(scope))
 
-    def iter_job_run_pages(self, plan_id: str = "current", oql: Oql | str | None = None,
-                           page_size: int | None = None, scope: str | None = None) -> Iterator[list[dict]]:
+    def iter_job_run_pages(
+        self,
+        plan_id: str = "current",
+        oql: Oql | str | None = None,
+        page_size: int | None = None,
+        scope: str | None = None,
+    ) -> Iterator[list[dict]]:
         """Every page of ``GET /plan/job`` as ``tws_raw.job_runs`` rows: for each page, the
         ``job_run_rows`` of its jobs in order (same values, same errors), decoded straight into rows.
 
@@ -229,14 +261,21 @@ class TwsClient:
         server sends is skipped), and a page those do not fit is read as dicts instead. A page whose
         jobs have no runs gives an empty list.
         """
-        for results in self.iter_decoded_job_pages(plan_id=plan_id, oql=oql, page_size=page_size, scope=scope):
+        for results in self.iter_decoded_job_pages(
+            plan_id=plan_id, oql=oql, page_size=page_size, scope=scope
+        ):
             if isinstance(results[0], dict):
                 yield [row for job in results for row in job_run_rows(job)]
             else:
                 yield job_page_rows(results)
 
-    def iter_decoded_job_pages(self, plan_id: str = "current", oql: Oql | str | None = None,
-                               page_size: int | None = None, scope: str | None = None) -> Iterator[list]:
+    def iter_decoded_job_pages(
+        self,
+        plan_id: str = "current",
+        oql: Oql | str | None = None,
+        page_size: int | None = None,
+        scope: str | None = None,
+    ) -> Iterator[list]:
         """Every page of ``GET /plan/job``, decoded by msgspec into job structs (only the fields the
         ``tws_raw.job_runs`` rows need) when the page fits them, else as raw ``JobInPlanV2`` dicts.
 
@@ -246,14 +285,23 @@ class TwsClient:
         params = {"plan_id": plan_id, "oql": with_default_order(oql)}
         return self._iter_pages("/plan/job", params, page_size, self._scope_header(scope), job_runs=True)
 
-    def iter_jobs(self, plan_id: str = "current", oql: Oql | str | None = None,
-                  page_size: int | None = None, scope: str | None = None) -> Iterator[dict]:
+    def iter_jobs(
+        self,
+        plan_id: str = "current",
+        oql: Oql | str | None = None,
+        page_size: int | None = None,
+        scope: str | None = None,
+    ) -> Iterator[dict]:
         """Every ``JobInPlanV2`` of the query, one by one (see ``iter_job_pages``)."""
         for page in self.iter_job_pages(plan_id=plan_id, oql=oql, page_size=page_size, scope=scope):
             yield from page
 
-    def count_jobs(self, plan_id: str | None = "current", plan_filter: str = "/@/@#/@/@.@",
-                   grouping: str | list[str] | tuple[str, ...] | None = None) -> dict:
+    def count_jobs(
+        self,
+        plan_id: str | None = "current",
+        plan_filter: str = "/@/@#/@/@.@",
+        grouping: str | list[str] | tuple[str, ...] | None = None,
+    ) -> dict:
         """``GET /plan/job/count``: ``{"count": N, "groupedCount": {...}}``.
 
         ``grouping`` is an ordered subset of ``workstation``, ``status``, ``folder``.
@@ -272,11 +320,13 @@ class TwsClient:
 
     def get_job(self, job_id: str, plan_id: str = "current") -> dict:
         """``GET /plan/job/{job_id}``: one ``JobInPlanV2``; ``TwsNotFoundError`` when unknown."""
-        return self._get_json(f"/plan/job/{self._path_id(job_id, 'job_id')}", params={"plan_id": plan_id},
-                              expect=dict)
+        return self._get_json(
+            f"/plan/job/{self._path_id(job_id, 'job_id')}", params={"plan_id": plan_id}, expect=dict
+        )
 
-    def iter_job_streams(self, plan_id: str = "current", oql: Oql | str | None = None,
-                         page_size: int | None = None) -> Iterator[dict]:
+    def iter_job_streams(
+        self, plan_id: str = "current", oql: Oql | str | None = None, page_size: int | None = None
+    ) -> Iterator[dict]:
         """Every ``JobStreamInPlanV2`` of ``GET /plan/jobstream`` (sorted by id unless told)."""
         params = {"plan_id": plan_id, "oql": with_default_order(oql)}
         for page in self._iter_pages("/plan/jobstream", params, page_size):
@@ -288,9 +338,15 @@ class TwsClient:
         for page in self._iter_pages("/plan/workstation", params, page_size):
             yield from page
 
-    def get_joblog(self, run_id: str, plan_id: str | None = None, from_line: int | None = None,
-                   to_line: int | None = None, content_only: bool = False,
-                   max_bytes: int | None = None) -> Joblog:
+    def get_joblog(
+        self,
+        run_id: str,
+        plan_id: str | None = None,
+        from_line: int | None = None,
+        to_line: int | None = None,
+        content_only: bool = False,
+        max_bytes: int | None = None,
+    ) -> Joblog:
         """``GET /plan/job/run/{run_id}/joblog``: the joblog of one run, optionally a line range.
 
         The body is read as a stream and kept up to ``max_bytes`` (default
@@ -313,13 +369,20 @@ class TwsClient:
                     del buf[cap:]
                     break
             self._add("bytes_received", len(buf))
-            return decode_joblog(run_id, bytes(buf), truncated=truncated, limit=cap,
-                                 charset=response.charset_encoding)
+            return decode_joblog(
+                run_id, bytes(buf), truncated=truncated, limit=cap, charset=response.charset_encoding
+            )
 
         return self._call(path, params, {"Accept": "text/plain", **_LOCAL_TIMEZONE}, read)
 
-    def iter_joblog_windows(self, run_id: str, plan_id: str | None = None, lines_per_window: int = 10_000,
-                            content_only: bool = False, max_bytes: int | None = None) -> Iterator[Joblog]:
+    def iter_joblog_windows(
+        self,
+        run_id: str,
+        plan_id: str | None = None,
+        lines_per_window: int = 10_000,
+        content_only: bool = False,
+        max_bytes: int | None = None,
+    ) -> Iterator[Joblog]:
         """Page through a joblog by line range: ``from_line``/``to_line`` windows of ``lines_per_window``.
 
         Each window is a :class:`Joblog` (capped at ``max_bytes`` like ``get_joblog``); paging stops
@@ -329,15 +392,22 @@ class TwsClient:
             raise ValueError("lines_per_window must be >= 1")
         start = 1
         while True:
-            window = self.get_joblog(run_id, plan_id=plan_id, from_line=start, to_line=start + lines_per_window - 1,
-                                     content_only=content_only, max_bytes=max_bytes)
+            window = self.get_joblog(
+                run_id,
+                plan_id=plan_id,
+                from_line=start,
+                to_line=start + lines_per_window - 1,
+                content_only=content_only,
+                max_bytes=max_bytes,
+            )
             yield window
             if window.line_count < lines_per_window and not window.truncated:
                 return
             start += lines_per_window
 
-    def follow_joblog(self, run_id: str, plan_id: str | None = None,
-                      idle_timeout_seconds: float | None = None) -> Iterator[str]:
+    def follow_joblog(
+        self, run_id: str, plan_id: str | None = None, idle_timeout_seconds: float | None = None
+    ) -> Iterator[str]:
         """Stream the joblog of a running job line by line (``follow=true``) until the server ends it.
 
         Lines come without their line break, decoded as UTF-8 with invalid bytes replaced. If the
@@ -357,9 +427,13 @@ class TwsClient:
             pending = b""
             try:
                 self._add("requests", 1)
-                with self._http.stream("GET", API_PREFIX + path, params=params,
-                                       headers={"Accept": "text/plain", **_LOCAL_TIMEZONE},
-                                       timeout=httpx.Timeout(self.settings.timeout_seconds, read=idle)) as resp:
+                with self._http.stream(
+                    "GET",
+                    API_PREFIX + path,
+                    params=params,
+                    headers={"Accept": "text/plain", **_LOCAL_TIMEZONE},
+                    timeout=httpx.Timeout(self.settings.timeout_seconds, read=idle),
+                ) as resp:
                     self._count_status(resp.status_code)
                     if resp.status_code >= 400:
                         raise self._status_error(resp, endpoint)
@@ -388,8 +462,14 @@ class TwsClient:
 
     # ------------------------------------------------------------------ paging
 
-    def _iter_pages(self, path: str, params: dict, page_size: int | None,
-                    headers: dict | None = None, job_runs: bool = False) -> Iterator[list]:
+    def _iter_pages(
+        self,
+        path: str,
+        params: dict,
+        page_size: int | None,
+        headers: dict | None = None,
+        job_runs: bool = False,
+    ) -> Iterator[list]:
         """Pages of ``results``; with ``job_runs`` a page is decoded as a ``JobPage`` when it fits
         (its results are then structs), else as dicts."""
         limit = int(page_size or self.settings.page_size)
@@ -398,16 +478,22 @@ class TwsClient:
         offset = 0
         previous_first = None
         while True:
-            body = self._get_json(path, params={**params, "limit": limit, "offset": offset},
-                                  headers={"Include-Count": "true", **(headers or {})},
-                                  expect="job_page" if job_runs else "page")
+            body = self._get_json(
+                path,
+                params={**params, "limit": limit, "offset": offset},
+                headers={"Include-Count": "true", **(headers or {})},
+                expect="job_page" if job_runs else "page",
+            )
             if isinstance(body, JobPage):
                 body = {"results": body.results, "count": body.count, "next": body.next}
             results = body["results"]
             endpoint = f"GET {API_PREFIX}{path}"
             if results and previous_first is not None and results[0] == previous_first:
-                raise TwsProtocolError(f"{endpoint}: the server returned the same page for offset {offset} as for "
-                                       f"the previous offset; it seems to ignore 'offset'", endpoint=endpoint)
+                raise TwsProtocolError(
+                    f"{endpoint}: the server returned the same page for offset {offset} as for "
+                    f"the previous offset; it seems to ignore 'offset'",
+                    endpoint=endpoint,
+                )
             previous_first = results[0] if results else None
             self._add("pages", 1)
             self._add("items", len(results))
@@ -426,8 +512,15 @@ class TwsClient:
 
     # ------------------------------------------------------------------ request machinery
 
-    def _get_json(self, path: str, *, params: dict | None = None, headers: dict | None = None,
-                  expect: Any = dict, local_timezone: bool = True) -> Any:
+    def _get_json(
+        self,
+        path: str,
+        *,
+        params: dict | None = None,
+        headers: dict | None = None,
+        expect: Any = dict,
+        local_timezone: bool = True,
+    ) -> Any:
         def parse(response: httpx.Response, endpoint: str) -> Any:
             data = response.read()
             self._add("bytes_received", len(data))
@@ -439,16 +532,27 @@ class TwsClient:
             try:
                 body = orjson.loads(data)
             except orjson.JSONDecodeError:
-                raise self._retryable(TwsProtocolError(
-                    f"{endpoint}: the response body is not valid JSON ({len(data)} bytes; truncated or malformed)",
-                    endpoint=endpoint))
+                raise self._retryable(
+                    TwsProtocolError(
+                        f"{endpoint}: the response body is not valid JSON ({len(data)} bytes; truncated or malformed)",
+                        endpoint=endpoint,
+                    )
+                )
             if expect in ("page", "job_page"):
                 if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-                    raise self._retryable(TwsProtocolError(
-                        f"{endpoint}: expected a paginated object with a 'results' list", endpoint=endpoint))
+                    raise self._retryable(
+                        TwsProtocolError(
+                            f"{endpoint}: expected a paginated object with a 'results' list",
+                            endpoint=endpoint,
+                        )
+                    )
             elif expect is not None and not isinstance(body, expect):
-                raise self._retryable(TwsProtocolError(
-                    f"{endpoint}: expected a JSON {expect.__name__}, got {type(body).__name__}", endpoint=endpoint))
+                raise self._retryable(
+                    TwsProtocolError(
+                        f"{endpoint}: expected a JSON {expect.__name__}, got {type(body).__name__}",
+                        endpoint=endpoint,
+                    )
+                )
             return body
 
         headers = dict(headers or {})
@@ -456,7 +560,9 @@ class TwsClient:
             headers.update(_LOCAL_TIMEZONE)
         return self._call(path, params or {}, headers, parse)
 
-    def _call(self, path: str, params: dict, headers: dict, handler: Callable[[httpx.Response, str], Any]) -> Any:
+    def _call(
+        self, path: str, params: dict, headers: dict, handler: Callable[[httpx.Response, str], Any]
+    ) -> Any:
         """One logical GET: breaker gate, then attempts with retries, then the breaker outcome."""
         url = API_PREFIX + path
         endpoint = f"GET {url}"
@@ -478,7 +584,8 @@ class TwsClient:
             wait=self._tenacity_wait,
             retry=tenacity.retry_if_exception(lambda e: getattr(e, "_retryable", False)),
             before_sleep=lambda state: self._note_retry(
-                endpoint, state.outcome.exception(), state.attempt_number, state.next_action.sleep),
+                endpoint, state.outcome.exception(), state.attempt_number, state.next_action.sleep
+            ),
             reraise=True,
         )
         try:
@@ -533,17 +640,25 @@ class TwsClient:
             text += f": {message}"
         if status in RETRY_STATUSES:
             retry_after = _parse_retry_after(response.headers.get("retry-after"))
-            return self._retryable(TwsApiError(text, endpoint=endpoint, status=status, tws_message=message),
-                                   retry_after)
+            return self._retryable(
+                TwsApiError(text, endpoint=endpoint, status=status, tws_message=message), retry_after
+            )
         if status in (401, 403):
-            hint = ("check RESYNC_TWS_USER/RESYNC_TWS_PASSWORD or RESYNC_TWS_TOKEN" if status == 401
-                    else "the user lacks the permission for this call")
+            hint = (
+                "check RESYNC_TWS_USER/RESYNC_TWS_PASSWORD or RESYNC_TWS_TOKEN"
+                if status == 401
+                else "the user lacks the permission for this call"
+            )
             return TwsAuthError(f"{text} ({hint})", endpoint=endpoint, status=status, tws_message=message)
         if status == 404:
             return TwsNotFoundError(text, endpoint=endpoint, status=status, tws_message=message)
         if status < 400:
-            return TwsApiError(f"{text} (unexpected redirect: check RESYNC_TWS_BASE_URL)", endpoint=endpoint,
-                               status=status, tws_message=message)
+            return TwsApiError(
+                f"{text} (unexpected redirect: check RESYNC_TWS_BASE_URL)",
+                endpoint=endpoint,
+                status=status,
+                tws_message=message,
+            )
         return TwsApiError(text, endpoint=endpoint, status=status, tws_message=message)
 
     def _transport_error(self, exc: httpx.HTTPError, endpoint: str) -> TwsError:
@@ -551,17 +666,24 @@ class TwsClient:
         kind = type(exc).__name__
         if isinstance(exc, httpx.TimeoutException):
             error: TwsError = TwsTimeoutError(
-                f"{endpoint}: timed out after {self.settings.timeout_seconds:g} s ({kind})", endpoint=endpoint)
+                f"{endpoint}: timed out after {self.settings.timeout_seconds:g} s ({kind})", endpoint=endpoint
+            )
         elif isinstance(exc, httpx.RemoteProtocolError):
-            error = TwsProtocolError(f"{endpoint}: the server broke the HTTP exchange, e.g. a truncated body ({kind})",
-                                     endpoint=endpoint)
+            error = TwsProtocolError(
+                f"{endpoint}: the server broke the HTTP exchange, e.g. a truncated body ({kind})",
+                endpoint=endpoint,
+            )
         elif _tls_failure(exc):
             # A certificate problem does not heal by retrying.
             return TwsConnectionError(
                 f"{endpoint}: TLS handshake failed: {_tls_failure(exc)}; for an internal CA set "
-                "RESYNC_TWS_CA_BUNDLE to its PEM file", endpoint=endpoint)
+                "RESYNC_TWS_CA_BUNDLE to its PEM file",
+                endpoint=endpoint,
+            )
         elif isinstance(exc, (httpx.NetworkError, httpx.ProtocolError)):
-            error = TwsConnectionError(f"{endpoint}: connection failed or was reset ({kind})", endpoint=endpoint)
+            error = TwsConnectionError(
+                f"{endpoint}: connection failed or was reset ({kind})", endpoint=endpoint
+            )
         else:
             return TwsError(f"{endpoint}: HTTP client error ({kind})", endpoint=endpoint)
         return self._retryable(error)
@@ -624,11 +746,14 @@ class TwsClient:
         # the pooled client; so the gate is checked here and only the outcome goes through pybreaker.
         if self._breaker.current_state == pybreaker.STATE_OPEN and not self._reset_elapsed():
             self._add("calls_rejected_by_breaker", 1)
-            remaining = self.settings.breaker_reset_seconds - (time.monotonic() - (self._breaker_clock.opened_at or 0))
+            remaining = self.settings.breaker_reset_seconds - (
+                time.monotonic() - (self._breaker_clock.opened_at or 0)
+            )
             raise TwsCircuitOpenError(
                 f"{endpoint}: not sent, the circuit breaker is open after {self.settings.breaker_fail_max} failed "
                 f"calls in a row; next trial in {max(0.0, remaining):.1f} s",
-                endpoint=endpoint)
+                endpoint=endpoint,
+            )
 
     def _record_outcome(self, error: TwsError | None) -> None:
         def outcome() -> None:
@@ -668,8 +793,9 @@ class TwsClient:
         return quote(value, safe="")
 
     @staticmethod
-    def _joblog_params(plan_id: str | None, from_line: int | None, to_line: int | None,
-                       content_only: bool) -> dict:
+    def _joblog_params(
+        plan_id: str | None, from_line: int | None, to_line: int | None, content_only: bool
+    ) -> dict:
         params: dict[str, Any] = {}
         if plan_id is not None:
             params["plan_id"] = plan_id

@@ -60,26 +60,36 @@ class CollectSummary:
         """A human-readable multi-line summary."""
         lines = [
             f"plans paged        {self.plans}",
-            (f"jobs / runs        {self.jobs} / {self.runs} ({self.unique_runs} distinct: carried-forward "
-            "streams appear in two plans)"),
+            (
+                f"jobs / runs        {self.jobs} / {self.runs} ({self.unique_runs} distinct: carried-forward "
+                "streams appear in two plans)"
+            ),
             "runs by status     " + ", ".join(f"{k}={v}" for k, v in sorted(self.runs_by_status.items())),
             f"failed runs        {self.failed_runs} (rows with common status ERROR)",
-            (f"joblogs fetched    {self.joblogs_fetched} ({self.joblog_bytes:,} bytes); "
-            f"missing {self.joblogs_missing}, errors {self.joblog_errors}"),
+            (
+                f"joblogs fetched    {self.joblogs_fetched} ({self.joblog_bytes:,} bytes); "
+                f"missing {self.joblogs_missing}, errors {self.joblog_errors}"
+            ),
             f"invalid UTF-8      {self.joblogs_invalid_utf8}",
             f"truncated          {self.joblogs_truncated}",
             f"paging             {self.paging_seconds:.2f} s, {self.runs_per_second:,.0f} runs/s",
             f"joblogs            {self.joblog_seconds:.2f} s",
             f"elapsed            {self.elapsed_seconds:.2f} s",
-            (f"HTTP requests      {self.client_stats.get('requests', 0)} "
-            f"(retries {self.client_stats.get('retries', 0)}, throttled {self.client_stats.get('throttled', 0)}, "
-            f"breaker {self.client_stats.get('breaker_state', '?')})"),
+            (
+                f"HTTP requests      {self.client_stats.get('requests', 0)} "
+                f"(retries {self.client_stats.get('retries', 0)}, throttled {self.client_stats.get('throttled', 0)}, "
+                f"breaker {self.client_stats.get('breaker_state', '?')})"
+            ),
         ]
         return "\n".join(lines)
 
 
-def collect_runs(client: TwsClient, plan_ids: Iterable[str], summary: CollectSummary | None = None,
-                 page_size: int | None = None) -> Iterator[list[dict]]:
+def collect_runs(
+    client: TwsClient,
+    plan_ids: Iterable[str],
+    summary: CollectSummary | None = None,
+    page_size: int | None = None,
+) -> Iterator[list[dict]]:
     """Yield the ``tws_raw.job_runs`` rows of every plan, one list per API page.
 
     Updates ``summary`` (plans, jobs, runs, runs_by_status, failed_runs) as it goes.
@@ -101,9 +111,14 @@ def collect_runs(client: TwsClient, plan_ids: Iterable[str], summary: CollectSum
             yield rows
 
 
-def fetch_joblogs(client: TwsClient, runs: Iterable[tuple[str, str | None]], *, workers: int = 4,
-                  summary: CollectSummary | None = None,
-                  on_joblog: Callable[[Joblog], None] | None = None) -> CollectSummary:
+def fetch_joblogs(
+    client: TwsClient,
+    runs: Iterable[tuple[str, str | None]],
+    *,
+    workers: int = 4,
+    summary: CollectSummary | None = None,
+    on_joblog: Callable[[Joblog], None] | None = None,
+) -> CollectSummary:
     """Fetch the joblog of each ``(run_id, plan_id)`` with at most ``workers`` requests in flight.
 
     A run without a joblog (404, e.g. a FAIL run that never started) counts as missing; any other
@@ -138,8 +153,9 @@ def fetch_joblogs(client: TwsClient, runs: Iterable[tuple[str, str | None]], *, 
     return summary
 
 
-def collect_all(client: TwsClient, plan_ids: Iterable[str], *, joblog_workers: int = 4,
-                page_size: int | None = None) -> CollectSummary:
+def collect_all(
+    client: TwsClient, plan_ids: Iterable[str], *, joblog_workers: int = 4, page_size: int | None = None
+) -> CollectSummary:
     """Page every run of ``plan_ids``, then fetch the joblogs of the failed ones; return the summary."""
     summary = CollectSummary()
     started = time.perf_counter()

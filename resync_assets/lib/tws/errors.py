@@ -33,8 +33,14 @@ def _rebuild(cls: type, message: str, state: dict) -> TwsError:
 class TwsApiError(TwsError):
     """TWS answered with an HTTP error status (after any retries the status allows)."""
 
-    def __init__(self, message: str, *, endpoint: str | None = None, status: int | None = None,
-                 tws_message: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        status: int | None = None,
+        tws_message: str | None = None,
+    ) -> None:
         super().__init__(message, endpoint=endpoint)
         self.status = status
         self.tws_message = tws_message

@@ -38,8 +38,9 @@ def normalize_encoding(charset: str | None) -> str:
     return "utf-8"
 
 
-def decode_joblog(run_id: str, data: bytes, *, truncated: bool, limit: int,
-                  charset: str | None = None) -> Joblog:
+def decode_joblog(
+    run_id: str, data: bytes, *, truncated: bool, limit: int, charset: str | None = None
+) -> Joblog:
     """Decode joblog bytes into a :class:`Joblog`; never raises on bad bytes.
 
     When the body was cut at the cap, a multi-byte character split by the cut is dropped rather than
@@ -59,8 +60,15 @@ def decode_joblog(run_id: str, data: bytes, *, truncated: bool, limit: int,
         if text and not text.endswith("\n"):
             text += "\n"
         text += TRUNCATION_MARKER.format(limit=limit) + "\n"
-    return Joblog(run_id=run_id, text=text, byte_size=len(data), encoding=encoding,
-                  had_invalid_utf8=invalid, truncated=truncated, line_count=line_count)
+    return Joblog(
+        run_id=run_id,
+        text=text,
+        byte_size=len(data),
+        encoding=encoding,
+        had_invalid_utf8=invalid,
+        truncated=truncated,
+        line_count=line_count,
+    )
 
 
 def _count_lines(text: str) -> int:

@@ -100,8 +100,9 @@ class Oql:
 
     __slots__ = ("_compound", "_expr", "_order")
 
-    def __init__(self, expr: str | None = None, *, _compound: bool = False,
-                 _order: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(
+        self, expr: str | None = None, *, _compound: bool = False, _order: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         if expr is not None and not isinstance(expr, str):
             raise TypeError("Oql(expr) takes the text of an expression; use the class methods to build terms")
         self._expr = expr or None
@@ -209,7 +210,9 @@ class Oql:
     def order_by(self, field: str, *, desc: bool = False) -> Oql:
         """Return the query with one more sort key appended."""
         validate_field(field)
-        return Oql(self._expr, _compound=self._compound, _order=self._order + ((field, "DESC" if desc else "ASC"),))
+        return Oql(
+            self._expr, _compound=self._compound, _order=self._order + ((field, "DESC" if desc else "ASC"),)
+        )
 
     @property
     def expression(self) -> str | None:

@@ -29,8 +29,17 @@ log = logging.getLogger("resync.tws")
 # Fewer plans than this are read in threads: a worker process takes about a second to start.
 PROCESS_MIN_PLANS = 4
 
-_COUNTERS = ("requests", "retries", "throttled", "errors", "pages", "items", "bytes_received",
-             "backoff_seconds", "calls_rejected_by_breaker")
+_COUNTERS = (
+    "requests",
+    "retries",
+    "throttled",
+    "errors",
+    "pages",
+    "items",
+    "bytes_received",
+    "backoff_seconds",
+    "calls_rejected_by_breaker",
+)
 
 
 def read_plan_runs(client: TwsClient, plan_id: str, page_size: int | None = None) -> pa.Table | None:
@@ -41,8 +50,11 @@ def read_plan_runs(client: TwsClient, plan_id: str, page_size: int | None = None
         for page in client.iter_decoded_job_pages(plan_id=plan_id, page_size=page_size):
             if not page:
                 continue
-            table = (job_runs_table([row for job in page for row in job_run_rows(job)])
-                     if isinstance(page[0], dict) else job_runs_arrow(page))
+            table = (
+                job_runs_table([row for job in page for row in job_run_rows(job)])
+                if isinstance(page[0], dict)
+                else job_runs_arrow(page)
+            )
             if table.num_rows:
                 tables.append(table)
     except TwsNotFoundError:
@@ -60,8 +72,9 @@ class PlanRunReader:
     as it was raised there.
     """
 
-    def __init__(self, client: TwsClient, page_size: int | None = None, workers: int = 2,
-                 processes: bool = True) -> None:
+    def __init__(
+        self, client: TwsClient, page_size: int | None = None, workers: int = 2, processes: bool = True
+    ) -> None:
         self.client = client
         self.page_size = page_size
         self.workers = max(1, workers)
@@ -85,22 +98,30 @@ class PlanRunReader:
         todo = list(plan_ids)
         if self.processes and len(todo) >= PROCESS_MIN_PLANS:
             processes = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker, initargs=(self.client.settings, self.page_size))
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(self.client.settings, self.page_size),
+            )
             try:
                 for result in self._in_order(processes, _read_in_worker, todo):
                     todo.pop(0)
                     yield result
                 return
             except BrokenProcessPool as exc:
-                log.warning("the plan-reading worker processes stopped (%s); reading the %d remaining plan(s) "
-                            "in this process. A program that starts an ingestion must guard its entry point "
-                            "with `if __name__ == \"__main__\":` for them to start.", exc, len(todo))
+                log.warning(
+                    "the plan-reading worker processes stopped (%s); reading the %d remaining plan(s) "
+                    "in this process. A program that starts an ingestion must guard its entry point "
+                    'with `if __name__ == "__main__":` for them to start.',
+                    exc,
+                    len(todo),
+                )
         threads = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="tws-plan")
         yield from self._in_order(threads, self.read, todo)
 
-    def _in_order(self, pool: Executor, read: Callable[[str], Any],
-                  plan_ids: list[str]) -> Iterator[tuple[str, pa.Table | None]]:
+    def _in_order(
+        self, pool: Executor, read: Callable[[str], Any], plan_ids: list[str]
+    ) -> Iterator[tuple[str, pa.Table | None]]:
         # One more plan in flight than workers, so a worker never waits while this process takes a result.
         queue: list[Future] = []
         todo = iter(list(plan_ids))
@@ -154,6 +175,7 @@ def _read_in_worker(plan_id: str) -> dict:
         error = exc
     after = client.stats
     stats = {key: after[key] - before[key] for key in _COUNTERS}
-    stats["status_counts"] = {status: n - before["status_counts"].get(status, 0)
-                              for status, n in after["status_counts"].items()}
+    stats["status_counts"] = {
+        status: n - before["status_counts"].get(status, 0) for status, n in after["status_counts"].items()
+    }
     return {"plan_id": plan_id, "table": table, "error": error, "stats": stats}

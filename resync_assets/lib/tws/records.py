@@ -26,11 +26,36 @@ _DURATION_RE = re.compile(
 _UNIT_SECONDS = (365 * 86_400.0, 30 * 86_400.0, 7 * 86_400.0, 86_400.0, 3_600.0, 60.0, 1.0)
 
 JOB_RUN_COLUMNS: tuple[str, ...] = (
-    "run_id", "job_id", "job_name", "job_stream_name", "job_stream_id", "workstation",
-    "actual_workstation", "folder", "plan_id", "sched_time", "job_number", "run_attempt", "rerun_type",
-    "is_rerun", "last_in_rerun_chain", "return_code", "common_status", "internal_status", "sub_status",
-    "actual_start", "actual_end", "elapsed_seconds", "estimated_seconds", "submitted_time", "priority",
-    "is_critical", "is_late", "recovery_option", "task", "time_zone",
+    "run_id",
+    "job_id",
+    "job_name",
+    "job_stream_name",
+    "job_stream_id",
+    "workstation",
+    "actual_workstation",
+    "folder",
+    "plan_id",
+    "sched_time",
+    "job_number",
+    "run_attempt",
+    "rerun_type",
+    "is_rerun",
+    "last_in_rerun_chain",
+    "return_code",
+    "common_status",
+    "internal_status",
+    "sub_status",
+    "actual_start",
+    "actual_end",
+    "elapsed_seconds",
+    "estimated_seconds",
+    "submitted_time",
+    "priority",
+    "is_critical",
+    "is_late",
+    "recovery_option",
+    "task",
+    "time_zone",
 )
 
 
@@ -127,7 +152,12 @@ def job_run_rows(job: dict) -> list[dict]:
         options = get("jobOptions") or _EMPTY
         flags = get("jobStatusFlags") or _EMPTY
         job_name, stream_name, stream_id = get("name"), get("jobStreamName"), get("jobStreamId")
-        workstation, folder, plan_id, time_zone = get("workstation"), get("folder"), get("planId"), get("timeZone")
+        workstation, folder, plan_id, time_zone = (
+            get("workstation"),
+            get("folder"),
+            get("planId"),
+            get("timeZone"),
+        )
         sched_time = instant(get("schedTime"))
         priority = as_int(get("priority"))
         is_critical = as_bool(options.get("critical"))
@@ -144,38 +174,40 @@ def job_run_rows(job: dict) -> list[dict]:
             status = rget("compositeStatus") or _EMPTY
             time_info = rget("timeInfo") or _EMPTY
             tget = time_info.get
-            append({
-                "run_id": rget("id"),
-                "job_id": job_id,
-                "job_name": job_name,
-                "job_stream_name": stream_name,
-                "job_stream_id": stream_id,
-                "workstation": workstation,
-                "actual_workstation": rget("actualWorkstation"),
-                "folder": folder,
-                "plan_id": plan_id,
-                "sched_time": sched_time,
-                "job_number": as_int(rget("jobNumber")),
-                "run_attempt": as_int(rget("runAttempt")),
-                "rerun_type": rget("rerunType"),
-                "is_rerun": as_bool(rget("rerunJob")),
-                "last_in_rerun_chain": as_bool(rget("lastInRerunChain")),
-                "return_code": as_int(rget("returnCode")),
-                "common_status": rget("commonStatus"),
-                "internal_status": status.get("status"),
-                "sub_status": status.get("substatus"),
-                "actual_start": instant(tget("actualStartTime")),
-                "actual_end": instant(tget("actualEndTime")),
-                "elapsed_seconds": duration(tget("elapsedTime")),
-                "estimated_seconds": duration(tget("estimatedDuration")),
-                "submitted_time": instant(rget("submittedTime")),
-                "priority": priority,
-                "is_critical": is_critical,
-                "is_late": is_late,
-                "recovery_option": recovery_option,
-                "task": task,
-                "time_zone": time_zone,
-            })
+            append(
+                {
+                    "run_id": rget("id"),
+                    "job_id": job_id,
+                    "job_name": job_name,
+                    "job_stream_name": stream_name,
+                    "job_stream_id": stream_id,
+                    "workstation": workstation,
+                    "actual_workstation": rget("actualWorkstation"),
+                    "folder": folder,
+                    "plan_id": plan_id,
+                    "sched_time": sched_time,
+                    "job_number": as_int(rget("jobNumber")),
+                    "run_attempt": as_int(rget("runAttempt")),
+                    "rerun_type": rget("rerunType"),
+                    "is_rerun": as_bool(rget("rerunJob")),
+                    "last_in_rerun_chain": as_bool(rget("lastInRerunChain")),
+                    "return_code": as_int(rget("returnCode")),
+                    "common_status": rget("commonStatus"),
+                    "internal_status": status.get("status"),
+                    "sub_status": status.get("substatus"),
+                    "actual_start": instant(tget("actualStartTime")),
+                    "actual_end": instant(tget("actualEndTime")),
+                    "elapsed_seconds": duration(tget("elapsedTime")),
+                    "estimated_seconds": duration(tget("estimatedDuration")),
+                    "submitted_time": instant(rget("submittedTime")),
+                    "priority": priority,
+                    "is_critical": is_critical,
+                    "is_late": is_late,
+                    "recovery_option": recovery_option,
+                    "task": task,
+                    "time_zone": time_zone,
+                }
+            )
         except (ValueError, TypeError, AttributeError) as exc:
             raise ValueError(f"job {job_id} run {rget('id')}: {exc}") from None
     return rows
@@ -303,8 +335,11 @@ def _job_page_rows(jobs: list[_Job]) -> list[dict]:
         mark = len(rows)
         try:
             definition = job.jobDefinition
-            if (definition is None or definition.recoveryOption is None) and _is_empty(definition) \
-                    and not _is_empty(runs[0].jobDefinition):
+            if (
+                (definition is None or definition.recoveryOption is None)
+                and _is_empty(definition)
+                and not _is_empty(runs[0].jobDefinition)
+            ):
                 definition = runs[0].jobDefinition
             options, flags = job.jobOptions, job.jobStatusFlags
             job_id, job_name, stream_name, stream_id = job.id, job.name, job.jobStreamName, job.jobStreamId
@@ -365,38 +400,40 @@ def _job_page_rows(jobs: list[_Job]) -> list[dict]:
                     is_rerun = as_bool(is_rerun)
                 if last is not None and last is not True and last is not False:
                     last = as_bool(last)
-                append({
-                    "run_id": run.id,
-                    "job_id": job_id,
-                    "job_name": job_name,
-                    "job_stream_name": stream_name,
-                    "job_stream_id": stream_id,
-                    "workstation": workstation,
-                    "actual_workstation": run.actualWorkstation,
-                    "folder": folder,
-                    "plan_id": plan_id,
-                    "sched_time": sched_time,
-                    "job_number": job_number,
-                    "run_attempt": attempt,
-                    "rerun_type": run.rerunType,
-                    "is_rerun": is_rerun,
-                    "last_in_rerun_chain": last,
-                    "return_code": code,
-                    "common_status": run.commonStatus,
-                    "internal_status": status.status if status is not None else None,
-                    "sub_status": status.substatus if status is not None else None,
-                    "actual_start": start,
-                    "actual_end": end,
-                    "elapsed_seconds": elapsed,
-                    "estimated_seconds": estimated,
-                    "submitted_time": submitted,
-                    "priority": priority,
-                    "is_critical": is_critical,
-                    "is_late": is_late,
-                    "recovery_option": recovery_option,
-                    "task": task,
-                    "time_zone": time_zone,
-                })
+                append(
+                    {
+                        "run_id": run.id,
+                        "job_id": job_id,
+                        "job_name": job_name,
+                        "job_stream_name": stream_name,
+                        "job_stream_id": stream_id,
+                        "workstation": workstation,
+                        "actual_workstation": run.actualWorkstation,
+                        "folder": folder,
+                        "plan_id": plan_id,
+                        "sched_time": sched_time,
+                        "job_number": job_number,
+                        "run_attempt": attempt,
+                        "rerun_type": run.rerunType,
+                        "is_rerun": is_rerun,
+                        "last_in_rerun_chain": last,
+                        "return_code": code,
+                        "common_status": run.commonStatus,
+                        "internal_status": status.status if status is not None else None,
+                        "sub_status": status.substatus if status is not None else None,
+                        "actual_start": start,
+                        "actual_end": end,
+                        "elapsed_seconds": elapsed,
+                        "estimated_seconds": estimated,
+                        "submitted_time": submitted,
+                        "priority": priority,
+                        "is_critical": is_critical,
+                        "is_late": is_late,
+                        "recovery_option": recovery_option,
+                        "task": task,
+                        "time_zone": time_zone,
+                    }
+                )
         except (ValueError, TypeError, AttributeError):
             # The dict path decides: it raises its error (naming the job, the run and the value) or
             # converts what this path does not (e.g. an instant given as a number).

@@ -25,15 +25,36 @@ from resync_assets.lib.tws.records import (
 TS = pa.timestamp("us", tz="UTC")
 
 JOB_RUN_TYPES: dict[str, pa.DataType] = {
-    "run_id": pa.string(), "job_id": pa.string(), "job_name": pa.string(), "job_stream_name": pa.string(),
-    "job_stream_id": pa.string(), "workstation": pa.string(), "actual_workstation": pa.string(),
-    "folder": pa.string(), "plan_id": pa.string(), "sched_time": TS, "job_number": pa.int64(),
-    "run_attempt": pa.int32(), "rerun_type": pa.string(), "is_rerun": pa.bool_(),
-    "last_in_rerun_chain": pa.bool_(), "return_code": pa.int32(), "common_status": pa.string(),
-    "internal_status": pa.string(), "sub_status": pa.string(), "actual_start": TS, "actual_end": TS,
-    "elapsed_seconds": pa.float64(), "estimated_seconds": pa.float64(), "submitted_time": TS,
-    "priority": pa.int32(), "is_critical": pa.bool_(), "is_late": pa.bool_(), "recovery_option": pa.string(),
-    "task": pa.string(), "time_zone": pa.string(),
+    "run_id": pa.string(),
+    "job_id": pa.string(),
+    "job_name": pa.string(),
+    "job_stream_name": pa.string(),
+    "job_stream_id": pa.string(),
+    "workstation": pa.string(),
+    "actual_workstation": pa.string(),
+    "folder": pa.string(),
+    "plan_id": pa.string(),
+    "sched_time": TS,
+    "job_number": pa.int64(),
+    "run_attempt": pa.int32(),
+    "rerun_type": pa.string(),
+    "is_rerun": pa.bool_(),
+    "last_in_rerun_chain": pa.bool_(),
+    "return_code": pa.int32(),
+    "common_status": pa.string(),
+    "internal_status": pa.string(),
+    "sub_status": pa.string(),
+    "actual_start": TS,
+    "actual_end": TS,
+    "elapsed_seconds": pa.float64(),
+    "estimated_seconds": pa.float64(),
+    "submitted_time": TS,
+    "priority": pa.int32(),
+    "is_critical": pa.bool_(),
+    "is_late": pa.bool_(),
+    "recovery_option": pa.string(),
+    "task": pa.string(),
+    "time_zone": pa.string(),
 }
 assert tuple(JOB_RUN_TYPES) == JOB_RUN_COLUMNS
 
@@ -41,14 +62,18 @@ assert tuple(JOB_RUN_TYPES) == JOB_RUN_COLUMNS
 JOB_RUN_CONTENT_SCHEMA = pa.schema(
     [pa.field(name, typ, nullable=name != "run_id") for name, typ in JOB_RUN_TYPES.items()]
 )
-JOB_RUNS_SCHEMA = JOB_RUN_CONTENT_SCHEMA.append(pa.field("first_seen_at", TS)).append(pa.field("last_seen_at", TS))
+JOB_RUNS_SCHEMA = JOB_RUN_CONTENT_SCHEMA.append(pa.field("first_seen_at", TS)).append(
+    pa.field("last_seen_at", TS)
+)
 
 
 def job_runs_table(rows: Sequence[dict]) -> pa.Table:
     """``job_run_rows`` output -> an Arrow table with ``JOB_RUN_CONTENT_SCHEMA`` (no bookkeeping)."""
     columns = {name: [row[name] for row in rows] for name in JOB_RUN_COLUMNS}
-    return pa.table({name: pa.array(values, type=JOB_RUN_TYPES[name]) for name, values in columns.items()},
-                    schema=JOB_RUN_CONTENT_SCHEMA)
+    return pa.table(
+        {name: pa.array(values, type=JOB_RUN_TYPES[name]) for name, values in columns.items()},
+        schema=JOB_RUN_CONTENT_SCHEMA,
+    )
 
 
 def _instants(values: list) -> pa.Array:
@@ -75,32 +100,91 @@ def job_runs_arrow(jobs: list[_Job]):
 
 def _job_runs_arrow(jobs: list[_Job]) -> pa.Table:
     cols: dict[str, list] = {name: [] for name in JOB_RUN_COLUMNS}
-    (run_id, actual_ws, job_number, run_attempt, rerun_type, is_rerun, last_in_chain, return_code, common,
-     internal, sub, start, end, elapsed, estimated, submitted) = (
-        cols["run_id"], cols["actual_workstation"], cols["job_number"], cols["run_attempt"],
-        cols["rerun_type"], cols["is_rerun"], cols["last_in_rerun_chain"], cols["return_code"],
-        cols["common_status"], cols["internal_status"], cols["sub_status"], cols["actual_start"],
-        cols["actual_end"], cols["elapsed_seconds"], cols["estimated_seconds"], cols["submitted_time"])
-    job_cols = [cols[name] for name in ("job_id", "job_name", "job_stream_name", "job_stream_id", "workstation",
-                                        "folder", "plan_id", "sched_time", "priority", "is_critical", "is_late",
-                                        "recovery_option", "task", "time_zone")]
+    (
+        run_id,
+        actual_ws,
+        job_number,
+        run_attempt,
+        rerun_type,
+        is_rerun,
+        last_in_chain,
+        return_code,
+        common,
+        internal,
+        sub,
+        start,
+        end,
+        elapsed,
+        estimated,
+        submitted,
+    ) = (
+        cols["run_id"],
+        cols["actual_workstation"],
+        cols["job_number"],
+        cols["run_attempt"],
+        cols["rerun_type"],
+        cols["is_rerun"],
+        cols["last_in_rerun_chain"],
+        cols["return_code"],
+        cols["common_status"],
+        cols["internal_status"],
+        cols["sub_status"],
+        cols["actual_start"],
+        cols["actual_end"],
+        cols["elapsed_seconds"],
+        cols["estimated_seconds"],
+        cols["submitted_time"],
+    )
+    job_cols = [
+        cols[name]
+        for name in (
+            "job_id",
+            "job_name",
+            "job_stream_name",
+            "job_stream_id",
+            "workstation",
+            "folder",
+            "plan_id",
+            "sched_time",
+            "priority",
+            "is_critical",
+            "is_late",
+            "recovery_option",
+            "task",
+            "time_zone",
+        )
+    ]
     for job in jobs:
         runs = job.jobruns
         if not runs:
             continue
         n = len(runs)
         definition = job.jobDefinition
-        if (definition is None or definition.recoveryOption is None) and _is_empty(definition) \
-                and not _is_empty(runs[0].jobDefinition):
+        if (
+            (definition is None or definition.recoveryOption is None)
+            and _is_empty(definition)
+            and not _is_empty(runs[0].jobDefinition)
+        ):
             definition = runs[0].jobDefinition
         options, flags = job.jobOptions, job.jobStatusFlags
         critical = options.critical if options is not None else None
         late = flags.jobLate if flags is not None else None
-        values = (job.id, job.name, job.jobStreamName, job.jobStreamId, job.workstation, job.folder, job.planId,
-                  job.schedTime, job.priority, None if critical is None else bool(critical),
-                  None if late is None else bool(late),
-                  definition.recoveryOption if definition is not None else None,
-                  _raw_task_text(definition.task) if definition is not None else None, job.timeZone)
+        values = (
+            job.id,
+            job.name,
+            job.jobStreamName,
+            job.jobStreamId,
+            job.workstation,
+            job.folder,
+            job.planId,
+            job.schedTime,
+            job.priority,
+            None if critical is None else bool(critical),
+            None if late is None else bool(late),
+            definition.recoveryOption if definition is not None else None,
+            _raw_task_text(definition.task) if definition is not None else None,
+            job.timeZone,
+        )
         if n == 1:
             for col, value in zip(job_cols, values):
                 col.append(value)

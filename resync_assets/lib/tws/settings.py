@@ -40,7 +40,9 @@ class TwsSettings:
             raise ValueError("TwsSettings.base_url is required, e.g. https://tws.example:31116")
         parts = urlsplit(self.base_url.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("TwsSettings.base_url must be an http(s) URL with a host, e.g. https://tws.example:31116")
+            raise ValueError(
+                "TwsSettings.base_url must be an http(s) URL with a host, e.g. https://tws.example:31116"
+            )
         if parts.username is not None or parts.password is not None:
             # Credentials in the URL would leak wherever the URL is printed: move them to fields.
             user, password = unquote(parts.username or ""), unquote(parts.password or "")
@@ -102,8 +104,13 @@ class TwsSettings:
         base_url = get("BASE_URL")
         if base_url is None and "base_url" not in overrides:
             raise ValueError("RESYNC_TWS_BASE_URL is not set (see .env.example)")
-        kwargs: dict = {"base_url": base_url, "user": get("USER"), "password": env.get("RESYNC_TWS_PASSWORD") or None,
-                        "token": get("TOKEN"), "ca_bundle": get("CA_BUNDLE")}
+        kwargs: dict = {
+            "base_url": base_url,
+            "user": get("USER"),
+            "password": env.get("RESYNC_TWS_PASSWORD") or None,
+            "token": get("TOKEN"),
+            "ca_bundle": get("CA_BUNDLE"),
+        }
         verify = get("VERIFY_TLS")
         if verify is not None:
             if verify.lower() in _TRUE:

@@ -61,48 +61,107 @@ TERMINAL_COMMON_STATUSES = frozenset(
     {"SUCCESSFUL", "ERROR", "CANCELED", "COMPLETED", "DUMMY_COMPLETED", "SUPPRESS", "SUPPRESS_BY_COND"}
 )
 
-JOBLOGS_SCHEMA = pa.schema([
-    pa.field("run_id", pa.string(), nullable=False), ("job_id", pa.string()), ("job_name", pa.string()),
-    ("workstation", pa.string()), ("plan_id", pa.string()), ("internal_status", pa.string()),
-    ("fetched_at", TS), ("text", pa.string()), ("byte_size", pa.int64()), ("line_count", pa.int64()),
-    ("encoding", pa.string()), ("had_invalid_utf8", pa.bool_()), ("truncated", pa.bool_()),
-])
+JOBLOGS_SCHEMA = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        ("job_id", pa.string()),
+        ("job_name", pa.string()),
+        ("workstation", pa.string()),
+        ("plan_id", pa.string()),
+        ("internal_status", pa.string()),
+        ("fetched_at", TS),
+        ("text", pa.string()),
+        ("byte_size", pa.int64()),
+        ("line_count", pa.int64()),
+        ("encoding", pa.string()),
+        ("had_invalid_utf8", pa.bool_()),
+        ("truncated", pa.bool_()),
+    ]
+)
 
-JOB_STREAMS_SCHEMA = pa.schema([
-    pa.field("jobstream_id", pa.string(), nullable=False), pa.field("plan_id", pa.string(), nullable=False),
-    ("key", pa.string()), ("name", pa.string()), ("original_job_stream_name", pa.string()),
-    ("alias_job_stream_name", pa.string()), ("workstation", pa.string()), ("folder", pa.string()),
-    ("sched_time", TS), ("scheduled_date", pa.string()), ("common_status", pa.string()),
-    ("internal_status", pa.string()), ("sub_status", pa.string()), ("actual_start", TS), ("actual_end", TS),
-    ("elapsed_seconds", pa.float64()), ("estimated_seconds", pa.float64()), ("priority", pa.int32()),
-    ("limit", pa.int32()), ("submitter", pa.string()), ("job_stream_model_id", pa.string()),
-    ("number_of_job", pa.int64()), ("number_of_successful_job", pa.int64()),
-    ("number_of_abended_job", pa.int64()), ("number_of_failed_job", pa.int64()),
-    ("number_of_executing_job", pa.int64()), ("number_of_not_running_job", pa.int64()),
-    ("number_of_undecided_job", pa.int64()), ("time_zone", pa.string()), ("snapshot_at", TS),
-])
+JOB_STREAMS_SCHEMA = pa.schema(
+    [
+        pa.field("jobstream_id", pa.string(), nullable=False),
+        pa.field("plan_id", pa.string(), nullable=False),
+        ("key", pa.string()),
+        ("name", pa.string()),
+        ("original_job_stream_name", pa.string()),
+        ("alias_job_stream_name", pa.string()),
+        ("workstation", pa.string()),
+        ("folder", pa.string()),
+        ("sched_time", TS),
+        ("scheduled_date", pa.string()),
+        ("common_status", pa.string()),
+        ("internal_status", pa.string()),
+        ("sub_status", pa.string()),
+        ("actual_start", TS),
+        ("actual_end", TS),
+        ("elapsed_seconds", pa.float64()),
+        ("estimated_seconds", pa.float64()),
+        ("priority", pa.int32()),
+        ("limit", pa.int32()),
+        ("submitter", pa.string()),
+        ("job_stream_model_id", pa.string()),
+        ("number_of_job", pa.int64()),
+        ("number_of_successful_job", pa.int64()),
+        ("number_of_abended_job", pa.int64()),
+        ("number_of_failed_job", pa.int64()),
+        ("number_of_executing_job", pa.int64()),
+        ("number_of_not_running_job", pa.int64()),
+        ("number_of_undecided_job", pa.int64()),
+        ("time_zone", pa.string()),
+        ("snapshot_at", TS),
+    ]
+)
 
-WORKSTATIONS_SCHEMA = pa.schema([
-    pa.field("workstation_id", pa.string(), nullable=False), ("key", pa.string()), ("name", pa.string()),
-    ("folder", pa.string()), ("type", pa.string()), ("os", pa.string()), ("version", pa.string()),
-    ("domain_name", pa.string()), ("time_zone", pa.string()), ("active_states", pa.string()),
-    ("limit", pa.int32()), ("fence", pa.int32()), ("agent_id", pa.string()), ("plan_id", pa.string()),
-    ("node_name", pa.string()), ("host_workstation", pa.string()), ("snapshot_at", TS),
-])
+WORKSTATIONS_SCHEMA = pa.schema(
+    [
+        pa.field("workstation_id", pa.string(), nullable=False),
+        ("key", pa.string()),
+        ("name", pa.string()),
+        ("folder", pa.string()),
+        ("type", pa.string()),
+        ("os", pa.string()),
+        ("version", pa.string()),
+        ("domain_name", pa.string()),
+        ("time_zone", pa.string()),
+        ("active_states", pa.string()),
+        ("limit", pa.int32()),
+        ("fence", pa.int32()),
+        ("agent_id", pa.string()),
+        ("plan_id", pa.string()),
+        ("node_name", pa.string()),
+        ("host_workstation", pa.string()),
+        ("snapshot_at", TS),
+    ]
+)
 
-ENGINE_INFO_SCHEMA = pa.schema([
-    pa.field("snapshot_at", TS, nullable=False), ("license_type", pa.string()), ("full_version", pa.string()),
-    ("display_version", pa.string()), ("tenant_name", pa.string()), ("tenant_display_name", pa.string()),
-    ("tenant_id", pa.string()), ("timezone", pa.string()), ("locale", pa.string()),
-    ("reference_id", pa.string()), ("capabilities", pa.string()), ("admin_roles", pa.string()),
-])
+ENGINE_INFO_SCHEMA = pa.schema(
+    [
+        pa.field("snapshot_at", TS, nullable=False),
+        ("license_type", pa.string()),
+        ("full_version", pa.string()),
+        ("display_version", pa.string()),
+        ("tenant_name", pa.string()),
+        ("tenant_display_name", pa.string()),
+        ("tenant_id", pa.string()),
+        ("timezone", pa.string()),
+        ("locale", pa.string()),
+        ("reference_id", pa.string()),
+        ("capabilities", pa.string()),
+        ("admin_roles", pa.string()),
+    ]
+)
 
 _MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
 # Each TWS table's merge key and Arrow schema (job_runs' schema is in runs_arrow).
 TABLE_KEYS: dict[str, str | tuple[str, ...]] = {
-    "job_runs": "run_id", "job_streams": ("jobstream_id", "plan_id"), "workstations": "workstation_id",
-    "engine_info": "snapshot_at", "joblogs": "run_id",
+    "job_runs": "run_id",
+    "job_streams": ("jobstream_id", "plan_id"),
+    "workstations": "workstation_id",
+    "engine_info": "snapshot_at",
+    "joblogs": "run_id",
 }
 
 # Rows of job_runs gathered before they are handed to dlt (about 30 MB of Arrow).
@@ -142,22 +201,32 @@ def job_stream_row(stream: dict, snapshot_at: dt.datetime, plan_id: str) -> dict
     stats = stream.get("jobStreamStats") or {}
     what = f"job stream {sid}"
     return {
-        "jobstream_id": sid, "plan_id": stream.get("planId") or plan_id, "key": _scalar_text(stream.get("key")),
-        "name": stream.get("name"), "original_job_stream_name": stream.get("originalJobStreamName"),
-        "alias_job_stream_name": stream.get("aliasJobStreamName"), "workstation": stream.get("workstation"),
-        "folder": stream.get("folder"), "sched_time": _instant(stream.get("schedTime"), what),
-        "scheduled_date": _scalar_text(stream.get("scheduledDate")), "common_status": stream.get("commonStatus"),
-        "internal_status": status.get("status"), "sub_status": status.get("substatus"),
+        "jobstream_id": sid,
+        "plan_id": stream.get("planId") or plan_id,
+        "key": _scalar_text(stream.get("key")),
+        "name": stream.get("name"),
+        "original_job_stream_name": stream.get("originalJobStreamName"),
+        "alias_job_stream_name": stream.get("aliasJobStreamName"),
+        "workstation": stream.get("workstation"),
+        "folder": stream.get("folder"),
+        "sched_time": _instant(stream.get("schedTime"), what),
+        "scheduled_date": _scalar_text(stream.get("scheduledDate")),
+        "common_status": stream.get("commonStatus"),
+        "internal_status": status.get("status"),
+        "sub_status": status.get("substatus"),
         "actual_start": _instant(time_info.get("actualStartTime"), what),
         "actual_end": _instant(time_info.get("actualEndTime"), what),
         "elapsed_seconds": _duration(time_info.get("elapsedTime"), what),
         "estimated_seconds": _duration(time_info.get("estimatedDuration"), what),
-        "priority": _int_or_none(stream.get("priority")), "limit": _int_or_none(stream.get("limit")),
-        "submitter": stream.get("submitter"), "job_stream_model_id": stream.get("jobStreamModelId"),
+        "priority": _int_or_none(stream.get("priority")),
+        "limit": _int_or_none(stream.get("limit")),
+        "submitter": stream.get("submitter"),
+        "job_stream_model_id": stream.get("jobStreamModelId"),
         "number_of_job": _int_or_none(stats.get("numberOfJob")),
         # The spec spells it "Successfull"; accept the corrected spelling too.
-        "number_of_successful_job": _int_or_none(stats.get("numberOfSuccessfullJob",
-                                                           stats.get("numberOfSuccessfulJob"))),
+        "number_of_successful_job": _int_or_none(
+            stats.get("numberOfSuccessfullJob", stats.get("numberOfSuccessfulJob"))
+        ),
         "number_of_abended_job": _int_or_none(stats.get("numberOfAbendedJob")),
         "number_of_failed_job": _int_or_none(stats.get("numberOfFailedJob")),
         "number_of_executing_job": _int_or_none(stats.get("numberOfExecutingJob")),
@@ -171,12 +240,22 @@ def job_stream_row(stream: dict, snapshot_at: dt.datetime, plan_id: str) -> dict
 def workstation_row(ws: dict, snapshot_at: dt.datetime) -> dict:
     """One ``tws_raw.workstations`` row from a ``WorkstationInPlanV2`` dict."""
     return {
-        "workstation_id": ws.get("id"), "key": _scalar_text(ws.get("key")), "name": ws.get("name"),
-        "folder": ws.get("folder"), "type": ws.get("type"), "os": ws.get("os"), "version": ws.get("version"),
-        "domain_name": ws.get("domainName"), "time_zone": ws.get("timeZone"),
-        "active_states": _json_text(ws.get("activeStates")), "limit": _int_or_none(ws.get("limit")),
-        "fence": _int_or_none(ws.get("fence")), "agent_id": ws.get("agentId"), "plan_id": ws.get("planId"),
-        "node_name": ws.get("nodeName"), "host_workstation": _scalar_text(ws.get("hostWorkstation")),
+        "workstation_id": ws.get("id"),
+        "key": _scalar_text(ws.get("key")),
+        "name": ws.get("name"),
+        "folder": ws.get("folder"),
+        "type": ws.get("type"),
+        "os": ws.get("os"),
+        "version": ws.get("version"),
+        "domain_name": ws.get("domainName"),
+        "time_zone": ws.get("timeZone"),
+        "active_states": _json_text(ws.get("activeStates")),
+        "limit": _int_or_none(ws.get("limit")),
+        "fence": _int_or_none(ws.get("fence")),
+        "agent_id": ws.get("agentId"),
+        "plan_id": ws.get("planId"),
+        "node_name": ws.get("nodeName"),
+        "host_workstation": _scalar_text(ws.get("hostWorkstation")),
         "snapshot_at": snapshot_at,
     }
 
@@ -184,11 +263,18 @@ def workstation_row(ws: dict, snapshot_at: dt.datetime) -> dict:
 def engine_info_row(info: dict, snapshot_at: dt.datetime) -> dict:
     """One ``tws_raw.engine_info`` row from an ``EngineInfoV2`` dict."""
     return {
-        "snapshot_at": snapshot_at, "license_type": info.get("licenseType"), "full_version": info.get("fullVersion"),
-        "display_version": info.get("displayVersion"), "tenant_name": info.get("tenantName"),
-        "tenant_display_name": info.get("tenantDisplayName"), "tenant_id": info.get("tenantId"),
-        "timezone": info.get("timezone"), "locale": info.get("locale"), "reference_id": info.get("referenceId"),
-        "capabilities": _json_text(info.get("capabilities")), "admin_roles": _json_text(info.get("adminRoles")),
+        "snapshot_at": snapshot_at,
+        "license_type": info.get("licenseType"),
+        "full_version": info.get("fullVersion"),
+        "display_version": info.get("displayVersion"),
+        "tenant_name": info.get("tenantName"),
+        "tenant_display_name": info.get("tenantDisplayName"),
+        "tenant_id": info.get("tenantId"),
+        "timezone": info.get("timezone"),
+        "locale": info.get("locale"),
+        "reference_id": info.get("referenceId"),
+        "capabilities": _json_text(info.get("capabilities")),
+        "admin_roles": _json_text(info.get("adminRoles")),
     }
 
 
@@ -230,7 +316,11 @@ class NoBaseline:
     def changed_runs(self, fetched: pa.Table, seen_at: dt.datetime) -> tuple[pa.Table, int, int]:
         """Every row, with ``first_seen_at = last_seen_at = seen_at``."""
         stamp = pa.repeat(pa.scalar(seen_at, type=TS), fetched.num_rows)
-        return fetched.append_column("first_seen_at", stamp).append_column("last_seen_at", stamp), fetched.num_rows, 0
+        return (
+            fetched.append_column("first_seen_at", stamp).append_column("last_seen_at", stamp),
+            fetched.num_rows,
+            0,
+        )
 
     def in_newer_plans(self, run_ids: Sequence[str], plan_id: str) -> set[str]:
         """Nothing is known."""
@@ -275,8 +365,9 @@ class PlanSelection:
     anchor: dt.date
 
 
-def select_plans(state: dict, current_plan_id: str | None, *, backfill_days: int, plan_id_format: str,
-                 today: dt.date) -> PlanSelection:
+def select_plans(
+    state: dict, current_plan_id: str | None, *, backfill_days: int, plan_id_format: str, today: dt.date
+) -> PlanSelection:
     """Which archived plans to read: open ones seen as current, plus unclosed days of the window.
 
     The window is the ``backfill_days`` production days before the current plan's day (parsed from
@@ -388,8 +479,13 @@ def tws_source(
             state = dlt.current.source_state()
             _, current = reader.read("current")
             current_cache["table"] = current
-            selected["plans"] = select_plans(state, _current_plan_id(current), backfill_days=backfill_days,
-                                             plan_id_format=archived_plan_id_format, today=day)
+            selected["plans"] = select_plans(
+                state,
+                _current_plan_id(current),
+                backfill_days=backfill_days,
+                plan_id_format=archived_plan_id_format,
+                today=day,
+            )
         return selected["plans"]
 
     # dlt keeps deduplicating the staged rows: a load resumed after a kill can stage a file twice.
@@ -431,7 +527,9 @@ def tws_source(
             out = _first_per_run(pa.concat_tables(batch).combine_chunks())
             dropped = batch_rows - out.num_rows
             if dropped:
-                log.warning("job_runs: %d run(s) met in more than one plan kept their newest plan's row", dropped)
+                log.warning(
+                    "job_runs: %d run(s) met in more than one plan kept their newest plan's row", dropped
+                )
             counts.emitted("job_runs", out.num_rows)
             batch, batch_rows = [], 0
             return out
@@ -485,7 +583,9 @@ def tws_source(
         # An archived plan whose unfinished runs all went on in a newer plan is done with too. One
         # pass over the plans read finds the newest plan each unfinished run appears in.
         if to_close:
-            unfinished = pa.array(sorted(set().union(*(pending for pending, _ in to_close.values()))), pa.string())
+            unfinished = pa.array(
+                sorted(set().union(*(pending for pending, _ in to_close.values()))), pa.string()
+            )
             plans_read = [(_plan_key(other, archived_plan_id_format), ids) for other, ids in seen]
             if current_ids is not None:
                 plans_read.append(((2,), current_ids))  # the current plan is newer than any archive
@@ -510,8 +610,10 @@ def tws_source(
         for plan_id in ["current", *plans.archived]:
             label = plans.current_plan_id if plan_id == "current" else plan_id
             try:
-                rows = [job_stream_row(s, stamp, label)
-                        for s in client.iter_job_streams(plan_id=plan_id, page_size=page_size)]
+                rows = [
+                    job_stream_row(s, stamp, label)
+                    for s in client.iter_job_streams(plan_id=plan_id, page_size=page_size)
+                ]
             except TwsNotFoundError:
                 continue
             if rows:
@@ -601,8 +703,16 @@ def tws_joblogs(
             counts.joblog_bytes += joblog.byte_size
             counts.joblogs_truncated += int(joblog.truncated)
             counts.joblogs_invalid_utf8 += int(joblog.had_invalid_utf8)
-        return _joblog_row(target, now(), joblog.text, joblog.byte_size, joblog.line_count, joblog.encoding,
-                           joblog.had_invalid_utf8, joblog.truncated)
+        return _joblog_row(
+            target,
+            now(),
+            joblog.text,
+            joblog.byte_size,
+            joblog.line_count,
+            joblog.encoding,
+            joblog.had_invalid_utf8,
+            joblog.truncated,
+        )
 
     @dlt.resource(name="joblogs", primary_key=TABLE_KEYS["joblogs"], write_disposition=_MERGE)
     def joblogs() -> Iterator[pa.Table]:
@@ -646,8 +756,13 @@ def table_schemas() -> dict[str, pa.Schema]:
     """The Arrow schema of each TWS table, by name."""
     from resync_assets.lib.tws.runs_arrow import JOB_RUNS_SCHEMA
 
-    return {"job_runs": JOB_RUNS_SCHEMA, "job_streams": JOB_STREAMS_SCHEMA, "workstations": WORKSTATIONS_SCHEMA,
-            "engine_info": ENGINE_INFO_SCHEMA, "joblogs": JOBLOGS_SCHEMA}
+    return {
+        "job_runs": JOB_RUNS_SCHEMA,
+        "job_streams": JOB_STREAMS_SCHEMA,
+        "workstations": WORKSTATIONS_SCHEMA,
+        "engine_info": ENGINE_INFO_SCHEMA,
+        "joblogs": JOBLOGS_SCHEMA,
+    }
 
 
 def tws_empty_tables(names: Sequence[str]) -> list:
@@ -659,18 +774,37 @@ def tws_empty_tables(names: Sequence[str]) -> list:
     """
     schemas = table_schemas()
     return [
-        dlt.resource([schemas[name].empty_table()], name=name, primary_key=TABLE_KEYS[name], write_disposition=_MERGE)
+        dlt.resource(
+            [schemas[name].empty_table()], name=name, primary_key=TABLE_KEYS[name], write_disposition=_MERGE
+        )
         for name in names
     ]
 
 
-def _joblog_row(target: JoblogTarget, fetched_at: dt.datetime, text: str | None, byte_size: int,
-                line_count: int, encoding: str | None, invalid: bool, truncated: bool) -> dict:
+def _joblog_row(
+    target: JoblogTarget,
+    fetched_at: dt.datetime,
+    text: str | None,
+    byte_size: int,
+    line_count: int,
+    encoding: str | None,
+    invalid: bool,
+    truncated: bool,
+) -> dict:
     return {
-        "run_id": target.run_id, "job_id": target.job_id, "job_name": target.job_name,
-        "workstation": target.workstation, "plan_id": target.plan_id, "internal_status": target.internal_status,
-        "fetched_at": fetched_at, "text": text, "byte_size": byte_size, "line_count": line_count,
-        "encoding": encoding, "had_invalid_utf8": invalid, "truncated": truncated,
+        "run_id": target.run_id,
+        "job_id": target.job_id,
+        "job_name": target.job_name,
+        "workstation": target.workstation,
+        "plan_id": target.plan_id,
+        "internal_status": target.internal_status,
+        "fetched_at": fetched_at,
+        "text": text,
+        "byte_size": byte_size,
+        "line_count": line_count,
+        "encoding": encoding,
+        "had_invalid_utf8": invalid,
+        "truncated": truncated,
     }
 
 
