@@ -138,8 +138,8 @@ def main(
     root: Path | None = None,
     fresh: bool = True,
 ) -> int:
-    """Run the demo up to ``end_date`` (default today, UTC); 0 when every asset materialized and every
-    check passed."""
+    """Run the demo up to ``end_date`` (default today, UTC); 0 when every asset materialized and no
+    check failed (checks with nothing to judge print as warnings)."""
     started = time.monotonic()
     root = (root or Path.cwd()).resolve()
     home = ensure_dagster_home(root)
@@ -222,9 +222,12 @@ def _materialize(defs, home: Path, part: str) -> bool:
     """One Dagster run, with the checks of what it materializes: the TWS tables of `tws_raw` (part
     "tws"), or host metrics and every asset downstream of `tws_raw` (part "downstream").
 
-    True when every step succeeded and every check passed.
+    True when every step succeeded and no check failed (a check with nothing to judge, e.g. no failed
+    run on a quiet day, prints as a warning with its reason and does not fail the demo).
     """
     import dagster as dg
+
+    from resync_assets.defs.checks import nothing_to_judge_reason
 
     _, _, raw_keys = raw_assets_and_checks(defs)
     host_metrics = dg.AssetKey(["tws_raw", "host_metrics"])
@@ -247,10 +250,12 @@ def _materialize(defs, home: Path, part: str) -> bool:
         status = "success" if result.success else "FAILED"
         print(f"  dagster run {result.run_id} ({part}): {status}", flush=True)
         evaluations = result.get_asset_check_evaluations()
-    failed = [e for e in evaluations if not e.passed]
+    failed = [e for e in evaluations if not e.passed and nothing_to_judge_reason(e) is None]
     for evaluation in evaluations:
-        mark = "ok  " if evaluation.passed else "FAIL"
-        print(f"  check {mark} {evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+        reason = nothing_to_judge_reason(evaluation)
+        mark = "ok  " if evaluation.passed else "warn" if reason is not None else "FAIL"
+        note = f" (nothing to judge: {reason})" if reason is not None else ""
+        print(f"  check {mark} {evaluation.asset_key.to_user_string()}:{evaluation.check_name}{note}")
     return result.success and not failed
 
 

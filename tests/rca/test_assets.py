@@ -8,6 +8,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from resync_assets.defs.checks import nothing_to_judge_reason
 from resync_assets.defs.incidents.assets import incident_analyses
 from resync_assets.defs.incidents.checks import (
     incident_analyses_cover_every_failed_run,
@@ -83,8 +84,13 @@ def test_incident_analyses_cover_failed_runs_incrementally(tmp_path, workload):
     first = build_warehouse(wh, workload, days=days[:-3])
     result = materialize(wh)
     assert result.success
-    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks == {name: True for name in CHECKS}
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert set(checks) == CHECKS
+    assert checks["incident_analyses_cover_every_failed_run"].passed
+    assert checks["incident_analyses_cover_every_failed_run"].metadata["failed_runs"].value == len(first)
+    assert checks["joblog_templates_ids_are_stable"].passed
+    # No outcome recorded yet: the calibration check has nothing to judge and says so (not a pass).
+    assert nothing_to_judge_reason(checks["incident_confidence_is_calibrated"]) == "no labelled analyses yet"
     mat = {
         e.asset_key.to_user_string(): e.materialization.metadata
         for e in result.get_asset_materialization_events()
@@ -100,7 +106,13 @@ def test_incident_analyses_cover_failed_runs_incrementally(tmp_path, workload):
         for e in result.get_asset_materialization_events()
     }
     assert mat["incident_analyses"]["new_analyses"].value == len(second)
-    assert all(e.passed for e in result.get_asset_check_evaluations())
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert checks["incident_analyses_cover_every_failed_run"].passed
+    assert checks["incident_analyses_cover_every_failed_run"].metadata["failed_runs"].value == len(
+        first + second
+    )
+    assert checks["joblog_templates_ids_are_stable"].passed
+    assert not checks["incident_confidence_is_calibrated"].passed
 
     truth = {t.run_id: t for t in first + second}
     con = duckdb.connect(str(wh), read_only=True)
