@@ -44,6 +44,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from resync_assets.lib.joblog.status import TERMINAL_COMMON_STATUSES
 from resync_assets.lib.tws.client import TwsClient
 from resync_assets.lib.tws.errors import TwsNotFoundError
 from resync_assets.lib.tws.plans import PlanRunReader
@@ -56,10 +57,6 @@ UTC = dt.UTC
 
 TWS_TABLES: tuple[str, ...] = ("job_runs", "job_streams", "workstations", "engine_info", "joblogs")
 
-# Run statuses after which a run never changes again (ENDPOINTS.md §5, "terminal" mapping).
-TERMINAL_COMMON_STATUSES = frozenset(
-    {"SUCCESSFUL", "ERROR", "CANCELED", "COMPLETED", "DUMMY_COMPLETED", "SUPPRESS", "SUPPRESS_BY_COND"}
-)
 
 JOBLOGS_SCHEMA = pa.schema(
     [
