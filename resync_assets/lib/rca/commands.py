@@ -34,7 +34,38 @@ _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*")
 # Words that follow "host", "server" or "to" in messages without being host names.
 _NOT_HOSTS = frozenset(
-    ["key", "name", "names", "is", "was", "not", "the", "a", "an", "and", "or", "to", "of", "for", "from", "on", "in", "at", "by", "with", "without", "unknown", "unreachable", "verification", "lookup", "localhost0", "none", "null", "true", "false"]
+    [
+        "key",
+        "name",
+        "names",
+        "is",
+        "was",
+        "not",
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "to",
+        "of",
+        "for",
+        "from",
+        "on",
+        "in",
+        "at",
+        "by",
+        "with",
+        "without",
+        "unknown",
+        "unreachable",
+        "verification",
+        "lookup",
+        "localhost0",
+        "none",
+        "null",
+        "true",
+        "false",
+    ]
 )
 _COMMAND_WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}")
 _DB_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$#]{0,127}")
