@@ -30,7 +30,7 @@ _JOB_REF = re.compile(
     r"^(?P<ws>[^#\s]+)#(?P<stream>[^\[.(\s]+)(?:\[[^\]]*\])?(?:\([^)]*\))?\.(?P<job>[^\s\[(]+)"
 )
 _SCRIPT_TAG = re.compile(r"<jsdle:script>(?P<script>[^<]*)</jsdle:script>")
-# Written by jobmanrc / the agent around the job's own output (JOBLOGS.md §2.2, §2.6).
+# Written by jobmanrc / the agent around the job's own output (docs/joblog_layout.md §2.2, §2.6).
 PREAMBLE = re.compile(
     r"^(?:.*\bfor UNIX/JOBMANRC\b.*|.*\)/JOBINFO\b.*|AWSBIS30[78]I\b.*|Installed for user\b.*"
     r"|Locale LANG set to the following\b.*)$"

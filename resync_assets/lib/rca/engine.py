@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from resync_assets.lib.llm.client import LlmAnalyst
     from resync_assets.lib.patterns.miner import TemplateMiner
 
-# Exit statuses that say something on their own (bash conventions, JOBLOGS.md §6).
+# Exit statuses that say something on their own (bash conventions, docs/joblog_layout.md §6).
 _RC_HINTS = {
     126: ("permission", "the command was found but is not executable"),
     127: ("script", "a command was not found (exit 127)"),
