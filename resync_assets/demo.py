@@ -79,15 +79,10 @@ def raw_assets_and_checks(defs):
 
 def summarize(warehouse: Path) -> dict:
     """Counts for the summary, read from the warehouse (read-only); a table not loaded counts 0."""
-    import duckdb
+    from resync_assets.lib.warehouse import existing_tables, read_only
 
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        tables = {
-            f"{schema}.{name}"
-            for schema, name in conn.execute(
-                "select table_schema, table_name from information_schema.tables"
-            ).fetchall()
-        }
+    with read_only(warehouse) as conn:
+        tables = existing_tables(conn)
 
         def query(table: str, sql: str, default):
             qualified = table if "." in table else f"tws_raw.{table}"

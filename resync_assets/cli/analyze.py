@@ -67,35 +67,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _warehouse(args: argparse.Namespace):
-    import os
-    from pathlib import Path
+    from resync_assets.lib.warehouse import warehouse_path
 
-    value = (
-        args.warehouse or (os.environ.get("RESYNC_WAREHOUSE_PATH") or "").strip() or "data/warehouse.duckdb"
-    )
-    return Path(value)
+    return warehouse_path(args.warehouse)
 
 
-def _open(path, read_only: bool):
-    """A DuckDB connection, or None when a read-only warehouse does not exist or is locked."""
-    if read_only and not path.exists():
+def _open_read_only(path):
+    """A read-only connection, or None when the warehouse does not exist or stays locked."""
+    from resync_assets.lib.warehouse import WarehouseBusy, connect_read_only
+
+    if not path.exists():
         return None
-    import time
-
-    import duckdb
-
-    delay = 0.1
-    for attempt in range(8):
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException:
-            if attempt == 7:
-                if read_only:
-                    return None
-                raise
-            time.sleep(delay)
-            delay = min(2.0, delay * 2)
-    return None
+    try:
+        return connect_read_only(path, wait_seconds=10.0)
+    except WarehouseBusy:
+        return None
 
 
 def _llm(args: argparse.Namespace):
@@ -117,7 +103,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
 
     from resync_assets.lib.rca.engine import AnalysisContext, analyze
 
-    con = _open(_warehouse(args), read_only=True)
+    con = _open_read_only(_warehouse(args))
     ctx = AnalysisContext()
     run: dict = {}
     source = None
@@ -174,7 +160,7 @@ def _job_of(path) -> str | None:
 
 
 def _warehouse_run(con, run_id: str) -> dict:
-    from resync_assets.lib.rca.store import table_exists
+    from resync_assets.lib.warehouse import table_exists
 
     out: dict = {}
     if table_exists(con, "tws_raw", "job_runs"):
@@ -254,11 +240,12 @@ def _run_resolve(args: argparse.Namespace) -> int:
 
     from resync_assets.lib.rca import resolutions as res_store
     from resync_assets.lib.rca import store
+    from resync_assets.lib.warehouse import writer
 
-    path = _warehouse(args)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = _open(path, read_only=False)
-    try:
+    def waiting(message: str) -> None:
+        print(f"resync resolve: {message}", file=sys.stderr, flush=True)
+
+    with writer(_warehouse(args), what="resync resolve", on_wait=waiting) as con:
         store.ensure_tables(con)
         res = res_store.Resolution(
             run_id=args.run_id,
@@ -305,8 +292,6 @@ def _run_resolve(args: argparse.Namespace) -> int:
                 res.raw_score,
             ) = row
         added = res_store.record(con, res)
-    finally:
-        con.close()
     state = "recorded" if added else "already recorded"
     print(f"resolution {res.resolution_id} for run {args.run_id} {state}")
     return 0

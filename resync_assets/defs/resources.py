@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,11 +26,12 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
+from resync_assets.lib.warehouse import DEFAULT_WAREHOUSE_PATH, connect_read_only, warehouse_path
+
 if TYPE_CHECKING:
     from resync_assets.lib.ingest import IngestConfig
     from resync_assets.lib.tws import TwsSettings
 
-DEFAULT_WAREHOUSE_PATH = "data/warehouse.duckdb"
 DEFAULT_LAKE_DIR = "data/lake"
 DEFAULT_PIPELINES_DIR = "data/pipelines"
 DEFAULT_BACKFILL_DAYS = 90
@@ -128,7 +128,7 @@ class LakehouseResource(dg.ConfigurableResource):
 
     def resolved_warehouse_path(self) -> Path:
         """The DuckDB file this resource points at."""
-        return Path(self.warehouse_path or _env("RESYNC_WAREHOUSE_PATH") or DEFAULT_WAREHOUSE_PATH)
+        return warehouse_path(self.warehouse_path)
 
     def resolved_host_metrics_dirs(self) -> list[Path]:
         """Host-metrics folders to ingest, the collector's folder first."""
@@ -163,30 +163,16 @@ class WarehouseReaderResource(DuckDBResource):
 
     def resolved_database(self) -> str:
         """The DuckDB file connections open."""
-        return self.database or _env("RESYNC_WAREHOUSE_PATH") or DEFAULT_WAREHOUSE_PATH
+        return str(warehouse_path(self.database or None))
 
     @contextlib.contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection, closed on exit."""
-        conn = _connect_read_only(self.resolved_database(), dict(self.connection_config))
+        conn = connect_read_only(Path(self.resolved_database()), dict(self.connection_config))
         try:
             yield conn
         finally:
             conn.close()
-
-
-def _connect_read_only(database: str, config: dict, attempts: int = 10) -> duckdb.DuckDBPyConnection:
-    # A writer in another process holds an exclusive file lock for the length of its load.
-    delay = 0.1
-    for attempt in range(attempts):
-        try:
-            return duckdb.connect(database, read_only=True, config=config)
-        except duckdb.IOException:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
-    raise AssertionError("unreachable")
 
 
 @dg.definitions

@@ -8,9 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from resync_assets.lib.ingest import run_host_metrics_ingest, run_tws_ingest, warehouse_lock
+from resync_assets.lib.ingest import run_host_metrics_ingest, run_tws_ingest
 from resync_assets.lib.ingest.host_metrics import HostMetricsError
-from resync_assets.lib.ingest.lock import WarehouseLockTimeout
 from resync_assets.lib.metrics.schema import HOST_METRICS_SCHEMA
 from resync_assets.lib.metrics.store import write_samples
 from resync_assets.sim.workload import WorkloadConfig
@@ -197,11 +196,3 @@ def test_a_bad_host_metrics_file_stops_the_load_before_anything_is_written(tmp_p
 def test_a_missing_metrics_folder_loads_nothing(tmp_path):
     report = run_host_metrics_ingest([tmp_path / "nowhere"], make_cfg(tmp_path))
     assert report.table("host_metrics").rows_total == 0 and report.files_read == 0
-
-
-def test_the_warehouse_lock_admits_one_writer_at_a_time(tmp_path):
-    path = tmp_path / "w.duckdb"
-    with warehouse_lock(path), pytest.raises(WarehouseLockTimeout), warehouse_lock(path, timeout_seconds=0.2):
-        pass
-    with warehouse_lock(path, timeout_seconds=0.2):
-        pass

@@ -7,6 +7,7 @@ import dagster as dg
 from resync_assets.defs.incidents.resources import LlmResource
 from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
 from resync_assets.defs.resources import LakehouseResource
+from resync_assets.lib.warehouse import writer
 
 JOBLOGS = dg.AssetKey(["tws_raw", "joblogs"])
 JOB_RUNS = dg.AssetKey(["tws_raw", "job_runs"])
@@ -29,14 +30,11 @@ def incident_analyses(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource, llm: LlmResource
 ) -> dg.MaterializeResult:
     """Analyse the failed runs that have no analysis yet (or whose joblog arrived since)."""
-    import duckdb
-
     from resync_assets.lib.rca import store
 
     path = lakehouse.resolved_warehouse_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     analyst = llm.analyst()
-    with duckdb.connect(str(path)) as con:
+    with writer(path, what="incident_analyses") as con:
         store.ensure_tables(con)
         ctx = store.load_context(con)
         # Store the map in use (the packaged default plus what resolutions taught) whenever it changed.

@@ -4,22 +4,12 @@ import dagster as dg
 
 from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
 from resync_assets.defs.resources import WarehouseReaderResource
+from resync_assets.lib.warehouse import table_exists
 
 INCIDENTS = dg.AssetKey(["incident_analyses"])
 # Below this many labelled rows an ECE says nothing; the check passes and says so.
 MIN_LABELLED = 50
 MAX_ECE = 0.10
-
-
-def _exists(con, schema: str, table: str) -> bool:
-    row = (
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()[:1]
-        or [None]
-    )[0]
-    return bool(row and row[0])
 
 
 @dg.asset_check(
@@ -32,9 +22,9 @@ def _exists(con, schema: str, table: str) -> bool:
 def incident_analyses_cover_every_failed_run(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
     """Counts failed runs without an analysis."""
     with duckdb.get_connection() as con:
-        if not _exists(con, "tws_raw", "job_runs"):
+        if not table_exists(con, "tws_raw", "job_runs"):
             return dg.AssetCheckResult(passed=True, description="no job runs loaded yet")
-        if not _exists(con, "analytics", "incident_analyses"):
+        if not table_exists(con, "analytics", "incident_analyses"):
             failed = con.execute(
                 "select count(distinct run_id) from tws_raw.job_runs "
                 "where internal_status in ('ABEND', 'FAIL', 'ERROR')"
@@ -67,8 +57,8 @@ def incident_confidence_is_calibrated(duckdb: WarehouseReaderResource) -> dg.Ass
 
     with duckdb.get_connection() as con:
         if not (
-            _exists(con, "analytics", "incident_analyses")
-            and _exists(con, "analytics", "incident_resolutions")
+            table_exists(con, "analytics", "incident_analyses")
+            and table_exists(con, "analytics", "incident_resolutions")
         ):
             return dg.AssetCheckResult(
                 passed=True,

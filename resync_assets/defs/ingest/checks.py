@@ -9,16 +9,9 @@ import dagster as dg
 
 from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
 from resync_assets.defs.resources import TwsResource, WarehouseReaderResource
+from resync_assets.lib.warehouse import table_exists
 
 JOB_RUNS = dg.AssetKey(["tws_raw", "job_runs"])
-
-
-def _table_exists(conn, schema: str, table: str) -> bool:
-    row = conn.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
 
 
 @dg.asset_check(
@@ -30,7 +23,7 @@ def _table_exists(conn, schema: str, table: str) -> bool:
 def job_runs_have_unique_run_ids(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
     """Passes when `run_id` is a key of `tws_raw.job_runs` (not null, unique)."""
     with duckdb.get_connection() as conn:
-        if not _table_exists(conn, "tws_raw", "job_runs"):
+        if not table_exists(conn, "tws_raw", "job_runs"):
             return dg.AssetCheckResult(passed=False, description="tws_raw.job_runs does not exist yet")
         rows, distinct, nulls = conn.execute(
             "select count(*), count(distinct run_id), count(*) - count(run_id) from tws_raw.job_runs"
@@ -67,7 +60,7 @@ def job_runs_match_api_count_for_closed_plan_day(
     from resync_assets.lib.tws.records import job_run_rows
 
     with duckdb.get_connection() as conn:
-        if not _table_exists(conn, "tws_raw", "job_runs"):
+        if not table_exists(conn, "tws_raw", "job_runs"):
             return dg.AssetCheckResult(passed=False, description="tws_raw.job_runs does not exist yet")
         plans = [
             r[0]

@@ -11,26 +11,16 @@ import dagster as dg
 
 from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
 from resync_assets.defs.resources import LakehouseResource
+from resync_assets.lib.warehouse import table_exists, writer
 
 SCHEMA = "analytics"
 JOBLOGS = dg.AssetKey(["tws_raw", "joblogs"])
 JOB_RUNS = dg.AssetKey(["tws_raw", "job_runs"])
 
 
-def _exists(con, schema: str, table: str) -> bool:
-    row = (
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()[:1]
-        or [None]
-    )[0]
-    return bool(row and row[0])
-
-
 def _new_joblogs(con):
     """Joblogs not mined yet, with the run's end time (arrow table)."""
-    runs = _exists(con, "tws_raw", "job_runs")
+    runs = table_exists(con, "tws_raw", "job_runs")
     end = "coalesce(r.actual_end, j.fetched_at)" if runs else "j.fetched_at"
     join = (
         (
@@ -42,7 +32,7 @@ def _new_joblogs(con):
     )
     done = (
         f"where not exists (select 1 from {SCHEMA}.joblog_template_runs m where m.run_id = j.run_id)"
-        if _exists(con, SCHEMA, "joblog_template_runs")
+        if table_exists(con, SCHEMA, "joblog_template_runs")
         else ""
     )
     return con.sql(
@@ -55,7 +45,7 @@ def _merge_templates(con, fresh, miner):
     """Merge the new batch's per-template figures into the stored table (runs are mined once)."""
     import polars as pl
 
-    if _exists(con, SCHEMA, "joblog_templates"):
+    if table_exists(con, SCHEMA, "joblog_templates"):
         old = pl.from_arrow(con.sql(f"select * from {SCHEMA}.joblog_templates").to_arrow_table())
         # DuckDB hands timestamps back as Etc/UTC; the fresh batch says UTC.
         old = old.with_columns(
@@ -124,7 +114,6 @@ def _merge_templates(con, fresh, miner):
 )
 def joblog_templates(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> dg.MaterializeResult:
     """Mine the joblogs fetched since the last run and merge them into the template table."""
-    import duckdb
     import polars as pl
 
     from resync_assets.lib.patterns.joblogs import FAILED_STATUSES, joblog_lines
@@ -132,14 +121,13 @@ def joblog_templates(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
     from resync_assets.lib.patterns.miner import TemplateMiner
 
     path = lakehouse.resolved_warehouse_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(path)) as con:
+    with writer(path, what="joblog_templates") as con:
         con.execute(f"create schema if not exists {SCHEMA}")
         con.execute(
             f"create table if not exists {SCHEMA}.joblog_template_runs (run_id varchar primary key, "
             "mined_at timestamptz)"
         )
-        if not _exists(con, "tws_raw", "joblogs"):
+        if not table_exists(con, "tws_raw", "joblogs"):
             return dg.MaterializeResult(
                 metadata={"new_joblogs": 0, "note": "tws_raw.joblogs does not exist yet"}
             )
@@ -150,7 +138,7 @@ def joblog_templates(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
         fresh = templates_of(lines, miner)
         table = (
             _merge_templates(con, fresh, miner)
-            if fresh.height or _exists(con, SCHEMA, "joblog_templates")
+            if fresh.height or table_exists(con, SCHEMA, "joblog_templates")
             else fresh
         )
         con.register("templates_df", table.to_arrow())
@@ -158,7 +146,7 @@ def joblog_templates(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
         con.unregister("templates_df")
         failed = lines.filter(pl.col("internal_status").is_in(list(FAILED_STATUSES)))
         con.register("failed_df", failed.to_arrow())
-        if _exists(con, SCHEMA, "joblog_failure_lines"):
+        if table_exists(con, SCHEMA, "joblog_failure_lines"):
             con.execute(f"insert into {SCHEMA}.joblog_failure_lines select * from failed_df")
         else:
             con.execute(f"create table {SCHEMA}.joblog_failure_lines as select * from failed_df")
@@ -200,16 +188,15 @@ def joblog_pattern_clusters(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
     """Regroup every mined failed run by the template of its first error line."""
-    import duckdb
     import polars as pl
 
     from resync_assets.lib.patterns.joblogs import joblog_pattern_clusters as clusters_of
     from resync_assets.lib.patterns.miner import TemplateMiner
 
     path = lakehouse.resolved_warehouse_path()
-    with duckdb.connect(str(path)) as con:
+    with writer(path, what="joblog_pattern_clusters") as con:
         con.execute(f"create schema if not exists {SCHEMA}")
-        if not _exists(con, SCHEMA, "joblog_failure_lines"):
+        if not table_exists(con, SCHEMA, "joblog_failure_lines"):
             return dg.MaterializeResult(metadata={"clusters": 0, "note": "no mined failed runs yet"})
         miner = TemplateMiner.load(con, SCHEMA)
         lines = pl.from_arrow(con.sql(f"select * from {SCHEMA}.joblog_failure_lines").to_arrow_table())

@@ -4,6 +4,7 @@ import dagster as dg
 
 from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
 from resync_assets.defs.resources import WarehouseReaderResource
+from resync_assets.lib.warehouse import table_exists
 
 TEMPLATES = dg.AssetKey(["joblog_templates"])
 
@@ -20,11 +21,7 @@ def joblog_templates_ids_are_stable(duckdb: WarehouseReaderResource) -> dg.Asset
     from resync_assets.lib.patterns.miner import TemplateMiner
 
     with duckdb.get_connection() as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'analytics' "
-            "and table_name = 'joblog_templates'"
-        ).fetchall()[0][0]
-        if not exists:
+        if not table_exists(con, "analytics", "joblog_templates"):
             return dg.AssetCheckResult(passed=True, description="no templates yet")
         miner = TemplateMiner.load(con, "analytics")
         rows = con.execute(

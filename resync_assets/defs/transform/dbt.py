@@ -23,7 +23,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
 from resync_assets.defs.resources import LakehouseResource
-from resync_assets.lib.ingest import warehouse_lock
+from resync_assets.lib.warehouse import write_lock
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 WAREHOUSE_ENV = "RESYNC_WAREHOUSE_PATH"
@@ -104,7 +104,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         """
         warehouse = lakehouse.resolved_warehouse_path().resolve()
         warehouse.parent.mkdir(parents=True, exist_ok=True)
-        with warehouse_lock(warehouse):
+        with write_lock(warehouse, what="dbt build"):
             with _warehouse_env(warehouse):
                 invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
             yield from invocation.stream()

@@ -6,12 +6,11 @@
     report = run_tws_ingest(TwsSettings.from_env(), cfg)
     report.as_metadata()
 
-Every writer holds ``warehouse_lock(cfg.warehouse_path)``, so DuckDB sees one writer at a time.
+Every writer holds the warehouse's write lock (``lib/warehouse``), so DuckDB sees one writer at a time.
 """
 
 from resync_assets.lib.ingest.config import IngestConfig, IngestReport, TableStats
 from resync_assets.lib.ingest.host_metrics import run_host_metrics_ingest
-from resync_assets.lib.ingest.lock import WarehouseLockTimeout, warehouse_lock
 from resync_assets.lib.ingest.runner import IngestError, run_tws_ingest
 
 __all__ = [
@@ -19,8 +18,6 @@ __all__ = [
     "IngestError",
     "IngestReport",
     "TableStats",
-    "WarehouseLockTimeout",
     "run_host_metrics_ingest",
     "run_tws_ingest",
-    "warehouse_lock",
 ]

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from resync_assets.lib.warehouse import DEFAULT_WAREHOUSE_PATH, WAREHOUSE_ENV
+
 
 @dataclasses.dataclass(frozen=True)
 class IngestConfig:
@@ -83,7 +85,7 @@ class IngestConfig:
             return value.strip() if value and value.strip() else default
 
         kwargs: dict[str, Any] = {
-            "warehouse_path": Path(get("RESYNC_WAREHOUSE_PATH", "data/warehouse.duckdb")),
+            "warehouse_path": Path(get(WAREHOUSE_ENV, str(DEFAULT_WAREHOUSE_PATH))),
             "lake_dir": Path(get("RESYNC_LAKE_DIR", "data/lake")),
             "pipelines_dir": Path(get("RESYNC_PIPELINES_DIR", "data/pipelines")),
         }

@@ -20,9 +20,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from resync_assets.lib.ingest.config import IngestConfig, IngestReport, TableStats
-from resync_assets.lib.ingest.lock import warehouse_lock
 from resync_assets.lib.ingest.warehouse import export_lake
 from resync_assets.lib.metrics.schema import HOST_METRICS_SCHEMA
+from resync_assets.lib.warehouse import table_exists, write_lock, writer
 
 TABLE = "host_metrics"
 _FOLDERS = "_host_metrics_folders"
@@ -66,10 +66,8 @@ def run_host_metrics_ingest(metrics_dirs: Sequence[Path], cfg: IngestConfig) -> 
     started = time.perf_counter()
     roots = [Path(d) for d in metrics_dirs]
     report = IngestReport()
-    with warehouse_lock(cfg.warehouse_path, cfg.lock_timeout_seconds):
-        cfg.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(cfg.warehouse_path))
-        try:
+    with write_lock(cfg.warehouse_path, cfg.lock_timeout_seconds, what="host-metrics ingest"):
+        with writer(cfg.warehouse_path) as con:
             ds = cfg.dataset
             con.execute(f'create schema if not exists "{ds}"')
             con.execute(
@@ -140,8 +138,6 @@ def run_host_metrics_ingest(metrics_dirs: Sequence[Path], cfg: IngestConfig) -> 
             finally:
                 con.unregister("new_metrics")
             after = _count(con, ds)
-        finally:
-            con.close()
         if cfg.write_lake:
             export_lake(cfg.warehouse_path, cfg.dataset, cfg.lake_dir, [TABLE], cfg.duckdb_memory_limit)
     added = max(0, after - before)
@@ -155,8 +151,6 @@ def _prefixed(alias: str, cols: str) -> str:
 
 
 def _count(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [dataset, TABLE],
-    ).fetchall()[0][0]
-    return con.execute(f'select count(*) from "{dataset}"."{TABLE}"').fetchall()[0][0] if exists else 0
+    if not table_exists(con, dataset, TABLE):
+        return 0
+    return con.execute(f'select count(*) from "{dataset}"."{TABLE}"').fetchall()[0][0]

@@ -15,7 +15,6 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from resync_assets.lib.gcpause import gc_paused
 from resync_assets.lib.ingest.config import IngestConfig, IngestReport, TableStats
-from resync_assets.lib.ingest.lock import warehouse_lock
 from resync_assets.lib.ingest.warehouse import (
     DuckDbBaseline,
     export_lake,
@@ -26,6 +25,7 @@ from resync_assets.lib.ingest.warehouse import (
 from resync_assets.lib.tws.client import TwsClient
 from resync_assets.lib.tws.settings import TwsSettings
 from resync_assets.lib.tws.source import TWS_TABLES, SourceCounters, tws_empty_tables, tws_joblogs, tws_source
+from resync_assets.lib.warehouse import write_lock
 
 log = logging.getLogger("resync.ingest")
 
@@ -147,7 +147,10 @@ def run_tws_ingest(
     started = time.perf_counter()
     counters = SourceCounters()
     report = IngestReport()
-    with warehouse_lock(cfg.warehouse_path, cfg.lock_timeout_seconds), TwsClient(settings) as client:
+    with (
+        write_lock(cfg.warehouse_path, cfg.lock_timeout_seconds, what="TWS ingest"),
+        TwsClient(settings) as client,
+    ):
         before = table_counts(cfg.warehouse_path, cfg.dataset, chosen)
         pipeline = make_pipeline(cfg)
         try:

@@ -6,12 +6,11 @@ left open while dlt (the one writer) loads.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import duckdb
@@ -21,33 +20,9 @@ import pyarrow as pa
 from resync_assets.lib.tws.records import JOB_RUN_COLUMNS
 from resync_assets.lib.tws.runs_arrow import JOB_RUNS_SCHEMA
 from resync_assets.lib.tws.source import TERMINAL_COMMON_STATUSES, JoblogTarget, NoBaseline
+from resync_assets.lib.warehouse import connect_read_only, read_only, table_exists
 
 _INTERNAL_COLUMNS = ("_dlt_load_id", "_dlt_id")
-
-
-@contextlib.contextmanager
-def read_only(warehouse_path: Path, config: dict | None = None) -> Iterator[duckdb.DuckDBPyConnection | None]:
-    """A read-only connection to the warehouse (DuckDB ``config`` settings, e.g. ``memory_limit``), or
-    None when the file does not exist yet."""
-    path = Path(warehouse_path)
-    if not path.exists():
-        yield None
-        return
-    con = duckdb.connect(str(path), read_only=True, config=config or {})
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, dataset: str, table: str) -> bool:
-    """True when ``dataset.table`` exists."""
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [dataset, table],
-        ).fetchall()[0][0]
-    )
 
 
 def table_counts(warehouse_path: Path, dataset: str, tables: Iterable[str]) -> dict[str, int]:
@@ -91,7 +66,7 @@ class DuckDbBaseline:
         if not self._opened:
             self._opened = True
             if self.warehouse_path.exists():
-                con = duckdb.connect(str(self.warehouse_path), read_only=True)
+                con = connect_read_only(self.warehouse_path)
                 if table_exists(con, self.dataset, "job_runs"):
                     self._con = con
                     self._columns = {

@@ -23,6 +23,7 @@ from resync_assets.lib.rca import resolutions as res_store
 from resync_assets.lib.rca.calibration import Calibration, default_calibration
 from resync_assets.lib.rca.engine import Analysis, AnalysisContext, analyze
 from resync_assets.lib.rca.similarity import PastIncident, SimilarityIndex
+from resync_assets.lib.warehouse import table_exists
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -90,18 +91,6 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the incident tables when missing."""
     con.execute(_DDL)
     res_store.ensure_table(con)
-
-
-def table_exists(con, schema: str, table: str) -> bool:
-    """True when `schema.table` exists."""
-    row = (
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()[:1]
-        or [None]
-    )[0]
-    return bool(row and row[0])
 
 
 def stored_calibration(con) -> Calibration:
