@@ -7,7 +7,10 @@ Checks (one row each per report day):
   Wasserstein distance (normed by the reference spread), drift at ≥ `duration_threshold`.
 * `status_mix`, `return_code_mix`: the common status / return code of finished runs (Jensen-Shannon
   distance, drift at ≥ `mix_threshold`).
-* `template_mix`: the template of each failed run's first error line (`analytics.joblog_failure_lines`).
+* `template_mix`: the template of each failed run's first error line (`analytics.joblog_failure_lines`),
+  each (job, template) counted once per window (reruns and incidents repeat one template).
+Categorical checks drift only beyond the 99th percentile of the distance between two samples of the
+windows' sizes drawn from the reference mix (`bootstrap_threshold`): sparse windows stray by chance.
 * `analysis_quality`: incident-analysis confidence (Wasserstein) and recorded resolution outcomes.
 Reference: the `reference_days` days ending `gap_days` before the report day. Current: the report day
 for durations and status mixes; the last `sparse_current_days` days for the sparse checks (templates,
@@ -43,7 +46,7 @@ class DriftConfig:
 
     reference_days: int = 56
     gap_days: int = 1
-    sparse_current_days: int = 7
+    sparse_current_days: int = 14
     duration_threshold: float = 0.3
     mix_threshold: float = 0.15
     min_rows: int = 30
@@ -86,7 +89,9 @@ def relative_durations(ref: pd.DataFrame, cur: pd.DataFrame, min_ref: int = 3) -
     loo = plain.groupby(["job_key", "wd"])["logd"].transform(_loo_median)
     r.loc[~r["me"], "m_loo"] = loo.to_numpy()
     r.loc[r["me"], "m_loo"] = r.loc[r["me"], "m"]
-    excess = (r[r["me"]]["logd"] - r[r["me"]]["m"]).groupby(r[r["me"]]["job_key"]).median().rename("me_excess")
+    excess = (
+        (r[r["me"]]["logd"] - r[r["me"]]["m"]).groupby(r[r["me"]]["job_key"]).median().rename("me_excess")
+    )
     r = r.join(excess, on="job_key")
     c = c.join(stats, on=["job_key", "wd"]).join(excess, on="job_key")
     r_ok = r["n"] >= min_ref
@@ -109,7 +114,9 @@ def _js(p: np.ndarray, q: np.ndarray) -> float:
     return float(jensenshannon(p, q))
 
 
-def bootstrap_threshold(ref: pd.Series, n_cur: int, q: float = 0.99, draws: int = 200, seed: int = 0) -> float:
+def bootstrap_threshold(
+    ref: pd.Series, n_cur: int, q: float = 0.99, draws: int = 200, seed: int = 0
+) -> float:
     """The `q` quantile of the Jensen-Shannon distance between two samples drawn from the reference
     mix, one of the reference's size and one of `n_cur` rows: how far windows of these sizes stray
     from each other by chance alone."""
@@ -133,7 +140,9 @@ def _evidently(ref: pd.DataFrame, cur: pd.DataFrame, specs: list[tuple[str, str,
     report = Report([ValueDrift(column=c, method=m, threshold=t) for c, m, t, _ in specs])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        snap = report.run(Dataset.from_pandas(cur, data_definition=dd), Dataset.from_pandas(ref, data_definition=dd))
+        snap = report.run(
+            Dataset.from_pandas(cur, data_definition=dd), Dataset.from_pandas(ref, data_definition=dd)
+        )
     values = [float(m["value"]) for m in snap.dict()["metrics"]]
     return values, snap
 
@@ -178,8 +187,8 @@ def _one(
             "score": round(value, 4),
             "threshold": thr,
             "drift": bool(hit),
-            "reference_rows": int(len(ref)),
-            "current_rows": int(len(cur)),
+            "reference_rows": len(ref),
+            "current_rows": len(cur),
         }
         if is_num:
             details[col]["current_median_shift"] = round(float(np.median(cur) - np.median(ref)), 4)
@@ -187,7 +196,9 @@ def _one(
     return CheckResult(name, drifted > 0, share, details, snaps)
 
 
-def run_checks(data: dict[str, pd.DataFrame], report_date: date, cfg: DriftConfig = DriftConfig()) -> list[CheckResult]:
+def run_checks(
+    data: dict[str, pd.DataFrame], report_date: date, cfg: DriftConfig = DriftConfig()
+) -> list[CheckResult]:
     """Every check for `report_date`. `data` holds frames with a `day` column:
     runs (job_key, day, duration_seconds, is_success, common_status, return_code, is_terminal),
     templates (day, template_id), analyses (day, confidence), resolutions (day, outcome)."""
@@ -213,15 +224,27 @@ def run_checks(data: dict[str, pd.DataFrame], report_date: date, cfg: DriftConfi
     else:
         r_rel, c_rel = pd.Series(dtype=float), pd.Series(dtype=float)
     results.append(
-        _one("job_duration", [("log_relative_duration", r_rel, c_rel, "wasserstein", cfg.duration_threshold, True)], cfg.min_rows)
+        _one(
+            "job_duration",
+            [("log_relative_duration", r_rel, c_rel, "wasserstein", cfg.duration_threshold, True)],
+            cfg.min_rows,
+        )
     )
     fin_ref = ref_runs[ref_runs["is_terminal"].astype(bool)] if len(ref_runs) else ref_runs
     fin_cur = cur_runs[cur_runs["is_terminal"].astype(bool)] if len(cur_runs) else cur_runs
     results.append(
         _one(
             "status_mix",
-            [("common_status", fin_ref.get("common_status", pd.Series(dtype=str)).fillna("?"),
-              fin_cur.get("common_status", pd.Series(dtype=str)).fillna("?"), "jensenshannon", cfg.mix_threshold, False)],
+            [
+                (
+                    "common_status",
+                    fin_ref.get("common_status", pd.Series(dtype=str)).fillna("?"),
+                    fin_cur.get("common_status", pd.Series(dtype=str)).fillna("?"),
+                    "jensenshannon",
+                    cfg.mix_threshold,
+                    False,
+                )
+            ],
             cfg.min_rows,
         )
     )
@@ -229,20 +252,42 @@ def run_checks(data: dict[str, pd.DataFrame], report_date: date, cfg: DriftConfi
     results.append(
         _one(
             "return_code_mix",
-            [(rc, fin_ref.get(rc, pd.Series(dtype=object)).fillna(-1).astype("int64").astype(str) if len(fin_ref) else pd.Series(dtype=str),
-              fin_cur.get(rc, pd.Series(dtype=object)).fillna(-1).astype("int64").astype(str) if len(fin_cur) else pd.Series(dtype=str),
-              "jensenshannon", cfg.mix_threshold, False)],
+            [
+                (
+                    rc,
+                    fin_ref.get(rc, pd.Series(dtype=object)).fillna(-1).astype("int64").astype(str)
+                    if len(fin_ref)
+                    else pd.Series(dtype=str),
+                    fin_cur.get(rc, pd.Series(dtype=object)).fillna(-1).astype("int64").astype(str)
+                    if len(fin_cur)
+                    else pd.Series(dtype=str),
+                    "jensenshannon",
+                    cfg.mix_threshold,
+                    False,
+                )
+            ],
             cfg.min_rows,
         )
     )
     tpl = data.get("templates")
-    t_ref = window(tpl, ref_start, sparse_start - pd.Timedelta(days=cfg.gap_days))
-    t_cur = window(tpl, sparse_start, rd + pd.Timedelta(days=1))
+    # Reruns and incidents repeat one template many times: a window counts each (job, template) once.
+    t_ref = _distinct(
+        window(tpl, ref_start, sparse_start - pd.Timedelta(days=cfg.gap_days)), ["job", "template_id"]
+    )
+    t_cur = _distinct(window(tpl, sparse_start, rd + pd.Timedelta(days=1)), ["job", "template_id"])
     results.append(
         _one(
             "template_mix",
-            [("template_id", t_ref.get("template_id", pd.Series(dtype=str)).astype(str),
-              t_cur.get("template_id", pd.Series(dtype=str)).astype(str), "jensenshannon", cfg.mix_threshold * 2, False)],
+            [
+                (
+                    "template_id",
+                    t_ref.get("template_id", pd.Series(dtype=str)).astype(str),
+                    t_cur.get("template_id", pd.Series(dtype=str)).astype(str),
+                    "jensenshannon",
+                    cfg.mix_threshold,
+                    False,
+                )
+            ],
             cfg.min_rows,
         )
     )
@@ -256,15 +301,33 @@ def run_checks(data: dict[str, pd.DataFrame], report_date: date, cfg: DriftConfi
         _one(
             "analysis_quality",
             [
-                ("confidence", a_ref.get("confidence", pd.Series(dtype=float)).astype(float),
-                 a_cur.get("confidence", pd.Series(dtype=float)).astype(float), "wasserstein", cfg.duration_threshold, True),
-                ("resolution_outcome", r_ref.get("outcome", pd.Series(dtype=str)).astype(str),
-                 r_cur.get("outcome", pd.Series(dtype=str)).astype(str), "jensenshannon", cfg.mix_threshold, False),
+                (
+                    "confidence",
+                    a_ref.get("confidence", pd.Series(dtype=float)).astype(float),
+                    a_cur.get("confidence", pd.Series(dtype=float)).astype(float),
+                    "wasserstein",
+                    cfg.duration_threshold,
+                    True,
+                ),
+                (
+                    "resolution_outcome",
+                    r_ref.get("outcome", pd.Series(dtype=str)).astype(str),
+                    r_cur.get("outcome", pd.Series(dtype=str)).astype(str),
+                    "jensenshannon",
+                    cfg.mix_threshold,
+                    False,
+                ),
             ],
             cfg.min_rows,
         )
     )
     return results
+
+
+def _distinct(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    if df is None or not len(df) or not set(cols) <= set(df.columns):
+        return df
+    return df.drop_duplicates(cols)
 
 
 def save_html(results: list[CheckResult], folder: Path, report_date: date) -> Path | None:
@@ -279,7 +342,9 @@ def save_html(results: list[CheckResult], folder: Path, report_date: date) -> Pa
     return out if wrote else None
 
 
-def summary_rows(results: list[CheckResult], report_date: date, html_dir: Path | None, generated_at) -> pd.DataFrame:
+def summary_rows(
+    results: list[CheckResult], report_date: date, html_dir: Path | None, generated_at
+) -> pd.DataFrame:
     """The `analytics.drift_reports` rows of one report day."""
     rows = []
     for r in results:
@@ -320,7 +385,8 @@ def load_inputs(con, start: date, end: date) -> dict[str, pd.DataFrame]:
         ).df()
     if exists("analytics", "joblog_failure_lines"):
         out["templates"] = con.execute(
-            "select cast(min(ts) as date) as day, arg_min(template_id, line_no) as template_id "
+            "select cast(min(ts) as date) as day, any_value(job_name) as job, "
+            "arg_min(template_id, line_no) as template_id "
             "from analytics.joblog_failure_lines where is_error group by run_id "
             "having cast(min(ts) as date) between ? and ?",
             [start, end],

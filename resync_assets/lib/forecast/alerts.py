@@ -199,7 +199,9 @@ def failure_signals(mat: JobMatrix, t: int, cfg: AlertConfig) -> pd.DataFrame:
         slope, se, level, n = _nan_ols(rate, x, w=runs)
         base_runs = mat.runs[:, b0:r0].sum(axis=1)
         base_rate = np.where(base_runs > 0, mat.failures[:, b0:r0].sum(axis=1) / base_runs, np.nan)
-        last14 = mat.failures[:, t - 13 : t + 1].sum(axis=1) / np.maximum(mat.runs[:, t - 13 : t + 1].sum(axis=1), 1)
+        last14 = mat.failures[:, t - 13 : t + 1].sum(axis=1) / np.maximum(
+            mat.runs[:, t - 13 : t + 1].sum(axis=1), 1
+        )
         tstat = slope / se
     lim = cfg.failure_limit
     days_to = np.where(slope > 0, (lim - level) / slope, np.inf)
@@ -248,9 +250,7 @@ def job_alerts(mat: JobMatrix, as_of: date | None = None, cfg: AlertConfig = Ale
                 f"crosses its normal band (+{cfg.runtime_limit:.0%}) around {cross}"
             )
             severity = "high" if r.days_to <= 14 else "medium"
-        rows.append(
-            _row(j, "runtime_trend", severity, day, cross, growth, msg, {"t": r.t, "level": r.level})
-        )
+        rows.append(_row(j, "runtime_trend", severity, day, cross, growth, msg, {"t": r.t, "level": r.level}))
     fr = failure_signals(mat, t, cfg)
     for r in fr[fr["over"] | fr["trend"]].itertuples(index=False):
         j = mat.jobs.iloc[r.row]
@@ -267,7 +267,16 @@ def job_alerts(mat: JobMatrix, as_of: date | None = None, cfg: AlertConfig = Ale
             )
             severity = "high" if r.days_to <= 14 else "medium"
         rows.append(
-            _row(j, "failure_rate", severity, day, cross, growth, msg, {"t": r.t, "rate": r.level, "base": r.base_rate})
+            _row(
+                j,
+                "failure_rate",
+                severity,
+                day,
+                cross,
+                growth,
+                msg,
+                {"t": r.t, "rate": r.level, "base": r.base_rate},
+            )
         )
     return pd.DataFrame(rows, columns=[c for c in ALERT_COLUMNS if c != "generated_at"])
 
@@ -285,7 +294,12 @@ def _row(j, kind, severity, day, cross, growth, msg, evidence) -> dict:
         "weekly_growth": growth,
         "related": None,
         "message": msg,
-        "evidence": json.dumps({k: (None if v is None or not np.isfinite(v) else round(float(v), 4)) for k, v in evidence.items()}),
+        "evidence": json.dumps(
+            {
+                k: (None if v is None or not np.isfinite(v) else round(float(v), 4))
+                for k, v in evidence.items()
+            }
+        ),
     }
 
 
@@ -324,7 +338,9 @@ def pattern_alerts(clusters: pd.DataFrame, day: date, cfg: AlertConfig = AlertCo
     return pd.DataFrame(rows, columns=[c for c in ALERT_COLUMNS if c != "generated_at"])
 
 
-def link_hosts(alerts: pd.DataFrame, host_models: pd.DataFrame, cfg: AlertConfig = AlertConfig()) -> pd.DataFrame:
+def link_hosts(
+    alerts: pd.DataFrame, host_models: pd.DataFrame, cfg: AlertConfig = AlertConfig()
+) -> pd.DataFrame:
     """Link runtime alerts to a growing resource of the job's host; add one `host_growth` alert per
     linked host resource. `host_models`: series_id 'host:<host>:<resource>', entity, weekly_growth."""
     if alerts is None or not len(alerts) or host_models is None or not len(host_models):
@@ -349,7 +365,9 @@ def link_hosts(alerts: pd.DataFrame, host_models: pd.DataFrame, cfg: AlertConfig
         out.at[i, "message"] = f"{a['message']}; {sentence}"
         extra.append(
             {
-                "alert_id": _alert_id("host_growth", best["entity"], best["resource"], a["job_key"], a["detected_on"]),
+                "alert_id": _alert_id(
+                    "host_growth", best["entity"], best["resource"], a["job_key"], a["detected_on"]
+                ),
                 "job_key": a["job_key"],
                 "job": a["job"],
                 "host": best["entity"],

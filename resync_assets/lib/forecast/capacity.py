@@ -166,7 +166,11 @@ def load_series(con, config: CapacityConfig = CapacityConfig()) -> pd.DataFrame:
         )
     if not frames:
         return pd.DataFrame(columns=["series_id", "series_kind", "entity", "job_key", "ds", "y"])
-    out = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else frames[0]
+    out = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
+        else frames[0]
+    )
     out["ds"] = pd.to_datetime(out["ds"])
     out = out.dropna(subset=["y"])
     return out.sort_values(["series_id", "ds"]).reset_index(drop=True)
@@ -242,7 +246,11 @@ def forecast_series(
             fc_rows.append(frame)
             last_week = float(np.mean(Y[i, -7:]))
             next_weeks = batch.yhat[i][: min(28, config.horizon_days)]
-            growth = (float(np.mean(next_weeks[-7:])) - last_week) / (len(next_weeks) / 7) if len(next_weeks) >= 7 else 0.0
+            growth = (
+                (float(np.mean(next_weeks[-7:])) - last_week) / (len(next_weeks) / 7)
+                if len(next_weeks) >= 7
+                else 0.0
+            )
             model_rows.append(
                 {
                     "series_id": sid,

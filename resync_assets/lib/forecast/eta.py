@@ -109,9 +109,7 @@ def threshold_eta(
         resource = g["series_kind"].iloc[0].removeprefix("host_")
         thr = float(config.thresholds[resource])
         ds = [d if isinstance(d, date) else pd.Timestamp(d).date() for d in g["ds"]]
-        eta = series_eta(
-            ds, g["yhat"], g["yhat_lower_80"], g["yhat_upper_80"], thr, last_value=last.get(sid)
-        )
+        eta = series_eta(ds, g["yhat"], g["yhat_lower_80"], g["yhat_upper_80"], thr, last_value=last.get(sid))
         for w, (start, p) in enumerate(eta["weeks"], start=1):
             rows.append(
                 {
@@ -140,5 +138,6 @@ def eta_sentence(host: str, resource: str, threshold: float, weeks_to_50: int | 
         return f"{label} of {host} stays under {threshold:g} % within the forecast horizon"
     if weeks_to_50 == 0:
         return f"{label} of {host} is already over {threshold:g} %"
-    return f"{label} of {host} will hit {threshold:g} % in ~{weeks_to_50} week{'s' if weeks_to_50 > 1 else ''}"
-
+    return (
+        f"{label} of {host} will hit {threshold:g} % in ~{weeks_to_50} week{'s' if weeks_to_50 > 1 else ''}"
+    )

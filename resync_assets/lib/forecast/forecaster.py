@@ -60,7 +60,7 @@ def backtest_origins(n: int, horizon: int, freq: Freq, max_origins: int = 8) -> 
     if last < first:
         return ([last] if last >= freq.season + 1 else []), hb
     k = min(max_origins, last - first + 1)
-    origins = sorted({int(round(x)) for x in np.linspace(first, last, k)})
+    origins = sorted({round(x) for x in np.linspace(first, last, k)})
     return origins, hb
 
 

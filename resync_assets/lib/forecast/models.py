@@ -2,7 +2,7 @@
 
 The fast models work on a batch of series that share one time grid (a `(k, n)` array): each is a
 least-squares fit of Fourier seasonality (plus a level, plus a linear trend for the trend models) on a
-recent window, re-fitted once with outliers clipped so a spike or an incident does not bend the fit.
+recent window whose spikes were clipped first (`seasonal_hampel`), so an incident does not bend the fit.
 One design matrix serves the whole batch, so a thousand series cost about what one does.
 
 Prophet is fitted per series without its sampled intervals (they are recalibrated anyway).
@@ -22,8 +22,8 @@ FAST_MODELS = ("snaive", "seasonal_level", "trend_seasonal", "trend_seasonal_lon
 
 def _windows(freq: Freq) -> dict[str, int]:
     """Fit windows (steps) of the fast models."""
-    week = int(round(7 * freq.steps_per_day))
-    day = int(round(freq.steps_per_day))
+    week = round(7 * freq.steps_per_day)
+    day = round(freq.steps_per_day)
     if freq.alias == "D":
         return {"seasonal_level": 28, "trend_seasonal": 91, "trend_seasonal_long": 364}
     return {
@@ -94,15 +94,30 @@ def regression(
     Xf = _design(tf, periods, trend, t0)
     if trend:
         Xf[:, 1] = (tf - t0) / max(1.0, len(tt))
-    Yw = Y[:, n - w :].T  # (w, k)
+    Yw = seasonal_hampel(Y[:, n - w :], freq.season).T  # (w, k)
     beta, *_ = np.linalg.lstsq(X, Yw, rcond=None)
-    resid = Yw - X @ beta
-    # One robust pass: clip residuals beyond 3 MADs (spikes, incidents) and refit.
-    mad = np.median(np.abs(resid - np.median(resid, axis=0)), axis=0) * 1.4826
-    lim = 3.0 * np.maximum(mad, 1e-12)
-    clipped = X @ beta + np.clip(resid, -lim, lim)
-    beta, *_ = np.linalg.lstsq(X, clipped, rcond=None)
     return (Xf @ beta).T
+
+
+def seasonal_hampel(Y: np.ndarray, season: int, k: int = 3, n_sigmas: float = 5.0) -> np.ndarray:
+    """Clip spikes: each value against the median of the same seasonal phase `k` seasons either side
+    (itself included), beyond `n_sigmas` robust deviations of the row. Trends and level shifts pass
+    (the median of neighbours follows them); one-off spikes and incidents do not."""
+    k_rows, n = Y.shape
+    m = min(season, max(1, n // 3))
+    stack = np.full((2 * k + 1, k_rows, n), np.nan)
+    for i, j in enumerate(range(-k, k + 1)):
+        off = j * m
+        if off >= 0:
+            stack[i, :, : n - off] = Y[:, off:]
+        else:
+            stack[i, :, -off:] = Y[:, : n + off]
+    med = np.nanmedian(stack, axis=0)
+    dev = Y - med
+    scale = 1.4826 * np.median(np.abs(dev), axis=1, keepdims=True)
+    floor = 1e-6 * np.maximum(1.0, np.abs(np.median(Y, axis=1, keepdims=True)))
+    lim = n_sigmas * np.maximum(scale, floor)
+    return med + np.clip(dev, -lim, lim)
 
 
 def fast_forecast(model: str, Y: np.ndarray, t: np.ndarray, freq: Freq, horizon: int) -> np.ndarray:
@@ -153,7 +168,7 @@ def prophet_history_cap(freq: Freq) -> int:
     """Prophet sees at most this many recent steps (sub-daily fits get slow and gain little)."""
     if freq.alias == "D":
         return 3 * 365
-    return int(round(28 * freq.steps_per_day)) if freq.steps_per_day <= 24 else int(round(14 * freq.steps_per_day))
+    return round(28 * freq.steps_per_day) if freq.steps_per_day <= 24 else round(14 * freq.steps_per_day)
 
 
 def prophet_forecast(ds: pd.DatetimeIndex, y: np.ndarray, freq: Freq, horizon: int) -> np.ndarray:

@@ -82,7 +82,8 @@ def recommendations(
                 continue
             sid = f"host:{r.host}:{r.resource}"
             fc = forecasts[forecasts["series_id"] == sid].sort_values("ds")
-            at_eta = fc[fc["ds"] <= (_d(r.eta_day_50) or _d(r.eta_week_10) or today_)].tail(1)
+            fc_days = pd.to_datetime(fc["ds"]).dt.date
+            at_eta = fc[fc_days <= (_d(r.eta_day_50) or _d(r.eta_week_10) or today_)].tail(1)
             jobs = []
             if drivers is not None and len(drivers):
                 d = drivers[drivers["host"] == r.host].sort_values("weekly_growth", ascending=False).head(5)

@@ -36,7 +36,7 @@ class Freq:
     @property
     def season(self) -> int:
         """The main seasonal period in steps: one day for sub-daily data, one week for daily data."""
-        return 7 if self.alias == "D" else int(round(self.steps_per_day))
+        return 7 if self.alias == "D" else round(self.steps_per_day)
 
     def periods(self, n: int) -> list[float]:
         """Seasonal periods worth modelling with `n` observations: day (sub-daily), week, year (daily)."""
