@@ -138,3 +138,11 @@ def test_redrawn_loghub_lines_share_templates(redrawn):
     assert size["clusters"] < 1000
     assert size["signatures"] < 1500
     assert size["line_keys"] < len(redrawn) // 2
+
+
+def test_add_text_line_ends():
+    miner = TemplateMiner()
+    assert list(miner.add_text("")) == []
+    assert list(miner.add_text("a 1\n")) == [1]
+    assert list(miner.add_text("a 2\n\nb c")) == [1, 2, 3]
+    assert miner.clusters[1].size == 2

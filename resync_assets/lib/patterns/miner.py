@@ -302,9 +302,12 @@ class TemplateMiner:
     def add_text(self, text: str, ts: _dt.datetime | None = None) -> array:
         """Learn from the lines of `text` (split on ``\\n``) and return their ids as an int array.
 
-        A trailing newline ends the last line (it does not start an empty one). The same result as
-        :meth:`add_many` on ``text.split("\\n")``; the normalisation runs once over the whole text.
+        A trailing newline ends the last line (it does not start an empty one); empty text has no
+        lines. The same result as :meth:`add_many` on those lines; the normalisation runs once over
+        the whole text.
         """
+        if not text:
+            return array("I")
         text = text.removesuffix("\n")
         lines = text.split("\n")
         norms = text.translate(DIGITS_TO_ZERO).split("\n")
