@@ -2,17 +2,13 @@
 
 import dagster as dg
 
-from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
+from resync_assets.defs.keys import DUCKDB_WRITER_POOL, FCT_JOB_RUNS, INCIDENT_ANALYSES, JOBLOG_TEMPLATES
 from resync_assets.defs.resources import LakehouseResource
 
 
 @dg.asset(
     group_name="drift",
-    deps=[
-        dg.AssetKey(["fct_job_runs"]),
-        dg.AssetKey(["joblog_templates"]),
-        dg.AssetKey(["incident_analyses"]),
-    ],
+    deps=[FCT_JOB_RUNS, JOBLOG_TEMPLATES, INCIDENT_ANALYSES],
     pool=DUCKDB_WRITER_POOL,
     kinds={"python", "duckdb", "evidently"},
 )

@@ -2,11 +2,12 @@
 
 import dagster as dg
 
+from resync_assets.defs.keys import DRIFT_REPORTS
 from resync_assets.defs.resources import WarehouseReaderResource
 
 
 @dg.asset_check(
-    asset="drift_reports",
+    asset=DRIFT_REPORTS,
     description="Fails when any check of the latest report day found drift (job duration, status or "
     "return-code mix, template mix, analysis quality); the metadata names the checks and scores.",
 )

@@ -2,17 +2,22 @@
 
 import dagster as dg
 
-from resync_assets.defs.incidents.resources import LlmResource
-from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
-from resync_assets.defs.resources import LakehouseResource
+from resync_assets.defs.keys import (
+    AGG_HOST_METRICS_HOURLY,
+    AGG_JOB_RUNS_DAILY,
+    CAPACITY_FORECAST_MODELS,
+    CAPACITY_FORECASTS,
+    CAPACITY_THRESHOLD_ETA,
+    DIM_JOBS,
+    DUCKDB_WRITER_POOL,
+    FCT_JOB_RUNS,
+    JOBLOG_PATTERN_CLUSTERS,
+    MAINTENANCE_ALERTS,
+)
+from resync_assets.defs.resources import LakehouseResource, LlmResource
 
 GROUP = "forecast"
-MARTS = [
-    dg.AssetKey(["agg_job_runs__daily"]),
-    dg.AssetKey(["dim_jobs"]),
-    dg.AssetKey(["fct_job_runs"]),
-    dg.AssetKey(["agg_host_metrics__hourly"]),
-]
+MARTS = [AGG_JOB_RUNS_DAILY, DIM_JOBS, FCT_JOB_RUNS, AGG_HOST_METRICS_HOURLY]
 
 
 def _result(outcome, key=None) -> dg.MaterializeResult:
@@ -35,7 +40,7 @@ def _result(outcome, key=None) -> dg.MaterializeResult:
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            "capacity_forecasts",
+            CAPACITY_FORECASTS,
             group_name=GROUP,
             deps=MARTS,
             kinds={"python", "duckdb"},
@@ -44,7 +49,7 @@ def _result(outcome, key=None) -> dg.MaterializeResult:
             "per workstation, runtime of the key jobs, CPU / memory / disk daily p95 per host.",
         ),
         dg.AssetSpec(
-            "capacity_forecast_models",
+            CAPACITY_FORECAST_MODELS,
             group_name=GROUP,
             deps=MARTS,
             kinds={"python", "duckdb"},
@@ -60,13 +65,13 @@ def capacity_forecasts(context: dg.AssetExecutionContext, lakehouse: LakehouseRe
 
     outcome = run_capacity_forecasts(lakehouse.resolved_warehouse_path())
     context.log.info("capacity forecasts: %s", outcome.metadata)
-    yield _result(outcome, dg.AssetKey("capacity_forecasts"))
-    yield _result(outcome, dg.AssetKey("capacity_forecast_models"))
+    yield _result(outcome, CAPACITY_FORECASTS)
+    yield _result(outcome, CAPACITY_FORECAST_MODELS)
 
 
 @dg.asset(
     group_name=GROUP,
-    deps=["capacity_forecasts", "capacity_forecast_models"],
+    deps=[CAPACITY_FORECASTS, CAPACITY_FORECAST_MODELS],
     pool=DUCKDB_WRITER_POOL,
     kinds={"python", "duckdb"},
 )
@@ -80,11 +85,7 @@ def capacity_threshold_eta(lakehouse: LakehouseResource) -> dg.MaterializeResult
 
 @dg.asset(
     group_name=GROUP,
-    deps=[
-        dg.AssetKey(["fct_job_runs"]),
-        "capacity_forecast_models",
-        dg.AssetKey(["joblog_pattern_clusters"]),
-    ],
+    deps=[FCT_JOB_RUNS, CAPACITY_FORECAST_MODELS, JOBLOG_PATTERN_CLUSTERS],
     pool=DUCKDB_WRITER_POOL,
     kinds={"python", "duckdb"},
 )
@@ -98,7 +99,7 @@ def maintenance_alerts(lakehouse: LakehouseResource) -> dg.MaterializeResult:
 
 @dg.asset(
     group_name=GROUP,
-    deps=["capacity_threshold_eta", "capacity_forecasts", "maintenance_alerts"],
+    deps=[CAPACITY_THRESHOLD_ETA, CAPACITY_FORECASTS, MAINTENANCE_ALERTS],
     pool=DUCKDB_WRITER_POOL,
     kinds={"python", "duckdb"},
 )

@@ -2,6 +2,12 @@
 
 import dagster as dg
 
+from resync_assets.defs.keys import (
+    CAPACITY_FORECASTS,
+    CAPACITY_RECOMMENDATIONS,
+    CAPACITY_THRESHOLD_ETA,
+    MAINTENANCE_ALERTS,
+)
 from resync_assets.defs.resources import WarehouseReaderResource
 
 
@@ -17,7 +23,7 @@ def _check(duckdb: WarehouseReaderResource, name: str) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(
-    asset="capacity_forecasts",
+    asset=CAPACITY_FORECASTS,
     description="Future dates only; lower 95 ≤ lower 80 ≤ yhat ≤ upper 80 ≤ upper 95, no NaN; "
     "one model row per series with its backtest MASE and the baseline's.",
 )
@@ -27,7 +33,7 @@ def capacity_forecasts_are_consistent(duckdb: WarehouseReaderResource) -> dg.Ass
 
 
 @dg.asset_check(
-    asset="capacity_threshold_eta",
+    asset=CAPACITY_THRESHOLD_ETA,
     description="Crossing probabilities in [0, 1] and not decreasing week over week; the 50 % ETA is "
     "never before the 10 % ETA.",
 )
@@ -37,7 +43,7 @@ def capacity_threshold_eta_is_monotone(duckdb: WarehouseReaderResource) -> dg.As
 
 
 @dg.asset_check(
-    asset="maintenance_alerts",
+    asset=MAINTENANCE_ALERTS,
     description="Known kinds; the expected crossing is never before detection; ids unique.",
 )
 def maintenance_alerts_are_well_formed(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
@@ -46,7 +52,7 @@ def maintenance_alerts_are_well_formed(duckdb: WarehouseReaderResource) -> dg.As
 
 
 @dg.asset_check(
-    asset="capacity_recommendations",
+    asset=CAPACITY_RECOMMENDATIONS,
     description="Priority P1-P3, a deadline and an action on every row, evidence is JSON.",
 )
 def capacity_recommendations_are_well_formed(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:

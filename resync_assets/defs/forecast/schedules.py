@@ -2,17 +2,26 @@
 
 import dagster as dg
 
+from resync_assets.defs.keys import (
+    CAPACITY_FORECAST_MODELS,
+    CAPACITY_FORECASTS,
+    CAPACITY_RECOMMENDATIONS,
+    CAPACITY_THRESHOLD_ETA,
+    DRIFT_REPORTS,
+    MAINTENANCE_ALERTS,
+)
+
 weekly_forecast_job = dg.define_asset_job(
     name="capacity_forecast_job",
     selection=dg.AssetSelection.assets(
-        "capacity_forecasts", "capacity_forecast_models", "capacity_threshold_eta", "capacity_recommendations"
+        CAPACITY_FORECASTS, CAPACITY_FORECAST_MODELS, CAPACITY_THRESHOLD_ETA, CAPACITY_RECOMMENDATIONS
     ),
     description="Forecast every capacity series 12 weeks ahead, then the threshold ETAs and recommendations.",
 )
 
 daily_maintenance_job = dg.define_asset_job(
     name="maintenance_and_drift_job",
-    selection=dg.AssetSelection.assets("maintenance_alerts", "capacity_recommendations", "drift_reports"),
+    selection=dg.AssetSelection.assets(MAINTENANCE_ALERTS, CAPACITY_RECOMMENDATIONS, DRIFT_REPORTS),
     description="Maintenance alerts, recommendations and the drift report of the last complete day.",
 )
 
