@@ -44,6 +44,6 @@ def _date(text: str):
 
 
 def _run(args: argparse.Namespace) -> int:
-    from resync_assets.demo import main
+    from resync_assets.cli.demo_run import main
 
     return main(days=args.days, jobs=args.jobs, seed=args.seed, end_date=args.end_date)

@@ -13,11 +13,10 @@ from resync_assets.defs.incidents.checks import (
     incident_analyses_cover_every_failed_run,
     incident_confidence_is_calibrated,
 )
-from resync_assets.defs.incidents.resources import LlmResource
 from resync_assets.defs.incidents.sensors import incident_analysis_sensor
 from resync_assets.defs.patterns.assets import joblog_pattern_clusters, joblog_templates
 from resync_assets.defs.patterns.checks import joblog_templates_ids_are_stable
-from resync_assets.defs.resources import LakehouseResource, WarehouseReaderResource
+from resync_assets.defs.resources import LakehouseResource, LlmResource, WarehouseReaderResource
 from tests.rca.conftest import build_warehouse
 
 KEYS = {

@@ -43,7 +43,7 @@ def joblog(body: list[str], rc: int = 1) -> tuple[str, int]:
 @pytest.mark.parametrize(
     ("body", "error_index", "family"),
     [
-        # The JOBLOGS.md example: ORA line, then the wrapper's generic failure line.
+        # The example of docs/joblog_layout.md §2.4: ORA line, then the wrapper's generic failure line.
         (
             [
                 "2025-03-14 23:41:08 INFO  gl_extract: business date 20250314",

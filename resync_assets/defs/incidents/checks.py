@@ -2,18 +2,17 @@
 
 import dagster as dg
 
-from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
+from resync_assets.defs.keys import DUCKDB_WRITER_POOL, INCIDENT_ANALYSES
 from resync_assets.defs.resources import WarehouseReaderResource
 from resync_assets.lib.warehouse import table_exists
 
-INCIDENTS = dg.AssetKey(["incident_analyses"])
 # Below this many labelled rows an ECE says nothing; the check passes and says so.
 MIN_LABELLED = 50
 MAX_ECE = 0.10
 
 
 @dg.asset_check(
-    asset=INCIDENTS,
+    asset=INCIDENT_ANALYSES,
     name="incident_analyses_cover_every_failed_run",
     description="Every failed run (ABEND, FAIL, ERROR) in `tws_raw.job_runs` has a row in "
     "`analytics.incident_analyses`.",
@@ -45,7 +44,7 @@ def incident_analyses_cover_every_failed_run(duckdb: WarehouseReaderResource) ->
 
 
 @dg.asset_check(
-    asset=INCIDENTS,
+    asset=INCIDENT_ANALYSES,
     name="incident_confidence_is_calibrated",
     description=f"On analyses with a recorded outcome (resync resolve --outcome), the expected calibration "
     f"error of the stated confidence is at most {MAX_ECE} (passes with a note below {MIN_LABELLED} rows).",

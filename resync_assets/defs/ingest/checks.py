@@ -1,17 +1,13 @@
 """Checks on `tws_raw.job_runs`: key uniqueness and agreement with the API (freshness: freshness.py).
 
-Checks read the warehouse through the read-only `duckdb` resource. They still take the
-`duckdb_writer` pool: a read-only DuckDB connection cannot open while another process writes the
-file, so queueing behind the writer beats failing on its lock.
+Checks read the warehouse through the read-only `duckdb` resource.
 """
 
 import dagster as dg
 
-from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
+from resync_assets.defs.keys import DUCKDB_WRITER_POOL, JOB_RUNS
 from resync_assets.defs.resources import TwsResource, WarehouseReaderResource
 from resync_assets.lib.warehouse import table_exists
-
-JOB_RUNS = dg.AssetKey(["tws_raw", "job_runs"])
 
 
 @dg.asset_check(

@@ -9,13 +9,17 @@ counts into `analytics.joblog_templates`, appends the lines of failed runs to
 
 import dagster as dg
 
-from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
+from resync_assets.defs.keys import (
+    DUCKDB_WRITER_POOL,
+    JOB_RUNS,
+    JOBLOG_PATTERN_CLUSTERS,
+    JOBLOG_TEMPLATES,
+    JOBLOGS,
+)
 from resync_assets.defs.resources import LakehouseResource
 from resync_assets.lib.warehouse import table_exists, writer
 
 SCHEMA = "analytics"
-JOBLOGS = dg.AssetKey(["tws_raw", "joblogs"])
-JOB_RUNS = dg.AssetKey(["tws_raw", "job_runs"])
 
 
 def _new_joblogs(con):
@@ -103,7 +107,7 @@ def _merge_templates(con, fresh, miner):
 
 
 @dg.asset(
-    name="joblog_templates",
+    key=JOBLOG_TEMPLATES,
     group_name="patterns",
     deps=[JOBLOGS, JOB_RUNS],
     pool=DUCKDB_WRITER_POOL,
@@ -176,9 +180,9 @@ def joblog_templates(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
 
 
 @dg.asset(
-    name="joblog_pattern_clusters",
+    key=JOBLOG_PATTERN_CLUSTERS,
     group_name="patterns",
-    deps=[joblog_templates],
+    deps=[JOBLOG_TEMPLATES],
     pool=DUCKDB_WRITER_POOL,
     kinds={"python", "duckdb"},
     description="Failed runs grouped by failure mode (`analytics.joblog_pattern_clusters`): the template "

@@ -3,7 +3,7 @@
 Pure functions over tables (polars in, polars out) that the Dagster assets call:
 
 * :func:`joblog_body_lines` / :func:`extract_error_lines` read one joblog's text
-  (TWS header/trailer banners and the jobmanrc preamble are dropped, JOBLOGS.md §2.6);
+  (TWS header/trailer banners and the jobmanrc preamble are dropped, docs/joblog_layout.md §2.6);
 * :func:`joblog_lines` mines every body line of a `tws_raw.joblogs` table with a
   :class:`~resync_assets.lib.patterns.miner.TemplateMiner` (the only stateful step: pass a miner
   loaded from DuckDB to keep template ids stable across runs);
@@ -26,12 +26,12 @@ if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
     import pyarrow as pa
 
-# Internal statuses of a run that failed (JOBLOGS.md §5.1).
+# Internal statuses of a run that failed (docs/joblog_layout.md §5.1).
 FAILED_STATUSES: frozenset[str] = frozenset({"ABEND", "FAIL", "ERROR"})
 
 _BANNER = re.compile(r"^={10,}\s*$")
 _FIELD = re.compile(r"^= ?\S")
-# Lines written by jobmanrc / the agent around the job's own output (JOBLOGS.md §2.2 and §2.6).
+# Lines written by jobmanrc / the agent around the job's own output (docs/joblog_layout.md §2.2 and §2.6).
 _PREAMBLE = re.compile(
     r"^(?:.*\bfor UNIX/JOBMANRC\b.*|.*\)/JOBINFO\b.*|AWSBIS30[78]I\b.*|Installed for user\b.*"
     r"|Locale LANG set to the following\b.*)$"
@@ -289,7 +289,7 @@ def joblog_pattern_clusters(
     """The `joblog_pattern_clusters` table: failed runs grouped by failure mode.
 
     A failed run's failure mode is the template of its first error line after the preamble (the
-    root-cause candidate; wrappers print a generic "step failed" later, JOBLOGS.md §2.6), else of
+    root-cause candidate; wrappers print a generic "step failed" later, docs/joblog_layout.md §2.6), else of
     its last body line; runs without any body line form the "no joblog output" cluster (id 0).
     `runs` (optional, the joblogs table) adds failed runs that produced no body lines.
 

@@ -226,8 +226,9 @@ def _materialize(defs, home: Path, part: str) -> bool:
     """
     import dagster as dg
 
+    from resync_assets.defs.keys import HOST_METRICS as host_metrics
+
     _, _, raw_keys = raw_assets_and_checks(defs)
-    host_metrics = dg.AssetKey(["tws_raw", "host_metrics"])
     if part == "tws":
         selection = dg.AssetSelection.assets(*(raw_keys - {host_metrics}))
     else:
