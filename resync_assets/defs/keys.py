@@ -12,7 +12,7 @@ import dagster as dg
 # another process (`resync_assets.lib.warehouse.read_only`).
 DUCKDB_WRITER_POOL = "duckdb_writer"
 
-# The TWS tables one ingestion pass loads (`lib.tws.source.TWS_TABLES`, in the UI's order).
+# The TWS tables one ingestion pass loads (`lib.ingest.source.TWS_TABLES`, in the UI's order).
 TWS_TABLES = ("job_runs", "joblogs", "job_streams", "workstations", "engine_info")
 
 JOB_RUNS = dg.AssetKey(["tws_raw", "job_runs"])
