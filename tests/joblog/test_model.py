@@ -29,9 +29,9 @@ def test_dbt_macro_is_generated_from_the_status_sets():
 
 def test_every_reader_uses_the_same_failed_statuses():
     from resync_assets.defs.incidents import checks
+    from resync_assets.lib.ingest import source
     from resync_assets.lib.ingest.config import IngestConfig
     from resync_assets.lib.rca import store
-    from resync_assets.lib.tws import source
 
     assert set(IngestConfig(Path("w"), Path("l"), Path("p")).joblog_statuses) == FAILED_INTERNAL_STATUSES
     assert set(store.FAILED_STATUSES) == FAILED_INTERNAL_STATUSES
