@@ -307,13 +307,13 @@ def test_calibration_fails_when_confidence_overstates_the_outcomes(wh):
 
 
 def test_calibration_has_nothing_to_judge_below_the_minimum_of_labelled_rows(wh):
-    assert (
-        nothing_to_judge_reason(incident_confidence_is_calibrated(duckdb=reader(wh)))
-        == "no labelled analyses yet"
-    )
+    reason = nothing_to_judge_reason(incident_confidence_is_calibrated(duckdb=reader(wh)))
+    assert reason.startswith("no labelled analyses yet")
     labelled(wh, [(0.95, "incorrect")] * (MIN_LABELLED - 1))
     result = incident_confidence_is_calibrated(duckdb=reader(wh))
-    assert nothing_to_judge_reason(result) == f"only {MIN_LABELLED - 1} labelled analyses (< {MIN_LABELLED})"
+    assert nothing_to_judge_reason(result).startswith(
+        f"{MIN_LABELLED - 1} labelled analyses (needs {MIN_LABELLED}"
+    )
     assert result.metadata["labelled"].value == MIN_LABELLED - 1
 
 

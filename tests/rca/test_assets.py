@@ -14,11 +14,10 @@ from resync_assets.defs.incidents.checks import (
     incident_analyses_cover_every_failed_run,
     incident_confidence_is_calibrated,
 )
-from resync_assets.defs.incidents.resources import LlmResource
 from resync_assets.defs.incidents.sensors import incident_analysis_sensor
 from resync_assets.defs.patterns.assets import joblog_pattern_clusters, joblog_templates
 from resync_assets.defs.patterns.checks import joblog_templates_ids_are_stable
-from resync_assets.defs.resources import LakehouseResource, WarehouseReaderResource
+from resync_assets.defs.resources import LakehouseResource, LlmResource, WarehouseReaderResource
 from tests.rca.conftest import build_warehouse
 
 KEYS = {
@@ -90,7 +89,9 @@ def test_incident_analyses_cover_failed_runs_incrementally(tmp_path, workload):
     assert checks["incident_analyses_cover_every_failed_run"].metadata["failed_runs"].value == len(first)
     assert checks["joblog_templates_ids_are_stable"].passed
     # No outcome recorded yet: the calibration check has nothing to judge and says so (not a pass).
-    assert nothing_to_judge_reason(checks["incident_confidence_is_calibrated"]) == "no labelled analyses yet"
+    assert nothing_to_judge_reason(checks["incident_confidence_is_calibrated"]).startswith(
+        "no labelled analyses yet"
+    )
     mat = {
         e.asset_key.to_user_string(): e.materialization.metadata
         for e in result.get_asset_materialization_events()

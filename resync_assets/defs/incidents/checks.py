@@ -3,20 +3,21 @@
 import dagster as dg
 
 from resync_assets.defs.checks import nothing_to_judge
-from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
+from resync_assets.defs.keys import DUCKDB_WRITER_POOL, INCIDENT_ANALYSES
 from resync_assets.defs.resources import WarehouseReaderResource
+from resync_assets.lib.joblog.status import FAILED_INTERNAL_STATUSES, sql_list
 from resync_assets.lib.warehouse import table_exists
 
-INCIDENTS = dg.AssetKey(["incident_analyses"])
-# Below this many labelled rows an ECE says nothing: the check has nothing to judge and says so.
+# Below this many labelled rows an ECE says nothing: the check warns that it could not judge.
 MIN_LABELLED = 50
+FAILED = sql_list(FAILED_INTERNAL_STATUSES)
 MAX_ECE = 0.10
 
 
 @dg.asset_check(
-    asset=INCIDENTS,
+    asset=INCIDENT_ANALYSES,
     name="incident_analyses_cover_every_failed_run",
-    description="Every failed run (ABEND, FAIL, ERROR) in `tws_raw.job_runs` has a row in "
+    description=f"Every failed run ({FAILED}) in `tws_raw.job_runs` has a row in "
     "`analytics.incident_analyses`.",
     pool=DUCKDB_WRITER_POOL,
 )
@@ -26,7 +27,7 @@ def incident_analyses_cover_every_failed_run(duckdb: WarehouseReaderResource) ->
         if not table_exists(con, "tws_raw", "job_runs"):
             return nothing_to_judge("tws_raw.job_runs does not exist yet")
         runs, failed = con.execute(
-            "select count(*), count(distinct run_id) filter (where internal_status in ('ABEND', 'FAIL', 'ERROR')) "
+            f"select count(*), count(distinct run_id) filter (where internal_status in ({FAILED})) "
             "from tws_raw.job_runs"
         ).fetchone()
         counts = {"job_runs": dg.MetadataValue.int(runs), "failed_runs": dg.MetadataValue.int(failed)}
@@ -43,7 +44,7 @@ def incident_analyses_cover_every_failed_run(duckdb: WarehouseReaderResource) ->
         (missing,) = con.execute(
             "select count(distinct r.run_id) from tws_raw.job_runs r "
             "left join analytics.incident_analyses a on a.run_id = r.run_id "
-            "where r.internal_status in ('ABEND', 'FAIL', 'ERROR') and a.run_id is null"
+            f"where r.internal_status in ({FAILED}) and a.run_id is null"
         ).fetchone()
     return dg.AssetCheckResult(
         passed=missing == 0, metadata={**counts, "missing": dg.MetadataValue.int(missing)}
@@ -51,11 +52,11 @@ def incident_analyses_cover_every_failed_run(duckdb: WarehouseReaderResource) ->
 
 
 @dg.asset_check(
-    asset=INCIDENTS,
+    asset=INCIDENT_ANALYSES,
     name="incident_confidence_is_calibrated",
     description=f"On analyses with a recorded outcome (resync resolve --outcome), the expected calibration "
-    f"error of the stated confidence is at most {MAX_ECE} (below {MIN_LABELLED} labelled rows: nothing to judge, "
-    f"a warning).",
+    f"error of the stated confidence is at most {MAX_ECE}. With fewer than {MIN_LABELLED} labelled rows "
+    "there is nothing to judge: the check does not pass, it warns (severity WARN) and says so.",
     pool=DUCKDB_WRITER_POOL,
 )
 def incident_confidence_is_calibrated(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
@@ -67,7 +68,7 @@ def incident_confidence_is_calibrated(duckdb: WarehouseReaderResource) -> dg.Ass
             table_exists(con, "analytics", "incident_analyses")
             and table_exists(con, "analytics", "incident_resolutions")
         ):
-            return nothing_to_judge("no labelled analyses yet", {"labelled": dg.MetadataValue.int(0)})
+            return _too_few_labelled(0)
         rows = con.execute(
             "select a.confidence, r.outcome = 'correct' from analytics.incident_analyses a join ("
             "  select run_id, arg_max(outcome, recorded_at) as outcome from analytics.incident_resolutions "
@@ -75,8 +76,7 @@ def incident_confidence_is_calibrated(duckdb: WarehouseReaderResource) -> dg.Ass
         ).fetchall()
     n = len(rows)
     if n < MIN_LABELLED:
-        reason = f"only {n} labelled analyses (< {MIN_LABELLED})" if n else "no labelled analyses yet"
-        return nothing_to_judge(reason, {"labelled": dg.MetadataValue.int(n)})
+        return _too_few_labelled(n)
     value = ece([r[0] for r in rows], [bool(r[1]) for r in rows])
     return dg.AssetCheckResult(
         passed=value <= MAX_ECE,
@@ -87,3 +87,13 @@ def incident_confidence_is_calibrated(duckdb: WarehouseReaderResource) -> dg.Ass
             "mean_confidence": dg.MetadataValue.float(round(sum(r[0] for r in rows) / n, 4)),
         },
     )
+
+
+def _too_few_labelled(n: int) -> dg.AssetCheckResult:
+    """Too few labelled analyses for an ECE: nothing to judge, a warning that says why."""
+    reason = (
+        f"{n} labelled analyses (needs {MIN_LABELLED}; record outcomes with `resync resolve --outcome`)"
+        if n
+        else f"no labelled analyses yet (needs {MIN_LABELLED}; record outcomes with `resync resolve --outcome`)"
+    )
+    return nothing_to_judge(reason, {"labelled": dg.MetadataValue.int(n)})

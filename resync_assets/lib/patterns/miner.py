@@ -43,7 +43,7 @@ WILDCARD = "<*>"
 EMPTY = "<EMPTY>"
 # Bounds of the lookup maps (entries); past them a map is emptied and refills from the lines that
 # follow, so memory stays bounded whatever the input.
-LINE_KEYS_MAX = 50_000
+LINE_KEYS_MAX = 20_000
 SIGNATURES_MAX = 200_000
 
 
@@ -302,9 +302,12 @@ class TemplateMiner:
     def add_text(self, text: str, ts: _dt.datetime | None = None) -> array:
         """Learn from the lines of `text` (split on ``\\n``) and return their ids as an int array.
 
-        A trailing newline ends the last line (it does not start an empty one). The same result as
-        :meth:`add_many` on ``text.split("\\n")``; the normalisation runs once over the whole text.
+        A trailing newline ends the last line (it does not start an empty one); empty text has no
+        lines. The same result as :meth:`add_many` on those lines; the normalisation runs once over
+        the whole text.
         """
+        if not text:
+            return array("I")
         text = text.removesuffix("\n")
         lines = text.split("\n")
         norms = text.translate(DIGITS_TO_ZERO).split("\n")

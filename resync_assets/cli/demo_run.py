@@ -139,7 +139,7 @@ def main(
     fresh: bool = True,
 ) -> int:
     """Run the demo up to ``end_date`` (default today, UTC); 0 when every asset materialized and no
-    check failed (checks with nothing to judge print as warnings)."""
+    ERROR-severity check failed (checks with nothing to judge print "n/a" with their reason)."""
     started = time.monotonic()
     root = (root or Path.cwd()).resolve()
     home = ensure_dagster_home(root)
@@ -222,15 +222,15 @@ def _materialize(defs, home: Path, part: str) -> bool:
     """One Dagster run, with the checks of what it materializes: the TWS tables of `tws_raw` (part
     "tws"), or host metrics and every asset downstream of `tws_raw` (part "downstream").
 
-    True when every step succeeded and no check failed (a check with nothing to judge, e.g. no failed
-    run on a quiet day, prints as a warning with its reason and does not fail the demo).
+    True when every step succeeded and no ERROR-severity check failed (a check with nothing to judge,
+    e.g. no failed run on a quiet day, prints "n/a" with its reason; a WARN finding prints "warn").
     """
     import dagster as dg
 
     from resync_assets.defs.checks import nothing_to_judge_reason
+    from resync_assets.defs.keys import HOST_METRICS as host_metrics
 
     _, _, raw_keys = raw_assets_and_checks(defs)
-    host_metrics = dg.AssetKey(["tws_raw", "host_metrics"])
     if part == "tws":
         selection = dg.AssetSelection.assets(*(raw_keys - {host_metrics}))
     else:
@@ -250,11 +250,23 @@ def _materialize(defs, home: Path, part: str) -> bool:
         status = "success" if result.success else "FAILED"
         print(f"  dagster run {result.run_id} ({part}): {status}", flush=True)
         evaluations = result.get_asset_check_evaluations()
-    failed = [e for e in evaluations if not e.passed and nothing_to_judge_reason(e) is None]
+    # A check with nothing to judge (a quiet day, no outcomes recorded) prints "n/a" with its reason;
+    # a WARN-severity finding prints "warn" (something to look at); neither fails the demo. An
+    # ERROR-severity check that does not pass is a FAIL.
+    failed = [
+        e
+        for e in evaluations
+        if not e.passed and e.severity != dg.AssetCheckSeverity.WARN and nothing_to_judge_reason(e) is None
+    ]
     for evaluation in evaluations:
         reason = nothing_to_judge_reason(evaluation)
-        mark = "ok  " if evaluation.passed else "warn" if reason is not None else "FAIL"
-        note = f" (nothing to judge: {reason})" if reason is not None else ""
+        if evaluation.passed:
+            mark, note = "ok  ", ""
+        elif reason is not None:
+            mark, note = "n/a ", f" (nothing to judge: {reason})"
+        else:
+            mark = "warn" if evaluation.severity == dg.AssetCheckSeverity.WARN else "FAIL"
+            note = f" ({evaluation.description})" if evaluation.description else ""
         print(f"  check {mark} {evaluation.asset_key.to_user_string()}:{evaluation.check_name}{note}")
     return result.success and not failed
 
