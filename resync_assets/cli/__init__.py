@@ -19,6 +19,9 @@ _COMMAND_MODULES = (
     "metrics",
     "patterns",
     "analyze",
+    "incidents",
+    "report",
+    "status",
 )
 
 
