@@ -10,9 +10,11 @@ Two parts, printed as one table and written to benchmarks/results/incident_analy
    level-less syslogs) from the loghub 2k datasets, each wrapped in the TWS joblog layout with the
    real lines that preceded it in its log, the lines that followed, and a wrapper "step failed" line.
    Error-line hit@1 and whether the family fallback is sensible (hand-written acceptable categories).
+   The loghub data is found as `benchmarks/loghub_data.py` says (`RESYNC_LOGHUB_DIR`, else
+   `<repo>/../shared/benchmarks/loghub`); without it this part is empty.
 
     .venv/bin/python -m benchmarks.incident_analysis [--days 90] [--jobs 500] [--seed 42]
-        [--write-default-calibration]
+        [--loghub-dir DIR] [--write-default-calibration]
 
 `--write-default-calibration` stores the calibration fitted here as the packaged default
 (`resync_assets/lib/rca/default_calibration.json`).
@@ -31,8 +33,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from benchmarks.loghub_data import loghub_dir
+
 REPO = Path(__file__).resolve().parent.parent
-SHARED = Path("/work/shared")
 RESULTS = REPO / "benchmarks" / "results" / "incident_analysis.json"
 DEFAULT_CAL = REPO / "resync_assets" / "lib" / "rca" / "default_calibration.json"
 END_DATE = date(2025, 3, 14)
@@ -328,9 +331,9 @@ def _wrap(
     return ("\n".join(lines) + "\n").encode("utf-8"), len(header) + len(pre) + len(before) + 1
 
 
-def real_cases(shared: Path = SHARED, per_dataset: int = 12) -> list[dict]:
-    """Joblogs built from real public log lines (loghub 2k), each with its true error line."""
-    root = shared / "benchmarks" / "loghub"
+def real_cases(root: Path | None = None, per_dataset: int = 12) -> list[dict]:
+    """Joblogs built from real public log lines (loghub 2k under `root`), each with its true error line."""
+    root = root or loghub_dir()
     out = []
     specs = [(n, lv, fmt) for n, (lv, fmt) in _LEVEL_DATASETS.items()] + [
         (n, None, fmt) for n, fmt in _SYSLOG_DATASETS.items()
@@ -423,7 +426,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--jobs", type=int, default=500)
-    parser.add_argument("--shared", type=Path, default=SHARED)
+    parser.add_argument(
+        "--loghub-dir", type=Path, default=None, help="Loghub-2k folder (default: see loghub_data)"
+    )
     parser.add_argument("--write-default-calibration", action="store_true")
     args = parser.parse_args(argv)
 
@@ -432,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     cases = sim_cases(args.seed, args.days, args.jobs)
     sim, pairs = evaluate_sim(cases)
-    real = real_cases(args.shared)
+    real = real_cases(args.loghub_dir)
     # Real-log calibration: fitted on the even cases, measured on the odd ones (no in-sample figure).
     fit_real, pairs_real, _ = evaluate_real(
         real[0::2], Calibration.fit([s for s, _ in pairs], [o for _, o in pairs])

@@ -30,23 +30,46 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     templates.set_defaults(func=_run_templates)
 
 
+# Input is read, decoded and mined this many bytes at a time; only int labels are kept per line.
+_BLOCK = 1 << 20
+
+
+def _text_blocks(stream, block: int = _BLOCK):
+    """Decoded UTF-8 text of `stream` in blocks that end at a line end (invalid bytes replaced)."""
+    rest = b""
+    while True:
+        data = stream.read(block)
+        if not data:
+            break
+        data = rest + data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            rest = data
+            continue
+        rest = data[cut:]
+        yield data[:cut].decode("utf-8", errors="replace")
+    if rest:
+        yield rest.decode("utf-8", errors="replace") + "\n"
+
+
 def _run_templates(args: argparse.Namespace) -> int:
+    from array import array
+
     from resync_assets.lib.patterns.miner import TemplateMiner
 
-    data = sys.stdin.buffer.read()
-    text = data.decode("utf-8", errors="replace")
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
     miner = TemplateMiner()
-    ids = miner.add_many(lines)
+    labels = array("I")
+    for text in _text_blocks(sys.stdin.buffer):
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+        labels.extend(miner.add_text(text))
     if args.ids:
-        out = [str(i) for i in ids]
+        rendered = {cid: str(cid) for cid in miner.clusters}
     else:
         rendered = {cid: c.template for cid, c in miner.clusters.items()}
-        out = list(map(rendered.__getitem__, ids))
-    sys.stdout.write("\n".join(out) + ("\n" if out else ""))
+    write = sys.stdout.write
+    step = 16_384
+    for start in range(0, len(labels), step):
+        write("\n".join(map(rendered.__getitem__, labels[start : start + step])) + "\n")
     sys.stdout.flush()
     return 0

@@ -1,4 +1,5 @@
-"""The ONE place resync binds its Dagster resources.
+"""The ONE place resync defines and binds its Dagster resources (`tws`, `lakehouse`, `duckdb`, `llm`,
+`dbt`); no other module of `defs/` binds a resource.
 
 Nothing here reads the environment when imported or loaded:
 
@@ -10,19 +11,25 @@ Nothing here reads the environment when imported or loaded:
 * the optional tuning knobs (`RESYNC_TWS_VERIFY_TLS`, `RESYNC_TWS_CA_BUNDLE`,
   `RESYNC_TWS_TIMEOUT_SECONDS`, `RESYNC_WAREHOUSE_PATH`, `RESYNC_LAKE_DIR`, `RESYNC_PIPELINES_DIR`,
   `RESYNC_BACKFILL_DAYS`, `RESYNC_HOST_METRICS_DIRS`) are left unset here and read when the resource
-  is used in a run; explicit config (the Launchpad, tests) wins, then the variable, then the default.
+  is used in a run; explicit config (the Launchpad, tests) wins, then the variable, then the default;
+* the LLM endpoint is optional, so it is not an `EnvVar` (Dagster fails a run when an EnvVar is
+  unset): `RESYNC_LLM_BASE_URL` / `RESYNC_LLM_MODEL` are read when a run uses it, and the API key
+  (`RESYNC_LLM_API_KEY`) only at call time, so it never shows in the UI, run config or metadata.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
+from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
@@ -32,6 +39,8 @@ if TYPE_CHECKING:
     from resync_assets.lib.ingest import IngestConfig
     from resync_assets.lib.tws import TwsSettings
 
+# The dbt project the `dbt` resource runs and `defs/transform` turns into assets.
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DEFAULT_LAKE_DIR = "data/lake"
 DEFAULT_PIPELINES_DIR = "data/pipelines"
 DEFAULT_BACKFILL_DAYS = 90
@@ -215,6 +224,40 @@ def _optional_secret(name: str) -> dg.EnvVar | None:
     return dg.EnvVar(name) if name in os.environ else None
 
 
+class LlmResource(dg.ConfigurableResource):
+    """An OpenAI-compatible chat endpoint that refines rule analyses (none configured: rules only)."""
+
+    base_url: str | None = Field(
+        default=None, description="Endpoint (unset: RESYNC_LLM_BASE_URL; empty: no LLM)"
+    )
+    model: str | None = Field(default=None, description="Model name (unset: RESYNC_LLM_MODEL)")
+    timeout_seconds: float | None = Field(default=None, description="Per-call timeout (unset: 30 s)")
+    enabled: bool = Field(default=True, description="False: never call the LLM")
+
+    def analyst(self):
+        """An `LlmAnalyst`, or None when no endpoint is configured or the resource is disabled."""
+        if not self.enabled:
+            return None
+        from resync_assets.lib.llm.client import LlmAnalyst
+        from resync_assets.lib.llm.settings import LlmSettings
+
+        env = dict(os.environ)
+        if self.base_url:
+            env["RESYNC_LLM_BASE_URL"] = self.base_url
+        if self.model:
+            env["RESYNC_LLM_MODEL"] = self.model
+        if self.timeout_seconds:
+            env["RESYNC_LLM_TIMEOUT_SECONDS"] = str(self.timeout_seconds)
+        settings = LlmSettings.from_env(env)
+        return LlmAnalyst(settings) if settings else None
+
+
+def dbt_executable() -> str:
+    """dbt on PATH, else the one installed beside this interpreter (`.venv/bin`, not on PATH when the
+    venv is not activated, as under `make dev`)."""
+    return shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
     """Bind every resource once; values come from the environment of each run."""
@@ -230,5 +273,7 @@ def resources() -> dg.Definitions:
             "duckdb": WarehouseReaderResource(),
             "smtp": SmtpResource(password=_optional_secret("RESYNC_SMTP_PASSWORD")),
             "webhook": WebhookResource(url=_optional_secret("RESYNC_WEBHOOK_URL")),
+            "llm": LlmResource(),
+            "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()),
         }
     )

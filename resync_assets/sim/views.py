@@ -19,7 +19,7 @@ from functools import lru_cache
 import orjson
 
 from resync_assets.lib.gcpause import gc_paused
-from resync_assets.sim.fields import FIELDS
+from resync_assets.sim.fields import oql_fields
 from resync_assets.sim.oql import OqlError, Query, parse
 from resync_assets.sim.render import Renderer
 from resync_assets.sim.state import job_signature
@@ -30,7 +30,7 @@ _ALIASES = {"jobstreamName": "jobStreamName", "key.name": "name"}
 
 def field_checker(kind: str):
     """A `field_check` for `oql.parse` accepting the spec's property paths of object `kind`."""
-    allowed = FIELDS[kind]
+    allowed = oql_fields()[kind]
 
     def check(path: str) -> str | None:
         path = _ALIASES.get(path, path)

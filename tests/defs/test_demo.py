@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from resync_assets import demo
+from resync_assets.cli import demo_run as demo
 
 
 def test_ensure_dagster_home_writes_or_completes_the_instance_yaml(tmp_path, monkeypatch):

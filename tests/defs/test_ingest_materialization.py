@@ -25,7 +25,7 @@ def loaded_defs():
 @pytest.fixture
 def world(make_simulator, tmp_path):
     """A small simulated server, its host history on disk, and resources pointed at tmp paths."""
-    from resync_assets.demo import write_simulator_host_history
+    from resync_assets.cli.demo_run import write_simulator_host_history
 
     sim = make_simulator(WorkloadConfig(seed=7, days=DAYS, jobs=40), user=USER, password=PASSWORD)
     sim_rows = write_simulator_host_history(sim.workload, tmp_path / "sim_host_metrics")
@@ -45,7 +45,7 @@ def world(make_simulator, tmp_path):
 
 
 def _materialize(loaded_defs, resources, instance):
-    from resync_assets.demo import raw_assets_and_checks
+    from resync_assets.cli.demo_run import raw_assets_and_checks
 
     assets, checks, raw_keys = raw_assets_and_checks(loaded_defs)
     return dg.materialize(
@@ -139,7 +139,7 @@ def test_a_second_materialization_adds_no_duplicate_rows(loaded_defs, world):
 
 def test_a_subset_materializes_only_the_selected_tables(loaded_defs, world):
     _, _, warehouse, resources = world
-    from resync_assets.demo import raw_assets_and_checks
+    from resync_assets.cli.demo_run import raw_assets_and_checks
 
     assets, checks, _ = raw_assets_and_checks(loaded_defs)
     with dg.DagsterInstance.ephemeral() as instance:
@@ -166,7 +166,7 @@ def test_a_subset_materializes_only_the_selected_tables(loaded_defs, world):
 def test_the_bound_resources_resolve_env_vars_at_run_time_and_never_record_the_password(
     loaded_defs, make_simulator, tmp_path, monkeypatch
 ):
-    from resync_assets.demo import raw_assets_and_checks
+    from resync_assets.cli.demo_run import raw_assets_and_checks
 
     sim = make_simulator(WorkloadConfig(seed=5, days=2, jobs=20), user=USER, password=PASSWORD)
     env = {

@@ -263,8 +263,7 @@ def test_incident_asset_records_llm_fallbacks_and_never_the_key(fake_llm, tmp_pa
     import duckdb
 
     from resync_assets.defs.incidents.assets import incident_analyses
-    from resync_assets.defs.incidents.resources import LlmResource
-    from resync_assets.defs.resources import LakehouseResource
+    from resync_assets.defs.resources import LakehouseResource, LlmResource
     from tests.rca.conftest import build_warehouse, make_workload
 
     monkeypatch.setenv("RESYNC_LLM_API_KEY", SECRET)

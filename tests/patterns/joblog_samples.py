@@ -1,4 +1,4 @@
-"""Composed joblogs in the TWS layout (JOBLOGS.md §2.4/§2.5); every name and number is invented."""
+"""Composed joblogs in the TWS layout (docs/joblog_layout.md §2.4, §2.5); names and numbers are invented."""
 
 BANNER = "=" * 63
 

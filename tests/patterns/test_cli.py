@@ -79,3 +79,28 @@ def test_patterns_help_lists_templates():
     parser = build_parser()
     args = parser.parse_args(["patterns", "templates"])
     assert callable(args.func)
+
+
+def test_text_blocks_end_at_line_ends():
+    import io
+
+    from resync_assets.cli.patterns import _text_blocks
+
+    payload = "é 1\nline two 22\n\nü three\nlast without newline".encode()
+    blocks = list(_text_blocks(io.BytesIO(payload), block=5))
+    assert all(b.endswith("\n") for b in blocks)
+    assert "".join(blocks) == payload.decode() + "\n"
+
+
+def test_input_larger_than_a_block_gives_the_in_process_ids():
+    from resync_assets.lib.patterns.miner import TemplateMiner
+
+    # About 2.5 MB: the command reads it in several blocks, with lines cut at block ends.
+    lines = [
+        f"worker {i % 7} moved {i * 37} bytes to /data/{i % 3}/part-{i} in {i % 997} ms"
+        for i in range(40_000)
+    ]
+    lines += [f"session {i} closed by peer 10.0.{i % 256}.{i % 200}" for i in range(5_000)]
+    out = _run(("\n".join(lines) + "\n").encode(), "--ids")
+    assert out == [str(i) for i in TemplateMiner().add_many(lines)]
+    assert len(set(out)) == 2

@@ -1,4 +1,4 @@
-"""Quality floors, slightly below what `benchmarks/incident_analysis.py` measures (see README).
+"""Quality floors, slightly below what `benchmarks/incident_analysis.py` measures (benchmarks/RESULTS.md).
 
 A smaller workload than the benchmark's (same generator, same time split) keeps this quick; the
 figures are quality, not speed.
@@ -10,7 +10,8 @@ from itertools import pairwise
 
 import pytest
 
-from benchmarks.incident_analysis import SHARED, evaluate_real, evaluate_sim, real_cases, sim_cases
+from benchmarks.incident_analysis import evaluate_real, evaluate_sim, real_cases, sim_cases
+from benchmarks.loghub_data import loghub_dir
 from resync_assets.lib.rca.calibration import default_calibration
 
 
@@ -30,7 +31,9 @@ def test_simulator_figures_stay_above_the_floors(sim_figures):
     assert sim_figures["ece"] <= 0.10
 
 
-@pytest.mark.skipif(not (SHARED / "benchmarks" / "loghub").exists(), reason="loghub data not available")
+@pytest.mark.skipif(
+    not loghub_dir().exists(), reason="loghub data not available (see benchmarks/loghub_data.py)"
+)
 def test_real_log_lines_outside_the_catalogue():
     cases = real_cases()
     assert len(cases) >= 40

@@ -43,7 +43,7 @@ def joblog(body: list[str], rc: int = 1) -> tuple[str, int]:
 @pytest.mark.parametrize(
     ("body", "error_index", "family"),
     [
-        # The JOBLOGS.md example: ORA line, then the wrapper's generic failure line.
+        # The example of docs/joblog_layout.md §2.4: ORA line, then the wrapper's generic failure line.
         (
             [
                 "2025-03-14 23:41:08 INFO  gl_extract: business date 20250314",
@@ -115,7 +115,7 @@ def test_missing_input_file_gets_a_specific_cause_and_commands():
     assert a.files[0] == "/data/hr/in/employees.csv"
     commands = [s["command"] for s in a.steps if s["command"]]
     assert "ls -l /data/hr/in/employees.csv" in commands
-    assert commands[-1] == 'conman "rr FTAPRD01#GL_CLOSE.GL_EXTRACT_02"'
+    assert commands[-1] == "conman 'rr FTAPRD01#GL_CLOSE.GL_EXTRACT_02'"
 
 
 def test_disk_full_names_the_mount_and_df():

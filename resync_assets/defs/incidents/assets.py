@@ -4,20 +4,15 @@ from collections import Counter
 
 import dagster as dg
 
-from resync_assets.defs.incidents.resources import LlmResource
-from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
-from resync_assets.defs.resources import LakehouseResource
+from resync_assets.defs.keys import DUCKDB_WRITER_POOL, INCIDENT_ANALYSES, JOB_RUNS, JOBLOG_TEMPLATES, JOBLOGS
+from resync_assets.defs.resources import LakehouseResource, LlmResource
 from resync_assets.lib.warehouse import writer
-
-JOBLOGS = dg.AssetKey(["tws_raw", "joblogs"])
-JOB_RUNS = dg.AssetKey(["tws_raw", "job_runs"])
-TEMPLATES = dg.AssetKey(["joblog_templates"])
 
 
 @dg.asset(
-    name="incident_analyses",
+    key=INCIDENT_ANALYSES,
     group_name="incidents",
-    deps=[JOBLOGS, JOB_RUNS, TEMPLATES],
+    deps=[JOBLOGS, JOB_RUNS, JOBLOG_TEMPLATES],
     pool=DUCKDB_WRITER_POOL,
     kinds={"python", "duckdb"},
     description="One row per failed run (ABEND / FAIL / ERROR), key `run_id`: the error line (1-based "

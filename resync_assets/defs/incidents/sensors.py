@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-JOBLOGS = dg.AssetKey(["tws_raw", "joblogs"])
+from resync_assets.defs.keys import INCIDENT_ANALYSES, JOBLOG_PATTERN_CLUSTERS, JOBLOG_TEMPLATES, JOBLOGS
 
 incident_analysis_job = dg.define_asset_job(
     name="incident_analysis_job",
-    selection=dg.AssetSelection.assets("joblog_templates", "joblog_pattern_clusters", "incident_analyses"),
+    selection=dg.AssetSelection.assets(JOBLOG_TEMPLATES, JOBLOG_PATTERN_CLUSTERS, INCIDENT_ANALYSES),
     description="Mine the new joblogs' templates, regroup failure modes, then analyse every new failed "
     "run and record a notification for it (`analytics.incident_notifications`).",
 )

@@ -2,9 +2,11 @@
 
 import dagster as dg
 
-from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL, TWS_TABLES, table_metadata
+from resync_assets.defs.ingest.metadata import table_metadata
+from resync_assets.defs.keys import DUCKDB_WRITER_POOL, JOB_RUNS, TWS_RAW_KEYS, TWS_TABLES
 from resync_assets.defs.resources import LakehouseResource, TwsResource
 
+_KEYS = dict(zip(TWS_TABLES, TWS_RAW_KEYS, strict=True))
 _DESCRIPTIONS = {
     "job_runs": "One row per job run (every `jobruns[]` element of every job in plan), key `run_id`, "
     "from the current plan and the archived plans of the backfill window. Upserted on each poll.",
@@ -21,11 +23,11 @@ def _raw_table_specs() -> list[dg.AssetSpec]:
     # Built in a function: the defs loader would register module-level specs a second time.
     return [
         dg.AssetSpec(
-            key=dg.AssetKey(["tws_raw", table]),
+            key=_KEYS[table],
             description=_DESCRIPTIONS[table],
             group_name="tws_raw",
             kinds={"dlt", "duckdb"},
-            deps=[dg.AssetKey(["tws_raw", "job_runs"])] if table == "joblogs" else [],
+            deps=[JOB_RUNS] if table == "joblogs" else [],
             skippable=True,
         )
         for table in TWS_TABLES
@@ -43,12 +45,10 @@ def tws_raw_tables(context: dg.AssetExecutionContext, tws: TwsResource, lakehous
     """One ingestion pass (`run_tws_ingest`) over the tables selected in this run."""
     from resync_assets.lib.ingest import run_tws_ingest
 
-    selected = [t for t in TWS_TABLES if dg.AssetKey(["tws_raw", t]) in context.selected_asset_keys]
+    selected = [t for t in TWS_TABLES if _KEYS[t] in context.selected_asset_keys]
     settings = tws.settings()
     # settings.base_url, not the raw config: TwsSettings strips credentials written into the URL.
     context.log.info("Ingesting %s from %s", ", ".join(selected), settings.base_url)
     report = run_tws_ingest(settings, lakehouse.ingest_config(), tables=selected)
     for table in selected:
-        yield dg.MaterializeResult(
-            asset_key=dg.AssetKey(["tws_raw", table]), metadata=table_metadata(report, table)
-        )
+        yield dg.MaterializeResult(asset_key=_KEYS[table], metadata=table_metadata(report, table))

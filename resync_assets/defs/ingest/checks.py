@@ -1,17 +1,13 @@
 """Checks on `tws_raw.job_runs`: key uniqueness and agreement with the API (freshness: freshness.py).
 
-Checks read the warehouse through the read-only `duckdb` resource. They still take the
-`duckdb_writer` pool: a read-only DuckDB connection cannot open while another process writes the
-file, so queueing behind the writer beats failing on its lock.
+Checks read the warehouse through the read-only `duckdb` resource.
 """
 
 import dagster as dg
 
-from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
+from resync_assets.defs.keys import DUCKDB_WRITER_POOL, JOB_RUNS
 from resync_assets.defs.resources import TwsResource, WarehouseReaderResource
 from resync_assets.lib.warehouse import table_exists
-
-JOB_RUNS = dg.AssetKey(["tws_raw", "job_runs"])
 
 
 @dg.asset_check(
@@ -56,8 +52,8 @@ def job_runs_match_api_count_for_closed_plan_day(
     every run the API lists for the plan is loaded and no row labelled with the plan is unknown to
     the API. The API's `/plan/job/count` job count is reported beside (a job has one run per rerun).
     """
+    from resync_assets.lib.ingest.plans import read_plan_runs
     from resync_assets.lib.tws import TwsClient
-    from resync_assets.lib.tws.records import job_run_rows
 
     with duckdb.get_connection() as conn:
         if not table_exists(conn, "tws_raw", "job_runs"):
@@ -85,9 +81,8 @@ def job_runs_match_api_count_for_closed_plan_day(
                 metadata={"plans_loaded": dg.MetadataValue.int(len(plans))},
             )
         plan_id = closed[0]
-        api_run_ids: set[str] = set()
-        for job in client.iter_jobs(plan_id=plan_id):
-            api_run_ids.update(row["run_id"] for row in job_run_rows(job))
+        runs = read_plan_runs(client, plan_id)
+        api_run_ids: set[str] = set(runs["run_id"].to_pylist()) if runs is not None else set()
         api_job_count = int(client.count_jobs(plan_id=plan_id).get("count") or 0)
     with duckdb.get_connection() as conn:
         # A run carried forward into the next plan keeps its run_id, and its row the later plan_id:

@@ -4,7 +4,8 @@ import datetime as dt
 
 import dagster as dg
 
-JOB_RUNS = dg.AssetKey(["tws_raw", "job_runs"])
+from resync_assets.defs.keys import JOB_RUNS
+
 # Three missed polls in a row: the server, the credentials or the daemon need a look.
 FRESHNESS_WINDOW = dt.timedelta(minutes=30)
 

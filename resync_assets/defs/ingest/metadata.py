@@ -1,16 +1,10 @@
-"""Names shared by the ingestion and metrics definitions, and the report → metadata mapping."""
+"""The ingestion report → materialization metadata mapping (ingest and metrics assets)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import dagster as dg
-
-# DuckDB allows one writing process per database file: every asset that writes the warehouse takes
-# a slot of this pool, limited to 1 in the instance's dagster.yaml (`concurrency.pools`).
-DUCKDB_WRITER_POOL = "duckdb_writer"
-
-TWS_TABLES = ("job_runs", "joblogs", "job_streams", "workstations", "engine_info")
 
 
 def table_metadata(report: Any, table: str) -> dict[str, dg.MetadataValue]:

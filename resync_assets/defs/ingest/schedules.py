@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from resync_assets.defs.ingest.metadata import TWS_TABLES
+from resync_assets.defs.keys import TWS_RAW_KEYS
 
 tws_ingest_job = dg.define_asset_job(
     name="tws_ingest_job",
-    selection=dg.AssetSelection.assets(*(dg.AssetKey(["tws_raw", t]) for t in TWS_TABLES)),
+    selection=dg.AssetSelection.assets(*TWS_RAW_KEYS),
     description="Poll the TWS REST API v2 once: upsert job runs, fetch new joblogs, snapshot job "
     "streams, workstations and engine info into `tws_raw`, then run their checks.",
 )

@@ -2,10 +2,9 @@
 
 import dagster as dg
 
-from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL, table_metadata
+from resync_assets.defs.ingest.metadata import table_metadata
+from resync_assets.defs.keys import DUCKDB_WRITER_POOL, HOST_METRICS
 from resync_assets.defs.resources import LakehouseResource
-
-HOST_METRICS = dg.AssetKey(["tws_raw", "host_metrics"])
 
 
 @dg.asset(

@@ -2,15 +2,13 @@
 
 import dagster as dg
 
-from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
+from resync_assets.defs.keys import DUCKDB_WRITER_POOL, JOBLOG_TEMPLATES
 from resync_assets.defs.resources import WarehouseReaderResource
 from resync_assets.lib.warehouse import table_exists
 
-TEMPLATES = dg.AssetKey(["joblog_templates"])
-
 
 @dg.asset_check(
-    asset=TEMPLATES,
+    asset=JOBLOG_TEMPLATES,
     name="joblog_templates_ids_are_stable",
     description="The miner loaded from DuckDB maps each template's stored example line back to the same "
     "template id (ids survive save/load and later mining).",

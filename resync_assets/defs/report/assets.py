@@ -5,18 +5,23 @@ import datetime as dt
 import dagster as dg
 from pydantic import Field
 
-from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
+from resync_assets.defs import keys
 from resync_assets.defs.resources import LakehouseResource, SmtpResource
 
-# Every table the report reads; the forecaster's tables are optional (the report says "no forecast
-# yet" while they are missing).
+# Every table the report reads; when a forecaster table is missing the report says "no forecast yet".
 REPORT_DEPS = [
-    dg.AssetKey(["agg_job_runs__daily"]),
-    dg.AssetKey(["fct_job_runs"]),
-    dg.AssetKey(["dim_jobs"]),
-    dg.AssetKey(["agg_host_metrics__hourly"]),
-    dg.AssetKey(["joblog_pattern_clusters"]),
-    dg.AssetKey(["incident_analyses"]),
+    keys.AGG_JOB_RUNS_DAILY,
+    keys.FCT_JOB_RUNS,
+    keys.DIM_JOBS,
+    keys.AGG_HOST_METRICS_HOURLY,
+    keys.JOBLOG_PATTERN_CLUSTERS,
+    keys.INCIDENT_ANALYSES,
+    keys.CAPACITY_FORECASTS,
+    keys.CAPACITY_FORECAST_MODELS,
+    keys.CAPACITY_THRESHOLD_ETA,
+    keys.CAPACITY_RECOMMENDATIONS,
+    keys.MAINTENANCE_ALERTS,
+    keys.DRIFT_REPORTS,
 ]
 
 
@@ -33,7 +38,7 @@ class WeeklyReportConfig(dg.Config):
     name="weekly_capacity_report",
     group_name="report",
     deps=REPORT_DEPS,
-    pool=DUCKDB_WRITER_POOL,
+    pool=keys.DUCKDB_WRITER_POOL,
     kinds={"python", "html", "email"},
     description="The weekly capacity report of an ISO week: an HTML e-mail with inline charts (workload "
     "with forecast bands, key jobs' runtime, host CPU / memory / disk with thresholds and ETAs, failure "

@@ -21,11 +21,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from resync_assets.defs.ingest.metadata import DUCKDB_WRITER_POOL
-from resync_assets.defs.resources import LakehouseResource
+from resync_assets.defs.keys import DUCKDB_WRITER_POOL
+from resync_assets.defs.resources import DBT_PROJECT_DIR, LakehouseResource
 from resync_assets.lib.warehouse import write_lock
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 WAREHOUSE_ENV = "RESYNC_WAREHOUSE_PATH"
 
 
@@ -114,7 +113,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
 
 @dg.definitions
 def transform_definitions() -> dg.Definitions:
-    """The dbt assets, the dbt CLI resource they run with, and their hourly refresh."""
+    """The dbt assets and their hourly refresh (the `dbt` resource is bound in `defs/resources.py`)."""
     project = resync_dbt_project()
     dbt_models = build_dbt_assets(project)
     marts_refresh_job = dg.define_asset_job(
@@ -134,5 +133,4 @@ def transform_definitions() -> dg.Definitions:
         assets=[dbt_models],
         jobs=[marts_refresh_job],
         schedules=[marts_refresh_schedule],
-        resources={"dbt": DbtCliResource(project_dir=project)},
     )

@@ -134,7 +134,7 @@ _MULTI_CHUNK = re.compile(
 )
 # chunk -> (keys, raws, whether it may join the next chunk into one mask)
 _CHUNK_CACHE: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
-_CHUNK_CACHE_MAX = 200_000
+_CHUNK_CACHE_MAX = 50_000
 
 
 def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -282,3 +282,44 @@ def mask_line(line: str) -> str:
     """Return `line` with every variable replaced by its named mask (``<NUM>``, ``<PATH>``, ...)."""
     keys, _, seps = tokenize(line)
     return "".join(s + k for s, k in zip(seps, keys))
+
+
+# Every ASCII digit to `0` (same length, so positions in a text do not move): `text.translate(
+# DIGITS_TO_ZERO)` is a key that masks like `text` unless it holds an error code (a literal with
+# digits) or a `0x` that was `5x`; :func:`digit_key` is the exact key for such lines.
+DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
+# What must keep its digits: error codes (literal tokens) and a digit before `x`/`X` (`5x3` would
+# become `0x0`, which masks as hex).
+_KEEP_DIGITS = re.compile(rf"{CODE_RE.pattern}|[1-9](?=[xX])")
+
+
+def digit_key(text: str) -> str:
+    """`text` with its ASCII digits turned into ``0``, except inside error codes and before an ``x``.
+
+    Masks look at where digits are, never at their values, so ``tokenize(digit_key(line))`` has the
+    same keys and separators as ``tokenize(line)``: lines that differ only in their numbers share
+    one key. (A regular-expression scan: slower per character than the bare translation.)
+    """
+    key = text.translate(DIGITS_TO_ZERO)
+    if _KEEP_DIGITS.search(text) is None:
+        return key
+    parts = []
+    last = 0
+    for match in _KEEP_DIGITS.finditer(text):
+        start, end = match.span()
+        parts.append(key[last:start])
+        parts.append(match.group())
+        last = end
+    parts.append(key[last:])
+    return "".join(parts)
+
+
+def digit_sensitive(key: str, keys: tuple[str, ...]) -> bool:
+    """True when the digit values of lines with translated key `key` (tokens `keys`) matter.
+
+    That is when a literal token has digits (an error code) or the key has a ``0x`` (which may have
+    been ``5x``); such lines need their exact :func:`digit_key`.
+    """
+    if "0x" in key or "0X" in key:
+        return True
+    return any("0" in k and not (k[0] == "<" and k[-1] == ">" and len(k) > 2) for k in keys)

@@ -7,18 +7,29 @@ ignores mask positions (both named masks and positions already generalised to ``
 what keeps heavily masked lines from splitting into thousands of clusters.
 
 An identical masked token sequence always goes back to the cluster it first joined (a "signature"
-map); that is both the fast path for repeated lines and what makes template ids stable. The whole
-state (clusters, their tree keys, signatures, id counter) is saved to and loaded from DuckDB, and a
-loaded miner continues exactly as one that never stopped.
+map); that is what makes template ids stable. The whole state (clusters, their tree keys,
+signatures, id counter) is saved to and loaded from DuckDB, and a loaded miner continues exactly as
+one that never stopped.
+
+Speed without keeping lines: masking depends only on where digits are, never on their values, so a
+line with its digits turned into ``0`` (one C-level ``str.translate`` over whole blocks of text)
+masks exactly like the line itself. A bounded map from that key to the cluster id answers most lines
+with one dict lookup -- also lines whose numbers were never seen before -- and only the rest are
+tokenised (the key, so the tokeniser's chunk cache hits too). Keys whose digits matter (an error
+code such as ``ORA-01555`` is a literal; a ``0x`` may have been ``5x``) are marked so, and their lines
+take the exact key of :func:`~.masking.digit_key` instead. Per line the miner keeps nothing; callers
+that need each line's final template keep an int label per line (:meth:`TemplateMiner.add_text`
+returns them).
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 
 TYPE_CHECKING = False
 
-from resync_assets.lib.patterns.masking import is_mask, tokenize
+from resync_assets.lib.patterns.masking import DIGITS_TO_ZERO, digit_key, digit_sensitive, is_mask, tokenize
 
 if TYPE_CHECKING:  # pragma: no cover
     import datetime as _dt
@@ -30,6 +41,10 @@ if TYPE_CHECKING:  # pragma: no cover
 WILDCARD = "<*>"
 # An empty value slot (`ruser=`, `()`): prints as nothing until a line fills it.
 EMPTY = "<EMPTY>"
+# Bounds of the lookup maps (entries); past them a map is emptied and refills from the lines that
+# follow, so memory stays bounded whatever the input.
+LINE_KEYS_MAX = 50_000
+SIGNATURES_MAX = 200_000
 
 
 class MinerConfig:
@@ -169,7 +184,22 @@ class TemplateMiner:
         self._children: dict[tuple[str, ...], set[str]] = {}
         self._leaves: dict[tuple[str, ...], list[int]] = {}
         self._signatures: dict[tuple[str, ...], int] = {}
-        self._line_cache: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
+        # Digit-normalised line -> cluster id, or 0 when the digits matter (see the module
+        # docstring); exact digit key -> cluster id for those. Caches of the signature lookup.
+        self._line_keys: dict[str, int] = {}
+        self._exact_keys: dict[str, int] = {}
+        self.line_keys_max = LINE_KEYS_MAX
+        self.signatures_max = SIGNATURES_MAX
+        self._forgets = 0
+
+    def state_size(self) -> dict[str, int]:
+        """Entries held by the miner: clusters, signatures, cached line keys and tree nodes."""
+        return {
+            "clusters": len(self.clusters),
+            "signatures": len(self._signatures),
+            "line_keys": len(self._line_keys) + len(self._exact_keys),
+            "tree_nodes": len(self._children) + len(self._leaves),
+        }
 
     # ------------------------------------------------------------------ tree
     def _route(self, keys: tuple[str, ...], create: bool) -> tuple[str, ...]:
@@ -209,19 +239,18 @@ class TemplateMiner:
         return None
 
     # ------------------------------------------------------------------ public API
-    def _tokens(self, line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-        cached = self._line_cache.get(line)
-        if cached is None:
-            cached = tokenize(line)
-            if len(self._line_cache) < 200_000:
-                self._line_cache[line] = cached
-        return cached
-
     def _learn(self, line: str, keys: tuple[str, ...], seps: tuple[str, ...]) -> tuple[Cluster, bool]:
         """Cluster for the masked tokens `keys`, creating or generalising one as needed."""
         cid = self._signatures.get(keys)
         if cid is not None:
             return self.clusters[cid], False
+        if len(self._signatures) >= self.signatures_max:
+            # Forgetting signatures can change later answers, so the line-key cache (which
+            # short-cuts them) must be forgotten with them.
+            self._signatures.clear()
+            self._line_keys.clear()
+            self._exact_keys.clear()
+            self._forgets += 1
         is_new = False
         leaf = self._route(keys, create=False)
         cluster = self._best(leaf, keys)
@@ -251,7 +280,7 @@ class TemplateMiner:
         `template` is the cluster's template after this line; later lines may still generalise it,
         so read :meth:`template_of` at the end for each line's final template.
         """
-        keys, raws, seps = self._tokens(line)
+        keys, raws, seps = tokenize(line)
         cluster, is_new = self._learn(line, keys, seps)
         cluster.size += 1
         self._seen(cluster, ts)
@@ -260,21 +289,82 @@ class TemplateMiner:
     def add_many(self, lines: Iterable[str], ts: _dt.datetime | None = None) -> list[int]:
         """Learn from every line in order and return their template ids.
 
-        Same result as calling :meth:`add` on each line, but repeated lines cost one dict lookup.
+        Same result as calling :meth:`add` on each line, much faster (see the module docstring).
         """
         lines = lines if isinstance(lines, list) else list(lines)
-        # Counter keeps first-occurrence order, so distinct lines are learnt in stream order; a
-        # repeated line cannot change the state (it returns to its signature's cluster).
-        counts = Counter(lines)
-        tokens = self._tokens
-        learn = self._learn
-        local = {line: learn(line, *tokens(line)[::2])[0].template_id for line in counts}
+        joined = "\n".join(lines)
+        if joined.count("\n") == len(lines) - 1:
+            norms = joined.translate(DIGITS_TO_ZERO).split("\n") if lines else []
+        else:  # lines with newlines inside
+            norms = [line.translate(DIGITS_TO_ZERO) for line in lines]
+        return self._label(lines, norms, ts).tolist()
+
+    def add_text(self, text: str, ts: _dt.datetime | None = None) -> array:
+        """Learn from the lines of `text` (split on ``\\n``) and return their ids as an int array.
+
+        A trailing newline ends the last line (it does not start an empty one); empty text has no
+        lines. The same result as :meth:`add_many` on those lines; the normalisation runs once over
+        the whole text.
+        """
+        if not text:
+            return array("I")
+        text = text.removesuffix("\n")
+        lines = text.split("\n")
+        norms = text.translate(DIGITS_TO_ZERO).split("\n")
+        return self._label(lines, norms, ts)
+
+    def _label(self, lines: list[str], norms: list[str], ts: _dt.datetime | None) -> array:
+        """Template ids of `lines` given their digit-normalised forms `norms` (same length)."""
+        line_keys = self._line_keys
+        ids = list(map(line_keys.get, norms))
+        if None in ids or 0 in ids:
+            self._resolve_misses(lines, norms, ids)
+        labels = array("I", ids)
         clusters = self.clusters
-        for line, count in counts.items():
-            cluster = clusters[local[line]]
+        seen = self._seen
+        for cid, count in Counter(labels).items():
+            cluster = clusters[cid]
             cluster.size += count
-            self._seen(cluster, ts)
-        return list(map(local.__getitem__, lines))
+            seen(cluster, ts)
+        return labels
+
+    def _resolve_misses(self, lines: list[str], norms: list[str], ids: list[int | None]) -> None:
+        """Fill the None and 0 entries of `ids` by tokenising and learning, in stream order."""
+        line_keys = self._line_keys
+        exact_keys = self._exact_keys
+        learn = self._learn
+        todo = [i for i, cid in enumerate(ids) if not cid]
+        j = 0
+        while j < len(todo):
+            index = todo[j]
+            j += 1
+            forgets = self._forgets
+            norm = norms[index]
+            cid = line_keys.get(norm)  # an earlier line of this batch may have filled it
+            if cid is None:
+                keys, _, seps = tokenize(norm)
+                if digit_sensitive(norm, keys):
+                    cid = 0
+                else:
+                    cid = learn(lines[index], keys, seps)[0].template_id
+                if len(line_keys) >= self.line_keys_max:
+                    line_keys.clear()
+                line_keys[norm] = cid
+            if cid == 0:
+                line = lines[index]
+                exact = digit_key(line)
+                cid = exact_keys.get(exact)
+                if cid is None:
+                    keys, _, seps = tokenize(exact)
+                    cid = learn(line, keys, seps)[0].template_id
+                    if len(exact_keys) >= self.line_keys_max:
+                        exact_keys.clear()
+                    exact_keys[exact] = cid
+            ids[index] = cid
+            if forgets != self._forgets:
+                # Ids looked up for later lines came from the forgotten caches: look them up again.
+                todo = list(range(index + 1, len(ids)))
+                j = 0
 
     def match(self, line: str) -> MatchResult:
         """Find the cluster of `line` without learning; ``template_id`` is None when none fits."""
@@ -430,4 +520,4 @@ def mine_templates(lines: list[str], config: MinerConfig | None = None) -> list[
     miner = TemplateMiner(config)
     ids = miner.add_many(lines)
     rendered = {cid: c.template for cid, c in miner.clusters.items()}
-    return [rendered[cid] for cid in ids]
+    return list(map(rendered.__getitem__, ids))

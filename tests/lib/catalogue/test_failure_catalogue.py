@@ -10,6 +10,11 @@ import pytest
 
 from resync_assets.lib.catalogue import PLACEHOLDERS, FailureSignature, load_catalogue, match_line
 
+# The reference list of TWS failure signatures (tests/fixtures/README.md names its source).
+REFERENCE_SIGNATURES = (
+    Path(__file__).resolve().parents[2] / "fixtures" / "tws_domain" / "failure_signatures.csv"
+)
+
 SAMPLE = {name: f"x{name}" for name in PLACEHOLDERS} | {
     "script": "/apps/fin/bin/close.sh",
     "file": "/data/fin/in/gl_20250314.dat",
@@ -81,11 +86,8 @@ def test_most_specific_signature_wins(catalogue):
     assert match_line("all good") is None
 
 
-def test_covers_the_shared_signature_list(catalogue):
-    shared = Path("/work/shared/tws-domain/failure_signatures.csv")
-    if not shared.exists():
-        pytest.skip("shared reference not mounted")
-    with shared.open(newline="") as f:
+def test_covers_the_reference_signature_list(catalogue):
+    with REFERENCE_SIGNATURES.open(newline="") as f:
         rows = list(csv.DictReader(f))
     ids = {r["signature_id"] for r in rows}
     assert ids <= set(catalogue.by_id)
