@@ -61,7 +61,9 @@ def test_a_refused_smtp_server_fails_the_run_with_a_clear_message(warehouse, mon
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     text = str(failure.event_specific_data.error)
-    assert "weekly report 2026-W49 not sent: SMTP server 127.0.0.1:" in text and "refused the connection" in text
+    assert (
+        "weekly report 2026-W49 not sent: SMTP server 127.0.0.1:" in text and "refused the connection" in text
+    )
     assert PASSWORD not in text
 
 

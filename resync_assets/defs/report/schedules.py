@@ -5,11 +5,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
 
+from resync_assets.defs import keys
 from resync_assets.lib.report.week import IsoWeek
 
 weekly_report_job = dg.define_asset_job(
     name="weekly_report_job",
-    selection=dg.AssetSelection.assets("weekly_capacity_report"),
+    selection=dg.AssetSelection.assets(keys.WEEKLY_CAPACITY_REPORT),
     description="Build the weekly capacity report and send it (once per ISO week).",
 )
 
