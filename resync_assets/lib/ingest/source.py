@@ -41,6 +41,7 @@ from resync_assets.lib.ingest.plans import PlanRunReader
 from resync_assets.lib.ingest.quarantine import Reject
 from resync_assets.lib.ingest.records import parse_duration, parse_instant
 from resync_assets.lib.ingest.runs_arrow import JOB_RUN_CONTENT_SCHEMA, JOB_RUNS_SCHEMA, TS
+from resync_assets.lib.joblog.status import TERMINAL_COMMON_STATUSES
 from resync_assets.lib.tws.client import TwsClient
 from resync_assets.lib.tws.errors import TwsCircuitOpenError, TwsError, TwsNotFoundError
 
@@ -50,10 +51,6 @@ UTC = dt.UTC
 
 TWS_TABLES: tuple[str, ...] = ("job_runs", "job_streams", "workstations", "engine_info", "joblogs")
 
-# Run statuses after which a run never changes again (ENDPOINTS.md §5, "terminal" mapping).
-TERMINAL_COMMON_STATUSES = frozenset(
-    {"SUCCESSFUL", "ERROR", "CANCELED", "COMPLETED", "DUMMY_COMPLETED", "SUPPRESS", "SUPPRESS_BY_COND"}
-)
 
 JOBLOGS_SCHEMA = pa.schema(
     [
