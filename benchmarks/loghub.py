@@ -1,12 +1,15 @@
 """Loghub-2k benchmark of the joblog template miner (`resync patterns templates`).
 
-Runs the shared evaluator (`tools/loghub_eval.py`) twice with the same command and no per-dataset
+Runs the evaluator (`benchmarks/vendor/loghub_eval.py`) twice with the same command and no per-dataset
 settings: once on the 2,000-line inputs for accuracy (GA, FGA, PA) and once with `--repeat 50`
 (100,000 lines per data set, process start-up included) for speed. It also times the miner
 in-process on the 2,000 distinct lines of each data set, where the repeated-line fast path does not
 help, and prints all figures per data set with averages. Results go to benchmarks/results/loghub.json.
 
-    .venv/bin/python -m benchmarks.loghub [--shared ../shared] [--runs 3] [--datasets HDFS,BGL]
+    .venv/bin/python -m benchmarks.loghub [--loghub-dir DIR] [--runs 3] [--datasets HDFS,BGL]
+
+The Loghub-2k data is found as `benchmarks/loghub_data.py` says (`RESYNC_LOGHUB_DIR`, else
+`<repo>/../shared/benchmarks/loghub`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.loghub_data import loghub_dir
+
 REPO = Path(__file__).resolve().parent.parent
+EVALUATOR = REPO / "benchmarks" / "vendor" / "loghub_eval.py"
 
 
 def _parser_command() -> str:
@@ -32,12 +38,12 @@ def _parser_command() -> str:
     return shlex.quote(sys.executable) + " -m resync_assets.cli patterns templates"
 
 
-def _evaluate(shared: Path, extra: list[str], out_json: Path) -> dict:
+def _evaluate(data: Path, extra: list[str], out_json: Path) -> dict:
     cmd = [
         sys.executable,
-        str(shared / "tools" / "loghub_eval.py"),
+        str(EVALUATOR),
         "--data-dir",
-        str(shared / "benchmarks" / "loghub"),
+        str(data),
         "--parser-cmd",
         _parser_command(),
         "--out-json",
@@ -51,13 +57,13 @@ def _evaluate(shared: Path, extra: list[str], out_json: Path) -> dict:
     return json.loads(out_json.read_text())
 
 
-def _unique_line_speed(shared: Path, datasets: list[str]) -> dict[str, float]:
+def _unique_line_speed(data: Path, datasets: list[str]) -> dict[str, float]:
     """Messages per second of the in-process miner on each data set's 2,000 distinct lines."""
     from resync_assets.lib.patterns.miner import mine_templates
 
     speeds = {}
     for name in datasets:
-        path = shared / "benchmarks" / "loghub" / name / f"{name}_2k.log_structured.csv"
+        path = data / name / f"{name}_2k.log_structured.csv"
         with path.open(encoding="utf-8", newline="") as fh:
             lines = [row["Content"] for row in csv.DictReader(fh)]
         best = float("inf")
@@ -69,7 +75,7 @@ def _unique_line_speed(shared: Path, datasets: list[str]) -> dict[str, float]:
     return speeds
 
 
-def _cpu_speed(shared: Path, datasets: list[str], repeat: int, runs: int) -> dict[str, float]:
+def _cpu_speed(data: Path, datasets: list[str], repeat: int, runs: int) -> dict[str, float]:
     """Messages per CPU second (user + sys of the parser process) on the repeated inputs.
 
     Wall-clock rates swing with whatever else runs on a shared machine; CPU time much less.
@@ -79,7 +85,7 @@ def _cpu_speed(shared: Path, datasets: list[str], repeat: int, runs: int) -> dic
     cmd = _parser_command()
     speeds = {}
     for name in datasets:
-        path = shared / "benchmarks" / "loghub" / name / f"{name}_2k.log_structured.csv"
+        path = data / name / f"{name}_2k.log_structured.csv"
         with path.open(encoding="utf-8", newline="") as fh:
             lines = [" ".join(row["Content"].splitlines()) for row in csv.DictReader(fh)]
         payload = ("\n".join(lines) + "\n").encode("utf-8") * repeat
@@ -97,7 +103,9 @@ def _cpu_speed(shared: Path, datasets: list[str], repeat: int, runs: int) -> dic
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="the shared reference folder")
+    ap.add_argument(
+        "--loghub-dir", type=Path, default=None, help="Loghub-2k folder (default: see loghub_data)"
+    )
     ap.add_argument(
         "--runs", type=int, default=3, help="parser calls per data set for the speed run (median)"
     )
@@ -106,21 +114,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "loghub.json")
     args = ap.parse_args(argv)
 
-    shared = args.shared.resolve()
-    if not (shared / "tools" / "loghub_eval.py").exists():
-        ap.error(f"no tools/loghub_eval.py under {shared}; pass --shared DIR")
+    data = (args.loghub_dir or loghub_dir()).resolve()
+    if not data.is_dir():
+        ap.error(f"no Loghub-2k data at {data}; pass --loghub-dir DIR or set RESYNC_LOGHUB_DIR")
     subset = ["--datasets", args.datasets] if args.datasets else []
 
     with tempfile.TemporaryDirectory() as tmp:
-        accuracy = _evaluate(shared, subset, Path(tmp) / "acc.json")
+        accuracy = _evaluate(data, subset, Path(tmp) / "acc.json")
         speed = _evaluate(
-            shared,
+            data,
             [*subset, "--repeat", str(args.repeat), "--runs", str(args.runs)],
             Path(tmp) / "speed.json",
         )
     names = [d["dataset"] for d in accuracy["datasets"]]
-    unique = _unique_line_speed(shared, names)
-    cpu = _cpu_speed(shared, names, args.repeat, args.runs)
+    unique = _unique_line_speed(data, names)
+    cpu = _cpu_speed(data, names, args.repeat, args.runs)
     speed_by = {d["dataset"]: d for d in speed["datasets"]}
 
     rows = []

@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "metrics",
     "patterns",
     "analyze",
+    "forecast",
 )
 
 

@@ -242,10 +242,18 @@ def _materialize(defs, home: Path, part: str) -> bool:
         status = "success" if result.success else "FAILED"
         print(f"  dagster run {result.run_id} ({job.name}): {status}", flush=True)
         evaluations = result.get_asset_check_evaluations()
-    failed = [e for e in evaluations if not e.passed]
+    # A WARN-severity check that did not pass is reported (it could not judge, or found something
+    # to look at) but does not fail the demo; an ERROR-severity one does.
+    failed = [e for e in evaluations if not e.passed and e.severity != dg.AssetCheckSeverity.WARN]
     for evaluation in evaluations:
-        mark = "ok  " if evaluation.passed else "FAIL"
-        print(f"  check {mark} {evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+        if evaluation.passed:
+            mark = "ok  "
+        elif evaluation.severity == dg.AssetCheckSeverity.WARN:
+            mark = "warn"
+        else:
+            mark = "FAIL"
+        note = f" ({evaluation.description})" if not evaluation.passed and evaluation.description else ""
+        print(f"  check {mark} {evaluation.asset_key.to_user_string()}:{evaluation.check_name}{note}")
     return result.success and not failed
 
 

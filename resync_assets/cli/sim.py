@@ -53,16 +53,22 @@ def register(subparsers) -> None:
         "serve",
         help="serve the simulated TWS REST API v2",
         description="Serve a deterministic TWS REST API v2 workload until SIGINT/SIGTERM. "
-        "Credentials default to the demo values documented in README.md.",
+        "Credentials default to the demo values documented in docs/simulator.md.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8780, help="port, 0 for a free one (default 8780)")
     _workload_options(serve)
-    serve.add_argument("--user", default=DEMO_USER, help="basic-auth user (default: the README demo user)")
     serve.add_argument(
-        "--password", default=DEMO_PASSWORD, help="basic-auth password (default: the README demo password)"
+        "--user", default=DEMO_USER, help="basic-auth user (default: the demo user in docs/simulator.md)"
     )
-    serve.add_argument("--token", default=DEMO_TOKEN, help="bearer token (default: the README demo token)")
+    serve.add_argument(
+        "--password",
+        default=DEMO_PASSWORD,
+        help="basic-auth password (default: the demo password in docs/simulator.md)",
+    )
+    serve.add_argument(
+        "--token", default=DEMO_TOKEN, help="bearer token (default: the demo token in docs/simulator.md)"
+    )
     serve.add_argument(
         "--faults",
         default="",

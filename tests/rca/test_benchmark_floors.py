@@ -1,4 +1,4 @@
-"""Quality floors, slightly below what `benchmarks/incident_analysis.py` measures (see README).
+"""Quality floors, slightly below what `benchmarks/incident_analysis.py` measures (benchmarks/RESULTS.md).
 
 A smaller workload than the benchmark's (same generator, same time split) keeps this quick; the
 figures are quality, not speed.

@@ -29,7 +29,7 @@ def client(simulator):
 
 def _deviations_relaxed(spec: dict) -> dict:
     """The spec with the one deliberate deviation relaxed: `planId` carries the production day
-    `YYYY-MM-DD` (see README), not a UUID, so its UUID pattern is dropped."""
+    `YYYY-MM-DD` (see docs/simulator.md), not a UUID, so its UUID pattern is dropped."""
     spec = copy.deepcopy(spec)
     for schema in spec["components"]["schemas"].values():
         plan_id = schema.get("properties", {}).get("planId")
