@@ -4,12 +4,13 @@
     .venv/bin/python -m benchmarks.client_paging --runs 100000   # quick
 
 Starts `resync sim serve` in a subprocess (so the simulator does not share the client's interpreter),
-pages every plan and parses it into `tws_raw.job_runs` rows, and prints the figures below. The default
-`--parser arrow` is what ingestion does: `PlanRunReader` reads `--concurrency` plans at a time in
-worker processes, each paging through its own `TwsClient` and parsing each page into an Arrow table
-(msgspec decoding + bulk Arrow build). `--parser rows` pages in threads of this process through
-`TwsClient.iter_job_run_pages` (a dict per run); `--parser dicts` measures the generic
-`iter_job_pages` + `job_run_rows`. Printed:
+pages every plan and parses it into `tws_raw.job_runs` rows, and prints the figures below. It measures
+what ingestion does: `PlanRunReader` reads `--concurrency` plans at a time in worker processes, each
+paging through its own `TwsClient` and converting each page with the one converter
+(`lib/ingest/runs_arrow.job_runs_arrow`: msgspec decoding + bulk Arrow build); `--threads` reads them
+in threads of this process instead (what an incremental poll of a few plans does). The two other
+converters this replaced (msgspec structs to a dict per run, and orjson dicts to a dict per run) cost
+1.4x and 4.4x its CPU per run (benchmarks/RESULTS.md, "Ingest soak"). Printed:
 
 * runs/s wall-clock (what a load sees end to end, simulator included);
 * runs per client CPU second (what the client alone could do if the server were free; the CPU of
@@ -40,7 +41,6 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 # Runs per job definition per plan day in the simulator's default workload (measured on seed 42:
@@ -73,12 +73,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "plan when first asked, inside the timed window",
     )
     parser.add_argument(
-        "--parser",
-        choices=("arrow", "rows", "dicts"),
-        default="arrow",
-        help="arrow: PlanRunReader in worker processes, pages to Arrow (default); "
-        "rows: TwsClient.iter_job_run_pages in threads (msgspec to a dict per run); "
-        "dicts: iter_job_pages + job_run_rows per job (the generic path)",
+        "--threads",
+        action="store_true",
+        help="read plans in threads of this process instead of worker processes",
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args(argv)
@@ -160,9 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the figures and write them as JSON; returns the exit code."""
     args = _parse_args(argv)
     from benchmarks.proctree import TreeRssSampler
+    from resync_assets.lib.ingest.plans import PlanRunReader
     from resync_assets.lib.tws import TwsClient, TwsSettings
-    from resync_assets.lib.tws.plans import PlanRunReader
-    from resync_assets.lib.tws.records import job_run_rows
 
     days = max(2, math.ceil(args.runs / (args.jobs * RUNS_PER_JOB_DAY)))
     end_date = dt.datetime.now(dt.UTC).date()
@@ -176,36 +172,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = TwsSettings(sim.base_url, token=sim.token, page_size=args.page_size, timeout_seconds=300)
         counts = {"jobs": 0, "runs": 0, "pages": 0}
-        lock = threading.Lock()
-
-        def page_plan_dicts(plan_id: str) -> None:
-            for page in client.iter_job_pages(plan_id=plan_id):
-                runs = 0
-                for job in page:
-                    runs += len(job_run_rows(job))
-                with lock:
-                    counts["runs"] += runs
-                    counts["pages"] += 1
-
-        def page_plan_rows(plan_id: str) -> None:
-            for rows in client.iter_job_run_pages(plan_id=plan_id):
-                with lock:
-                    counts["runs"] += len(rows)
-                    counts["pages"] += 1
-
-        page_plan = page_plan_rows if args.parser == "rows" else page_plan_dicts
 
         with TwsClient(settings, max_connections=max(2, args.concurrency)) as client:
             sim_cpu0, cpu0, t0 = sim.cpu_seconds(), _client_cpu_seconds(), time.perf_counter()
             sampler = TreeRssSampler(exclude=sim.process.pid)
-            if args.parser == "arrow":
-                # Worker start-up (a spawned interpreter each) is inside the timed window.
-                reader = PlanRunReader(client, args.page_size, workers=args.concurrency, processes=True)
-                for _, table in reader.read_many(plan_ids):
-                    counts["runs"] += table.num_rows
-            else:
-                with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-                    list(pool.map(page_plan, plan_ids))
+            # Worker start-up (a spawned interpreter each) is inside the timed window.
+            reader = PlanRunReader(
+                client, args.page_size, workers=args.concurrency, processes=not args.threads
+            )
+            for _, table in reader.read_many(plan_ids):
+                counts["runs"] += table.num_rows
             wall = time.perf_counter() - t0
             sampler.stop()
             client_cpu = _client_cpu_seconds() - cpu0
@@ -226,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         "page_size": args.page_size,
         "concurrency": args.concurrency,
         "warm": args.warm,
-        "parser": args.parser,
+        "readers": "threads" if args.threads else "processes",
         "load_average_before": load_before,
         "load_average_after": list(os.getloadavg()),
         "plans": len(plan_ids),

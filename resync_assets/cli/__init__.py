@@ -19,6 +19,10 @@ _COMMAND_MODULES = (
     "metrics",
     "patterns",
     "analyze",
+    "forecast",
+    "incidents",
+    "report",
+    "status",
 )
 
 

@@ -147,7 +147,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
 
 def _job_of(path) -> str | None:
     """The job name from a joblog file's header (reads the first lines only)."""
-    from resync_assets.lib.rca.joblog import LayoutTracker, iter_lines
+    from resync_assets.lib.joblog.layout import LayoutTracker, iter_lines
 
     if not path.is_file():
         return None

@@ -12,7 +12,7 @@ import dagster as dg
 # another process (`resync_assets.lib.warehouse.read_only`).
 DUCKDB_WRITER_POOL = "duckdb_writer"
 
-# The TWS tables one ingestion pass loads (`lib.tws.source.TWS_TABLES`, in the UI's order).
+# The TWS tables one ingestion pass loads (`lib.ingest.source.TWS_TABLES`, in the UI's order).
 TWS_TABLES = ("job_runs", "joblogs", "job_streams", "workstations", "engine_info")
 
 JOB_RUNS = dg.AssetKey(["tws_raw", "job_runs"])
@@ -31,3 +31,14 @@ AGG_JOB_RUNS_DAILY = dg.AssetKey(["agg_job_runs__daily"])
 AGG_WORKLOAD_HOURLY = dg.AssetKey(["agg_workload__hourly"])
 AGG_HOST_METRICS_HOURLY = dg.AssetKey(["agg_host_metrics__hourly"])
 MART_WORKLOAD_VS_RESOURCES = dg.AssetKey(["mart_workload_vs_resources"])
+
+# Capacity forecasting and drift (defs/forecast, defs/drift); the report reads these tables.
+CAPACITY_FORECASTS = dg.AssetKey(["capacity_forecasts"])
+CAPACITY_FORECAST_MODELS = dg.AssetKey(["capacity_forecast_models"])
+CAPACITY_THRESHOLD_ETA = dg.AssetKey(["capacity_threshold_eta"])
+CAPACITY_RECOMMENDATIONS = dg.AssetKey(["capacity_recommendations"])
+MAINTENANCE_ALERTS = dg.AssetKey(["maintenance_alerts"])
+DRIFT_REPORTS = dg.AssetKey(["drift_reports"])
+
+# The weekly capacity report (defs/report).
+WEEKLY_CAPACITY_REPORT = dg.AssetKey(["weekly_capacity_report"])

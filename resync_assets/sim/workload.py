@@ -554,14 +554,6 @@ class Workload:
         """Correlated incidents planted on day `d` (ground truth)."""
         return list(self.day(d).incidents)
 
-    def host_metrics(self, start: date | None = None, end: date | None = None, interval_minutes: int = 10):
-        """Host resource history (pyarrow Table, host-metrics contract, source='simulator')."""
-        from resync_assets.sim.hostmetrics import host_metrics_table
-
-        return host_metrics_table(
-            self, start or self.start_date, end or self.current_date(), interval_minutes
-        )
-
     # -- joblogs ------------------------------------------------------------------------------------
 
     def joblog(self, run: Run, as_of: float | None = None) -> JoblogText:

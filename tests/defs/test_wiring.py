@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from resync_assets.defs import keys
-from resync_assets.lib.tws.source import TWS_TABLES as SOURCE_TABLES
+from resync_assets.lib.ingest.source import TWS_TABLES as SOURCE_TABLES
 
 DEFS = Path(__file__).resolve().parents[2] / "resync_assets" / "defs"
 

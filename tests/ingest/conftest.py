@@ -10,6 +10,7 @@ import pytest
 from resync_assets.lib.ingest import IngestConfig
 from resync_assets.lib.tws import TwsSettings
 from tests.conftest import SIM_PASSWORD, SIM_USER
+from tests.tws.conftest import client, client_for, serve  # noqa: F401 (fixtures shared with tests/tws)
 
 
 def settings_for(sim, **overrides) -> TwsSettings:
@@ -75,12 +76,12 @@ def table_snapshot(cfg: IngestConfig, table: str) -> list[tuple]:
 def api_rows(sim) -> dict[str, dict]:
     """Every run the API serves now as a ``job_runs`` row (newest plan wins), read with the real client."""
     from resync_assets.lib.tws import TwsClient
-    from resync_assets.lib.tws.records import job_run_rows
+    from tests.reference_rows import job_run_rows
 
     out: dict[str, dict] = {}
-    with TwsClient(settings_for(sim)) as client:
+    with TwsClient(settings_for(sim)) as tws:
         for plan_id in sim.workload.plan_ids():
-            for page in client.iter_job_pages(plan_id=plan_id):
+            for page in tws.iter_job_pages(plan_id=plan_id):
                 for job in page:
                     for row in job_run_rows(job):
                         out[row["run_id"]] = row

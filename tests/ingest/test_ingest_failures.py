@@ -85,7 +85,7 @@ def test_a_load_killed_mid_way_and_rerun_loses_and_duplicates_nothing(make_simul
         "RESYNC_BACKFILL_DAYS": str(cfg.backfill_days),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "resync_assets.lib.tws.source"],
+        [sys.executable, "-m", "resync_assets.cli", "ingest", "run"],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -9,15 +9,16 @@ import orjson
 import pyarrow as pa
 import pytest
 
+from resync_assets.lib.ingest.records import decode_job_page
+from resync_assets.lib.ingest.runs_arrow import JOB_RUN_CONTENT_SCHEMA, job_runs_arrow
+from resync_assets.lib.ingest.source import is_terminal, select_plans
 from resync_assets.lib.tws import TwsClient
-from resync_assets.lib.tws.records import decode_job_page, job_run_rows
-from resync_assets.lib.tws.runs_arrow import JOB_RUN_CONTENT_SCHEMA, job_runs_arrow, job_runs_table
-from resync_assets.lib.tws.source import is_terminal, select_plans
 from tests.ingest.conftest import settings_for
+from tests.reference_rows import reference_table
 
 
 def _reference(jobs: list[dict]) -> pa.Table:
-    return job_runs_table([row for job in jobs for row in job_run_rows(job)])
+    return reference_table(jobs)
 
 
 def job_runs_from_jobs(jobs: list[dict]) -> pa.Table:
@@ -113,7 +114,7 @@ def test_a_plan_is_terminal_only_when_every_run_is(statuses, terminal):
 
 
 def test_first_per_run_keeps_the_first_row_of_each_run_in_order():
-    from resync_assets.lib.tws.source import _first_per_run
+    from resync_assets.lib.ingest.source import _first_per_run
 
     table = pa.table(
         {"run_id": ["c", "a", "c", "b", "a", "d"], "plan_id": ["p3", "p3", "p2", "p2", "p1", "p1"]}

@@ -7,8 +7,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from resync_assets.lib.ingest import IngestConfig, IngestReport, run_tws_ingest
-from resync_assets.lib.tws.records import JOB_RUN_COLUMNS
-from resync_assets.lib.tws.source import TWS_TABLES
+from resync_assets.lib.ingest.records import JOB_RUN_COLUMNS
+from resync_assets.lib.ingest.source import TWS_TABLES
 from resync_assets.sim.workload import WorkloadConfig
 from tests.conftest import SIM_NOW
 from tests.ingest.conftest import (
@@ -262,7 +262,7 @@ def test_runs_handed_to_dlt_in_small_tables_and_read_in_threads_load_the_same(
 ):
     # The first load reads its archived plans in worker processes and hands dlt one table; this one
     # reads them in threads and hands dlt many tables of at most 7 rows (one per flush in production).
-    from resync_assets.lib.tws import source
+    from resync_assets.lib.ingest import source
 
     monkeypatch.setattr(source, "EMIT_ROWS", 7)
     cfg = make_cfg(tmp_path, plan_processes=False)

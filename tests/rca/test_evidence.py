@@ -115,7 +115,7 @@ def test_missing_input_file_gets_a_specific_cause_and_commands():
     assert a.files[0] == "/data/hr/in/employees.csv"
     commands = [s["command"] for s in a.steps if s["command"]]
     assert "ls -l /data/hr/in/employees.csv" in commands
-    assert commands[-1] == 'conman "rr FTAPRD01#GL_CLOSE.GL_EXTRACT_02"'
+    assert commands[-1] == "conman 'rr FTAPRD01#GL_CLOSE.GL_EXTRACT_02'"
 
 
 def test_disk_full_names_the_mount_and_df():

@@ -11,9 +11,9 @@ from resync_assets.lib.tws import (
     TwsSettings,
     TwsTimeoutError,
 )
-from resync_assets.lib.tws.records import job_run_rows
 from resync_assets.sim.server import FaultConfig
 from resync_assets.sim.workload import WorkloadConfig
+from tests.reference_rows import job_run_rows
 
 SMALL = WorkloadConfig(seed=11, days=2, jobs=40)
 

@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 
+from resync_assets.lib.ingest.records import JOB_RUN_COLUMNS
 from resync_assets.lib.tws import Oql, TwsApiError, TwsNotFoundError
-from resync_assets.lib.tws.records import JOB_RUN_COLUMNS, job_run_rows
+from tests.reference_rows import job_run_rows
 
 
 def _run_ids(client, plan_id, **kwargs):

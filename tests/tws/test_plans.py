@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from resync_assets.lib.ingest.plans import PROCESS_MIN_PLANS, PlanRunReader, read_plan_runs
 from resync_assets.lib.tws import TwsAuthError
-from resync_assets.lib.tws.plans import PROCESS_MIN_PLANS, PlanRunReader, read_plan_runs
 
 
 def test_worker_processes_read_exactly_what_this_process_reads(simulator, client_for):
@@ -61,7 +61,7 @@ def test_a_client_with_hooks_reads_in_threads_so_the_hooks_see_every_request(sim
 UNGUARDED_SCRIPT = """
 import sys
 from resync_assets.lib.tws import TwsClient, TwsSettings
-from resync_assets.lib.tws.plans import PlanRunReader, read_plan_runs
+from resync_assets.lib.ingest.plans import PlanRunReader, read_plan_runs
 
 base_url, user, password, *plans = sys.argv[1:]
 client = TwsClient(TwsSettings(base_url, user=user, password=password))

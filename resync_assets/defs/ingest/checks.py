@@ -52,8 +52,8 @@ def job_runs_match_api_count_for_closed_plan_day(
     every run the API lists for the plan is loaded and no row labelled with the plan is unknown to
     the API. The API's `/plan/job/count` job count is reported beside (a job has one run per rerun).
     """
+    from resync_assets.lib.ingest.plans import read_plan_runs
     from resync_assets.lib.tws import TwsClient
-    from resync_assets.lib.tws.records import job_run_rows
 
     with duckdb.get_connection() as conn:
         if not table_exists(conn, "tws_raw", "job_runs"):
@@ -81,9 +81,8 @@ def job_runs_match_api_count_for_closed_plan_day(
                 metadata={"plans_loaded": dg.MetadataValue.int(len(plans))},
             )
         plan_id = closed[0]
-        api_run_ids: set[str] = set()
-        for job in client.iter_jobs(plan_id=plan_id):
-            api_run_ids.update(row["run_id"] for row in job_run_rows(job))
+        runs = read_plan_runs(client, plan_id)
+        api_run_ids: set[str] = set(runs["run_id"].to_pylist()) if runs is not None else set()
         api_job_count = int(client.count_jobs(plan_id=plan_id).get("count") or 0)
     with duckdb.get_connection() as conn:
         # A run carried forward into the next plan keeps its run_id, and its row the later plan_id:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from resync_assets.lib.joblog.status import FAILED_INTERNAL_STATUSES
 from resync_assets.lib.warehouse import DEFAULT_WAREHOUSE_PATH, WAREHOUSE_ENV
 
 
@@ -32,7 +33,7 @@ class IngestConfig:
     dataset: str = "tws_raw"
     backfill_days: int = 90
     archived_plan_id_format: str = "%Y-%m-%d"
-    joblog_statuses: tuple[str, ...] = ("ABEND", "FAIL", "ERROR")
+    joblog_statuses: tuple[str, ...] = tuple(sorted(FAILED_INTERNAL_STATUSES))
     joblog_success_sample_rate: float = 0.0
     joblog_workers: int = 8
     joblog_max_bytes: int = 5_000_000

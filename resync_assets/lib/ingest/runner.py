@@ -15,6 +15,13 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from resync_assets.lib.gcpause import gc_paused
 from resync_assets.lib.ingest.config import IngestConfig, IngestReport, TableStats
+from resync_assets.lib.ingest.source import (
+    TWS_TABLES,
+    SourceCounters,
+    tws_empty_tables,
+    tws_joblogs,
+    tws_source,
+)
 from resync_assets.lib.ingest.warehouse import (
     DuckDbBaseline,
     export_lake,
@@ -24,7 +31,6 @@ from resync_assets.lib.ingest.warehouse import (
 )
 from resync_assets.lib.tws.client import TwsClient
 from resync_assets.lib.tws.settings import TwsSettings
-from resync_assets.lib.tws.source import TWS_TABLES, SourceCounters, tws_empty_tables, tws_joblogs, tws_source
 from resync_assets.lib.warehouse import write_lock
 
 log = logging.getLogger("resync.ingest")

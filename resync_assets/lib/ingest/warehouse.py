@@ -17,9 +17,9 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from resync_assets.lib.tws.records import JOB_RUN_COLUMNS
-from resync_assets.lib.tws.runs_arrow import JOB_RUNS_SCHEMA
-from resync_assets.lib.tws.source import TERMINAL_COMMON_STATUSES, JoblogTarget, NoBaseline
+from resync_assets.lib.ingest.records import JOB_RUN_COLUMNS
+from resync_assets.lib.ingest.runs_arrow import JOB_RUNS_SCHEMA
+from resync_assets.lib.ingest.source import TERMINAL_COMMON_STATUSES, JoblogTarget, NoBaseline
 from resync_assets.lib.warehouse import connect_read_only, read_only, table_exists
 
 _INTERNAL_COLUMNS = ("_dlt_load_id", "_dlt_id")

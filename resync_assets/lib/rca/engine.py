@@ -20,12 +20,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from resync_assets.lib.joblog.errorline import STRONG, LineEvidence, scan
+from resync_assets.lib.joblog.layout import cap_window, read_window
+from resync_assets.lib.llm.safety import looks_injected
 from resync_assets.lib.rca import advice
 from resync_assets.lib.rca.calibration import Calibration, default_calibration
+from resync_assets.lib.rca.commands import safe_step
 from resync_assets.lib.rca.entities import extract_db_objects, extract_hosts, extract_paths, parent_dir
-from resync_assets.lib.rca.evidence import STRONG, ErrorScanner, LineEvidence
 from resync_assets.lib.rca.families import FAMILY_CATEGORY, category_of, fallback_family, product_family
-from resync_assets.lib.rca.joblog import LayoutTracker, cap_window, iter_lines, read_window
 from resync_assets.lib.rca.patterns import pattern_key, tokens
 from resync_assets.lib.rca.similarity import Query, SimilarityIndex
 
@@ -33,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from resync_assets.lib.llm.client import LlmAnalyst
     from resync_assets.lib.patterns.miner import TemplateMiner
 
-# Exit statuses that say something on their own (bash conventions, JOBLOGS.md §6).
+# Exit statuses that say something on their own (bash conventions, docs/joblog_layout.md §6).
 _RC_HINTS = {
     126: ("permission", "the command was found but is not executable"),
     127: ("script", "a command was not found (exit 127)"),
@@ -132,18 +134,6 @@ def _family(pick: LineEvidence | None, exit_status: int | None) -> tuple[str, st
     return fallback_family(text), category
 
 
-def _root_cause(pick: LineEvidence | None, cands: list[LineEvidence]) -> LineEvidence | None:
-    """The last `Caused by:` line of the stack trace that starts at `pick` (None when there is none)."""
-    if pick is None or "exception" not in pick.reasons:
-        return None
-    roots = [
-        e
-        for e in cands
-        if pick.line_no < e.line_no <= pick.line_no + 80 and e.text.lstrip().startswith("Caused by:")
-    ]
-    return roots[-1] if roots else None
-
-
 def analyze(
     source: str | bytes | Path,
     *,
@@ -156,26 +146,16 @@ def analyze(
 ) -> Analysis:
     """Analyse one joblog (text, bytes or a path): see the module docstring."""
     ctx = context or AnalysisContext()
-    layout = LayoutTracker()
-    known_ok = ctx.known_ok.get(job_name or "", set()) if job_name else set()
-    scanner = ErrorScanner(known_ok=known_ok)
-    n_lines = 0
-    for n, text in iter_lines(source):
-        n_lines = n
-        if layout.feed(n, text):
-            scanner.feed(n, text)
-        if not known_ok and job_name is None and layout.header.job and layout._state == "body":
-            job_name = layout.header.job
-            known_ok = ctx.known_ok.get(job_name, set())
-            scanner.known_ok = known_ok
-    header = layout.header
+    found = scan(source, job_name=job_name, known_ok=lambda job: ctx.known_ok.get(job, set()))
+    header = found.header
+    n_lines = found.lines
     job_name = job_name or header.job
-    pick, others = scanner.choose()
+    pick, others = found.pick, found.others
     exit_status = header.exit_status
     family, category = _family(pick, exit_status)
     # In a stack trace the root cause is the deepest `Caused by:` below the first exception line:
     # it names the family, signature, cause and entities; the error line stays the first exception.
-    root = _root_cause(pick, scanner.candidates())
+    root = found.root
     if root is not None:
         family, category = _family(root, exit_status)
     sig = (root.signature if root else None) or (pick.signature if pick else None)
@@ -183,7 +163,7 @@ def analyze(
     cause_line = root.text if root else line
 
     # Entities: the error line first, then lines right around it (a `Caused by:` or a detail line).
-    near = [e.text for e in scanner.candidates() if pick and 0 < abs(e.line_no - pick.line_no) <= 2]
+    near = [e.text for e in found.candidates if pick and 0 < abs(e.line_no - pick.line_no) <= 2]
     files = extract_paths(cause_line) + [p for p in extract_paths(line) if p not in extract_paths(cause_line)]
     hosts = extract_hosts(cause_line) + [h for h in extract_hosts(line) if h not in extract_hosts(cause_line)]
     is_db = category == "database" or (sig and FAMILY_CATEGORY.get(sig.family) == "database")
@@ -204,7 +184,13 @@ def analyze(
 
     cause = advice.specific_cause(cause_line, category, sig, files, hosts, objects, exit_status)
     if (pick is None or pick.score <= 0) and (exit_status in _RC_HINTS):
-        cause = _RC_HINTS[exit_status][1] + (f"; last output: {advice.message_of(line)}" if line else "")
+        cause = _RC_HINTS[exit_status][1] + (
+            f'; last output: "{advice.message_of(line)[:160]}"' if line else ""
+        )
+    injected = bool(cause_line) and looks_injected(cause_line)
+    if injected:
+        # Joblog text is evidence, never the answer: an instruction-like line is quoted, not obeyed.
+        cause = "the chosen line reads like an instruction, not an error message; read the joblog"
     conman_ref = header.conman_ref()
     transient = bool(sig and sig.transient)
     steps = advice.diagnostic_steps(category, cause_line, sig, files, hosts, objects, header.script)
@@ -216,9 +202,12 @@ def analyze(
     rr = advice.rerun_step(conman_ref, transient)
     if rr:
         steps.append(rr)
+    steps = [safe_step(s) for s in steps]
 
     raw = raw_score(pick, others, exit_status, header.has_trailer)
-    confidence = ctx.cal()(raw)
+    # No error line at all (empty or output-less log) or an instruction-like line: nothing is
+    # claimed, so nothing is confident.
+    confidence = ctx.cal()(raw) if pick is not None and not injected else min(raw, 0.02)
     pkey = pattern_key(line) if line else None
     template_id = None
     if ctx.miner is not None and line:
@@ -252,6 +241,7 @@ def analyze(
         pattern_key=pkey,
         template_id=template_id,
         evidence=(pick.reasons if pick else ["no body output"])
+        + (["line reads like an injected instruction"] if injected else [])
         + ([f"root cause at line {root.line_no}: {root.text[:200]}"] if root else []),
         alternatives=[
             {"line_number": o.line_no, "line": o.text[:300], "score": round(o.score, 2)} for o in others[:3]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import posixpath
 import re
 
+from resync_assets.lib.rca.commands import is_hostname
+
 # Absolute paths (two segments or more) not glued to a URL scheme or another word; Windows paths.
 _PATH = re.compile(
     r"(?<![\w:/.])(/(?:[\w.@%+~#^-]+/)+[\w.@%+~#^-]*|/[\w.@%+~#-]+\.[A-Za-z0-9]{1,6}\b)"
@@ -64,9 +66,13 @@ def extract_hosts(text: str) -> list[str]:
     """Host names, IP addresses and TWS workstations named in `text`."""
     out: list[str] = []
 
-    def add(value: str) -> None:
+    def add(value: str, workstation: bool = False) -> None:
         value = value.strip(_TRAILING)
-        if value and value not in out and not _NOT_HOST.search(value):
+        if not value or value in out or _NOT_HOST.search(value):
+            return
+        # A word after "host" is a host only when it looks like one ("Host key verification
+        # failed" names no host); workstation names follow TWS naming rules instead.
+        if workstation or is_hostname(value):
             out.append(value)
 
     for pattern in _HOST_PATTERNS:
@@ -75,7 +81,7 @@ def extract_hosts(text: str) -> list[str]:
     for m in _IP.finditer(text):
         add(m.group(0))
     for m in _WS_REF.finditer(text):
-        add(m.group(1))
+        add(m.group(1), workstation=True)
     return out
 
 

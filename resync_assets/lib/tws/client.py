@@ -23,7 +23,6 @@ from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
-import msgspec
 import orjson
 import pybreaker
 import tenacity
@@ -40,10 +39,12 @@ from resync_assets.lib.tws.errors import (
 )
 from resync_assets.lib.tws.joblog import Joblog, decode_joblog
 from resync_assets.lib.tws.oql import Oql, with_default_order
-from resync_assets.lib.tws.records import JobPage, decode_job_page, job_page_rows, job_run_rows
 from resync_assets.lib.tws.settings import TwsSettings
 
 log = logging.getLogger("resync.tws")
+
+# Decodes a page body into an object with ``results`` (a list), ``count`` and ``next``; None declines.
+PageDecoder = Callable[[bytes], Any]
 
 API_PREFIX = "/twsd/api/v2"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -236,54 +237,20 @@ class TwsClient:
         oql: Oql | str | None = None,
         page_size: int | None = None,
         scope: str | None = None,
-    ) -> Iterator[list[dict]]:
-        """Every page of ``GET /plan/job`` as a list of raw ``JobInPlanV2`` dicts.
+        decode: PageDecoder | None = None,
+    ) -> Iterator[list]:
+        """Every page of ``GET /plan/job``: a list of raw ``JobInPlanV2`` dicts, or of what ``decode``
+        made of the page.
 
         The query is sorted by ``id`` unless ``oql`` already has an ORDER BY, so offset paging never
         overlaps or skips. ``scope`` (a ``ScopeType``, e.g. ``WHOLE_NO_JOB_DEFINITIONS`` for smaller
         pages without ``jobDefinition``) is sent as the ``scope`` header; None keeps the server default.
+        ``decode`` (bytes -> an object with ``results``, ``count`` and ``next``, or None when the page
+        does not fit it) lets a bulk reader decode pages into its own structs; a page it declines is
+        read as dicts.
         """
         params = {"plan_id": plan_id, "oql": with_default_order(oql)}
-        return self._iter_pages("/plan/job", params, page_size, self._scope_header(scope))
-
-    def iter_job_run_pages(
-        self,
-        plan_id: str = "current",
-        oql: Oql | str | None = None,
-        page_size: int | None = None,
-        scope: str | None = None,
-    ) -> Iterator[list[dict]]:
-        """Every page of ``GET /plan/job`` as ``tws_raw.job_runs`` rows: for each page, the
-        ``job_run_rows`` of its jobs in order (same values, same errors), decoded straight into rows.
-
-        Same query, paging and retries as ``iter_job_pages``, several times cheaper in CPU: the page is
-        decoded by msgspec into structs holding only the fields the rows need (anything else the
-        server sends is skipped), and a page those do not fit is read as dicts instead. A page whose
-        jobs have no runs gives an empty list.
-        """
-        for results in self.iter_decoded_job_pages(
-            plan_id=plan_id, oql=oql, page_size=page_size, scope=scope
-        ):
-            if isinstance(results[0], dict):
-                yield [row for job in results for row in job_run_rows(job)]
-            else:
-                yield job_page_rows(results)
-
-    def iter_decoded_job_pages(
-        self,
-        plan_id: str = "current",
-        oql: Oql | str | None = None,
-        page_size: int | None = None,
-        scope: str | None = None,
-    ) -> Iterator[list]:
-        """Every page of ``GET /plan/job``, decoded by msgspec into job structs (only the fields the
-        ``tws_raw.job_runs`` rows need) when the page fits them, else as raw ``JobInPlanV2`` dicts.
-
-        Same query, paging and retries as ``iter_job_pages``; for bulk readers that convert pages
-        themselves (``records.job_page_rows``, ``runs_arrow.job_runs_arrow``).
-        """
-        params = {"plan_id": plan_id, "oql": with_default_order(oql)}
-        return self._iter_pages("/plan/job", params, page_size, self._scope_header(scope), job_runs=True)
+        return self._iter_pages("/plan/job", params, page_size, self._scope_header(scope), decode=decode)
 
     def iter_jobs(
         self,
@@ -468,10 +435,9 @@ class TwsClient:
         params: dict,
         page_size: int | None,
         headers: dict | None = None,
-        job_runs: bool = False,
+        decode: PageDecoder | None = None,
     ) -> Iterator[list]:
-        """Pages of ``results``; with ``job_runs`` a page is decoded as a ``JobPage`` when it fits
-        (its results are then structs), else as dicts."""
+        """Pages of ``results``; with ``decode`` a page is what it returns when it fits, else dicts."""
         limit = int(page_size or self.settings.page_size)
         if not 1 <= limit <= 2**31 - 1:
             raise ValueError("page_size must be between 1 and 2**31-1")
@@ -482,9 +448,10 @@ class TwsClient:
                 path,
                 params={**params, "limit": limit, "offset": offset},
                 headers={"Include-Count": "true", **(headers or {})},
-                expect="job_page" if job_runs else "page",
+                expect="page",
+                decode=decode,
             )
-            if isinstance(body, JobPage):
+            if not isinstance(body, dict):
                 body = {"results": body.results, "count": body.count, "next": body.next}
             results = body["results"]
             endpoint = f"GET {API_PREFIX}{path}"
@@ -520,15 +487,16 @@ class TwsClient:
         headers: dict | None = None,
         expect: Any = dict,
         local_timezone: bool = True,
+        decode: PageDecoder | None = None,
     ) -> Any:
         def parse(response: httpx.Response, endpoint: str) -> Any:
             data = response.read()
             self._add("bytes_received", len(data))
-            if expect == "job_page":
-                try:
-                    return decode_job_page(data)
-                except msgspec.DecodeError:
-                    pass  # not JSON, or a shape the structs do not fit: the dict path below decides
+            if decode is not None:
+                decoded = decode(data)
+                if decoded is not None and isinstance(getattr(decoded, "results", None), list):
+                    return decoded
+                # Not JSON, or a shape the decoder does not take: the dict path below decides.
             try:
                 body = orjson.loads(data)
             except orjson.JSONDecodeError:
@@ -538,7 +506,7 @@ class TwsClient:
                         endpoint=endpoint,
                     )
                 )
-            if expect in ("page", "job_page"):
+            if expect == "page":
                 if not isinstance(body, dict) or not isinstance(body.get("results"), list):
                     raise self._retryable(
                         TwsProtocolError(

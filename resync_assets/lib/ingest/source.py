@@ -17,15 +17,8 @@ row-by-row normalizer; timestamps are ``timestamp[us, UTC]``, durations ``float6
 * ``engine_info`` — one ``EngineInfoV2`` snapshot per load, keyed by ``snapshot_at``.
 * ``tws_joblogs(...)`` (a separate resource) — joblogs of given runs, fetched concurrently.
 
-Runnable standalone (``python -m resync_assets.lib.tws.source``): loads every TWS table into DuckDB.
-Environment contract (read when run, never at import):
-
-* ``RESYNC_TWS_BASE_URL`` (required), ``RESYNC_TWS_USER`` / ``RESYNC_TWS_PASSWORD`` or
-  ``RESYNC_TWS_TOKEN``, ``RESYNC_TWS_CA_BUNDLE``, ``RESYNC_TWS_VERIFY_TLS``,
-  ``RESYNC_TWS_TIMEOUT_SECONDS`` — see ``TwsSettings.from_env``;
-* ``RESYNC_WAREHOUSE_PATH`` (default ``data/warehouse.duckdb``), ``RESYNC_LAKE_DIR`` (``data/lake``),
-  ``RESYNC_PIPELINES_DIR`` (``data/pipelines``), ``RESYNC_BACKFILL_DAYS`` (90) — see
-  ``IngestConfig.from_env``.
+Run it with ``resync ingest run`` (``runner.run_tws_ingest``), which reads the settings from the
+environment; this module reads none.
 """
 
 from __future__ import annotations
@@ -44,11 +37,12 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from resync_assets.lib.ingest.plans import PlanRunReader
+from resync_assets.lib.ingest.records import parse_duration, parse_instant
+from resync_assets.lib.ingest.runs_arrow import JOB_RUN_CONTENT_SCHEMA, JOB_RUNS_SCHEMA, TS
+from resync_assets.lib.joblog.status import TERMINAL_COMMON_STATUSES
 from resync_assets.lib.tws.client import TwsClient
 from resync_assets.lib.tws.errors import TwsNotFoundError
-from resync_assets.lib.tws.plans import PlanRunReader
-from resync_assets.lib.tws.records import parse_duration, parse_instant
-from resync_assets.lib.tws.runs_arrow import JOB_RUN_CONTENT_SCHEMA, TS
 
 log = logging.getLogger("resync.ingest")
 
@@ -56,10 +50,6 @@ UTC = dt.UTC
 
 TWS_TABLES: tuple[str, ...] = ("job_runs", "job_streams", "workstations", "engine_info", "joblogs")
 
-# Run statuses after which a run never changes again (ENDPOINTS.md §5, "terminal" mapping).
-TERMINAL_COMMON_STATUSES = frozenset(
-    {"SUCCESSFUL", "ERROR", "CANCELED", "COMPLETED", "DUMMY_COMPLETED", "SUPPRESS", "SUPPRESS_BY_COND"}
-)
 
 JOBLOGS_SCHEMA = pa.schema(
     [
@@ -754,8 +744,6 @@ def tws_joblogs(
 
 def table_schemas() -> dict[str, pa.Schema]:
     """The Arrow schema of each TWS table, by name."""
-    from resync_assets.lib.tws.runs_arrow import JOB_RUNS_SCHEMA
-
     return {
         "job_runs": JOB_RUNS_SCHEMA,
         "job_streams": JOB_STREAMS_SCHEMA,
@@ -806,23 +794,3 @@ def _joblog_row(
         "had_invalid_utf8": invalid,
         "truncated": truncated,
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Load every TWS table into DuckDB with settings from the environment (see module docstring)."""
-    import argparse
-
-    from resync_assets.lib.ingest import IngestConfig, run_tws_ingest
-    from resync_assets.lib.tws.settings import TwsSettings
-
-    parser = argparse.ArgumentParser(prog="python -m resync_assets.lib.tws.source", description=main.__doc__)
-    parser.add_argument("--tables", nargs="*", choices=TWS_TABLES, help="subset of tables (default: all)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    report = run_tws_ingest(TwsSettings.from_env(), IngestConfig.from_env(), tables=args.tables or None)
-    print(orjson.dumps(report.as_metadata(), option=orjson.OPT_INDENT_2).decode())
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

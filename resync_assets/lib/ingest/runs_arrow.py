@@ -1,25 +1,28 @@
-"""``tws_raw.job_runs`` as Arrow: the table's schema and the two converters to it.
+"""``tws_raw.job_runs`` as Arrow: the table's schema and the one converter to it, ``job_runs_arrow``.
 
-``job_runs_arrow`` converts a decoded ``/plan/job`` page in bulk; ``job_runs_table`` converts the
-reference rows of ``records.job_run_rows``. Timestamps are ``timestamp[us, UTC]``, durations
-``float64`` seconds. No dlt here, so processes that only read plans start fast.
+A decoded ``/plan/job`` page is converted in bulk (instants parsed by Arrow, no dict per run): the
+fastest of the paths ``benchmarks/client_paging.py`` measured (docs in benchmarks/RESULTS.md). Values
+the bulk build does not take (a priority sent as text, an instant with another zone) are normalised
+job by job first. Timestamps are ``timestamp[us, UTC]``, durations ``float64`` seconds. No dlt here,
+so processes that only read plans start fast.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from resync_assets.lib.gcpause import gc_paused
-from resync_assets.lib.tws.records import (
+from resync_assets.lib.ingest.records import (
     JOB_RUN_COLUMNS,
+    _bool,
+    _int,
     _is_empty,
     _Job,
     _raw_task_text,
-    job_page_rows,
+    job_struct,
     parse_duration,
+    parse_instant,
 )
 
 TS = pa.timestamp("us", tz="UTC")
@@ -67,15 +70,6 @@ JOB_RUNS_SCHEMA = JOB_RUN_CONTENT_SCHEMA.append(pa.field("first_seen_at", TS)).a
 )
 
 
-def job_runs_table(rows: Sequence[dict]) -> pa.Table:
-    """``job_run_rows`` output -> an Arrow table with ``JOB_RUN_CONTENT_SCHEMA`` (no bookkeeping)."""
-    columns = {name: [row[name] for row in rows] for name in JOB_RUN_COLUMNS}
-    return pa.table(
-        {name: pa.array(values, type=JOB_RUN_TYPES[name]) for name, values in columns.items()},
-        schema=JOB_RUN_CONTENT_SCHEMA,
-    )
-
-
 def _instants(values: list) -> pa.Array:
     text = pa.array(values, type=pa.string())
     if text.null_count < len(text):
@@ -86,16 +80,88 @@ def _instants(values: list) -> pa.Array:
     return text.cast(TS)
 
 
-def job_runs_arrow(jobs: list[_Job]):
-    """The runs of a decoded page as an Arrow table (``JOB_RUN_CONTENT_SCHEMA``): equal to
-    ``job_runs_table(job_page_rows(jobs))``, without a dict per run; instants are parsed by
-    Arrow in bulk. Anything the bulk path does not take goes through ``job_page_rows`` (same errors).
+def job_runs_arrow(jobs: list) -> pa.Table:
+    """The runs of a page's jobs (structs from ``records.decode_job_page``, or ``JobInPlanV2`` dicts
+    of a page the structs did not fit) as an Arrow table with ``JOB_RUN_CONTENT_SCHEMA``.
+
+    Raises ValueError naming the job, the run and the value when one cannot be converted.
     """
+    structs = [job_struct(job) for job in jobs]
     try:
         with gc_paused():
-            return _job_runs_arrow(jobs)
+            return _job_runs_arrow(structs)
     except (pa.ArrowException, TypeError, ValueError, AttributeError):
-        return job_runs_table(job_page_rows(jobs))
+        pass
+    with gc_paused():
+        return _job_runs_arrow([_normalized(job) for job in structs])
+
+
+def _normalized(job: _Job) -> _Job:
+    """A copy of ``job`` whose values the bulk build takes: integers and booleans coerced, instants
+    rewritten in UTC with their zone, durations checked. ValueError names the job, run and value."""
+    import msgspec
+
+    job = msgspec.structs.replace(job)
+    try:
+        job.schedTime = _utc_text(job.schedTime)
+        job.priority = _int(job.priority)
+        if job.jobOptions is not None:
+            job.jobOptions = msgspec.structs.replace(job.jobOptions, critical=_bool(job.jobOptions.critical))
+        if job.jobStatusFlags is not None:
+            job.jobStatusFlags = msgspec.structs.replace(
+                job.jobStatusFlags, jobLate=_bool(job.jobStatusFlags.jobLate)
+            )
+        for name in (
+            "id",
+            "name",
+            "jobStreamName",
+            "jobStreamId",
+            "workstation",
+            "folder",
+            "planId",
+            "timeZone",
+        ):
+            _text(getattr(job, name), name)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ValueError(f"job {job.id}: {exc}") from None
+    runs = []
+    for run in job.jobruns or ():
+        try:
+            run = msgspec.structs.replace(
+                run,
+                jobNumber=_int(run.jobNumber),
+                runAttempt=_int(run.runAttempt),
+                returnCode=_int(run.returnCode),
+                rerunJob=_bool(run.rerunJob),
+                lastInRerunChain=_bool(run.lastInRerunChain),
+                submittedTime=_utc_text(run.submittedTime),
+            )
+            if run.timeInfo is not None:
+                info = run.timeInfo
+                parse_duration(info.elapsedTime)
+                parse_duration(info.estimatedDuration)
+                run.timeInfo = msgspec.structs.replace(
+                    info,
+                    actualStartTime=_utc_text(info.actualStartTime),
+                    actualEndTime=_utc_text(info.actualEndTime),
+                )
+            for name in ("id", "actualWorkstation", "rerunType", "commonStatus"):
+                _text(getattr(run, name), name)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ValueError(f"job {job.id} run {run.id}: {exc}") from None
+        runs.append(run)
+    job.jobruns = runs
+    return job
+
+
+def _utc_text(value: object) -> str | None:
+    parsed = parse_instant(value)  # type: ignore[arg-type]
+    return None if parsed is None else parsed.isoformat()
+
+
+def _text(value: object, name: str) -> None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{name} is not text: {value!r}")
 
 
 def _job_runs_arrow(jobs: list[_Job]) -> pa.Table:

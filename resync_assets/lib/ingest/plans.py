@@ -18,10 +18,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from resync_assets.lib.ingest.records import decode_job_page
+from resync_assets.lib.ingest.runs_arrow import JOB_RUN_CONTENT_SCHEMA, job_runs_arrow
 from resync_assets.lib.tws.client import TwsClient
 from resync_assets.lib.tws.errors import TwsError, TwsNotFoundError
-from resync_assets.lib.tws.records import job_run_rows
-from resync_assets.lib.tws.runs_arrow import JOB_RUN_CONTENT_SCHEMA, job_runs_arrow, job_runs_table
 from resync_assets.lib.tws.settings import TwsSettings
 
 log = logging.getLogger("resync.tws")
@@ -47,14 +47,8 @@ def read_plan_runs(client: TwsClient, plan_id: str, page_size: int | None = None
     no such plan (404)."""
     tables = []
     try:
-        for page in client.iter_decoded_job_pages(plan_id=plan_id, page_size=page_size):
-            if not page:
-                continue
-            table = (
-                job_runs_table([row for job in page for row in job_run_rows(job)])
-                if isinstance(page[0], dict)
-                else job_runs_arrow(page)
-            )
+        for page in client.iter_job_pages(plan_id=plan_id, page_size=page_size, decode=decode_job_page):
+            table = job_runs_arrow(page)
             if table.num_rows:
                 tables.append(table)
     except TwsNotFoundError:

@@ -1,10 +1,17 @@
-"""job_run_rows flattens a JobInPlanV2 into tws_raw.job_runs rows with the contract's types."""
+"""The job_runs converter flattens a JobInPlanV2 into tws_raw.job_runs rows with the contract's types."""
 
 import datetime as dt
 
 import pytest
 
-from resync_assets.lib.tws.records import JOB_RUN_COLUMNS, job_run_rows, parse_duration, parse_instant
+from resync_assets.lib.ingest.records import JOB_RUN_COLUMNS, parse_duration, parse_instant
+from resync_assets.lib.ingest.runs_arrow import job_runs_arrow
+
+
+def job_run_rows(job: dict) -> list[dict]:
+    """The rows of one job as the converter builds them."""
+    return job_runs_arrow([job]).to_pylist()
+
 
 UTC = dt.UTC
 
@@ -104,7 +111,7 @@ def test_values_and_types():
     assert isinstance(first["elapsed_seconds"], float)
     # Offsets are converted to UTC; missing values stay None.
     assert second["actual_start"] == dt.datetime(2026, 11, 20, 22, 0, tzinfo=UTC)
-    assert second["actual_start"].tzinfo == UTC
+    assert second["actual_start"].utcoffset() == dt.timedelta(0)
     assert (
         second["actual_end"] is None and second["elapsed_seconds"] is None and second["return_code"] is None
     )
