@@ -33,7 +33,8 @@ _ANY_WORDS = re.compile(
     "no such|killed|timeout|timed out|abort|cannot|can't|couldn't|could not|unable|invalid|segmentation|"
     "core dumped|no space|out of memory|unbound|bad interpreter|incorrect|expired|deadlock|violat|exceeded|"
     "corrupt|missing|undefined|does not exist|is empty|unreachable|reset by|terminated|forbidden|unauthori|"
-    "reject|unknown|not known|lock file|sqlstate|link error|linkerror|quota"
+    "reject|unknown|not known|lock file|sqlstate|link error|linkerror|quota|no route|mismatch|"
+    "already running|another instance|stale file|read-only file|no secret key|unavailable|unexpectedly"
 )
 _ANY_CODES = re.compile(r"[A-Z][A-Z]+-?\d\d\d|^[45]\d\d |^[EF]\d{4} |^\d\d-\d\d [\d:.]+\s+\d+\s+\d+ [EF] ")
 
@@ -147,6 +148,14 @@ _PHRASES = (
         3.0,
     ),
     (re.compile(r"deadlock|constraint|duplicate key|violat", re.IGNORECASE), 3.0),
+    (
+        re.compile(
+            r"checksum mismatch|mismatch|already running|another instance|Stale file handle|"
+            r"Read-only file ?system|No secret key|Service Unavailable|unexpectedly closed",
+            re.IGNORECASE,
+        ),
+        3.0,
+    ),
     (
         re.compile(
             r"\bfail(?:ed|s|ure|ing)?\b|\bcannot\b|\bcan't\b|could not|couldn't|\bunable to\b", re.IGNORECASE
