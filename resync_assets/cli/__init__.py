@@ -20,6 +20,9 @@ _COMMAND_MODULES = (
     "patterns",
     "analyze",
     "forecast",
+    "incidents",
+    "report",
+    "status",
 )
 
 

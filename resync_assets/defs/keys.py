@@ -39,3 +39,6 @@ CAPACITY_THRESHOLD_ETA = dg.AssetKey(["capacity_threshold_eta"])
 CAPACITY_RECOMMENDATIONS = dg.AssetKey(["capacity_recommendations"])
 MAINTENANCE_ALERTS = dg.AssetKey(["maintenance_alerts"])
 DRIFT_REPORTS = dg.AssetKey(["drift_reports"])
+
+# The weekly capacity report (defs/report).
+WEEKLY_CAPACITY_REPORT = dg.AssetKey(["weekly_capacity_report"])

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from resync_assets.defs.checks import nothing_to_judge
-from resync_assets.defs.keys import DUCKDB_WRITER_POOL, INCIDENT_ANALYSES
+from resync_assets.defs.keys import INCIDENT_ANALYSES
 from resync_assets.defs.resources import WarehouseReaderResource
 from resync_assets.lib.joblog.status import FAILED_INTERNAL_STATUSES, sql_list
 from resync_assets.lib.warehouse import table_exists
@@ -19,7 +19,6 @@ MAX_ECE = 0.10
     name="incident_analyses_cover_every_failed_run",
     description=f"Every failed run ({FAILED}) in `tws_raw.job_runs` has a row in "
     "`analytics.incident_analyses`.",
-    pool=DUCKDB_WRITER_POOL,
 )
 def incident_analyses_cover_every_failed_run(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
     """Counts failed runs without an analysis (nothing to judge without job runs or failed runs)."""
@@ -57,7 +56,6 @@ def incident_analyses_cover_every_failed_run(duckdb: WarehouseReaderResource) ->
     description=f"On analyses with a recorded outcome (resync resolve --outcome), the expected calibration "
     f"error of the stated confidence is at most {MAX_ECE}. With fewer than {MIN_LABELLED} labelled rows "
     "there is nothing to judge: the check does not pass, it warns (severity WARN) and says so.",
-    pool=DUCKDB_WRITER_POOL,
 )
 def incident_confidence_is_calibrated(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
     """ECE of confidence against recorded outcomes (latest outcome per run)."""

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from resync_assets.defs.checks import nothing_to_judge
-from resync_assets.defs.keys import DUCKDB_WRITER_POOL, JOBLOG_TEMPLATES
+from resync_assets.defs.keys import JOBLOG_TEMPLATES
 from resync_assets.defs.resources import WarehouseReaderResource
 from resync_assets.lib.warehouse import table_exists
 
@@ -13,7 +13,6 @@ from resync_assets.lib.warehouse import table_exists
     name="joblog_templates_ids_are_stable",
     description="The miner loaded from DuckDB maps each template's stored example line back to the same "
     "template id (ids survive save/load and later mining).",
-    pool=DUCKDB_WRITER_POOL,
 )
 def joblog_templates_ids_are_stable(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
     """Re-match every stored example with the persisted miner (nothing to judge without examples)."""
