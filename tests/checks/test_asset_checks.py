@@ -183,40 +183,35 @@ def test_api_count_has_nothing_to_judge_without_a_closed_plan(small_sim, wh):
     assert nothing_to_judge_reason(result) == "no closed plan day loaded yet"
 
 
-# -- freshness_check (tws_raw/job_runs) ---------------------------------------------------------------
+# -- job_runs_freshness (tws_raw/job_runs) -----------------------------------------------------------
 
 
-def freshness(instance) -> dg.AssetCheckEvaluation:
-    result = dg.materialize(
-        list(job_runs_freshness().asset_checks),
-        instance=instance,
-        selection=dg.AssetSelection.all_asset_checks(),
-    )
-    (evaluation,) = result.get_asset_check_evaluations()
-    return evaluation
+def freshness(instance) -> dg.AssetCheckResult:
+    return job_runs_freshness(dg.build_asset_check_context(instance=instance))
 
 
-@pytest.mark.check_fails("freshness_check")
-def test_freshness_fails_when_the_last_load_is_older_than_the_window():
-    from dagster._core.test_utils import freeze_time  # Dagster's own clock injection for its checks
+@pytest.mark.check_fails("job_runs_freshness")
+def test_freshness_fails_when_the_last_load_is_older_than_the_window(monkeypatch):
+    from resync_assets.defs.ingest import freshness as module
 
     with dg.DagsterInstance.ephemeral() as instance:
-        assert not freshness(instance).passed  # never loaded
+        never = freshness(instance)
+        assert failed(never) and never.description == "never updated"
         instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=JOB_RUNS))
         later = dt.datetime.now(dt.UTC) + FRESHNESS_WINDOW + dt.timedelta(minutes=1)
-        with freeze_time(later):
-            evaluation = freshness(instance)
-    assert not evaluation.passed
-    assert "overdue" in evaluation.description
+        monkeypatch.setattr(module, "_now", lambda: later)
+        result = freshness(instance)
+    assert failed(result)
+    assert "more than 30 min" in result.description and result.metadata["lag_minutes"].value > 30
 
 
-@pytest.mark.check_passes("freshness_check")
+@pytest.mark.check_passes("job_runs_freshness")
 def test_freshness_passes_right_after_a_load():
     with dg.DagsterInstance.ephemeral() as instance:
         instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=JOB_RUNS))
-        evaluation = freshness(instance)
-    assert evaluation.passed
-    assert "fresh" in evaluation.description
+        result = freshness(instance)
+    assert passed(result)
+    assert result.metadata["lag_minutes"].value < FRESHNESS_WINDOW.total_seconds() / 60
 
 
 # -- incident_analyses_cover_every_failed_run ---------------------------------------------------------

@@ -91,7 +91,11 @@ def test_the_registry_reader_finds_markers_on_functions_params_and_modules(tmp_p
 
 def test_every_asset_check_has_a_failing_and_a_passing_test(defs):
     names = {key.name for key in custom_check_keys(defs)}
-    assert {"job_runs_have_unique_run_ids", "incident_confidence_is_calibrated", "freshness_check"} <= names
+    assert {
+        "job_runs_have_unique_run_ids",
+        "incident_confidence_is_calibrated",
+        "job_runs_freshness",
+    } <= names
     registry = registered_tests()
     missing = {
         name: [m for m in MARKERS if not registry[m].get(name)]
