@@ -55,7 +55,7 @@ def _resources(path, smtp_server, webhook_url):
             password=PASSWORD,
             security="none",
             sender="resync@ops.example",
-        ),  # fmt: skip
+        ),
         "webhook": WebhookResource(url=webhook_url),
     }
 
