@@ -43,3 +43,6 @@ DRIFT_REPORTS = dg.AssetKey(["drift_reports"])
 
 # The weekly capacity report (defs/report).
 WEEKLY_CAPACITY_REPORT = dg.AssetKey(["weekly_capacity_report"])
+
+# resync's own health (defs/health): an external asset that carries the scheduled health check.
+RESYNC_HEALTH = dg.AssetKey(["resync_health"])
