@@ -74,7 +74,7 @@ def joblog(body: list[str], rc: int = 1) -> tuple[str, int]:
                 "KeyError: 'EUR'",
             ],
             4,
-            "script",
+            "app",
         ),
         # Uncatalogued product code with E severity among noise.
         (
@@ -85,7 +85,7 @@ def joblog(body: list[str], rc: int = 1) -> tuple[str, int]:
                 "purge: 1 error(s), exiting 1",
             ],
             2,
-            "application",
+            "app",
         ),
         # WARN lines before the real ERROR (the catalogue's generic "No such file" entry is a shell one).
         (

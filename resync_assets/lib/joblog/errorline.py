@@ -33,7 +33,8 @@ _ANY_WORDS = re.compile(
     "no such|killed|timeout|timed out|abort|cannot|can't|couldn't|could not|unable|invalid|segmentation|"
     "core dumped|no space|out of memory|unbound|bad interpreter|incorrect|expired|deadlock|violat|exceeded|"
     "corrupt|missing|undefined|does not exist|is empty|unreachable|reset by|terminated|forbidden|unauthori|"
-    "reject|unknown|not known|lock file|sqlstate|link error|linkerror|quota"
+    "reject|unknown|not known|lock file|sqlstate|link error|linkerror|quota|no route|mismatch|"
+    "already running|another instance|stale file|read-only file|no secret key|unavailable|unexpectedly"
 )
 _ANY_CODES = re.compile(r"[A-Z][A-Z]+-?\d\d\d|^[45]\d\d |^[EF]\d{4} |^\d\d-\d\d [\d:.]+\s+\d+\s+\d+ [EF] ")
 
@@ -147,6 +148,14 @@ _PHRASES = (
         3.0,
     ),
     (re.compile(r"deadlock|constraint|duplicate key|violat", re.IGNORECASE), 3.0),
+    (
+        re.compile(
+            r"checksum mismatch|mismatch|already running|another instance|Stale file handle|"
+            r"Read-only file ?system|No secret key|Service Unavailable|unexpectedly closed",
+            re.IGNORECASE,
+        ),
+        3.0,
+    ),
     (
         re.compile(
             r"\bfail(?:ed|s|ure|ing)?\b|\bcannot\b|\bcan't\b|could not|couldn't|\bunable to\b", re.IGNORECASE
@@ -271,12 +280,19 @@ def score_line(text: str, line_no: int = 0) -> LineEvidence | None:
 class ErrorScanner:
     """Streams body lines and keeps what is needed to pick the error line (bounded memory).
 
-    `known_ok` holds pattern keys (masked templates) of lines seen in successful runs of the job:
-    a candidate whose pattern is among them is demoted.
+    `known_ok` holds pattern keys (masked templates, made by `key`: `lib/rca/patterns.pattern_key`)
+    of lines seen in successful runs of the job: a candidate whose pattern is among them is demoted.
+    The key function is passed in so that this package does not import the analysers built on it.
     """
 
-    def __init__(self, known_ok: set[str] | frozenset[str] | None = None, tail: int = 40) -> None:
+    def __init__(
+        self,
+        known_ok: set[str] | frozenset[str] | None = None,
+        tail: int = 40,
+        key: Callable[[str], str] | None = None,
+    ) -> None:
         self.known_ok = known_ok or frozenset()
+        self.key = key
         self.body_lines = 0
         self.first_body_line: int | None = None
         self.tail: deque[tuple[int, str]] = deque(maxlen=tail)
@@ -296,12 +312,14 @@ class ErrorScanner:
         ev.before = [t[:500] for _, t in list(self.tail)[-1 - CONTEXT_BEFORE : -1]]
         if ev.is_wrapper and self.first_wrapper is None:
             self.first_wrapper = line_no
-        if self.known_ok and ev.signature is None:
-            from resync_assets.lib.rca.patterns import pattern_key
-
-            if pattern_key(text) in self.known_ok:
-                ev.score -= 3.0
-                ev.reasons.append("common in successful runs")
+        if (
+            self.known_ok
+            and self.key is not None
+            and ev.signature is None
+            and self.key(text) in self.known_ok
+        ):
+            ev.score -= 3.0
+            ev.reasons.append("common in successful runs")
         item = (ev.score, -line_no, ev)
         if len(self._heap) < MAX_CANDIDATES:
             heapq.heappush(self._heap, item)
@@ -408,15 +426,16 @@ def scan(
     *,
     job_name: str | None = None,
     known_ok: Callable[[str], set[str] | frozenset[str]] | None = None,
+    key: Callable[[str], str] | None = None,
 ) -> Scan:
     """Stream a joblog once and choose its error line (see `ErrorScanner.choose`).
 
     `known_ok(job)` gives the pattern keys of lines common in the job's successful runs (demoted);
-    the job is `job_name`, else the one the header names.
+    the job is `job_name`, else the one the header names; `key` makes a line's pattern key.
     """
     layout = LayoutTracker()
     ok = known_ok(job_name) if (known_ok and job_name) else frozenset()
-    scanner = ErrorScanner(known_ok=ok)
+    scanner = ErrorScanner(known_ok=ok, key=key)
     asked = job_name is not None
     n_lines = 0
     for n, text in iter_lines(source):

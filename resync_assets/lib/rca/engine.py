@@ -15,6 +15,7 @@ the rule evidence rather than replacing it.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +28,13 @@ from resync_assets.lib.rca import advice
 from resync_assets.lib.rca.calibration import Calibration, default_calibration
 from resync_assets.lib.rca.commands import safe_step
 from resync_assets.lib.rca.entities import extract_db_objects, extract_hosts, extract_paths, parent_dir
-from resync_assets.lib.rca.families import FAMILY_CATEGORY, category_of, fallback_family, product_family
+from resync_assets.lib.rca.families import (
+    FAMILY_CATEGORY,
+    category_of,
+    fallback_family,
+    product_family,
+    tool_family,
+)
 from resync_assets.lib.rca.patterns import pattern_key, tokens
 from resync_assets.lib.rca.similarity import Query, SimilarityIndex
 
@@ -43,6 +50,8 @@ _RC_HINTS = {
     139: ("script", "the program crashed with a segmentation fault (exit 139)"),
     143: ("timeout", "the process was terminated with SIGTERM (exit 143)"),
 }
+# Words that make a SCHEMA.TABLE-looking name in a non-database line a DB object.
+_DB_WORDS = re.compile(r"\b(?:rows?|records?|partition|reconciliation)\b", re.IGNORECASE)
 # The LLM may override the rules' line and family only when the rules' evidence is this weak.
 WEAK_RAW = 0.5
 LLM_WINDOW_BEFORE, LLM_WINDOW_AFTER, LLM_WINDOW_BYTES = 30, 29, 8192
@@ -130,7 +139,10 @@ def _family(pick: LineEvidence | None, exit_status: int | None) -> tuple[str, st
     if sig is not None:
         if category == "application":
             category = FAMILY_CATEGORY.get(sig.family, "application")
-        return sig.family, category
+        # A generic signature (specificity 1: "No such file", "timed out") says less than the tool
+        # that printed the line (`scp: ...`, `mount.nfs: ...`).
+        family = (sig.specificity <= 1 and (product_family(text) or tool_family(text))) or sig.family
+        return family, category
     return fallback_family(text), category
 
 
@@ -146,7 +158,9 @@ def analyze(
 ) -> Analysis:
     """Analyse one joblog (text, bytes or a path): see the module docstring."""
     ctx = context or AnalysisContext()
-    found = scan(source, job_name=job_name, known_ok=lambda job: ctx.known_ok.get(job, set()))
+    found = scan(
+        source, job_name=job_name, known_ok=lambda job: ctx.known_ok.get(job, set()), key=pattern_key
+    )
     header = found.header
     n_lines = found.lines
     job_name = job_name or header.job
@@ -167,11 +181,12 @@ def analyze(
     files = extract_paths(cause_line) + [p for p in extract_paths(line) if p not in extract_paths(cause_line)]
     hosts = extract_hosts(cause_line) + [h for h in extract_hosts(line) if h not in extract_hosts(cause_line)]
     is_db = category == "database" or (sig and FAMILY_CATEGORY.get(sig.family) == "database")
-    objects = extract_db_objects(cause_line) if is_db else []
+    objects = extract_db_objects(cause_line) if is_db or _DB_WORDS.search(cause_line) else []
     for other in near:
         files += [p for p in extract_paths(other) if p not in files]
         hosts += [h for h in extract_hosts(other) if h not in hosts]
-    if pick is not None:
+    if pick is not None and not files and category in ("dependency", "permission"):
+        # The line names no file but is about one: the file the job was handling just before.
         for other in reversed(pick.before):
             files += [p for p in extract_paths(other) if p not in files]
     if category == "filesystem" and files and (d := parent_dir(files[0])) and d not in files:

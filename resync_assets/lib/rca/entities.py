@@ -29,7 +29,8 @@ _WS_REF = re.compile(r"\"?\b([A-Z][A-Z0-9_-]{2,15})#[/\w]+\.[\w]+")
 # Java/Python dotted names are not hosts.
 _NOT_HOST = re.compile(
     r"^(?:java|javax|jakarta|org|com|net|sun|io|py|python)\.|\.(?:java|py|sh|jar|class|log|"
-    r"dat|csv|txt|zip|gz|xml|json|lock|so)$|Exception$|Error$",
+    r"dat|csv|txt|zip|gz|xml|json|lock|so|c|h|cc|cpp|go|rs|pl|rb|js|ts|sql|ksh|bash|cfg|conf|ini|yaml|yml|"
+    r"properties|par|tmp|bak|out|err|gpg|pgp|tar|tgz|bz2|xz|zst)$|Exception$|Error$",
     re.IGNORECASE,
 )
 _DB_PATTERNS = (
@@ -85,9 +86,13 @@ def extract_hosts(text: str) -> list[str]:
     return out
 
 
+# A quoted relation name (PostgreSQL prints `relation "fin.gl_journal"`): lower case is fine there.
+_QUOTED_RELATION = re.compile(r"\b(?:relation|table)\s+\"([A-Za-z_][\w$#]*(?:\.[A-Za-z_][\w$#]*)?)\"")
+
+
 def extract_db_objects(text: str) -> list[str]:
     """Tables, constraints, tablespaces and similar objects named in `text`."""
-    out: list[str] = []
+    out: list[str] = [m.group(1) for m in _QUOTED_RELATION.finditer(text)]
     for pattern in _DB_PATTERNS:
         for m in pattern.finditer(text):
             value = m.group(1).strip(_TRAILING)
