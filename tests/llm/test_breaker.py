@@ -131,7 +131,9 @@ def _materialize(fake, wh: Path, **llm):
 def _stored_llm(wh: Path) -> list[dict]:
     con = duckdb.connect(str(wh), read_only=True)
     try:
-        return [json.loads(r[0]) for r in con.execute("select llm from analytics.incident_analyses").fetchall()]
+        return [
+            json.loads(r[0]) for r in con.execute("select llm from analytics.incident_analyses").fetchall()
+        ]
     finally:
         con.close()
 

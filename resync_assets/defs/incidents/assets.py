@@ -4,7 +4,13 @@ from collections import Counter
 
 import dagster as dg
 
-from resync_assets.defs.keys import INCIDENT_ANALYSES, INCIDENT_ANALYSIS_POOL, JOB_RUNS, JOBLOG_TEMPLATES, JOBLOGS
+from resync_assets.defs.keys import (
+    INCIDENT_ANALYSES,
+    INCIDENT_ANALYSIS_POOL,
+    JOB_RUNS,
+    JOBLOG_TEMPLATES,
+    JOBLOGS,
+)
 from resync_assets.defs.resources import LakehouseResource, LlmResource
 
 

@@ -57,8 +57,12 @@ class LlmSettings:
             api_key=(env.get("RESYNC_LLM_API_KEY") or "").strip(),
             timeout_seconds=_number(env, "RESYNC_LLM_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS),
             budget_seconds=_number(env, "RESYNC_LLM_BUDGET_SECONDS", DEFAULT_BUDGET_SECONDS),
-            breaker_fail_max=int(_number(env, "RESYNC_LLM_BREAKER_FAIL_MAX", DEFAULT_BREAKER_FAIL_MAX, whole=True)),
-            breaker_reset_seconds=_number(env, "RESYNC_LLM_BREAKER_RESET_SECONDS", DEFAULT_BREAKER_RESET_SECONDS),
+            breaker_fail_max=int(
+                _number(env, "RESYNC_LLM_BREAKER_FAIL_MAX", DEFAULT_BREAKER_FAIL_MAX, whole=True)
+            ),
+            breaker_reset_seconds=_number(
+                env, "RESYNC_LLM_BREAKER_RESET_SECONDS", DEFAULT_BREAKER_RESET_SECONDS
+            ),
         )
 
 
