@@ -273,11 +273,67 @@ def run_causes(
     return out
 
 
+def failure_runs(
+    lines: pl.DataFrame,
+    runs: pl.DataFrame | pa.Table | None = None,
+    failed_statuses: Iterable[str] = FAILED_INTERNAL_STATUSES,
+) -> dict[Any, dict]:
+    """Every failed run's failure mode (`run_causes`), plus the failed runs of `runs` (the joblogs
+    table) that printed no body line, in the "no joblog output" mode."""
+    failed = set(failed_statuses)
+    per_run = run_causes(lines, failed)
+    if runs is not None:
+        for row in _as_polars(runs).iter_rows(named=True):
+            if row.get("internal_status") in failed and row.get("run_id") not in per_run:
+                per_run[row["run_id"]] = {
+                    "job": row.get("job_name"),
+                    "ws": row.get("workstation"),
+                    "ts": _run_time(row),
+                    "line_no": None,
+                    "line": None,
+                    "template_id": None,
+                    "mode": NO_OUTPUT,
+                    "display": NO_OUTPUT,
+                    "specific": False,
+                }
+    return per_run
+
+
+def failure_runs_table(per_run: dict[Any, dict]) -> pl.DataFrame:
+    """`failure_runs` as the `joblog_failure_runs` table: run_id, cluster_id, failure_mode,
+    representative_template, error_line_number, error_line, specific."""
+    import polars as pl
+
+    schema = {
+        "run_id": pl.Utf8,
+        "cluster_id": pl.Int64,
+        "failure_mode": pl.Utf8,
+        "representative_template": pl.Utf8,
+        "error_line_number": pl.Int64,
+        "error_line": pl.Utf8,
+        "specific": pl.Boolean,
+    }
+    rows = [
+        (
+            str(run_id),
+            cluster_id_of(r["mode"]),
+            r["mode"],
+            r["display"],
+            r.get("line_no"),
+            (r.get("line") or None) and r["line"][:500],
+            bool(r.get("specific")),
+        )
+        for run_id, r in per_run.items()
+    ]
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
 def joblog_pattern_clusters(
     lines: pl.DataFrame,
     miner: TemplateMiner | None = None,
     runs: pl.DataFrame | pa.Table | None = None,
     failed_statuses: Iterable[str] = FAILED_INTERNAL_STATUSES,
+    per_run: dict[Any, dict] | None = None,
 ) -> pl.DataFrame:
     """The `joblog_pattern_clusters` table: failed runs grouped by failure mode.
 
@@ -287,7 +343,8 @@ def joblog_pattern_clusters(
     (`failure_mode`). Runs whose output holds only a wrapper summary form one "no specific error
     line" cluster; runs without any body line form the "no joblog output" cluster (id 0). `runs`
     (optional, the joblogs table) adds failed runs that produced no body lines. `miner` is not
-    needed (kept for callers that pass it).
+    needed (kept for callers that pass it). `per_run`: the result of `failure_runs` when the caller
+    already has it.
 
     Columns: cluster_id (stable hash of the key), template_id (the miner's template of the
     cluster's most common error line), representative_template (the failure mode, masks shown as
@@ -298,20 +355,8 @@ def joblog_pattern_clusters(
     """
     import polars as pl
 
-    failed = set(failed_statuses)
-    per_run = run_causes(lines, failed)
-    if runs is not None:
-        for row in _as_polars(runs).iter_rows(named=True):
-            if row.get("internal_status") in failed and row.get("run_id") not in per_run:
-                per_run[row["run_id"]] = {
-                    "job": row.get("job_name"),
-                    "ws": row.get("workstation"),
-                    "ts": _run_time(row),
-                    "line": None,
-                    "template_id": None,
-                    "mode": NO_OUTPUT,
-                    "display": NO_OUTPUT,
-                }
+    if per_run is None:
+        per_run = failure_runs(lines, runs, failed_statuses)
 
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for run_id, run in per_run.items():

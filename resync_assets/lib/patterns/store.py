@@ -7,7 +7,8 @@ failed runs into failure modes. Plain functions over an open writer connection; 
   ids are stable across runs;
 * `analytics.joblog_templates` — one row per template, counts merged batch by batch;
 * `analytics.joblog_failure_lines` — the body lines of failed runs (what the clusters are built from);
-* `analytics.joblog_pattern_clusters` — failed runs grouped by failure mode (`joblog_pattern_clusters`).
+* `analytics.joblog_pattern_clusters` — failed runs grouped by failure mode (`joblog_pattern_clusters`);
+* `analytics.joblog_failure_runs` — each failed run's failure mode and error line (which cluster it is in).
 """
 
 from __future__ import annotations
@@ -178,12 +179,12 @@ def mine_new_joblogs(con: duckdb.DuckDBPyConnection) -> MiningResult:
 
 
 def rebuild_pattern_clusters(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
-    """Regroup every mined failed run by failure mode into `analytics.joblog_pattern_clusters`
-    (written whole); failed runs with a joblog but no body line join the "no joblog output"
+    """Regroup every mined failed run by failure mode into `analytics.joblog_pattern_clusters` and
+    `analytics.joblog_failure_runs` (both written whole); failed runs with a joblog but no body line join the "no joblog output"
     cluster. None when nothing has been mined yet."""
     import polars as pl
 
-    from resync_assets.lib.patterns.joblogs import joblog_pattern_clusters
+    from resync_assets.lib.patterns.joblogs import failure_runs, failure_runs_table, joblog_pattern_clusters
 
     con.execute(f"create schema if not exists {SCHEMA}")
     if not table_exists(con, SCHEMA, "joblog_failure_lines"):
@@ -197,8 +198,10 @@ def rebuild_pattern_clusters(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | N
             f"from tws_raw.joblogs j semi join {SCHEMA}.joblog_template_runs m on m.run_id = j.run_id "
             f"where j.internal_status in ({statuses})"
         ).to_arrow_table()
-    clusters = joblog_pattern_clusters(lines, runs=runs)
+    per_run = failure_runs(lines, runs)
+    clusters = joblog_pattern_clusters(lines, per_run=per_run)
     _replace_table(con, "joblog_pattern_clusters", clusters)
+    _replace_table(con, "joblog_failure_runs", failure_runs_table(per_run))
     return clusters
 
 

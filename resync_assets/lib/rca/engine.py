@@ -35,7 +35,7 @@ from resync_assets.lib.rca.families import (
     product_family,
     tool_family,
 )
-from resync_assets.lib.rca.patterns import pattern_key, tokens
+from resync_assets.lib.rca.patterns import failure_mode, pattern_key, tokens
 from resync_assets.lib.rca.similarity import Query, SimilarityIndex
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,6 +87,8 @@ class Analysis:
     similar: list[dict] = field(default_factory=list)
     llm: dict = field(default_factory=lambda: {"status": "not_configured"})
     lines_scanned: int = 0
+    # The failure mode of the error line, as `joblog_pattern_clusters` groups it (same function).
+    failure_mode: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
@@ -260,6 +262,7 @@ def analyze(
             {"line_number": o.line_no, "line": o.text[:300], "score": round(o.score, 2)} for o in others[:3]
         ],
         lines_scanned=n_lines,
+        failure_mode=failure_mode(line)[1] if found.is_specific else None,
     )
     if ctx.index is not None and len(ctx.index):
         _attach_similar(result, ctx, ended_at, top_k)
