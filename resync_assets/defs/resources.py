@@ -165,10 +165,16 @@ class WarehouseReaderResource(DuckDBResource):
 
     `database` empty means "the lakehouse warehouse" (`RESYNC_WAREHOUSE_PATH`, else
     `data/warehouse.duckdb`), resolved when a connection is opened. Connections are opened with
-    `read_only=True`, retrying while a writer holds DuckDB's file lock.
+    `read_only=True`, retrying while a writer of another process holds DuckDB's file lock; so readers
+    take no slot of the writer pool and never queue behind it.
     """
 
     database: str = Field(default="", description="DuckDB file to read (empty: the lakehouse warehouse)")
+    wait_seconds: float = Field(
+        default=600.0,
+        description="How long to wait for a writer of another process to release the file (checks "
+        "take no writer pool slot, so they wait here instead, as long as a writer would)",
+    )
 
     def resolved_database(self) -> str:
         """The DuckDB file connections open."""
@@ -177,7 +183,9 @@ class WarehouseReaderResource(DuckDBResource):
     @contextlib.contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection, closed on exit."""
-        conn = connect_read_only(Path(self.resolved_database()), dict(self.connection_config))
+        conn = connect_read_only(
+            Path(self.resolved_database()), dict(self.connection_config), wait_seconds=self.wait_seconds
+        )
         try:
             yield conn
         finally:

@@ -56,6 +56,13 @@ def test_assets_checks_and_sensor_are_defined(repo):
     assert sensor.job_name == "incident_analysis_job"
     for asset_def in (joblog_templates, joblog_pattern_clusters, incident_analyses):
         assert asset_def.op.pool == "duckdb_writer"
+    # Readers take no writer slot: a read-only connection waits for a writer of another process.
+    for check in (
+        joblog_templates_ids_are_stable,
+        incident_analyses_cover_every_failed_run,
+        incident_confidence_is_calibrated,
+    ):
+        assert check.op.pool is None
 
 
 def materialize(wh):
@@ -107,6 +114,27 @@ def test_incident_analyses_cover_failed_runs_incrementally(tmp_path, workload):
     assert all(
         e.passed or e.severity == dg.AssetCheckSeverity.WARN for e in result.get_asset_check_evaluations()
     )
+
+    # A refresh with nothing new still describes the whole table, not the empty increment.
+    again = materialize(wh)
+    meta = next(
+        e.materialization.metadata
+        for e in again.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("incident_analyses")
+    )
+    total = len(first) + len(second)
+    assert meta["new_analyses"].value == 0 and meta["new_families"].value == {}
+    assert meta["dagster/row_count"].value == total
+    assert sum(meta["families"].value.values()) == total
+    with duckdb.connect(str(wh), read_only=True) as con:
+        (mean,) = con.execute("select avg(confidence) from analytics.incident_analyses").fetchone()
+        by_family = dict(
+            con.execute("select family, count(*) from analytics.incident_analyses group by 1").fetchall()
+        )
+    assert meta["mean_confidence"].value == pytest.approx(mean, abs=1e-3) and mean > 0
+    assert meta["families"].value == by_family
+    assert f"**{total} analysed failed runs**" in meta["summary"].value
+    assert "no new failed run" in meta["summary"].value
 
     truth = {t.run_id: t for t in first + second}
     con = duckdb.connect(str(wh), read_only=True)

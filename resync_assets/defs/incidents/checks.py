@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from resync_assets.defs.keys import DUCKDB_WRITER_POOL, INCIDENT_ANALYSES
+from resync_assets.defs.keys import INCIDENT_ANALYSES
 from resync_assets.defs.resources import WarehouseReaderResource
 from resync_assets.lib.joblog.status import FAILED_INTERNAL_STATUSES, sql_list
 from resync_assets.lib.warehouse import table_exists
@@ -18,7 +18,6 @@ MAX_ECE = 0.10
     name="incident_analyses_cover_every_failed_run",
     description=f"Every failed run ({FAILED}) in `tws_raw.job_runs` has a row in "
     "`analytics.incident_analyses`.",
-    pool=DUCKDB_WRITER_POOL,
 )
 def incident_analyses_cover_every_failed_run(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
     """Counts failed runs without an analysis."""
@@ -50,7 +49,6 @@ def incident_analyses_cover_every_failed_run(duckdb: WarehouseReaderResource) ->
     description=f"On analyses with a recorded outcome (resync resolve --outcome), the expected calibration "
     f"error of the stated confidence is at most {MAX_ECE}. With fewer than {MIN_LABELLED} labelled rows "
     "there is nothing to judge: the check does not pass, it warns (severity WARN) and says so.",
-    pool=DUCKDB_WRITER_POOL,
 )
 def incident_confidence_is_calibrated(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
     """ECE of confidence against recorded outcomes (latest outcome per run)."""

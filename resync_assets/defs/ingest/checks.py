@@ -1,11 +1,12 @@
 """Checks on `tws_raw.job_runs`: key uniqueness and agreement with the API (freshness: freshness.py).
 
-Checks read the warehouse through the read-only `duckdb` resource.
+Checks read the warehouse through the read-only `duckdb` resource and take no slot of the writer
+pool: a read-only connection waits while a writer of another process holds the file.
 """
 
 import dagster as dg
 
-from resync_assets.defs.keys import DUCKDB_WRITER_POOL, JOB_RUNS
+from resync_assets.defs.keys import JOB_RUNS
 from resync_assets.defs.resources import TwsResource, WarehouseReaderResource
 from resync_assets.lib.warehouse import table_exists
 
@@ -14,7 +15,6 @@ from resync_assets.lib.warehouse import table_exists
     asset=JOB_RUNS,
     name="job_runs_have_unique_run_ids",
     description="Every row of `tws_raw.job_runs` has a run_id, and no run_id appears twice.",
-    pool=DUCKDB_WRITER_POOL,
 )
 def job_runs_have_unique_run_ids(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
     """Passes when `run_id` is a key of `tws_raw.job_runs` (not null, unique)."""
@@ -41,7 +41,6 @@ def job_runs_have_unique_run_ids(duckdb: WarehouseReaderResource) -> dg.AssetChe
     name="job_runs_match_api_count_for_closed_plan_day",
     description="For the most recent closed (archived) plan loaded, the runs the API lists equal the "
     "rows of `tws_raw.job_runs` for that plan.",
-    pool=DUCKDB_WRITER_POOL,
 )
 def job_runs_match_api_count_for_closed_plan_day(
     tws: TwsResource, duckdb: WarehouseReaderResource

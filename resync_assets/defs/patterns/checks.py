@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from resync_assets.defs.keys import DUCKDB_WRITER_POOL, JOBLOG_TEMPLATES
+from resync_assets.defs.keys import JOBLOG_TEMPLATES
 from resync_assets.defs.resources import WarehouseReaderResource
 from resync_assets.lib.warehouse import table_exists
 
@@ -12,7 +12,6 @@ from resync_assets.lib.warehouse import table_exists
     name="joblog_templates_ids_are_stable",
     description="The miner loaded from DuckDB maps each template's stored example line back to the same "
     "template id (ids survive save/load and later mining).",
-    pool=DUCKDB_WRITER_POOL,
 )
 def joblog_templates_ids_are_stable(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
     """Re-match up to 2,000 stored examples with the persisted miner."""

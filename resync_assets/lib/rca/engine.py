@@ -160,7 +160,9 @@ def analyze(
 ) -> Analysis:
     """Analyse one joblog (text, bytes or a path): see the module docstring."""
     ctx = context or AnalysisContext()
-    found = scan(source, job_name=job_name, known_ok=lambda job: ctx.known_ok.get(job, set()))
+    found = scan(
+        source, job_name=job_name, known_ok=lambda job: ctx.known_ok.get(job, set()), key=pattern_key
+    )
     header = found.header
     n_lines = found.lines
     job_name = job_name or header.job

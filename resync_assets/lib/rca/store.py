@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -366,34 +365,6 @@ def summary_markdown(analyses: Iterable[Analysis], limit: int = 20) -> str:
     if len(rows) > limit:
         lines.append(f"\n… and {len(rows) - limit} more.")
     return "\n".join(lines)
-
-
-@dataclass
-class AnalysisRun:
-    """What one `analyse_pending` pass did."""
-
-    analyses: list[Analysis]
-    total: int
-    unseen: int
-
-
-def analyse_pending(con, llm: LlmAnalyst | None = None) -> AnalysisRun:
-    """Everything the `incident_analyses` asset does: load the context, store the calibration map in
-    use when it changed (the packaged default plus what resolutions taught), analyse the pending
-    failed runs, count the table and the unseen notifications."""
-    ensure_tables(con)
-    ctx = load_context(con)
-    newest = con.execute(
-        f"select map from {SCHEMA}.incident_calibration order by fitted_at desc limit 1"
-    ).fetchall()
-    if ctx.calibration is not None and (not newest or newest[0][0] != ctx.calibration.to_json()):
-        save_calibration(con, ctx.calibration)
-    analyses = analyse_failed_runs(con, llm=llm, context=ctx)
-    total = con.execute(f"select count(*) from {SCHEMA}.incident_analyses").fetchall()[0][0]
-    unseen = con.execute(f"select count(*) from {SCHEMA}.incident_notifications where not seen").fetchall()[
-        0
-    ][0]
-    return AnalysisRun(analyses, total, unseen)
 
 
 def quantiles(values: list[float]) -> dict[str, float]:

@@ -336,8 +336,14 @@ class TwsClient:
                     del buf[cap:]
                     break
             self._add("bytes_received", len(buf))
+            framing = response.headers.get("transfer-encoding", "").lower()
             return decode_joblog(
-                run_id, bytes(buf), truncated=truncated, limit=cap, charset=response.charset_encoding
+                run_id,
+                bytes(buf),
+                truncated=truncated,
+                limit=cap,
+                charset=response.charset_encoding,
+                close_delimited="content-length" not in response.headers and "chunked" not in framing,
             )
 
         return self._call(path, params, {"Accept": "text/plain", **_LOCAL_TIMEZONE}, read)
