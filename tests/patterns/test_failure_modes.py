@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime
 import polars as pl
 import pytest
 
-from resync_assets.lib.patterns.joblogs import NO_SPECIFIC, failure_runs, joblog_lines
+from resync_assets.lib.patterns.joblogs import joblog_lines
 from resync_assets.lib.rca.engine import analyze
 from resync_assets.lib.rca.evaluation import is_wrapper_mode, top_mode_purity
+from resync_assets.lib.rca.failure_modes import NO_SPECIFIC, failure_runs
 from resync_assets.sim.clock import ManualClock
 from resync_assets.sim.workload import Workload, WorkloadConfig
 
@@ -67,6 +68,6 @@ def test_failure_modes_and_analyses_name_the_same_line(world):
 
 
 def cluster_of(mode: str) -> int:
-    from resync_assets.lib.patterns.joblogs import cluster_id_of
+    from resync_assets.lib.rca.failure_modes import cluster_id_of
 
     return cluster_id_of(mode)

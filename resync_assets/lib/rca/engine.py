@@ -26,7 +26,6 @@ from resync_assets.lib.joblog.layout import cap_window, read_window
 from resync_assets.lib.llm.safety import looks_injected
 from resync_assets.lib.rca import advice
 from resync_assets.lib.rca.calibration import Calibration, default_calibration
-from resync_assets.lib.rca.commands import safe_step
 from resync_assets.lib.rca.entities import extract_db_objects, extract_hosts, extract_paths, parent_dir
 from resync_assets.lib.rca.families import (
     FAMILY_CATEGORY,
@@ -37,6 +36,7 @@ from resync_assets.lib.rca.families import (
 )
 from resync_assets.lib.rca.patterns import failure_mode, pattern_key, tokens
 from resync_assets.lib.rca.similarity import Query, SimilarityIndex
+from resync_assets.lib.safety.commands import safe_step
 
 if TYPE_CHECKING:  # pragma: no cover
     from resync_assets.lib.llm.client import LlmAnalyst
