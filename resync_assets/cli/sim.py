@@ -153,8 +153,8 @@ def credentials(args, environ=None) -> tuple[str, str, str]:
             if not sep or key.strip() not in found:
                 raise ValueError(f"{args.credentials_file}:{n}: expected user=..., password=... or token=...")
             found[key.strip()] = value.strip()
-    for key in found:
-        found[key] = getattr(args, key) or found[key]
+    for key, value in list(found.items()):
+        found[key] = getattr(args, key) or value
     return found["user"] or DEMO_USER, found["password"] or DEMO_PASSWORD, found["token"] or DEMO_TOKEN
 
 
