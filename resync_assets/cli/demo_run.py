@@ -155,8 +155,8 @@ def main(
     root: Path | None = None,
     fresh: bool = True,
 ) -> int:
-    """Run the demo up to ``end_date`` (default today, UTC); 0 when every asset materialized and every
-    check passed."""
+    """Run the demo up to ``end_date`` (default today, UTC); 0 when every asset materialized and no
+    ERROR-severity check failed (checks with nothing to judge print "n/a" with their reason)."""
     started = time.monotonic()
     root = (root or Path.cwd()).resolve()
     home = ensure_dagster_home(root)
@@ -293,10 +293,12 @@ def _materialize(defs, home: Path, part: str, report_week: str | None = None) ->
     (part "tws": the TWS tables of `tws_raw`) or `lakehouse_refresh_job` (part "downstream": host
     metrics and every asset downstream of `tws_raw`).
 
-    True when every step succeeded and every check passed.
+    True when every step succeeded and no ERROR-severity check failed (a check with nothing to judge,
+    e.g. no failed run on a quiet day, prints "n/a" with its reason; a WARN finding prints "warn").
     """
     import dagster as dg
 
+    from resync_assets.defs.checks import nothing_to_judge_reason
     from resync_assets.defs.keys import WEEKLY_CAPACITY_REPORT as REPORT_KEY
 
     job = defs.resolve_job_def(DEMO_JOBS[part])
@@ -314,17 +316,23 @@ def _materialize(defs, home: Path, part: str, report_week: str | None = None) ->
         status = "success" if result.success else "FAILED"
         print(f"  dagster run {result.run_id} ({job.name}): {status}", flush=True)
         evaluations = result.get_asset_check_evaluations()
-    # A WARN-severity check that did not pass is reported (it could not judge, or found something
-    # to look at) but does not fail the demo; an ERROR-severity one does.
-    failed = [e for e in evaluations if not e.passed and e.severity != dg.AssetCheckSeverity.WARN]
+    # A check with nothing to judge (a quiet day, no outcomes recorded) prints "n/a" with its reason;
+    # a WARN-severity finding prints "warn" (something to look at); neither fails the demo. An
+    # ERROR-severity check that does not pass is a FAIL.
+    failed = [
+        e
+        for e in evaluations
+        if not e.passed and e.severity != dg.AssetCheckSeverity.WARN and nothing_to_judge_reason(e) is None
+    ]
     for evaluation in evaluations:
+        reason = nothing_to_judge_reason(evaluation)
         if evaluation.passed:
-            mark = "ok  "
-        elif evaluation.severity == dg.AssetCheckSeverity.WARN:
-            mark = "warn"
+            mark, note = "ok  ", ""
+        elif reason is not None:
+            mark, note = "n/a ", f" (nothing to judge: {reason})"
         else:
-            mark = "FAIL"
-        note = f" ({evaluation.description})" if not evaluation.passed and evaluation.description else ""
+            mark = "warn" if evaluation.severity == dg.AssetCheckSeverity.WARN else "FAIL"
+            note = f" ({evaluation.description})" if evaluation.description else ""
         print(f"  check {mark} {evaluation.asset_key.to_user_string()}:{evaluation.check_name}{note}")
     return result.success and not failed
 
