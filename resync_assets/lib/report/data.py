@@ -321,18 +321,14 @@ def _job_runtimes(r: _Reader, week: IsoWeek) -> None:
     name = "j.last_workstation || '#' || j.folder || j.job_stream_name || '.' || j.job_name"
     entities: list[str] = []
     if r.need("job_runtimes_forecast", "analytics.capacity_forecasts", message=NO_FORECAST):
-        order = "entity"
-        if r.has("analytics.capacity_forecast_models"):
-            order = (
-                "(select max(m.mase_model) is not null from analytics.capacity_forecast_models m "
-                "where m.series_id = f.series_id) desc, entity"
-            )
+        # The jobs whose forecast runtime grows the most over the horizon come first.
         entities = [
             row[0]
             for row in r.con.execute(
-                "select entity from analytics.capacity_forecasts f where series_kind = 'job_runtime' "
+                "select entity from analytics.capacity_forecasts where series_kind = 'job_runtime' "
                 "and generated_at = (select max(generated_at) from analytics.capacity_forecasts) "
-                f"group by entity, series_id order by {order} limit ?",
+                "group by entity order by (arg_max(yhat, ds) - arg_min(yhat, ds)) / nullif(abs(avg(yhat)), 0) "
+                "desc nulls last, entity limit ?",
                 [KEY_JOBS],
             ).fetchall()
         ]
