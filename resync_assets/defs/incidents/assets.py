@@ -15,11 +15,13 @@ from resync_assets.lib.warehouse import writer
     deps=[JOBLOGS, JOB_RUNS, JOBLOG_TEMPLATES],
     pool=DUCKDB_WRITER_POOL,
     kinds={"python", "duckdb"},
-    description="One row per failed run (ABEND / FAIL / ERROR), key `run_id`: the error line (1-based "
+    description="One row per failed run (ABEND / FAIL / ERROR / DONE), key `run_id`: the error line (1-based "
     "line number in the joblog and its text), root-cause family and category, a specific cause, the "
     "files / hosts / DB objects involved, ordered fix steps (conman rerun, df -h, lsnrctl ...), a "
-    "calibrated confidence and the most similar past incidents with their recorded resolutions. "
-    "Each new analysis also adds a row to `analytics.incident_notifications`.",
+    "calibrated confidence, the failure mode (as `joblog_pattern_clusters` groups it) and the most similar "
+    "past incidents with their recorded resolutions. Each new analysis also adds a row to "
+    "`analytics.incident_notifications`. Metadata shows how confidence is spread (quantiles, histogram, "
+    "per family), not only its mean.",
 )
 def incident_analyses(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource, llm: LlmResource
@@ -49,4 +51,6 @@ def incident_analyses(
     }
     if table["mean_confidence"] is not None:
         metadata["mean_confidence"] = dg.MetadataValue.float(table["mean_confidence"])
+        # One mean hides everything: how confidence is spread, overall and per family.
+        metadata["confidence_spread"] = dg.MetadataValue.json(table["confidence_spread"])
     return dg.MaterializeResult(metadata=metadata)

@@ -34,12 +34,14 @@ def refresh_incident_analyses(con, llm: LlmAnalyst | None = None) -> list[Analys
 
 
 def incident_table_summary(con) -> dict[str, Any]:
-    """Rows, failure families, mean confidence and unseen notifications of the whole table."""
+    """Rows, failure families, mean confidence, how confidence is spread (quantiles and histogram,
+    overall and per family) and unseen notifications of the whole table."""
     store.ensure_tables(con)
     families = con.execute(
         f"select family, count(*), avg(confidence) from {store.SCHEMA}.incident_analyses "
         "group by family order by 2 desc, 1"
     ).fetchall()
+    confidences = con.execute(f"select family, confidence from {store.SCHEMA}.incident_analyses").fetchall()
     rows = sum(n for _, n, _ in families)
     mean = sum(n * (c or 0.0) for _, n, c in families) / rows if rows else None
     unseen = con.execute(
@@ -50,17 +52,36 @@ def incident_table_summary(con) -> dict[str, Any]:
         "families": {str(f): int(n) for f, n, _ in families},
         "family_confidence": {str(f): round(float(c or 0.0), 3) for f, _, c in families},
         "mean_confidence": round(float(mean), 3) if mean is not None else None,
+        "confidence_spread": store.confidence_spread(
+            [_Conf(str(f), float(c or 0.0)) for f, c in confidences]
+        ),
         "unseen_notifications": int(unseen),
     }
+
+
+class _Conf:
+    """The two fields of an analysis `confidence_spread` reads."""
+
+    __slots__ = ("confidence", "family")
+
+    def __init__(self, family: str, confidence: float) -> None:
+        self.family, self.confidence = family, confidence
 
 
 def summary_markdown(new: list[Analysis], table: dict[str, Any], limit: int = 20) -> str:
     """Markdown for the UI: the whole table by family, then what this refresh added."""
     lines = [f"**{table['rows']} analysed failed runs** in `analytics.incident_analyses`.", ""]
     if table["families"]:
-        lines += ["| family | runs | mean confidence |", "|---|---|---|"]
+        spread = table.get("confidence_spread", {}).get("by_family", {})
+        lines += ["| family | runs | confidence p10 / median / p90 |", "|---|---|---|"]
         lines += [
-            f"| {family} | {n} | {table['family_confidence'][family]:.2f} |"
+            f"| {family} | {n} | "
+            + (
+                f"{spread[family]['p10']:.2f} / {spread[family]['median']:.2f} / {spread[family]['p90']:.2f}"
+                if spread.get(family)
+                else "-"
+            )
+            + " |"
             for family, n in table["families"].items()
         ]
         lines.append("")

@@ -44,8 +44,10 @@ create table if not exists {SCHEMA}.incident_analyses (
     error_line_number integer, error_line varchar, family varchar, category varchar, signature_id varchar,
     cause varchar, explanation varchar, files varchar[], hosts varchar[], db_objects varchar[],
     steps varchar, confidence double, raw_score double, exit_status integer, transient boolean,
-    pattern_key varchar, template_id bigint, evidence varchar[], similar_incidents varchar, llm varchar
+    pattern_key varchar, template_id bigint, evidence varchar[], similar_incidents varchar, llm varchar,
+    failure_mode varchar
 );
+alter table {SCHEMA}.incident_analyses add column if not exists failure_mode varchar;
 create table if not exists {SCHEMA}.incident_notifications (
     run_id varchar primary key, job_name varchar, family varchar, cause varchar, confidence double,
     created_at timestamptz, seen boolean
@@ -85,6 +87,7 @@ COLUMNS = (
     "evidence",
     "similar_incidents",
     "llm",
+    "failure_mode",
 )
 
 
@@ -239,6 +242,7 @@ def _row(a: Analysis, run: dict[str, Any], has_joblog: bool) -> list[Any]:
         "evidence": a.evidence,
         "similar_incidents": json.dumps(a.similar, default=str),
         "llm": json.dumps(a.llm),
+        "failure_mode": a.failure_mode,
     }
     return [values[c] for c in COLUMNS]
 
@@ -347,16 +351,48 @@ def analyse_failed_runs(
 
 
 def summary_markdown(analyses: Iterable[Analysis], limit: int = 20) -> str:
-    """A Markdown table of analyses for the Dagster UI."""
-    rows = list(analyses)
+    """A Markdown table of analyses for the Dagster UI, newest first (`analyses` come oldest first,
+    as `analyse_failed_runs` returns them)."""
+    rows = list(analyses)[::-1]
     if not rows:
         return "No new failed runs."
     lines = ["| run | job | family | cause | confidence |", "|---|---|---|---|---|"]
     for a in rows[:limit]:
-        cause = (a.cause or "").replace("|", "\\|").replace("\n", " ")[:120]
+        cause = (a.cause or "").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")[:120]
         lines.append(
             f"| `{(a.run_id or '')[:13]}` | {a.job_name or ''} | {a.family} | {cause} | {a.confidence:.2f} |"
         )
     if len(rows) > limit:
         lines.append(f"\n… and {len(rows) - limit} more.")
     return "\n".join(lines)
+
+
+def quantiles(values: list[float]) -> dict[str, float]:
+    """min / p10 / median / p90 / max of `values` (empty dict for none)."""
+    if not values:
+        return {}
+    xs = sorted(values)
+
+    def q(p: float) -> float:
+        k = p * (len(xs) - 1)
+        lo = int(k)
+        hi = min(lo + 1, len(xs) - 1)
+        return round(xs[lo] + (xs[hi] - xs[lo]) * (k - lo), 4)
+
+    return {"n": len(xs), "min": xs[0], "p10": q(0.1), "median": q(0.5), "p90": q(0.9), "max": xs[-1]}
+
+
+def confidence_spread(analyses: Iterable[Analysis]) -> dict[str, Any]:
+    """How confidence is spread, overall and per family: quantiles and a 10-bin histogram (counts of
+    confidences in [0, 0.1), ..., [0.9, 1.0])."""
+    rows = list(analyses)
+    hist = [0] * 10
+    by_family: dict[str, list[float]] = {}
+    for a in rows:
+        hist[min(9, int(a.confidence * 10))] += 1
+        by_family.setdefault(a.family, []).append(a.confidence)
+    return {
+        "all": quantiles([a.confidence for a in rows]),
+        "histogram_0_to_1_by_0_1": hist,
+        "by_family": {f: quantiles(v) for f, v in sorted(by_family.items())},
+    }
