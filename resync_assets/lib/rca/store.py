@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
 SCHEMA = "analytics"
 FAILED_STATUSES = tuple(sorted(FAILED_INTERNAL_STATUSES))
 MAX_INDEX_ROWS = 50_000
+LLM_LIMIT = 100  # analyses per pass that may consult the LLM (the most recent failures)
 
 _DDL = f"""
 create schema if not exists {SCHEMA};
@@ -294,20 +295,39 @@ def analyse_failed_runs(
     llm: LlmAnalyst | None = None,
     limit: int | None = None,
     context: AnalysisContext | None = None,
-    llm_limit: int = 100,
+    llm_limit: int = LLM_LIMIT,
 ) -> list[Analysis]:
     """Analyse every pending failed run, upsert `incident_analyses`, add notifications; oldest first.
 
-    Each new analysis joins the similar-incident index before the next one, so a burst of failures
-    of one pattern links to its earlier members. At most `llm_limit` analyses per call consult the
-    LLM (the most recent failures), so a backlog cannot turn into hours of model calls.
+    All on `con`: the LLM is consulted while the caller holds the connection. The Dagster asset
+    uses `lib/rca/refresh.refresh_warehouse` instead, which holds the writer only to read and to store.
     """
     ensure_tables(con)
     ctx = context or load_context(con)
+    analysed = analyse_runs(pending_failed_runs(con, limit), ctx, llm=llm, llm_limit=llm_limit)
+    save_analyses(con, analysed)
+    return [a for a, _ in analysed]
+
+
+def analyse_runs(
+    pending: list[dict[str, Any]],
+    ctx: AnalysisContext,
+    *,
+    llm: LlmAnalyst | None = None,
+    llm_limit: int = LLM_LIMIT,
+) -> list[tuple[Analysis, dict[str, Any]]]:
+    """Analyse `pending` runs (as `pending_failed_runs` returns them) without touching the warehouse:
+    (analysis, run) pairs, oldest first, for `save_analyses`.
+
+    Each new analysis joins the similar-incident index before the next one, so a burst of failures
+    of one pattern links to its earlier members. At most `llm_limit` analyses consult the LLM (the
+    most recent failures), so a backlog cannot turn into hours of model calls; the analyst's own
+    breaker and time budget bound a slow or failing endpoint further. The joblog text is dropped
+    from each run once analysed.
+    """
     if ctx.index is None:
         ctx.index = SimilarityIndex()
-    out: list[Analysis] = []
-    pending = pending_failed_runs(con, limit)
+    out: list[tuple[Analysis, dict[str, Any]]] = []
     first_llm = max(0, len(pending) - llm_limit)
     for i, run in enumerate(pending):
         text = run.get("text")
@@ -322,21 +342,12 @@ def analyse_failed_runs(
         if not text:
             a.cause = f"no joblog fetched yet ({run.get('internal_status')}, rc={run.get('return_code')})"
             a.evidence = ["no joblog"]
-        row = _row(a, run, bool(run.get("has_joblog")))
-        placeholders = ", ".join("?" for _ in COLUMNS)
-        con.execute(
-            f"insert or replace into {SCHEMA}.incident_analyses ({', '.join(COLUMNS)}) values ({placeholders})",
-            row,
-        )
-        con.execute(
-            f"insert or ignore into {SCHEMA}.incident_notifications values (?, ?, ?, ?, ?, ?, false)",
-            [a.run_id, row[1], a.family, a.cause, a.confidence, datetime.now(UTC)],
-        )
+        run = {**run, "text": None}
         if a.error_line:
             ctx.index.add(
                 PastIncident(
                     a.run_id,
-                    row[1],
+                    a.job_name or run.get("job_name"),
                     a.family,
                     a.signature_id,
                     a.pattern_key,
@@ -346,8 +357,25 @@ def analyse_failed_runs(
                     run.get("actual_end"),
                 )
             )
-        out.append(a)
+        out.append((a, run))
     return out
+
+
+def save_analyses(con, analysed: Iterable[tuple[Analysis, dict[str, Any]]]) -> None:
+    """Upsert the (analysis, run) pairs of `analyse_runs` into `incident_analyses` and add their
+    notifications (one per run, kept when it already exists)."""
+    ensure_tables(con)
+    placeholders = ", ".join("?" for _ in COLUMNS)
+    for a, run in analysed:
+        row = _row(a, run, bool(run.get("has_joblog")))
+        con.execute(
+            f"insert or replace into {SCHEMA}.incident_analyses ({', '.join(COLUMNS)}) values ({placeholders})",
+            row,
+        )
+        con.execute(
+            f"insert or ignore into {SCHEMA}.incident_notifications values (?, ?, ?, ?, ?, ?, false)",
+            [a.run_id, row[1], a.family, a.cause, a.confidence, datetime.now(UTC)],
+        )
 
 
 def summary_markdown(analyses: Iterable[Analysis], limit: int = 20) -> str:
