@@ -148,8 +148,10 @@ _TOOL_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("postgres", r"psql:|(?:ERROR|FATAL|PANIC):  \S"),
         (
             "shell",
-            r"/[\w./-]+: line \d+: |(?:cp|mv|rm|ls|cat|tar|gzip|gunzip|unzip|zip|find|sort|mkdir|chmod|chown|ln|"
-            r"dd|mount(?:\.\w+)?|umount|df|du|sed|awk|grep|gpg|bash|sh|ksh|xargs|split|iconv):",
+            (
+                r"/[\w./-]+: line \d+: |(?:cp|mv|rm|ls|cat|tar|gzip|gunzip|unzip|zip|find|sort|mkdir|chmod|"
+                r"chown|ln|dd|mount(?:\.\w+)?|umount|df|du|sed|awk|grep|gpg|bash|sh|ksh|xargs|split|iconv):"
+            ),
         ),
         ("java", r"Exception in thread|(?:[a-z_][\w$]*\.){2,}[A-Z][\w$]*(?:Exception|Error)\b"),
         ("app", r"Traceback \(most recent|[A-Z][A-Za-z]*(?:Error|Exception|Warning): "),
