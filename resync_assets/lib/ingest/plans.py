@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -105,7 +106,7 @@ class PlanRunReader:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(self.client.settings, self.page_size, self.rejects is not None),
+                initargs=(self.client.settings, self.page_size, self.rejects is not None, os.getpid()),
             )
             try:
                 for result in self._in_order(processes, _read_in_worker, todo):
@@ -165,23 +166,27 @@ class PlanRunReader:
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(settings: TwsSettings, page_size: int | None, quarantine: bool = False) -> None:
-    _die_with_parent()
+def _start_worker(
+    settings: TwsSettings, page_size: int | None, quarantine: bool = False, parent: int | None = None
+) -> None:
+    _die_with_parent(parent)
     _worker["client"] = TwsClient(settings, max_connections=1)
     _worker["page_size"] = page_size
     _worker["quarantine"] = quarantine
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int | None) -> None:
     # A worker must not outlive the ingest that started it (after kill -9 of the parent the pool's
     # workers would wait on their call queue forever, ~150 MB each, and keep the multiprocessing
     # resource tracker alive). A watchdog thread exits once the worker is re-parented. (Not
-    # PR_SET_PDEATHSIG: it fires when the parent *thread* that started the worker ends.)
-    import os
+    # PR_SET_PDEATHSIG: it fires when the parent *thread* that started the worker ends.) The parent's
+    # pid comes from the parent: a worker still starting when it was killed is re-parented already.
     import threading
     import time
 
-    parent = os.getppid()
+    parent = os.getppid() if parent is None else parent
+    if os.getppid() != parent:
+        os._exit(1)
 
     def watch() -> None:
         while True:
