@@ -134,8 +134,8 @@ def host_growth(workload: Workload) -> dict[tuple[str, str], HostGrowth]:
         for res in RESOURCES:
             if _u(seed, "host", w.name, res) >= workload.config.plant_host_share:
                 continue
-            onset = _window_offset(workload, 0.3, 0.5, "hostonset", w.name, res)
-            rate = 1.5 + 3.5 * _u(seed, "hostrate", w.name, res)
+            onset = _window_offset(workload, 0.2, 0.35, "hostonset", w.name, res)
+            rate = 1.5 + 2.5 * _u(seed, "hostrate", w.name, res)
             out[(w.name, res)] = HostGrowth(w.name, res, onset, rate)
     return out
 
