@@ -3,8 +3,10 @@
 Runs the evaluator (`benchmarks/vendor/loghub_eval.py`) twice with the same command and no per-dataset
 settings: once on the 2,000-line inputs for accuracy (GA, FGA, PA) and once with `--repeat 50`
 (100,000 lines per data set, process start-up included) for speed. It also times the miner
-in-process on the 2,000 distinct lines of each data set, where the repeated-line fast path does not
-help, and prints all figures per data set with averages. Results go to benchmarks/results/loghub.json.
+in-process on the 2,000 distinct lines of each data set, where exact repeats do not help, and
+prints all figures per data set with averages. Results go to benchmarks/results/loghub.json.
+Exact repeats flatter the speed figures: benchmarks/miner_speed.py measures re-drawn input (numbers
+varying) with drain3 side by side.
 
     .venv/bin/python -m benchmarks.loghub [--loghub-dir DIR] [--runs 3] [--datasets HDFS,BGL]
 

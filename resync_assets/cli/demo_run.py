@@ -28,6 +28,12 @@ SIM_HOST_METRICS_DIR = Path("data/lake/sim_host_metrics")
 WAREHOUSE = Path("data/warehouse.duckdb")
 LAKE_DIR = Path("data/lake")
 PIPELINES_DIR = Path("data/pipelines")
+REPORTS_DIR = Path("data/reports")
+# The analytics tables whose row counts the summary lists (those that exist).
+RESULT_TABLES = (
+    "incident_analyses", "capacity_forecasts", "capacity_threshold_eta", "capacity_recommendations",
+    "maintenance_alerts", "drift_reports", "report_deliveries",
+)  # fmt: skip
 INSTANCE_YAML = "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n"
 
 
@@ -109,6 +115,11 @@ def summarize(warehouse: Path) -> dict:
             "select summary from analytics.joblog_pattern_clusters order by runs desc limit 3",
             [],
         )
+        results = {
+            t: conn.execute(f"select count(*) from analytics.{t}").fetchall()[0][0]
+            for t in RESULT_TABLES
+            if f"analytics.{t}" in tables
+        }
         families = query(
             "analytics.incident_analyses",
             "select family, count(*), round(avg(confidence), 2) from analytics.incident_analyses "
@@ -126,6 +137,7 @@ def summarize(warehouse: Path) -> dict:
         "joblog_bytes": joblog_bytes,
         "host_metric_rows": host_rows,
         "hosts": hosts,
+        "results": results,
     }
 
 
@@ -138,8 +150,8 @@ def main(
     root: Path | None = None,
     fresh: bool = True,
 ) -> int:
-    """Run the demo up to ``end_date`` (default today, UTC); 0 when every asset materialized and every
-    check passed."""
+    """Run the demo up to ``end_date`` (default today, UTC); 0 when every asset materialized and no
+    ERROR-severity check failed (checks with nothing to judge print "n/a" with their reason)."""
     started = time.monotonic()
     root = (root or Path.cwd()).resolve()
     home = ensure_dagster_home(root)
@@ -179,6 +191,12 @@ def main(
     print(f"failed runs explained: {analysed}")
     for family, n, confidence in summary["incidents_by_family"]:
         print(f"  {family:<12} {n:>5}  mean confidence {confidence}")
+    print(
+        "results in the warehouse: "
+        + ", ".join(f"analytics.{t} {n} rows" for t, n in summary["results"].items())
+    )
+    for report in sorted((root / REPORTS_DIR).glob("weekly-capacity-report-*.html"))[-1:]:
+        print(f"weekly report: {report} (e-mail as {report.with_suffix('.eml').name}; resync report send)")
     print(f"elapsed: {elapsed:.1f} s")
     print(f"\nwarehouse: {root / WAREHOUSE}  (duckdb -readonly {WAREHOUSE})")
     print("see the runs in the UI: make dev, then http://127.0.0.1:3000")
@@ -187,6 +205,7 @@ def main(
 
 def _run_demo(root: Path, home: Path, days: int, jobs: int, seed: int, today: dt.date, writer) -> bool:
     from resync_assets.definitions import defs as load_defs
+    from resync_assets.lib.report.week import IsoWeek
     from resync_assets.sim.server import SimulatorServer
     from resync_assets.sim.workload import WorkloadConfig
 
@@ -205,6 +224,7 @@ def _run_demo(root: Path, home: Path, days: int, jobs: int, seed: int, today: dt
                 "RESYNC_LAKE_DIR": str(root / LAKE_DIR),
                 "RESYNC_PIPELINES_DIR": str(root / PIPELINES_DIR),
                 "RESYNC_BACKFILL_DAYS": str(days),
+                "RESYNC_REPORTS_DIR": str(root / REPORTS_DIR),
                 "RESYNC_HOST_METRICS_DIRS": os.pathsep.join(
                     [str(root / COLLECTOR_DIR), str(root / SIM_HOST_METRICS_DIR)]
                 ),
@@ -215,43 +235,59 @@ def _run_demo(root: Path, home: Path, days: int, jobs: int, seed: int, today: dt
     if writer.returncode != 0:
         print(f"  simulator host history failed: {err.strip()[-2000:]}", file=sys.stderr)
         return False
-    return _materialize(defs, home, "downstream") and ok
+    return _materialize(defs, home, "downstream", report_week=str(IsoWeek.reported_on(today))) and ok
 
 
-def _materialize(defs, home: Path, part: str) -> bool:
-    """One Dagster run, with the checks of what it materializes: the TWS tables of `tws_raw` (part
-    "tws"), or host metrics and every asset downstream of `tws_raw` (part "downstream").
+# The demo's two runs are the code location's own jobs, so the UI lists them by name.
+DEMO_JOBS = {"tws": "tws_ingest_job", "downstream": "lakehouse_refresh_job"}
 
-    True when every step succeeded and every check passed.
+
+def _materialize(defs, home: Path, part: str, report_week: str | None = None) -> bool:
+    """One Dagster run of a named job, with the checks of what it materializes: `tws_ingest_job`
+    (part "tws": the TWS tables of `tws_raw`) or `lakehouse_refresh_job` (part "downstream": host
+    metrics and every asset downstream of `tws_raw`).
+
+    True when every step succeeded and no ERROR-severity check failed (a check with nothing to judge,
+    e.g. no failed run on a quiet day, prints "n/a" with its reason; a WARN finding prints "warn").
     """
     import dagster as dg
 
-    from resync_assets.defs.keys import HOST_METRICS as host_metrics
+    from resync_assets.defs.checks import nothing_to_judge_reason
+    from resync_assets.defs.keys import WEEKLY_CAPACITY_REPORT as REPORT_KEY
 
-    _, _, raw_keys = raw_assets_and_checks(defs)
-    if part == "tws":
-        selection = dg.AssetSelection.assets(*(raw_keys - {host_metrics}))
-    else:
-        raw = dg.AssetSelection.groups("tws_raw")
-        selection = dg.AssetSelection.assets(host_metrics) | (raw.downstream() - raw)
-    assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
+    job = defs.resolve_job_def(DEMO_JOBS[part])
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    if report_week and REPORT_KEY in job.asset_layer.selected_asset_keys:
+        # The demo never e-mails: the weekly report of the simulated week is written as .eml.
+        run_config["ops"] = {REPORT_KEY.path[-1]: {"config": {"week": report_week, "dry_run": True}}}
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        result = dg.materialize(
-            [*assets, *defs.asset_checks],
-            selection=selection,
-            resources=defs.resources,
+        result = job.execute_in_process(
             instance=instance,
             tags={"resync/demo": "true"},
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            run_config=run_config,
             raise_on_error=False,
         )
         status = "success" if result.success else "FAILED"
-        print(f"  dagster run {result.run_id} ({part}): {status}", flush=True)
+        print(f"  dagster run {result.run_id} ({job.name}): {status}", flush=True)
         evaluations = result.get_asset_check_evaluations()
-    failed = [e for e in evaluations if not e.passed]
+    # A check with nothing to judge (a quiet day, no outcomes recorded) prints "n/a" with its reason;
+    # a WARN-severity finding prints "warn" (something to look at); neither fails the demo. An
+    # ERROR-severity check that does not pass is a FAIL.
+    failed = [
+        e
+        for e in evaluations
+        if not e.passed and e.severity != dg.AssetCheckSeverity.WARN and nothing_to_judge_reason(e) is None
+    ]
     for evaluation in evaluations:
-        mark = "ok  " if evaluation.passed else "FAIL"
-        print(f"  check {mark} {evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+        reason = nothing_to_judge_reason(evaluation)
+        if evaluation.passed:
+            mark, note = "ok  ", ""
+        elif reason is not None:
+            mark, note = "n/a ", f" (nothing to judge: {reason})"
+        else:
+            mark = "warn" if evaluation.severity == dg.AssetCheckSeverity.WARN else "FAIL"
+            note = f" ({evaluation.description})" if evaluation.description else ""
+        print(f"  check {mark} {evaluation.asset_key.to_user_string()}:{evaluation.check_name}{note}")
     return result.success and not failed
 
 

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 # Input is read, decoded and mined this many bytes at a time; only int labels are kept per line.
-_BLOCK = 1 << 20
+_BLOCK = 1 << 18
 
 
 def _text_blocks(stream, block: int = _BLOCK):

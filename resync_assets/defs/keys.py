@@ -23,6 +23,7 @@ TWS_RAW_KEYS = tuple(dg.AssetKey(["tws_raw", table]) for table in TWS_TABLES)
 JOBLOG_TEMPLATES = dg.AssetKey(["joblog_templates"])
 JOBLOG_PATTERN_CLUSTERS = dg.AssetKey(["joblog_pattern_clusters"])
 INCIDENT_ANALYSES = dg.AssetKey(["incident_analyses"])
+INCIDENT_DELIVERIES = dg.AssetKey(["incident_deliveries"])
 
 # The dbt marts other domains read (a dbt model's key is its name; dbt declares the models).
 FCT_JOB_RUNS = dg.AssetKey(["fct_job_runs"])
@@ -39,3 +40,9 @@ CAPACITY_THRESHOLD_ETA = dg.AssetKey(["capacity_threshold_eta"])
 CAPACITY_RECOMMENDATIONS = dg.AssetKey(["capacity_recommendations"])
 MAINTENANCE_ALERTS = dg.AssetKey(["maintenance_alerts"])
 DRIFT_REPORTS = dg.AssetKey(["drift_reports"])
+
+# The weekly capacity report (defs/report).
+WEEKLY_CAPACITY_REPORT = dg.AssetKey(["weekly_capacity_report"])
+
+# resync's own health (defs/health): an external asset that carries the scheduled health check.
+RESYNC_HEALTH = dg.AssetKey(["resync_health"])

@@ -165,10 +165,16 @@ class WarehouseReaderResource(DuckDBResource):
 
     `database` empty means "the lakehouse warehouse" (`RESYNC_WAREHOUSE_PATH`, else
     `data/warehouse.duckdb`), resolved when a connection is opened. Connections are opened with
-    `read_only=True`, retrying while a writer holds DuckDB's file lock.
+    `read_only=True`, retrying while a writer of another process holds DuckDB's file lock; so readers
+    take no slot of the writer pool and never queue behind it.
     """
 
     database: str = Field(default="", description="DuckDB file to read (empty: the lakehouse warehouse)")
+    wait_seconds: float = Field(
+        default=600.0,
+        description="How long to wait for a writer of another process to release the file (checks "
+        "take no writer pool slot, so they wait here instead, as long as a writer would)",
+    )
 
     def resolved_database(self) -> str:
         """The DuckDB file connections open."""
@@ -177,11 +183,53 @@ class WarehouseReaderResource(DuckDBResource):
     @contextlib.contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection, closed on exit."""
-        conn = connect_read_only(Path(self.resolved_database()), dict(self.connection_config))
+        conn = connect_read_only(
+            Path(self.resolved_database()), dict(self.connection_config), wait_seconds=self.wait_seconds
+        )
         try:
             yield conn
         finally:
             conn.close()
+
+
+class SmtpResource(dg.ConfigurableResource):
+    """SMTP for the weekly report and incident e-mails; every field left unset is read from
+    `RESYNC_SMTP_*` when a run uses it (no host: nothing is sent, the report writes its `.eml`)."""
+
+    host: str | None = Field(default=None, description="SMTP server (unset: RESYNC_SMTP_HOST)")
+    port: int | None = Field(default=None, description="Port (unset: RESYNC_SMTP_PORT, else 587 / 465 / 25)")
+    user: str | None = Field(default=None, description="Login (unset: RESYNC_SMTP_USER; empty: no login)")
+    password: str | None = Field(default=None, description="Password (bound to RESYNC_SMTP_PASSWORD)")
+    security: str | None = Field(
+        default=None, description="starttls | ssl | none (unset: RESYNC_SMTP_SECURITY)"
+    )
+    sender: str | None = Field(default=None, description="From address (unset: RESYNC_SMTP_SENDER)")
+
+    def settings(self, recipients_var: str = "RESYNC_SMTP_RECIPIENTS"):
+        """`SmtpSettings` (None without a host); recipients from `recipients_var`, else RESYNC_SMTP_RECIPIENTS."""
+        from resync_assets.lib.notify import SmtpSettings
+
+        fields = {"host": self.host, "port": self.port, "user": self.user, "password": self.password,
+                  "security": self.security, "sender": self.sender}  # fmt: skip
+        return SmtpSettings.from_env(recipients_var=recipients_var, **{k: v for k, v in fields.items() if v})
+
+
+class WebhookResource(dg.ConfigurableResource):
+    """An incoming webhook (Slack, Microsoft Teams) told of new incidents; none when the URL is unset."""
+
+    url: str | None = Field(default=None, description="Webhook URL, a secret (bound to RESYNC_WEBHOOK_URL)")
+
+    def settings(self):
+        """`WebhookSettings`, or None when no URL is set."""
+        from resync_assets.lib.notify import WebhookSettings
+
+        return WebhookSettings.from_env(url=self.url or None)
+
+
+def _optional_secret(name: str) -> dg.EnvVar | None:
+    # dg.EnvVar fails every run when its variable is undefined; these channels are optional, so the
+    # binding is made only when the variable is defined (checked when the code location loads).
+    return dg.EnvVar(name) if name in os.environ else None
 
 
 class LlmResource(dg.ConfigurableResource):
@@ -231,6 +279,8 @@ def resources() -> dg.Definitions:
             ),
             "lakehouse": LakehouseResource(),
             "duckdb": WarehouseReaderResource(),
+            "smtp": SmtpResource(password=_optional_secret("RESYNC_SMTP_PASSWORD")),
+            "webhook": WebhookResource(url=_optional_secret("RESYNC_WEBHOOK_URL")),
             "llm": LlmResource(),
             "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()),
         }

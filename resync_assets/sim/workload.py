@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
-from resync_assets.lib.catalogue import FailureSignature, load_catalogue
 from resync_assets.lib.gcpause import gc_paused
 from resync_assets.sim.clock import Clock, SystemClock
+from resync_assets.sim.failures import FailureKind, load_failures
 from resync_assets.sim.joblog import JoblogText, render_joblog
 from resync_assets.sim.topology import JobDef, StreamDef, Topology, build_topology, day_of_id, make_id
 
@@ -79,7 +79,7 @@ class WorkloadConfig:
 class Failure:
     """Why a run failed (ground truth)."""
 
-    signature: FailureSignature
+    signature: FailureKind
     error_line: str
     params: dict
     incident_id: str
@@ -370,7 +370,8 @@ class Workload:
 
     @cached_property
     def _catalogue(self):
-        return load_catalogue()
+        # The simulator's own failure texts, not the analyser's catalogue.
+        return load_failures()
 
     @cached_property
     def _chronic(self) -> dict[int, tuple]:
@@ -761,7 +762,7 @@ class _DayGenerator:
                 return inc
         return None
 
-    def _recurring_for(self, jd: JobDef, job_idx: int) -> tuple[FailureSignature, str] | None:
+    def _recurring_for(self, jd: JobDef, job_idx: int) -> tuple[FailureKind, str] | None:
         chronic = self.w._chronic.get(job_idx)
         if chronic is None:
             return None
@@ -824,12 +825,17 @@ class _DayGenerator:
             "url": f"https://{jd.partner or 'api.internal.example'}/v1/batch",
             "seg": rng.choice([2, 9, 12, 68]),
             "partner": jd.partner or host,
+            "table_l": f"{schema}.{table}".lower(),
+            "user_u": jd.user.upper(),
+            "reason": rng.choice([2, 68]),
+            "hex1": f"{rng.getrandbits(64):016x}",
+            "hex2": f"{rng.getrandbits(64):016x}",
         }
 
     def _failure(
         self,
         j: JobInst,
-        sig: FailureSignature,
+        sig: FailureKind,
         incident_id: str,
         recurring: bool,
         problem_id: str,
@@ -840,14 +846,8 @@ class _DayGenerator:
         params = params or self._params(j, 1, rng, target)
         variant = rng.randrange(len(sig.templates))
         line = sig.render(params, variant)
-        used = sig.placeholders()
-        files = tuple(
-            str(params[k]) for k in ("file", "dir", "remote_file", "script", "lockfile") if k in used
-        )
-        hosts = tuple(str(params[k]) for k in ("host", "ip", "ws") if k in used)
-        objs = tuple(str(params[k]) for k in ("table", "constraint", "tablespace", "db") if k in used)
-        if target and target not in hosts:
-            hosts = hosts + (target,)
+        # The truth names what the printed line names (an incident's target may not be printed).
+        files, hosts, objs = sig.entities(params, variant)
         return Failure(sig, line, params, incident_id, recurring, problem_id, files, hosts, objs)
 
     def _draw_failure(self, j: JobInst, job_idx: int, start: float, attempt: int) -> Failure | None:

@@ -63,7 +63,7 @@ def test_checks_on_job_runs(repo):
     assert {c.name for c in checks} >= {
         "job_runs_have_unique_run_ids",
         "job_runs_match_api_count_for_closed_plan_day",
-        "freshness_check",
+        "job_runs_freshness",
     }
 
 
@@ -84,7 +84,7 @@ def test_job_schedules_and_sensor_are_named_and_described(repo):
     assert metrics_schedule.job_name == "host_metrics_job"
     assert metrics_schedule.description
 
-    sensor = repo.get_sensor_def("tws_raw_freshness_checks_sensor")
+    sensor = repo.get_sensor_def("tws_raw_freshness_sensor")
     assert sensor.description
     for definition in [*repo.schedule_defs, *repo.sensor_defs]:
         suffix = "_schedule" if isinstance(definition, dg.ScheduleDefinition) else "_sensor"

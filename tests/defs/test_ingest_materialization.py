@@ -12,7 +12,11 @@ PASSWORD = "Zq7-dagster-leak-canary-9f31"
 USER = "ops-dagster"
 DAYS = 3
 TABLES = ["job_runs", "joblogs", "job_streams", "workstations", "engine_info"]
-CHECKS = {"job_runs_have_unique_run_ids", "job_runs_match_api_count_for_closed_plan_day", "freshness_check"}
+CHECKS = {
+    "job_runs_have_unique_run_ids",
+    "job_runs_match_api_count_for_closed_plan_day",
+    "job_runs_freshness",
+}
 
 
 @pytest.fixture(scope="module")

@@ -99,7 +99,7 @@ def test_state_grows_with_templates_not_lines():
     assert after_55k["clusters"] == after_5k["clusters"] <= 12
     # Numbers of new values and lengths keep arriving, yet the keys seen are bounded by the shapes.
     assert after_5k["signatures"] <= after_55k["signatures"] <= 30
-    assert after_55k["line_keys"] <= miner.line_keys_max
+    assert after_55k["line_keys"] <= 2 * miner.line_keys_max  # digit keys and exact keys
     assert sum(c.size for c in miner.clusters.values()) == 55_000
 
 

@@ -8,6 +8,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from resync_assets.defs.checks import nothing_to_judge_reason
 from resync_assets.defs.incidents.assets import incident_analyses
 from resync_assets.defs.incidents.checks import (
     incident_analyses_cover_every_failed_run,
@@ -56,6 +57,13 @@ def test_assets_checks_and_sensor_are_defined(repo):
     assert sensor.job_name == "incident_analysis_job"
     for asset_def in (joblog_templates, joblog_pattern_clusters, incident_analyses):
         assert asset_def.op.pool == "duckdb_writer"
+    # Readers take no writer slot: a read-only connection waits for a writer of another process.
+    for check in (
+        joblog_templates_ids_are_stable,
+        incident_analyses_cover_every_failed_run,
+        incident_confidence_is_calibrated,
+    ):
+        assert check.op.pool is None
 
 
 def materialize(wh):
@@ -82,8 +90,15 @@ def test_incident_analyses_cover_failed_runs_incrementally(tmp_path, workload):
     first = build_warehouse(wh, workload, days=days[:-3])
     result = materialize(wh)
     assert result.success
-    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks == {name: True for name in CHECKS}
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert set(checks) == CHECKS
+    assert checks["incident_analyses_cover_every_failed_run"].passed
+    assert checks["incident_analyses_cover_every_failed_run"].metadata["failed_runs"].value == len(first)
+    assert checks["joblog_templates_ids_are_stable"].passed
+    # No outcome recorded yet: the calibration check has nothing to judge and says so (not a pass).
+    assert nothing_to_judge_reason(checks["incident_confidence_is_calibrated"]).startswith(
+        "no labelled analyses yet"
+    )
     mat = {
         e.asset_key.to_user_string(): e.materialization.metadata
         for e in result.get_asset_materialization_events()
@@ -99,7 +114,34 @@ def test_incident_analyses_cover_failed_runs_incrementally(tmp_path, workload):
         for e in result.get_asset_materialization_events()
     }
     assert mat["incident_analyses"]["new_analyses"].value == len(second)
-    assert all(e.passed for e in result.get_asset_check_evaluations())
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert checks["incident_analyses_cover_every_failed_run"].passed
+    assert checks["incident_analyses_cover_every_failed_run"].metadata["failed_runs"].value == len(
+        first + second
+    )
+    assert checks["joblog_templates_ids_are_stable"].passed
+    assert not checks["incident_confidence_is_calibrated"].passed
+
+    # A refresh with nothing new still describes the whole table, not the empty increment.
+    again = materialize(wh)
+    meta = next(
+        e.materialization.metadata
+        for e in again.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("incident_analyses")
+    )
+    total = len(first) + len(second)
+    assert meta["new_analyses"].value == 0 and meta["new_families"].value == {}
+    assert meta["dagster/row_count"].value == total
+    assert sum(meta["families"].value.values()) == total
+    with duckdb.connect(str(wh), read_only=True) as con:
+        (mean,) = con.execute("select avg(confidence) from analytics.incident_analyses").fetchone()
+        by_family = dict(
+            con.execute("select family, count(*) from analytics.incident_analyses group by 1").fetchall()
+        )
+    assert meta["mean_confidence"].value == pytest.approx(mean, abs=1e-3) and mean > 0
+    assert meta["families"].value == by_family
+    assert f"**{total} analysed failed runs**" in meta["summary"].value
+    assert "no new failed run" in meta["summary"].value
 
     truth = {t.run_id: t for t in first + second}
     con = duckdb.connect(str(wh), read_only=True)

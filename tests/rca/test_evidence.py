@@ -74,7 +74,7 @@ def joblog(body: list[str], rc: int = 1) -> tuple[str, int]:
                 "KeyError: 'EUR'",
             ],
             4,
-            "script",
+            "app",
         ),
         # Uncatalogued product code with E severity among noise.
         (
@@ -85,7 +85,7 @@ def joblog(body: list[str], rc: int = 1) -> tuple[str, int]:
                 "purge: 1 error(s), exiting 1",
             ],
             2,
-            "application",
+            "app",
         ),
         # WARN lines before the real ERROR (the catalogue's generic "No such file" entry is a shell one).
         (
@@ -115,7 +115,7 @@ def test_missing_input_file_gets_a_specific_cause_and_commands():
     assert a.files[0] == "/data/hr/in/employees.csv"
     commands = [s["command"] for s in a.steps if s["command"]]
     assert "ls -l /data/hr/in/employees.csv" in commands
-    assert commands[-1] == 'conman "rr FTAPRD01#GL_CLOSE.GL_EXTRACT_02"'
+    assert commands[-1] == "conman 'rr FTAPRD01#GL_CLOSE.GL_EXTRACT_02'"
 
 
 def test_disk_full_names_the_mount_and_df():

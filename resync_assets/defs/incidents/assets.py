@@ -25,37 +25,28 @@ def incident_analyses(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource, llm: LlmResource
 ) -> dg.MaterializeResult:
     """Analyse the failed runs that have no analysis yet (or whose joblog arrived since)."""
-    from resync_assets.lib.rca import store
-
-    path = lakehouse.resolved_warehouse_path()
-    analyst = llm.analyst()
-    with writer(path, what="incident_analyses") as con:
-        store.ensure_tables(con)
-        ctx = store.load_context(con)
-        # Store the map in use (the packaged default plus what resolutions taught) whenever it changed.
-        newest = con.execute(
-            f"select map from {store.SCHEMA}.incident_calibration order by fitted_at desc limit 1"
-        ).fetchall()
-        if ctx.calibration is not None and (not newest or newest[0][0] != ctx.calibration.to_json()):
-            store.save_calibration(con, ctx.calibration)
-        analyses = store.analyse_failed_runs(con, llm=analyst, context=ctx)
-        total = con.execute(f"select count(*) from {store.SCHEMA}.incident_analyses").fetchall()[0][0]
-        unseen = con.execute(
-            f"select count(*) from {store.SCHEMA}.incident_notifications where not seen"
-        ).fetchall()[0][0]
-    families = Counter(a.family for a in analyses)
-    llm_status = Counter(a.llm.get("status", "not_configured") for a in analyses)
-    context.log.info("Analysed %d failed runs (%s)", len(analyses), dict(families))
-    return dg.MaterializeResult(
-        metadata={
-            "new_analyses": dg.MetadataValue.int(len(analyses)),
-            "dagster/row_count": dg.MetadataValue.int(total),
-            "unseen_notifications": dg.MetadataValue.int(unseen),
-            "families": dg.MetadataValue.json(dict(families)),
-            "llm": dg.MetadataValue.json(dict(llm_status)),
-            "mean_confidence": dg.MetadataValue.float(
-                round(sum(a.confidence for a in analyses) / len(analyses), 3) if analyses else 0.0
-            ),
-            "summary": dg.MetadataValue.md(store.summary_markdown(analyses)),
-        }
+    from resync_assets.lib.rca.refresh import (
+        incident_table_summary,
+        refresh_incident_analyses,
+        summary_markdown,
     )
+
+    with writer(lakehouse.resolved_warehouse_path(), what="incident_analyses") as con:
+        analyses = refresh_incident_analyses(con, llm.analyst())
+        table = incident_table_summary(con)
+    new_families = Counter(a.family for a in analyses)
+    llm_status = Counter(a.llm.get("status", "not_configured") for a in analyses)
+    context.log.info("Analysed %d new failed runs (%s)", len(analyses), dict(new_families))
+    # Metadata describes the table as it stands; the `new_*` entries are this refresh's increment.
+    metadata = {
+        "dagster/row_count": dg.MetadataValue.int(table["rows"]),
+        "families": dg.MetadataValue.json(table["families"]),
+        "unseen_notifications": dg.MetadataValue.int(table["unseen_notifications"]),
+        "new_analyses": dg.MetadataValue.int(len(analyses)),
+        "new_families": dg.MetadataValue.json(dict(new_families)),
+        "new_llm": dg.MetadataValue.json(dict(llm_status)),
+        "summary": dg.MetadataValue.md(summary_markdown(analyses, table)),
+    }
+    if table["mean_confidence"] is not None:
+        metadata["mean_confidence"] = dg.MetadataValue.float(table["mean_confidence"])
+    return dg.MaterializeResult(metadata=metadata)

@@ -1,11 +1,13 @@
 """Checks on `tws_raw.job_runs`: key uniqueness and agreement with the API (freshness: freshness.py).
 
-Checks read the warehouse through the read-only `duckdb` resource.
+Checks read the warehouse through the read-only `duckdb` resource and take no slot of the writer
+pool: a read-only connection waits while a writer of another process holds the file.
 """
 
 import dagster as dg
 
-from resync_assets.defs.keys import DUCKDB_WRITER_POOL, JOB_RUNS
+from resync_assets.defs.checks import nothing_to_judge
+from resync_assets.defs.keys import JOB_RUNS
 from resync_assets.defs.resources import TwsResource, WarehouseReaderResource
 from resync_assets.lib.warehouse import table_exists
 
@@ -14,10 +16,9 @@ from resync_assets.lib.warehouse import table_exists
     asset=JOB_RUNS,
     name="job_runs_have_unique_run_ids",
     description="Every row of `tws_raw.job_runs` has a run_id, and no run_id appears twice.",
-    pool=DUCKDB_WRITER_POOL,
 )
 def job_runs_have_unique_run_ids(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
-    """Passes when `run_id` is a key of `tws_raw.job_runs` (not null, unique)."""
+    """Passes when `run_id` is a key of `tws_raw.job_runs` (not null, unique); nothing to judge on 0 rows."""
     with duckdb.get_connection() as conn:
         if not table_exists(conn, "tws_raw", "job_runs"):
             return dg.AssetCheckResult(passed=False, description="tws_raw.job_runs does not exist yet")
@@ -25,15 +26,15 @@ def job_runs_have_unique_run_ids(duckdb: WarehouseReaderResource) -> dg.AssetChe
             "select count(*), count(distinct run_id), count(*) - count(run_id) from tws_raw.job_runs"
         ).fetchone()
     duplicates = rows - nulls - distinct
-    return dg.AssetCheckResult(
-        passed=duplicates == 0 and nulls == 0,
-        metadata={
-            "rows": dg.MetadataValue.int(rows),
-            "distinct_run_ids": dg.MetadataValue.int(distinct),
-            "duplicate_rows": dg.MetadataValue.int(duplicates),
-            "null_run_ids": dg.MetadataValue.int(nulls),
-        },
-    )
+    metadata = {
+        "rows": dg.MetadataValue.int(rows),
+        "distinct_run_ids": dg.MetadataValue.int(distinct),
+        "duplicate_rows": dg.MetadataValue.int(duplicates),
+        "null_run_ids": dg.MetadataValue.int(nulls),
+    }
+    if rows == 0:
+        return nothing_to_judge("tws_raw.job_runs has no rows", metadata)
+    return dg.AssetCheckResult(passed=duplicates == 0 and nulls == 0, metadata=metadata)
 
 
 @dg.asset_check(
@@ -41,7 +42,6 @@ def job_runs_have_unique_run_ids(duckdb: WarehouseReaderResource) -> dg.AssetChe
     name="job_runs_match_api_count_for_closed_plan_day",
     description="For the most recent closed (archived) plan loaded, the runs the API lists equal the "
     "rows of `tws_raw.job_runs` for that plan.",
-    pool=DUCKDB_WRITER_POOL,
 )
 def job_runs_match_api_count_for_closed_plan_day(
     tws: TwsResource, duckdb: WarehouseReaderResource
@@ -51,6 +51,9 @@ def job_runs_match_api_count_for_closed_plan_day(
     A closed plan no longer changes, so any difference is a loading defect, not timing. Passes when
     every run the API lists for the plan is loaded and no row labelled with the plan is unknown to
     the API. The API's `/plan/job/count` job count is reported beside (a job has one run per rerun).
+    Runs are counted by distinct run_id, so a duplicated row cannot stand in for a missing run
+    (duplicates are reported beside; `job_runs_have_unique_run_ids` fails on them). Nothing to judge
+    while no closed plan is loaded.
     """
     from resync_assets.lib.ingest.plans import read_plan_runs
     from resync_assets.lib.tws import TwsClient
@@ -65,6 +68,10 @@ def job_runs_match_api_count_for_closed_plan_day(
                 "group by plan_id order by max(sched_time) desc nulls last, plan_id desc"
             ).fetchall()
         ]
+    if not plans:
+        return nothing_to_judge(
+            "tws_raw.job_runs has no rows with a plan", {"plans_loaded": dg.MetadataValue.int(0)}
+        )
     with TwsClient(tws.settings()) as client:
         current = None
         for page in client.iter_job_pages(plan_id="current", page_size=1):
@@ -75,10 +82,9 @@ def job_runs_match_api_count_for_closed_plan_day(
             # No job in the current plan to name it: the newest plan loaded may still be open.
             closed = closed[1:]
         if not closed:
-            return dg.AssetCheckResult(
-                passed=True,
-                description="No closed plan day loaded yet; nothing to compare.",
-                metadata={"plans_loaded": dg.MetadataValue.int(len(plans))},
+            return nothing_to_judge(
+                "no closed plan day loaded yet",
+                {"plans_loaded": dg.MetadataValue.int(len(plans))},
             )
         plan_id = closed[0]
         runs = read_plan_runs(client, plan_id)
@@ -87,9 +93,10 @@ def job_runs_match_api_count_for_closed_plan_day(
     with duckdb.get_connection() as conn:
         # A run carried forward into the next plan keeps its run_id, and its row the later plan_id:
         # compare by run id, not by the plan_id column.
-        loaded_rows = conn.execute(
-            "select count(*) from tws_raw.job_runs where list_contains(?, run_id)", [sorted(api_run_ids)]
-        ).fetchone()[0]
+        loaded_rows, loaded_runs = conn.execute(
+            "select count(*), count(distinct run_id) from tws_raw.job_runs where list_contains(?, run_id)",
+            [sorted(api_run_ids)],
+        ).fetchone()
         labelled = {
             r[0]
             for r in conn.execute(
@@ -97,12 +104,13 @@ def job_runs_match_api_count_for_closed_plan_day(
             ).fetchall()
         }
     extra = len(labelled - api_run_ids)
-    missing = len(api_run_ids) - loaded_rows
+    missing = len(api_run_ids) - loaded_runs
     return dg.AssetCheckResult(
         passed=missing == 0 and extra == 0,
         metadata={
             "plan_id": dg.MetadataValue.text(str(plan_id)),
             "api_runs": dg.MetadataValue.int(len(api_run_ids)),
+            "loaded_runs": dg.MetadataValue.int(loaded_runs),
             "loaded_rows": dg.MetadataValue.int(loaded_rows),
             "api_job_count": dg.MetadataValue.int(api_job_count),
             "runs_missing_from_warehouse": dg.MetadataValue.int(missing),

@@ -5,9 +5,10 @@ of its folder (`staging`, `intermediate`, `marts`); the dbt source `tws_raw` res
 assets `tws_raw/<table>`, so the graph runs ingest -> staging -> intermediate -> marts, and dbt's
 data tests show up as asset checks.
 
-The manifest comes from `dbt parse`: `make install` (or the test setup) runs it; under `dagster dev`
-`prepare_if_dev()` re-parses on load; if it is still missing when the definitions load (a fresh clone
-used without make), it is parsed then, once. Nothing runs at import time.
+The manifest comes from `dbt parse`: `make install` (or the test setup) runs it; when the definitions
+load, it is parsed again only if it is missing or older than a dbt file (a fresh clone used without
+make, or a model edited under `dagster dev`), so it is prepared once and reused. Nothing runs at
+import time.
 """
 
 import contextlib
@@ -56,11 +57,15 @@ def _ensure_dbt_on_path() -> None:
 
 
 def resync_dbt_project() -> DbtProject:
-    """The dbt project, its manifest parsed when running under `dagster dev` or when missing."""
+    """The dbt project, its manifest parsed (`dbt parse`) only when missing or older than its files.
+
+    Not `prepare_if_dev()`, which re-parses on every load under `dagster dev` (10-20 s each time).
+    """
+    from resync_assets.lib.transform.manifest import manifest_is_stale
+
     _ensure_dbt_on_path()
     project = DbtProject(project_dir=DBT_PROJECT_DIR)
-    project.prepare_if_dev()
-    if not project.manifest_path.exists():
+    if manifest_is_stale(DBT_PROJECT_DIR, project.manifest_path):
         project.preparer.prepare(project)
     return project
 

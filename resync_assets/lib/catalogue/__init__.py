@@ -1,9 +1,16 @@
 """resync's failure catalogue: known joblog error signatures and what they mean.
 
-Built from the facts in the shared TWS domain notes (failure families, product message codes, typical
-return codes), written in our own words. Each entry says how to *recognise* a failure (`regex`, applied
-to one joblog line at a time), how to *fabricate* one (`templates`, used by the simulator), and what to
-*do* about it (`root_cause`, `fix_steps`).
+The rows live in `signatures.csv` (this package; multi-valued cells hold one item per line). They were
+written from real-world failure signatures — product message codes, exception classes and tool
+phrases with their typical return codes, as collected in the TWS domain reference list
+(tests/fixtures/tws_domain/failure_signatures.csv, sources in tests/fixtures/README.md) and the
+joblog notes (docs/joblog_layout.md) — in our own words, each row naming its public `source_url`.
+Each entry says how to *recognise* a failure (`regex`, applied to one joblog line at a time), gives
+example lines (`templates`, placeholders filled by the tests) and what to *do* about it
+(`root_cause`, `fix_steps`).
+
+This is the analyser's knowledge only. The simulator writes its failures from its own table
+(`resync_assets/sim/failure_texts.csv`), so the analyser is not graded on its own answer key.
 
     from resync_assets.lib.catalogue import load_catalogue, match_line
     catalogue = load_catalogue()
@@ -17,12 +24,12 @@ Template placeholders (all filled by `render`'s caller): {script} {user} {host} 
 
 from __future__ import annotations
 
+import csv
 import re
 import string
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
-
-from resync_assets.lib.catalogue._data import ENTRIES
+from importlib import resources
 
 __all__ = [
     "PLACEHOLDERS",
@@ -77,7 +84,7 @@ class FailureSignature:
     1 = generic fallbacks that also match inside more specific lines. Resolve overlaps by the highest.
     `outcome`: the plan state the failure usually produces (ABEND, FAIL = launch failure with no exit
     status, SUPPR, HOLD, API = an error of a REST/conman action, not of a job run).
-    `typical_rc`: the exit code the simulator uses (None when the job has no exit status);
+    `typical_rc`: the usual exit code (None when the job has no exit status), a weak hint only;
     `rc_note` keeps the nuance (the rc really depends on the wrapper script).
     `transient`: True when an automatic rerun usually succeeds (deadlocks, timeouts, services down).
     """
@@ -157,12 +164,46 @@ class Catalogue:
         return len(self.entries)
 
 
+DATA_FILE = "signatures.csv"
+
+
+def _lines(cell: str) -> tuple[str, ...]:
+    return tuple(x for x in cell.split("\n") if x.strip())
+
+
+def read_rows() -> list[dict]:
+    """The rows of `signatures.csv` as typed dicts (the fields of `FailureSignature`)."""
+    text = resources.files(__package__).joinpath(DATA_FILE).read_text(encoding="utf-8")
+    rows = []
+    for n, raw in enumerate(csv.DictReader(text.splitlines(keepends=True)), start=2):
+        try:
+            rows.append(
+                {
+                    "signature_id": raw["signature_id"],
+                    "family": raw["family"],
+                    "regex": raw["regex"],
+                    "templates": _lines(raw["templates"]),
+                    "typical_rc": int(raw["typical_rc"]) if raw["typical_rc"].strip() else None,
+                    "rc_note": raw["rc_note"],
+                    "root_cause": raw["root_cause"],
+                    "fix_steps": _lines(raw["fix_steps"]),
+                    "transient": {"true": True, "false": False}[raw["transient"].strip().lower()],
+                    "outcome": raw["outcome"],
+                    "specificity": int(raw["specificity"]),
+                    "source_url": raw["source_url"],
+                }
+            )
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"{DATA_FILE} row {n}: bad value ({exc})") from None
+    return rows
+
+
 @lru_cache(maxsize=1)
 def load_catalogue() -> Catalogue:
     """Load and validate the catalogue (cached; entries are immutable)."""
     entries = []
     seen: set[str] = set()
-    for raw in ENTRIES:
+    for raw in read_rows():
         entry = FailureSignature(**raw)
         if entry.signature_id in seen:
             raise ValueError(f"duplicate signature id {entry.signature_id}")

@@ -2,101 +2,47 @@
 
 Pure functions over tables (polars in, polars out) that the Dagster assets call:
 
-* :func:`joblog_body_lines` / :func:`extract_error_lines` read one joblog's text
-  (TWS header/trailer banners and the jobmanrc preamble are dropped, docs/joblog_layout.md §2.6);
+* :func:`joblog_body_lines` / :func:`extract_error_lines` read one joblog's text with the joblog
+  model (`lib/joblog`: header/trailer banners and the jobmanrc preamble are dropped);
 * :func:`joblog_lines` mines every body line of a `tws_raw.joblogs` table with a
   :class:`~resync_assets.lib.patterns.miner.TemplateMiner` (the only stateful step: pass a miner
   loaded from DuckDB to keep template ids stable across runs);
-* :func:`joblog_templates`, :func:`joblog_template_daily_counts` and
-  :func:`joblog_pattern_clusters` aggregate those lines.
+* :func:`joblog_templates`, :func:`joblog_template_daily_counts` aggregate those lines;
+* :func:`joblog_pattern_clusters` groups failed runs by failure mode: the error line the joblog
+  model chooses (`lib/joblog.errorline`, the same choice root-cause analysis makes), keyed by its
+  masked message (`lib/rca/patterns.failure_mode`), never a wrapper's "step failed, rc=N".
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
-import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from resync_assets.lib.joblog.errorline import WEAK, ErrorScanner, score_line
+from resync_assets.lib.joblog.layout import body_lines
+from resync_assets.lib.joblog.status import FAILED_INTERNAL_STATUSES
 from resync_assets.lib.patterns.miner import TemplateMiner
+from resync_assets.lib.rca.patterns import failure_mode
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
     import pyarrow as pa
 
-# Internal statuses of a run that failed (docs/joblog_layout.md §5.1).
-FAILED_STATUSES: frozenset[str] = frozenset({"ABEND", "FAIL", "ERROR"})
-
-_BANNER = re.compile(r"^={10,}\s*$")
-_FIELD = re.compile(r"^= ?\S")
-# Lines written by jobmanrc / the agent around the job's own output (docs/joblog_layout.md §2.2 and §2.6).
-_PREAMBLE = re.compile(
-    r"^(?:.*\bfor UNIX/JOBMANRC\b.*|.*\)/JOBINFO\b.*|AWSBIS30[78]I\b.*|Installed for user\b.*"
-    r"|Locale LANG set to the following\b.*)$"
-)
-# An error line: a product/database error code, an exception, or a failure word. Deliberately
-# broad: the first error line of a failed run names its failure mode.
-_ERROR = re.compile(
-    r"\b[A-Z][A-Z0-9]{1,7}-\d{3,6}\b|\b[A-Z]{3,}\d{3,5}[ES]\b|\bSQLSTATE\b|(?:Exception|Error)\b|Traceback\b"
-    r"|\b(?:ERROR|FATAL|SEVERE|CRITICAL|PANIC)\b"
-    r"|\b(?:error|errors|failed|failure|fatal|denied|refused|cannot|can't|unable|not found|no such"
-    r"|timed out|timeout|abort(?:ed)?|killed|segmentation fault|out of memory|no space left)\b",
-    re.IGNORECASE,
-)
-# Success-ish lines that mention an error word only to say there was none.
-_NOT_ERROR = re.compile(r"\b(?:0|no|zero) (?:errors?|failures?)\b|\bwithout errors?\b", re.IGNORECASE)
-
 
 def joblog_body_lines(text: str | None) -> list[tuple[int, str]]:
-    """Body lines of a joblog as ``(line_no, line)``, 1-based numbers of the original text.
-
-    Drops the header block (first banner pair, including a multi-line ``= TASK`` JSDL), the trailer
-    block (last banner pair holding ``= key : value`` lines, or a trailing run of them) and the
-    jobmanrc/agent preamble lines. A log without banners (fetched with ``contentOnly``) is all body;
-    a log without trailer (still running, killed, truncated) keeps everything after the header.
-    Empty lines are dropped.
-    """
-    if not text:
-        return []
-    lines = text.splitlines()
-    banners = [i for i, line in enumerate(lines) if _BANNER.match(line)]
-    start, end = 0, len(lines)
-    if len(banners) >= 2 and all(_FIELD.match(lines[i]) or not lines[i].strip() for i in range(banners[0])):
-        start = banners[1] + 1
-        rest = [b for b in banners if b >= start]
-        # Trailer: after the last banner that opens a block made only of `= ...` lines.
-        for b in reversed(rest):
-            block_end = next((x for x in rest if x > b), len(lines))
-            block = [ln for ln in lines[b + 1 : block_end] if ln.strip()]
-            if (
-                block
-                and all(_FIELD.match(ln) for ln in block)
-                and (
-                    block_end == len(lines)
-                    or all(not ln.strip() or _BANNER.match(ln) for ln in lines[block_end:])
-                )
-            ):
-                end = b
-                break
-    elif len(banners) == 1 and banners[0] == 0:
-        # Header without its closing banner (log cut short): skip the header fields.
-        start = 1
-        while start < len(lines) and (_FIELD.match(lines[start]) or not lines[start].strip()):
-            start += 1
-    out = []
-    for i in range(start, end):
-        line = lines[i].rstrip()
-        if not line.strip() or _BANNER.match(line) or _PREAMBLE.match(line.strip()):
-            continue
-        out.append((i + 1, line))
-    return out
+    """Body lines of a joblog as ``(line_no, line)``, 1-based numbers of the original text (the
+    joblog model's `body_lines`: header, trailer, banners, preamble and empty lines dropped)."""
+    return body_lines(text)
 
 
 def is_error_line(line: str) -> bool:
-    """True when `line` reads like an error (error code, exception, failure wording)."""
-    return bool(_ERROR.search(line)) and not _NOT_ERROR.search(line)
+    """True when `line` carries error evidence by the joblog model's scoring (`score_line`)."""
+    ev = score_line(line)
+    return ev is not None and ev.score >= WEAK
 
 
 def extract_error_lines(text: str | None) -> list[tuple[int, str]]:
@@ -280,42 +226,80 @@ def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
+NO_OUTPUT = "(no joblog output)"
+NO_SPECIFIC = "(no specific error line: only a wrapper summary or the last output line)"
+
+
+def cluster_id_of(key: str) -> int:
+    """Stable id of a failure-mode key (0 is the "no joblog output" cluster)."""
+    if key == NO_OUTPUT:
+        return 0
+    return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:15], 16)
+
+
+def run_causes(
+    lines: pl.DataFrame, failed_statuses: Iterable[str] = FAILED_INTERNAL_STATUSES
+) -> dict[Any, dict]:
+    """Per failed run of a `joblog_lines` table: the error line the joblog model chooses and its
+    failure mode. Keys: run id; values: job, ws, ts, line_no, line, template_id, mode, display,
+    specific (False when only a wrapper summary or the last line was found)."""
+    import polars as pl
+
+    failed = lines.filter(pl.col("internal_status").is_in(list(failed_statuses))).sort("run_id", "line_no")
+    out: dict[Any, dict] = {}
+    runs: dict[Any, tuple[dict, ErrorScanner, dict[int, Any]]] = {}
+    for row in failed.iter_rows(named=True):
+        entry = runs.get(row["run_id"])
+        if entry is None:
+            meta = {"job": row["job_name"], "ws": row["workstation"], "ts": row["ts"]}
+            entry = runs[row["run_id"]] = (meta, ErrorScanner(), {})
+        entry[1].feed(row["line_no"], row["line"])
+        entry[2][row["line_no"]] = row["template_id"]
+    for run_id, (meta, scanner, templates) in runs.items():
+        pick, _ = scanner.choose()
+        specific = pick is not None and not pick.is_wrapper and pick.score >= WEAK
+        if specific:
+            mode, display = failure_mode(pick.text)
+        else:
+            mode = display = NO_SPECIFIC
+        out[run_id] = meta | {
+            "line_no": pick.line_no if pick else None,
+            "line": pick.text if pick else None,
+            "template_id": templates.get(pick.line_no) if pick else None,
+            "mode": mode,
+            "display": display,
+            "specific": specific,
+        }
+    return out
+
+
 def joblog_pattern_clusters(
     lines: pl.DataFrame,
-    miner: TemplateMiner,
+    miner: TemplateMiner | None = None,
     runs: pl.DataFrame | pa.Table | None = None,
-    failed_statuses: Iterable[str] = FAILED_STATUSES,
+    failed_statuses: Iterable[str] = FAILED_INTERNAL_STATUSES,
 ) -> pl.DataFrame:
     """The `joblog_pattern_clusters` table: failed runs grouped by failure mode.
 
-    A failed run's failure mode is the template of its first error line after the preamble (the
-    root-cause candidate; wrappers print a generic "step failed" later, docs/joblog_layout.md §2.6), else of
-    its last body line; runs without any body line form the "no joblog output" cluster (id 0).
-    `runs` (optional, the joblogs table) adds failed runs that produced no body lines.
+    A failed run's failure mode is its error line as the joblog model chooses it (the same line
+    root-cause analysis reports: the first real error, never the wrapper's "step failed, rc=N"
+    that restates it), keyed by the line's message with its variables and entities masked
+    (`failure_mode`). Runs whose output holds only a wrapper summary form one "no specific error
+    line" cluster; runs without any body line form the "no joblog output" cluster (id 0). `runs`
+    (optional, the joblogs table) adds failed runs that produced no body lines. `miner` is not
+    needed (kept for callers that pass it).
 
-    Columns: cluster_id, template_id, representative_template, runs, jobs_affected, jobs (list),
-    workstations (list), weekly (list of {week, week_start, runs}), first_seen, last_seen,
-    growth_per_week (0.3 = +30 %/week, Poisson fit over the weeks from the cluster's first week
-    to the last week in the data; null with one week), trend, summary.
+    Columns: cluster_id (stable hash of the key), template_id (the miner's template of the
+    cluster's most common error line), representative_template (the failure mode, masks shown as
+    `…`), failure_mode (the masked key), example (one real error line), runs, jobs_affected, jobs
+    (list), workstations (list), weekly (list of {week, week_start, runs}), first_seen, last_seen,
+    growth_per_week (0.3 = +30 %/week, Poisson fit over the weeks from the cluster's first week to
+    the last week in the data; null with one week), trend, summary.
     """
     import polars as pl
 
     failed = set(failed_statuses)
-    per_run: dict[Any, dict[str, Any]] = {}
-    for row in lines.filter(pl.col("internal_status").is_in(list(failed))).iter_rows(named=True):
-        run = per_run.setdefault(
-            row["run_id"],
-            {
-                "job": row["job_name"],
-                "ws": row["workstation"],
-                "ts": row["ts"],
-                "first_error": None,
-                "last": None,
-            },
-        )
-        if row["is_error"] and run["first_error"] is None:
-            run["first_error"] = row["template_id"]
-        run["last"] = row["template_id"]
+    per_run = run_causes(lines, failed)
     if runs is not None:
         for row in _as_polars(runs).iter_rows(named=True):
             if row.get("internal_status") in failed and row.get("run_id") not in per_run:
@@ -323,20 +307,21 @@ def joblog_pattern_clusters(
                     "job": row.get("job_name"),
                     "ws": row.get("workstation"),
                     "ts": _run_time(row),
-                    "first_error": None,
-                    "last": None,
+                    "line": None,
+                    "template_id": None,
+                    "mode": NO_OUTPUT,
+                    "display": NO_OUTPUT,
                 }
 
-    groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for run_id, run in per_run.items():
-        tid = run["first_error"] if run["first_error"] is not None else run["last"]
-        groups[int(tid) if tid is not None else 0].append({"run_id": run_id, **run})
+        groups[run["mode"]].append({"run_id": run_id, **run})
 
     all_ts = [r["ts"] for rs in groups.values() for r in rs if r["ts"] is not None]
     last_monday = _monday(max(all_ts).date()) if all_ts else None
     out: dict[str, list[Any]] = defaultdict(list)
-    for tid in sorted(groups):
-        members = groups[tid]
+    for key in sorted(groups):
+        members = groups[key]
         stamps = sorted(r["ts"] for r in members if r["ts"] is not None)
         jobs = sorted({r["job"] for r in members if r["job"] is not None})
         per_week: dict[dt.date, int] = defaultdict(int)
@@ -352,11 +337,15 @@ def joblog_pattern_clusters(
                 weekly.append({"week": _iso_week(week), "week_start": week, "runs": per_week.get(week, 0)})
                 week += dt.timedelta(days=7)
             growth = weekly_growth(series)
-        template = miner.template_of(tid) if tid in miner.clusters else "(no joblog output)"
+        tids = Counter(r["template_id"] for r in members if r.get("template_id") is not None)
+        lines_seen = Counter(r["line"] for r in members if r.get("line"))
+        display = members[0]["display"]
         trend = _trend(growth)
-        out["cluster_id"].append(tid)
-        out["template_id"].append(tid if tid in miner.clusters else None)
-        out["representative_template"].append(template)
+        out["cluster_id"].append(cluster_id_of(key))
+        out["template_id"].append(int(tids.most_common(1)[0][0]) if tids else None)
+        out["representative_template"].append(display)
+        out["failure_mode"].append(key)
+        out["example"].append(lines_seen.most_common(1)[0][0][:500] if lines_seen else None)
         out["runs"].append(len(members))
         out["jobs_affected"].append(len(jobs))
         out["jobs"].append(jobs)
@@ -366,11 +355,13 @@ def joblog_pattern_clusters(
         out["last_seen"].append(stamps[-1] if stamps else None)
         out["growth_per_week"].append(growth)
         out["trend"].append(trend)
-        out["summary"].append(_summary(template, len(members), jobs, stamps, trend, growth))
+        out["summary"].append(_summary(display, len(members), jobs, stamps, trend, growth))
     schema = {
         "cluster_id": pl.Int64,
         "template_id": pl.Int64,
         "representative_template": pl.Utf8,
+        "failure_mode": pl.Utf8,
+        "example": pl.Utf8,
         "runs": pl.Int64,
         "jobs_affected": pl.Int64,
         "jobs": pl.List(pl.Utf8),

@@ -134,7 +134,7 @@ _MULTI_CHUNK = re.compile(
 )
 # chunk -> (keys, raws, whether it may join the next chunk into one mask)
 _CHUNK_CACHE: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
-_CHUNK_CACHE_MAX = 50_000
+_CHUNK_CACHE_MAX = 20_000
 
 
 def tokenize(line: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:

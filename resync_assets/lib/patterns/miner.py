@@ -43,7 +43,7 @@ WILDCARD = "<*>"
 EMPTY = "<EMPTY>"
 # Bounds of the lookup maps (entries); past them a map is emptied and refills from the lines that
 # follow, so memory stays bounded whatever the input.
-LINE_KEYS_MAX = 50_000
+LINE_KEYS_MAX = 20_000
 SIGNATURES_MAX = 200_000
 
 

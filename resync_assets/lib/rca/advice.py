@@ -5,14 +5,17 @@ from the error line's category, its message code and the entities it names; the 
 explanation is kept separately. Steps are dicts `{text, command, source, suggestion}`: concrete,
 read-only diagnostic commands where the entities allow (`df -h /data/fin`, `lsnrctl status`,
 `ls -l <file>`), then the catalogue's fix steps, then the conman rerun. Nothing here is ever run.
+Every command is built by `commands.command` / `commands.conman`: from validated identifiers only,
+shell-quoted; a value that fails validation (an ordinary word where a host should be, a job name
+with shell metacharacters) gives a step without a command.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
 
 from resync_assets.lib.catalogue import FailureSignature
+from resync_assets.lib.rca.commands import command, conman, is_hostname
 from resync_assets.lib.rca.entities import mount_hint, parent_dir
 
 _PREFIX = re.compile(
@@ -25,7 +28,7 @@ _CODE = re.compile(
     r"\b[A-Z]{3,8}\d{3,5}[ES]\b"
 )
 _USER = re.compile(r"(?:for user|user)\s+\"?([\w.$-]+)\"?|([\w.-]+)@[\w.-]+", re.IGNORECASE)
-_CMD_NOT_FOUND = re.compile(r"(?:line (\d+): )?([\w./+-]+): command not found")
+_CMD_NOT_FOUND = re.compile(r"(?:(/[\w./+-]+): )?(?:line (\d+): )?([\w./+-]+): command not found")
 _UNBOUND = re.compile(r"(?:line (\d+): )?([\w]+): unbound variable")
 _EXC = re.compile(r"((?:[a-z_][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error))(?::\s*(.*))?")
 
@@ -122,8 +125,9 @@ def specific_cause(
         where = f" writing {f0} (filesystem {mount_hint(f0)})" if f0 else ""
         return f"no space left on device{where}"
     if m := _CMD_NOT_FOUND.search(line):
-        script = f" (line {m.group(1)} of {f0})" if f0 and m.group(1) else ""
-        return f"command '{m.group(2)}' not found on the job's PATH{script}"
+        # The script and line come from the error line itself, never from an unrelated path.
+        where = f" (line {m.group(2)} of {m.group(1)})" if m.group(1) and m.group(2) else ""
+        return f"command '{m.group(3)}' not found on the job's PATH{where}"
     if m := _UNBOUND.search(line):
         return f"variable {m.group(2)} is not set" + (f" in {f0}" if f0 else "")
     if "bad interpreter" in low:
@@ -158,9 +162,7 @@ def specific_cause(
         user = _user(line)
         target = f" on {h0}" if h0 else ""
         head = f"{code.group(0)} " if code else ""
-        return (
-            f"{head}authentication failed" + (f" for user {user}" if user else "") + target + f": {msg}"[:120]
-        )
+        return f"{head}authentication failed" + (f" for user {user}" if user else "") + target
     if category in ("network", "timeout") and h0:
         port = _port(line, h0)
         where = f"{h0}:{port}" if port else h0
@@ -170,7 +172,7 @@ def specific_cause(
             return f"host name {h0} cannot be resolved (DNS)"
         if "timed out" in low or "timeout" in low:
             return f"timeout talking to {where}"
-        return f"network failure talking to {where}: {msg}"[:_MAX_CAUSE]
+        return f"network failure talking to {where}"
     if code:
         detail = msg if msg.startswith(code.group(0)) else f"{code.group(0)}: {msg}"
         extra = (
@@ -183,11 +185,30 @@ def specific_cause(
         return f"{m.group(1)}" + (f": {m.group(2)}" if m.group(2) else "")[:_MAX_CAUSE]
     if f0 and category == "dependency":
         return f"missing file {f0}"
-    return msg
+    return quoted_cause(category, msg)
 
 
-def _q(value: str) -> str:
-    return shlex.quote(value)
+# What an unrecognised error line of each category is, in words; the line itself is only quoted.
+CATEGORY_PHRASE = {
+    "memory": "the process ran out of memory",
+    "filesystem": "a filesystem error",
+    "authentication": "an authentication failure",
+    "permission": "a permission error",
+    "database": "a database error",
+    "timeout": "a timeout",
+    "network": "a network error",
+    "dependency": "a missing input or dependency",
+    "script": "a script error",
+    "application": "an error reported by the job",
+}
+
+
+def quoted_cause(category: str, message: str) -> str:
+    """A cause for a line no rule names: the category in words, the message quoted as evidence."""
+    text = message.replace('"', "'").strip()
+    if len(text) > 160:
+        text = text[:157].rstrip() + "..."
+    return f'{CATEGORY_PHRASE.get(category, CATEGORY_PHRASE["application"])}: "{text}"'
 
 
 def diagnostic_steps(
@@ -203,22 +224,22 @@ def diagnostic_steps(
     low = line.lower()
     out: list[dict] = []
 
-    def add(text: str, command: str | None = None) -> None:
-        out.append({"text": text, "command": command, "source": "rules", "suggestion": False})
+    def add(text: str, cmd: str | None = None) -> None:
+        out.append({"text": text, "command": cmd, "source": "rules", "suggestion": False})
 
     f0 = files[0] if files else None
-    h0 = hosts[0] if hosts else None
+    h0 = next((h for h in hosts if is_hostname(h)), None)
     port = _port(line, h0)
     sid = signature.signature_id if signature else ""
     if category == "filesystem" or "no space left" in low:
         mount = mount_hint(f0) if f0 else "/"
-        add(f"Check free space on the filesystem holding {mount}", f"df -h {_q(mount)}")
-        add(f"Find what fills {mount}", f"du -sh {_q(mount)}/* | sort -h | tail -20")
+        add(f"Check free space on the filesystem holding {mount}", command("df", "-h", mount))
+        add(f"Find what fills {mount} (du -sh on its largest directories)", command("du", "-sh", mount))
     elif category == "dependency" and f0:
         d = parent_dir(f0)
-        add(f"Check whether {f0} exists (and its size/time)", f"ls -l {_q(f0)}")
+        add(f"Check whether {f0} exists (and its size/time)", command("ls", "-l", f0))
         if d:
-            add(f"List what arrived in {d}", f"ls -lt {_q(d)} | head -20")
+            add(f"List what arrived in {d} (newest first)", command("ls", "-lt", d))
         add(
             "Check the upstream job / transfer that delivers the file; prefer a file dependency (opens) "
             "over a fixed start time"
@@ -226,37 +247,37 @@ def diagnostic_steps(
     elif category == "permission":
         target = f0 or script
         if target:
-            add(f"Check owner and mode of {target}", f"ls -l {_q(target)}")
+            add(f"Check owner and mode of {target}", command("ls", "-l", target))
         if h0:
             add(f"Check the key/credentials the job's logon user offers to {h0}")
     elif category == "memory":
         add(
-            "Look for the kernel OOM killer at the failure time",
-            "dmesg -T | grep -i -E 'killed process|out of memory'",
+            "Look for the kernel OOM killer ('Killed process', 'Out of memory') at the failure time",
+            "dmesg -T",
         )
         add("Check memory on the agent", "free -m")
     elif category == "authentication":
         add("Find which credential store the job reads (wallet, .pgpass, TWS variable) and update the secret")
     elif category in ("network", "timeout") and h0:
         if "resolve" in low or "not known" in low:
-            add(f"Check name resolution of {h0} from the agent", f"nslookup {_q(h0)}")
+            add(f"Check name resolution of {h0} from the agent", command("nslookup", h0))
         elif port:
-            add(f"Check that {h0}:{port} answers from the agent", f"nc -vz {_q(h0)} {port}")
+            add(f"Check that {h0}:{port} answers from the agent", command("nc", "-vz", h0, port))
         else:
-            add(f"Check that {h0} is reachable from the agent", f"ping -c 3 {_q(h0)}")
+            add(f"Check that {h0} is reachable from the agent", command("ping", "-c", "3", h0))
     if sid.startswith(("ORA_12541", "ORA_12154", "ORA_03113")) or "tns" in low:
         add("Check the Oracle listener on the database host", "lsnrctl status")
-        add("Check the connect alias from the agent", "tnsping <alias>")
+        add("Check the connect alias from the agent (tnsping <alias>)")
     elif sid.startswith("PG_") and h0:
-        add(f"Check the PostgreSQL server {h0}", f"pg_isready -h {_q(h0)} -p {port or 5432}")
+        add(f"Check the PostgreSQL server {h0}", command("pg_isready", "-h", h0, "-p", port or "5432"))
     elif sid.startswith("DB2_SQL30081N") and h0:
-        add(f"Check the Db2 server {h0} and its port", f"nc -vz {_q(h0)} {port or 50000}")
+        add(f"Check the Db2 server {h0} and its port", command("nc", "-vz", h0, port or "50000"))
     elif sid.startswith("DB2_SQL0911N"):
-        add("Find the lock holder", "db2pd -db <db> -locks")
+        add("Find the lock holder (db2pd -db <db> -locks)")
     if m := _CMD_NOT_FOUND.search(line):
         add(
-            f"Check whether {m.group(2)} is installed and on the PATH of the job",
-            f"command -v {_q(m.group(2))}",
+            f"Check whether {m.group(3)} is installed and on the PATH of the job",
+            command("command", "-v", m.group(3)),
         )
     return out
 
@@ -281,7 +302,7 @@ def rerun_step(conman_ref: str | None, transient: bool) -> dict | None:
         if transient
         else "Rerun the job once the cause is fixed"
     )
-    return {"text": text, "command": f'conman "rr {conman_ref}"', "source": "rules", "suggestion": False}
+    return {"text": text, "command": conman("rr", conman_ref), "source": "rules", "suggestion": False}
 
 
 def joblog_step(conman_ref: str | None) -> dict | None:
@@ -290,7 +311,7 @@ def joblog_step(conman_ref: str | None) -> dict | None:
         return None
     return {
         "text": "Read the full joblog",
-        "command": f'conman "sj {conman_ref};stdlist"',
+        "command": conman("sj", conman_ref, ";stdlist"),
         "source": "rules",
         "suggestion": False,
     }

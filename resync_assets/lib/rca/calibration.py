@@ -74,7 +74,8 @@ class Calibration:
         """(bin centres, calibrated probability per bin), monotone in the score.
 
         Isotonic regression over the bins that hold observations (weighted by their counts); empty
-        bins take the value interpolated between their populated neighbours.
+        bins take the value interpolated between their populated neighbours (and towards 0 at score 0
+        below the lowest populated bin).
         """
         total = np.array(self.total, dtype=float)
         correct = np.array(self.correct, dtype=float)
@@ -84,7 +85,9 @@ class Calibration:
             return centres, np.full(N_BINS, PRIOR_P)
         rate = (correct[filled] + PRIOR_P * PRIOR_WEIGHT) / (total[filled] + PRIOR_WEIGHT)
         fitted = pav(rate, total[filled])
-        return centres, np.interp(centres, centres[filled], fitted)
+        # Below the lowest observed score the map falls towards 0 at score 0: evidence weaker than
+        # anything seen is not worth the confidence of the weakest bin that was seen.
+        return centres, np.interp(centres, np.r_[0.0, centres[filled]], np.r_[0.0, fitted])
 
     def __call__(self, score: float) -> float:
         """Calibrated probability for a raw score (step per bin, so it agrees with the record)."""

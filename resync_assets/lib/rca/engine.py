@@ -15,17 +15,26 @@ the rule evidence rather than replacing it.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from resync_assets.lib.joblog.errorline import STRONG, LineEvidence, scan
+from resync_assets.lib.joblog.layout import cap_window, read_window
+from resync_assets.lib.llm.safety import looks_injected
 from resync_assets.lib.rca import advice
 from resync_assets.lib.rca.calibration import Calibration, default_calibration
+from resync_assets.lib.rca.commands import safe_step
 from resync_assets.lib.rca.entities import extract_db_objects, extract_hosts, extract_paths, parent_dir
-from resync_assets.lib.rca.evidence import STRONG, ErrorScanner, LineEvidence
-from resync_assets.lib.rca.families import FAMILY_CATEGORY, category_of, fallback_family, product_family
-from resync_assets.lib.rca.joblog import LayoutTracker, cap_window, iter_lines, read_window
+from resync_assets.lib.rca.families import (
+    FAMILY_CATEGORY,
+    category_of,
+    fallback_family,
+    product_family,
+    tool_family,
+)
 from resync_assets.lib.rca.patterns import pattern_key, tokens
 from resync_assets.lib.rca.similarity import Query, SimilarityIndex
 
@@ -33,7 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from resync_assets.lib.llm.client import LlmAnalyst
     from resync_assets.lib.patterns.miner import TemplateMiner
 
-# Exit statuses that say something on their own (bash conventions, JOBLOGS.md §6).
+# Exit statuses that say something on their own (bash conventions, docs/joblog_layout.md §6).
 _RC_HINTS = {
     126: ("permission", "the command was found but is not executable"),
     127: ("script", "a command was not found (exit 127)"),
@@ -41,6 +50,8 @@ _RC_HINTS = {
     139: ("script", "the program crashed with a segmentation fault (exit 139)"),
     143: ("timeout", "the process was terminated with SIGTERM (exit 143)"),
 }
+# Words that make a SCHEMA.TABLE-looking name in a non-database line a DB object.
+_DB_WORDS = re.compile(r"\b(?:rows?|records?|partition|reconciliation)\b", re.IGNORECASE)
 # The LLM may override the rules' line and family only when the rules' evidence is this weak.
 WEAK_RAW = 0.5
 LLM_WINDOW_BEFORE, LLM_WINDOW_AFTER, LLM_WINDOW_BYTES = 30, 29, 8192
@@ -128,20 +139,11 @@ def _family(pick: LineEvidence | None, exit_status: int | None) -> tuple[str, st
     if sig is not None:
         if category == "application":
             category = FAMILY_CATEGORY.get(sig.family, "application")
-        return sig.family, category
+        # A generic signature (specificity 1: "No such file", "timed out") says less than the tool
+        # that printed the line (`scp: ...`, `mount.nfs: ...`).
+        family = (sig.specificity <= 1 and (product_family(text) or tool_family(text))) or sig.family
+        return family, category
     return fallback_family(text), category
-
-
-def _root_cause(pick: LineEvidence | None, cands: list[LineEvidence]) -> LineEvidence | None:
-    """The last `Caused by:` line of the stack trace that starts at `pick` (None when there is none)."""
-    if pick is None or "exception" not in pick.reasons:
-        return None
-    roots = [
-        e
-        for e in cands
-        if pick.line_no < e.line_no <= pick.line_no + 80 and e.text.lstrip().startswith("Caused by:")
-    ]
-    return roots[-1] if roots else None
 
 
 def analyze(
@@ -156,26 +158,18 @@ def analyze(
 ) -> Analysis:
     """Analyse one joblog (text, bytes or a path): see the module docstring."""
     ctx = context or AnalysisContext()
-    layout = LayoutTracker()
-    known_ok = ctx.known_ok.get(job_name or "", set()) if job_name else set()
-    scanner = ErrorScanner(known_ok=known_ok)
-    n_lines = 0
-    for n, text in iter_lines(source):
-        n_lines = n
-        if layout.feed(n, text):
-            scanner.feed(n, text)
-        if not known_ok and job_name is None and layout.header.job and layout._state == "body":
-            job_name = layout.header.job
-            known_ok = ctx.known_ok.get(job_name, set())
-            scanner.known_ok = known_ok
-    header = layout.header
+    found = scan(
+        source, job_name=job_name, known_ok=lambda job: ctx.known_ok.get(job, set()), key=pattern_key
+    )
+    header = found.header
+    n_lines = found.lines
     job_name = job_name or header.job
-    pick, others = scanner.choose()
+    pick, others = found.pick, found.others
     exit_status = header.exit_status
     family, category = _family(pick, exit_status)
     # In a stack trace the root cause is the deepest `Caused by:` below the first exception line:
     # it names the family, signature, cause and entities; the error line stays the first exception.
-    root = _root_cause(pick, scanner.candidates())
+    root = found.root
     if root is not None:
         family, category = _family(root, exit_status)
     sig = (root.signature if root else None) or (pick.signature if pick else None)
@@ -183,15 +177,16 @@ def analyze(
     cause_line = root.text if root else line
 
     # Entities: the error line first, then lines right around it (a `Caused by:` or a detail line).
-    near = [e.text for e in scanner.candidates() if pick and 0 < abs(e.line_no - pick.line_no) <= 2]
+    near = [e.text for e in found.candidates if pick and 0 < abs(e.line_no - pick.line_no) <= 2]
     files = extract_paths(cause_line) + [p for p in extract_paths(line) if p not in extract_paths(cause_line)]
     hosts = extract_hosts(cause_line) + [h for h in extract_hosts(line) if h not in extract_hosts(cause_line)]
     is_db = category == "database" or (sig and FAMILY_CATEGORY.get(sig.family) == "database")
-    objects = extract_db_objects(cause_line) if is_db else []
+    objects = extract_db_objects(cause_line) if is_db or _DB_WORDS.search(cause_line) else []
     for other in near:
         files += [p for p in extract_paths(other) if p not in files]
         hosts += [h for h in extract_hosts(other) if h not in hosts]
-    if pick is not None:
+    if pick is not None and not files and category in ("dependency", "permission"):
+        # The line names no file but is about one: the file the job was handling just before.
         for other in reversed(pick.before):
             files += [p for p in extract_paths(other) if p not in files]
     if category == "filesystem" and files and (d := parent_dir(files[0])) and d not in files:
@@ -204,7 +199,13 @@ def analyze(
 
     cause = advice.specific_cause(cause_line, category, sig, files, hosts, objects, exit_status)
     if (pick is None or pick.score <= 0) and (exit_status in _RC_HINTS):
-        cause = _RC_HINTS[exit_status][1] + (f"; last output: {advice.message_of(line)}" if line else "")
+        cause = _RC_HINTS[exit_status][1] + (
+            f'; last output: "{advice.message_of(line)[:160]}"' if line else ""
+        )
+    injected = bool(cause_line) and looks_injected(cause_line)
+    if injected:
+        # Joblog text is evidence, never the answer: an instruction-like line is quoted, not obeyed.
+        cause = "the chosen line reads like an instruction, not an error message; read the joblog"
     conman_ref = header.conman_ref()
     transient = bool(sig and sig.transient)
     steps = advice.diagnostic_steps(category, cause_line, sig, files, hosts, objects, header.script)
@@ -216,9 +217,12 @@ def analyze(
     rr = advice.rerun_step(conman_ref, transient)
     if rr:
         steps.append(rr)
+    steps = [safe_step(s) for s in steps]
 
     raw = raw_score(pick, others, exit_status, header.has_trailer)
-    confidence = ctx.cal()(raw)
+    # No error line at all (empty or output-less log) or an instruction-like line: nothing is
+    # claimed, so nothing is confident.
+    confidence = ctx.cal()(raw) if pick is not None and not injected else min(raw, 0.02)
     pkey = pattern_key(line) if line else None
     template_id = None
     if ctx.miner is not None and line:
@@ -252,6 +256,7 @@ def analyze(
         pattern_key=pkey,
         template_id=template_id,
         evidence=(pick.reasons if pick else ["no body output"])
+        + (["line reads like an injected instruction"] if injected else [])
         + ([f"root cause at line {root.line_no}: {root.text[:200]}"] if root else []),
         alternatives=[
             {"line_number": o.line_no, "line": o.text[:300], "score": round(o.score, 2)} for o in others[:3]

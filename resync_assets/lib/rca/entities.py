@@ -5,6 +5,8 @@ from __future__ import annotations
 import posixpath
 import re
 
+from resync_assets.lib.rca.commands import is_hostname
+
 # Absolute paths (two segments or more) not glued to a URL scheme or another word; Windows paths.
 _PATH = re.compile(
     r"(?<![\w:/.])(/(?:[\w.@%+~#^-]+/)+[\w.@%+~#^-]*|/[\w.@%+~#-]+\.[A-Za-z0-9]{1,6}\b)"
@@ -27,7 +29,8 @@ _WS_REF = re.compile(r"\"?\b([A-Z][A-Z0-9_-]{2,15})#[/\w]+\.[\w]+")
 # Java/Python dotted names are not hosts.
 _NOT_HOST = re.compile(
     r"^(?:java|javax|jakarta|org|com|net|sun|io|py|python)\.|\.(?:java|py|sh|jar|class|log|"
-    r"dat|csv|txt|zip|gz|xml|json|lock|so)$|Exception$|Error$",
+    r"dat|csv|txt|zip|gz|xml|json|lock|so|c|h|cc|cpp|go|rs|pl|rb|js|ts|sql|ksh|bash|cfg|conf|ini|yaml|yml|"
+    r"properties|par|tmp|bak|out|err|gpg|pgp|tar|tgz|bz2|xz|zst)$|Exception$|Error$",
     re.IGNORECASE,
 )
 _DB_PATTERNS = (
@@ -64,9 +67,13 @@ def extract_hosts(text: str) -> list[str]:
     """Host names, IP addresses and TWS workstations named in `text`."""
     out: list[str] = []
 
-    def add(value: str) -> None:
+    def add(value: str, workstation: bool = False) -> None:
         value = value.strip(_TRAILING)
-        if value and value not in out and not _NOT_HOST.search(value):
+        if not value or value in out or _NOT_HOST.search(value):
+            return
+        # A word after "host" is a host only when it looks like one ("Host key verification
+        # failed" names no host); workstation names follow TWS naming rules instead.
+        if workstation or is_hostname(value):
             out.append(value)
 
     for pattern in _HOST_PATTERNS:
@@ -75,13 +82,17 @@ def extract_hosts(text: str) -> list[str]:
     for m in _IP.finditer(text):
         add(m.group(0))
     for m in _WS_REF.finditer(text):
-        add(m.group(1))
+        add(m.group(1), workstation=True)
     return out
+
+
+# A quoted relation name (PostgreSQL prints `relation "fin.gl_journal"`): lower case is fine there.
+_QUOTED_RELATION = re.compile(r"\b(?:relation|table)\s+\"([A-Za-z_][\w$#]*(?:\.[A-Za-z_][\w$#]*)?)\"")
 
 
 def extract_db_objects(text: str) -> list[str]:
     """Tables, constraints, tablespaces and similar objects named in `text`."""
-    out: list[str] = []
+    out: list[str] = [m.group(1) for m in _QUOTED_RELATION.finditer(text)]
     for pattern in _DB_PATTERNS:
         for m in pattern.finditer(text):
             value = m.group(1).strip(_TRAILING)

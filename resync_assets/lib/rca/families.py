@@ -63,7 +63,7 @@ CATEGORY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                 r"certificate|\bTNS\b|communication|network|\bDNS\b|host key|broken pipe|"
                 r"\bport \d+|data connection|ECONNREFUSED|EHOSTUNREACH|connect(?:ion)? (?:failed|error)|"
                 r"\bresolve\b|\blink ?errors?\b|link (?:down|failure|training|has been severed)|"
-                r"domain name|host name|\bRoute\b"
+                r"domain name|host name|\bRoute\b|Service Unavailable|Bad Gateway|Gateway Time-?out"
             ),
         ),
         (
@@ -133,6 +133,52 @@ def product_family(text: str) -> str | None:
     return None
 
 
+# The tool that printed a line, from its usual prefix: coreutils and other shell tools print
+# `tool: message`, bash `script: line N: ...`, transfer tools and HTTP clients their own names,
+# PostgreSQL `ERROR:  ` / `FATAL:  ` with two spaces, Python `SomethingError: ` at the start.
+_TOOL_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "transfer",
+        re.compile(
+            r"^\s*(?:rsync|scp|sftp|ssh|ftp|lftp)(?: error)?:|\bssh: connect to host\b|^Host key verification"
+        ),
+    ),
+    ("network", re.compile(r"^\s*(?:curl|wget|nc|ncat|telnet|openssl):|^ERROR \d{3}: |\bHTTP/\d")),
+    ("postgres", re.compile(r"^\s*(?:psql:.*|(?:ERROR|FATAL|PANIC):  \S)")),
+    (
+        "shell",
+        re.compile(
+            r"^\s*(?:/[\w./-]+: line \d+: |(?:cp|mv|rm|ls|cat|tar|gzip|gunzip|unzip|zip|find|sort|mkdir|chmod|"
+            r"chown|ln|dd|mount(?:\.\w+)?|umount|df|du|sed|awk|grep|gpg|bash|sh|ksh|xargs|split|iconv):)"
+        ),
+    ),
+    (
+        "java",
+        re.compile(r"^\s*(?:Exception in thread|(?:[a-z_][\w$]*\.){2,}[A-Z][\w$]*(?:Exception|Error)\b)"),
+    ),
+    ("app", re.compile(r"^\s*(?:Traceback \(most recent|[A-Z][A-Za-z]*(?:Error|Exception|Warning): )")),
+)
+# Generic categories that say which family a line belongs to when nothing more specific does.
+_CATEGORY_FAMILY = {
+    "network": "network",
+    "timeout": "network",
+    "script": "shell",
+    "filesystem": "shell",
+    "permission": "shell",
+    "application": "app",
+}
+
+
+def tool_family(text: str) -> str | None:
+    """A family recognised from the tool that printed the line (its prefix), or None."""
+    for name, pattern in _TOOL_FAMILIES:
+        if pattern.search(text):
+            return name
+    return None
+
+
 def fallback_family(text: str) -> str:
-    """Family of a line no catalogue signature matched: a product family, else the generic category."""
-    return product_family(text) or category_of(text)
+    """Family of a line no catalogue signature matched: a product family (message prefixes), else the
+    printing tool's family, else the family its generic category implies, else the category."""
+    category = category_of(text)
+    return product_family(text) or tool_family(text) or _CATEGORY_FAMILY.get(category, category)

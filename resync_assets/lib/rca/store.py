@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from resync_assets.lib.joblog.status import FAILED_INTERNAL_STATUSES
 from resync_assets.lib.rca import resolutions as res_store
 from resync_assets.lib.rca.calibration import Calibration, default_calibration
 from resync_assets.lib.rca.engine import Analysis, AnalysisContext, analyze
@@ -31,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from resync_assets.lib.llm.client import LlmAnalyst
 
 SCHEMA = "analytics"
-FAILED_STATUSES = ("ABEND", "FAIL", "ERROR")
+FAILED_STATUSES = tuple(sorted(FAILED_INTERNAL_STATUSES))
 MAX_INDEX_ROWS = 50_000
 
 _DDL = f"""
@@ -175,7 +176,7 @@ def load_miner(con):
 def load_known_ok(con, limit_runs: int = 2000, jobs: list[str] | None = None) -> dict[str, set[str]]:
     """Pattern keys of lines printed by successful runs of each job (or of `jobs` only), from the
     sampled successful joblogs, if any."""
-    from resync_assets.lib.rca.joblog import LayoutTracker, iter_lines
+    from resync_assets.lib.joblog.layout import LayoutTracker, iter_lines
     from resync_assets.lib.rca.patterns import pattern_key
 
     out: dict[str, set[str]] = {}

@@ -6,8 +6,9 @@ is cut at `MAX_LINE_CHARS`, control characters are replaced, and nothing keeps m
 number of lines. Line numbers are 1-based and count `\\n` only (what `split("\\n")` of the served text
 gives), so they match the line numbers of the joblog as given.
 
-Layout rules follow JOBLOGS.md §2: banner lines of `=`, `= KEY : value` header and trailer fields,
-the jobmanrc preamble, `= Exit Status : N` in the trailer.
+Layout rules follow docs/joblog_layout.md §2: banner lines of `=`, `= KEY : value` header and
+trailer fields, the jobmanrc preamble, `= Exit Status : N` in the trailer. Terminal colour codes
+(ANSI escape sequences) are removed, not blanked: `\x1b[31mORA-00060\x1b[0m` reads `ORA-00060`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ _JOB_REF = re.compile(
     r"^(?P<ws>[^#\s]+)#(?P<stream>[^\[.(\s]+)(?:\[[^\]]*\])?(?:\([^)]*\))?\.(?P<job>[^\s\[(]+)"
 )
 _SCRIPT_TAG = re.compile(r"<jsdle:script>(?P<script>[^<]*)</jsdle:script>")
-# Written by jobmanrc / the agent around the job's own output (JOBLOGS.md §2.2, §2.6).
+# Written by jobmanrc / the agent around the job's own output (docs/joblog_layout.md §2.2, §2.6).
 PREAMBLE = re.compile(
     r"^(?:.*\bfor UNIX/JOBMANRC\b.*|.*\)/JOBINFO\b.*|AWSBIS30[78]I\b.*|Installed for user\b.*"
     r"|Locale LANG set to the following\b.*)$"
@@ -45,14 +46,23 @@ def is_preamble(line: str) -> bool:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# ANSI escape sequences: CSI (`ESC [ ... final`, colours and cursor moves), OSC (`ESC ] ... BEL/ST`,
+# terminal titles, hyperlinks) and two-character escapes. Removed whole, so the words they wrap
+# keep their boundaries.
+_ANSI = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|\x9b[0-?]*[ -/]*[@-~]"
+)
 
 
 def clean_line(raw: bytes | str) -> str:
-    """One joblog line as safe text: decoded (invalid UTF-8 replaced), controls replaced, capped."""
+    """One joblog line as safe text: decoded (invalid UTF-8 replaced), ANSI escape sequences
+    removed, other control characters replaced by spaces, capped at `MAX_LINE_CHARS`."""
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     if len(text) > MAX_LINE_CHARS:
         text = text[:MAX_LINE_CHARS]
     text = text.rstrip("\r\n")
+    if "\x1b" in text or "\x9b" in text:
+        text = _ANSI.sub("", text)
     if _CONTROL.search(text):
         text = _CONTROL.sub(" ", text)
     return text.rstrip()
@@ -220,6 +230,15 @@ class LayoutTracker:
                 h.exit_status = int(value.split()[0])
             except (ValueError, IndexError):
                 pass
+
+
+def body_lines(source: str | bytes | Path | None) -> list[tuple[int, str]]:
+    """The job's own output lines as `(line_no, clean text)`: header, trailer, banners, the jobmanrc
+    preamble and empty lines dropped; 1-based numbers of the joblog as given."""
+    if not source:
+        return []
+    layout = LayoutTracker()
+    return [(n, line) for n, line in iter_lines(source) if layout.feed(n, line)]
 
 
 def read_window(

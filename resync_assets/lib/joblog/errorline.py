@@ -5,10 +5,12 @@ SEVERE), product message codes with E severity (AWSxxxnnnE, ORA-nnnnn, SQLnnnnN)
 (not their `at ...` frames), failure wording (No such file, denied, refused, timed out, killed...).
 The failure catalogue adds a boost when it recognises the line. Negative evidence: INFO/DEBUG levels,
 stack frames, "0 errors", and the wrapper's generic "step failed, rc=N" line, which only restates
-that something failed earlier (JOBLOGS.md §2.6). A line whose template is common in the job's
+that something failed earlier (docs/joblog_layout.md §2.6). A line whose template is common in the job's
 successful runs is demoted (it is noise that happens to contain an error word).
 
 The scanner keeps a bounded number of candidates, so a 50 MB joblog costs bounded memory.
+`scan` is the one way a joblog's error line is chosen: root-cause analysis and the failure-mode
+clusters both call it, so they name the same line.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from __future__ import annotations
 import heapq
 import re
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from resync_assets.lib.catalogue import FailureSignature, load_catalogue
+from resync_assets.lib.joblog.layout import JoblogHeader, LayoutTracker, iter_lines
 
 # Cheap pre-filter: lines without any of these cannot be error candidates (most lines of a big log).
 # Plain lower-case literals on the lower-cased line plus one case-sensitive code shape: both cheap for
@@ -28,7 +33,8 @@ _ANY_WORDS = re.compile(
     "no such|killed|timeout|timed out|abort|cannot|can't|couldn't|could not|unable|invalid|segmentation|"
     "core dumped|no space|out of memory|unbound|bad interpreter|incorrect|expired|deadlock|violat|exceeded|"
     "corrupt|missing|undefined|does not exist|is empty|unreachable|reset by|terminated|forbidden|unauthori|"
-    "reject|unknown|not known|lock file|sqlstate|link error|linkerror|quota"
+    "reject|unknown|not known|lock file|sqlstate|link error|linkerror|quota|no route|mismatch|"
+    "already running|another instance|stale file|read-only file|no secret key|unavailable|unexpectedly"
 )
 _ANY_CODES = re.compile(r"[A-Z][A-Z]+-?\d\d\d|^[45]\d\d |^[EF]\d{4} |^\d\d-\d\d [\d:.]+\s+\d+\s+\d+ [EF] ")
 
@@ -142,6 +148,14 @@ _PHRASES = (
         3.0,
     ),
     (re.compile(r"deadlock|constraint|duplicate key|violat", re.IGNORECASE), 3.0),
+    (
+        re.compile(
+            r"checksum mismatch|mismatch|already running|another instance|Stale file handle|"
+            r"Read-only file ?system|No secret key|Service Unavailable|unexpectedly closed",
+            re.IGNORECASE,
+        ),
+        3.0,
+    ),
     (
         re.compile(
             r"\bfail(?:ed|s|ure|ing)?\b|\bcannot\b|\bcan't\b|could not|couldn't|\bunable to\b", re.IGNORECASE
@@ -266,12 +280,19 @@ def score_line(text: str, line_no: int = 0) -> LineEvidence | None:
 class ErrorScanner:
     """Streams body lines and keeps what is needed to pick the error line (bounded memory).
 
-    `known_ok` holds pattern keys (masked templates) of lines seen in successful runs of the job:
-    a candidate whose pattern is among them is demoted.
+    `known_ok` holds pattern keys (masked templates, made by `key`: `lib/rca/patterns.pattern_key`)
+    of lines seen in successful runs of the job: a candidate whose pattern is among them is demoted.
+    The key function is passed in so that this package does not import the analysers built on it.
     """
 
-    def __init__(self, known_ok: set[str] | frozenset[str] | None = None, tail: int = 40) -> None:
+    def __init__(
+        self,
+        known_ok: set[str] | frozenset[str] | None = None,
+        tail: int = 40,
+        key: Callable[[str], str] | None = None,
+    ) -> None:
         self.known_ok = known_ok or frozenset()
+        self.key = key
         self.body_lines = 0
         self.first_body_line: int | None = None
         self.tail: deque[tuple[int, str]] = deque(maxlen=tail)
@@ -291,12 +312,14 @@ class ErrorScanner:
         ev.before = [t[:500] for _, t in list(self.tail)[-1 - CONTEXT_BEFORE : -1]]
         if ev.is_wrapper and self.first_wrapper is None:
             self.first_wrapper = line_no
-        if self.known_ok and ev.signature is None:
-            from resync_assets.lib.rca.patterns import pattern_key
-
-            if pattern_key(text) in self.known_ok:
-                ev.score -= 3.0
-                ev.reasons.append("common in successful runs")
+        if (
+            self.known_ok
+            and self.key is not None
+            and ev.signature is None
+            and self.key(text) in self.known_ok
+        ):
+            ev.score -= 3.0
+            ev.reasons.append("common in successful runs")
         item = (ev.score, -line_no, ev)
         if len(self._heap) < MAX_CANDIDATES:
             heapq.heappush(self._heap, item)
@@ -361,3 +384,67 @@ class ErrorScanner:
             return None, []
         others = [e for e in ranked if e.line_no != pick.line_no][:5]
         return pick, others
+
+
+@dataclass
+class Scan:
+    """One pass over a joblog: its header, the chosen error line, the alternatives, the root cause."""
+
+    header: JoblogHeader
+    pick: LineEvidence | None
+    others: list[LineEvidence]
+    candidates: list[LineEvidence]
+    root: LineEvidence | None
+    lines: int
+    body_lines: int
+
+    @property
+    def cause(self) -> LineEvidence | None:
+        """The line naming the cause: the stack trace's deepest `Caused by:`, else the error line."""
+        return self.root or self.pick
+
+    @property
+    def is_specific(self) -> bool:
+        """True when the chosen line names a failure (not a wrapper summary, not the last line)."""
+        return self.pick is not None and not self.pick.is_wrapper and self.pick.score >= WEAK
+
+
+def root_cause(pick: LineEvidence | None, cands: list[LineEvidence]) -> LineEvidence | None:
+    """The last `Caused by:` line of the stack trace that starts at `pick` (None when there is none)."""
+    if pick is None or "exception" not in pick.reasons:
+        return None
+    roots = [
+        e
+        for e in cands
+        if pick.line_no < e.line_no <= pick.line_no + 80 and e.text.lstrip().startswith("Caused by:")
+    ]
+    return roots[-1] if roots else None
+
+
+def scan(
+    source: str | bytes | Path,
+    *,
+    job_name: str | None = None,
+    known_ok: Callable[[str], set[str] | frozenset[str]] | None = None,
+    key: Callable[[str], str] | None = None,
+) -> Scan:
+    """Stream a joblog once and choose its error line (see `ErrorScanner.choose`).
+
+    `known_ok(job)` gives the pattern keys of lines common in the job's successful runs (demoted);
+    the job is `job_name`, else the one the header names; `key` makes a line's pattern key.
+    """
+    layout = LayoutTracker()
+    ok = known_ok(job_name) if (known_ok and job_name) else frozenset()
+    scanner = ErrorScanner(known_ok=ok, key=key)
+    asked = job_name is not None
+    n_lines = 0
+    for n, text in iter_lines(source):
+        n_lines = n
+        if layout.feed(n, text):
+            scanner.feed(n, text)
+        if not asked and known_ok is not None and layout.header.job and layout._state == "body":
+            asked = True
+            scanner.known_ok = known_ok(layout.header.job)
+    pick, others = scanner.choose()
+    cands = scanner.candidates()
+    return Scan(layout.header, pick, others, cands, root_cause(pick, cands), n_lines, scanner.body_lines)

@@ -1,0 +1,1 @@
+"""The weekly capacity report: its asset and its Monday-morning schedule."""

@@ -1,0 +1,1 @@
+"""The dbt project's files: where it is, and whether its parsed manifest is up to date."""
