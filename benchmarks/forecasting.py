@@ -90,7 +90,9 @@ def simulate(seed: int, days: int, jobs: int, end: date, shift_after: int):
     runs["common_status"] = runs["status"]
     hosts = pd.DataFrame(hosts, columns=["workstation", "resource", "day", "y"])
     hosts["day"] = pd.to_datetime(hosts["day"])
-    truth = wl.planted_truth()
+    from resync_assets.sim.truth import planted_truth
+
+    truth = planted_truth(wl)
     trend_jobs = {
         f"{j.workstation}#{j.folder}{topo.streams[j.stream_idx].name}.{j.name}" for j in topo.trend_jobs()
     }

@@ -279,7 +279,9 @@ def _truth(args) -> int:
     # What is planted over time, next to it: <stem>_degradations / _host_thresholds / _shifts.parquet
     import pyarrow as pa
 
-    for name, rows in wl.planted_truth().items():
+    from resync_assets.sim.truth import planted_truth
+
+    for name, rows in planted_truth(wl).items():
         if not rows:
             continue
         path = out.with_name(f"{out.stem}_{name}.parquet")

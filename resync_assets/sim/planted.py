@@ -21,14 +21,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from resync_assets.sim.topology import make_id
-
-if TYPE_CHECKING:
-    from resync_assets.sim.workload import Workload
 
 THRESHOLDS = {"cpu": 95.0, "memory": 95.0, "disk": 90.0}
 RUNTIME_BAND = 0.5
@@ -63,14 +59,14 @@ def _u(seed: int, *parts) -> float:
     return int(make_id(seed, "planted", *parts)[:8], 16) / 0x100000000
 
 
-def _window_offset(workload: Workload, lo: float, hi: float, *parts) -> date:
+def _window_offset(workload, lo: float, hi: float, *parts) -> date:
     span = workload.config.days
     return workload.start_date + timedelta(
         days=int(span * (lo + (hi - lo) * _u(workload.config.seed, *parts)))
     )
 
 
-def degradations(workload: Workload) -> dict[int, Degradation]:
+def degradations(workload) -> dict[int, Degradation]:
     """Planted degradations by job index (empty unless `config.plant`)."""
     if not workload.config.plant:
         return {}
@@ -98,7 +94,7 @@ def degradations(workload: Workload) -> dict[int, Degradation]:
     return out
 
 
-def runtime_multiplier(workload: Workload, job_idx: int, d: date) -> float:
+def runtime_multiplier(workload, job_idx: int, d: date) -> float:
     """Planted runtime factor of a job on day `d` (degradation × shift)."""
     m = 1.0
     cfg = workload.config
@@ -114,7 +110,7 @@ def runtime_multiplier(workload: Workload, job_idx: int, d: date) -> float:
     return m
 
 
-def extra_abend(workload: Workload, job_idx: int, d: date) -> float:
+def extra_abend(workload, job_idx: int, d: date) -> float:
     """Planted extra ABEND probability of a job on day `d`."""
     deg = workload._degradations.get(job_idx)
     if deg is None or deg.kind != "rising_failure" or d < deg.onset:
@@ -122,7 +118,7 @@ def extra_abend(workload: Workload, job_idx: int, d: date) -> float:
     return deg.failure_per_week * (d - deg.onset).days / 7.0
 
 
-def host_growth(workload: Workload) -> dict[tuple[str, str], HostGrowth]:
+def host_growth(workload) -> dict[tuple[str, str], HostGrowth]:
     """Planted ramps by (workstation, resource) (empty unless `config.plant`)."""
     if not workload.config.plant:
         return {}
@@ -140,7 +136,7 @@ def host_growth(workload: Workload) -> dict[tuple[str, str], HostGrowth]:
     return out
 
 
-def host_ramp(workload: Workload, workstation: str, resource: str, d: date) -> float:
+def host_ramp(workload, workstation: str, resource: str, d: date) -> float:
     """Percentage points added to a host resource on day `d`."""
     g = workload._host_growth.get((workstation, resource))
     if g is None or d < g.onset:
@@ -160,7 +156,7 @@ def _creep_cross(deg: Degradation) -> date:
     return deg.onset + timedelta(days=math.ceil(weeks * 7))
 
 
-def degradation_truth(workload: Workload) -> list[dict]:
+def degradation_truth(workload) -> list[dict]:
     """One row per planted degradation: job, kind, onset, rate and the day it crosses its line."""
     topo = workload.topology
     rows = []
@@ -191,66 +187,7 @@ def degradation_truth(workload: Workload) -> list[dict]:
     return rows
 
 
-def host_truth(workload: Workload, interval_minutes: int = 10) -> list[dict]:
-    """One row per host and resource: planted ramp (or none), baseline level per weekday and the day
-    the expected daily p95 crosses the threshold (None: not within two years of the onset)."""
-    from resync_assets.sim.hostmetrics import DISK_PP_PER_TREND, backup_growth, host_day_arrays
-
-    per_hour = 60 // interval_minutes
-    rows = []
-    hosts = [w for w in workload.topology.workstations if w.type != "POOL"]
-    ramps = workload._host_growth
-    # Baseline: the 28 days before the earliest onset (or the window's first 28 days).
-    first_onset = min((g.onset for g in ramps.values()), default=workload.start_date + timedelta(days=28))
-    start = max(workload.start_date, first_onset - timedelta(days=28))
-    levels: dict[tuple[str, str], list[list[float]]] = {}
-    d = start
-    while d < first_onset:
-        arrays = host_day_arrays(workload, d, interval_minutes)
-        for w in hosts:
-            for res in RESOURCES:
-                levels.setdefault((w.name, res), [[] for _ in range(7)])[d.weekday()].append(
-                    daily_p95(arrays[w.name][res], per_hour)
-                )
-        d += timedelta(days=1)
-    for w in hosts:
-        for res in RESOURCES:
-            thr = THRESHOLDS[res]
-            by_wd = [float(np.median(v)) if v else float("nan") for v in levels.get((w.name, res), [[]] * 7)]
-            g = ramps.get((w.name, res))
-            # Disks of hosts with growing backups grow already: the baseline is the window's middle.
-            drift = DISK_PP_PER_TREND * backup_growth(workload, w.name) if res == "disk" else 0.0
-            mid = start + (first_onset - start) / 2
-            already = bool(np.nanmax(by_wd) >= thr) if not all(math.isnan(x) for x in by_wd) else False
-            cross = None
-            if (g is not None or drift > 0) and not already:
-                begin = g.onset if g is not None else first_onset
-                rate = g.pp_per_week if g is not None else 0.0
-                for k in range(730):
-                    day = begin + timedelta(days=k)
-                    level = by_wd[day.weekday()] + drift * (day - mid).days / 7.0
-                    if level + rate * k / 7.0 >= thr:
-                        cross = day
-                        break
-            rows.append(
-                {
-                    "workstation": w.name,
-                    "host": w.host,
-                    "resource": res,
-                    "threshold": thr,
-                    "planted": g is not None,
-                    "onset": g.onset if g else None,
-                    "pp_per_week": g.pp_per_week if g else 0.0,
-                    "background_pp_per_week": drift,
-                    "baseline_p95": float(np.nanmedian(by_wd)),
-                    "already_over": already,
-                    "crosses_on": cross,
-                }
-            )
-    return rows
-
-
-def shift_truth(workload: Workload) -> list[dict]:
+def shift_truth(workload) -> list[dict]:
     """The planted runtime shift, if any."""
     cfg = workload.config
     if cfg.runtime_shift_day is None:

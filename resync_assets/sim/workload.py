@@ -358,16 +358,6 @@ class Workload:
 
         return extra_abend(self, job_idx, d)
 
-    def planted_truth(self) -> dict:
-        """What is planted over time (sim/planted.py): degradations, host thresholds, runtime shift."""
-        from resync_assets.sim.planted import degradation_truth, host_truth, shift_truth
-
-        return {
-            "degradations": degradation_truth(self),
-            "host_thresholds": host_truth(self) if self._host_growth else [],
-            "shifts": shift_truth(self),
-        }
-
     @cached_property
     def _catalogue(self):
         # The simulator's own failure texts, not the analyser's catalogue.
