@@ -117,28 +117,7 @@ def _package_graph() -> dict[str, set[str]]:
     return graph
 
 
-# Pending (the analysis engineer's packages), checked on their own below until one side moves:
-# lib/llm/safety.py imports lib/rca/commands while lib/rca imports lib/llm; lib/patterns/joblogs.py
-# imports lib/rca/patterns while lib/rca imports lib/patterns.
-_PENDING_EDGES = (
-    ("resync_assets.lib.llm", "resync_assets.lib.rca"),
-    ("resync_assets.lib.patterns", "resync_assets.lib.rca"),
-)
-
-
 def test_no_import_cycle_between_packages():
-    graph = _package_graph()
-    for source, target in _PENDING_EDGES:
-        graph[source].discard(target)
-    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
-
-
-@pytest.mark.xfail(
-    condition=any(t in _package_graph().get(s, set()) for s, t in _PENDING_EDGES),
-    strict=True,
-    reason="pending (analysis engineer): lib/llm and lib/patterns import lib/rca, which imports them",
-)
-def test_no_import_cycle_between_the_analysis_packages():
     graph = _package_graph()
     assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
 
@@ -165,8 +144,8 @@ def _sim_imports_of_lib() -> dict[str, list[str]]:
 @pytest.mark.xfail(
     condition=bool(_sim_imports_of_lib()),
     strict=True,
-    reason="pending: the analysis engineer's change removes sim/workload.py's import of lib/catalogue "
-    "(the failure catalogue moves out of lib); sim also still imports lib/gcpause and lib/metrics/schema",
+    reason="pending: sim no longer imports lib/catalogue (it has its own failure texts) but still imports "
+    "lib/gcpause and lib/metrics/schema",
 )
 def test_sim_imports_nothing_from_lib():
     assert _sim_imports_of_lib() == {}

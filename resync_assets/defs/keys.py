@@ -1,4 +1,4 @@
-"""Names the domains share: every cross-domain asset key, and the warehouse writer pool.
+"""Names the domains share: every cross-domain asset key, and the warehouse writer pools.
 
 Declared once here; assets, checks, sensors and jobs import them instead of spelling keys again.
 Keys of assets that only their own module uses (the dbt models, named by dbt) stay with them.
@@ -11,6 +11,10 @@ import dagster as dg
 # (asset checks) do not take it: they open read-only connections, which wait for a writer of
 # another process (`resync_assets.lib.warehouse.read_only`).
 DUCKDB_WRITER_POOL = "duckdb_writer"
+# The one exception: `incident_analyses` waits for an LLM endpoint between two short writer-lock
+# phases, so it must not hold the writer pool; this pool (also limited to 1) keeps one incident
+# analysis at a time.
+INCIDENT_ANALYSIS_POOL = "incident_analysis"
 
 # The TWS tables one ingestion pass loads (`lib.ingest.source.TWS_TABLES`, in the UI's order).
 TWS_TABLES = ("job_runs", "joblogs", "job_streams", "workstations", "engine_info")

@@ -81,6 +81,9 @@ def test_demo_materializes_every_raw_asset_and_records_the_runs(tmp_path, monkey
             "select count(distinct host) from tws_raw.host_metrics where source = 'simulator'"
         ).fetchone()[0]
     assert f"runs loaded: {runs} " in out and facts == runs
+    # The analysis part says how it compares with the simulator's truth and how confidence spreads.
+    assert "against the simulator's truth" in out and "confidence p10 / median / p90" in out
+    assert "mean confidence" not in out and "step failed" not in out.split("top failure modes")[-1]
     assert sim_hosts > 0
     with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
         recorded = instance.get_runs()

@@ -26,7 +26,6 @@ from resync_assets.lib.joblog.layout import cap_window, read_window
 from resync_assets.lib.llm.safety import looks_injected
 from resync_assets.lib.rca import advice
 from resync_assets.lib.rca.calibration import Calibration, default_calibration
-from resync_assets.lib.rca.commands import safe_step
 from resync_assets.lib.rca.entities import extract_db_objects, extract_hosts, extract_paths, parent_dir
 from resync_assets.lib.rca.families import (
     FAMILY_CATEGORY,
@@ -35,8 +34,9 @@ from resync_assets.lib.rca.families import (
     product_family,
     tool_family,
 )
-from resync_assets.lib.rca.patterns import pattern_key, tokens
+from resync_assets.lib.rca.patterns import failure_mode, pattern_key, tokens
 from resync_assets.lib.rca.similarity import Query, SimilarityIndex
+from resync_assets.lib.safety.commands import safe_step
 
 if TYPE_CHECKING:  # pragma: no cover
     from resync_assets.lib.llm.client import LlmAnalyst
@@ -87,6 +87,8 @@ class Analysis:
     similar: list[dict] = field(default_factory=list)
     llm: dict = field(default_factory=lambda: {"status": "not_configured"})
     lines_scanned: int = 0
+    # The failure mode of the error line, as `joblog_pattern_clusters` groups it (same function).
+    failure_mode: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
@@ -262,6 +264,7 @@ def analyze(
             {"line_number": o.line_no, "line": o.text[:300], "score": round(o.score, 2)} for o in others[:3]
         ],
         lines_scanned=n_lines,
+        failure_mode=failure_mode(line)[1] if found.is_specific else None,
     )
     if ctx.index is not None and len(ctx.index):
         _attach_similar(result, ctx, ended_at, top_k)
