@@ -565,7 +565,10 @@ class Workload:
             family=f.signature.family,
             signature_id=f.signature.signature_id,
             error_line_number=log.error_line_number,
-            error_line=f.error_line,
+            # The line as printed (a logger may have prefixed the tool's message).
+            error_line=log.lines[log.error_line_number - 1].decode("utf-8", errors="replace")
+            if log.error_line_number
+            else f.error_line,
             files=f.files,
             hosts=f.hosts,
             db_objects=f.db_objects,
