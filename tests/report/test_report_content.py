@@ -18,6 +18,10 @@ def test_iso_week_parsing_and_the_week_a_monday_report_covers():
     assert (w.start, w.end, str(w)) == (dt.date(2026, 11, 30), dt.date(2026, 12, 6), "2026-W49")
     assert Week.reported_on(dt.date(2026, 12, 7)) == w  # Monday 07:00: the week that just ended
     assert str(Week.reported_on(dt.date(2027, 1, 4))) == "2026-W53"
+    # the default of every report: never a week that is not over yet
+    for day in (dt.date(2026, 12, 7), dt.date(2026, 12, 9), dt.date(2026, 12, 13)):
+        assert Week.last_complete(day) == w, day
+    assert Week.last_complete(dt.date(2026, 12, 6)) == Week.parse("2026-W48")  # Sunday: W49 not over
     for bad in ("2026-49", "2026-W54", "W49", ""):
         with pytest.raises(ValueError, match="ISO week"):
             Week.parse(bad)
