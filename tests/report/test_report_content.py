@@ -59,10 +59,17 @@ def test_every_section_comes_from_its_table(warehouse):
     ]  # fmt: skip
     assert "duration_seconds" in d.drift[0].details
     assert [(r.priority, r.deadline) for r in d.recommendations] == [
-        ("P1", dt.date(2026, 12, 14)), ("P2", dt.date(2027, 1, 15)),
+        ("P1", dt.date(2026, 12, 14)), ("P2", dt.date(2027, 1, 15)), ("P3", dt.date(2027, 2, 1)),
     ]  # fmt: skip
+    # a job key (a hash in the warehouse) is shown by the job's name from marts.dim_jobs
+    rec = d.recommendations[2]
+    assert (rec.subject, rec.subject_key, rec.action) == (
+        JOB_A_NAME,
+        "kA",
+        f"Investigate runtime trend of {JOB_A_NAME}",
+    )
     assert [(a.subject, a.kind, a.expected_cross) for a in d.alerts] == [
-        ("kA", "runtime_trend", dt.date(2027, 1, 4))
+        (JOB_A_NAME, "runtime_trend", dt.date(2027, 1, 4))
     ]
     assert d.missing == {}
     assert "marts.agg_job_runs__daily" in d.sources["workload"]
@@ -121,5 +128,5 @@ def test_html_and_text_carry_the_numbers(warehouse, tmp_path):
         built.message("r@x.test", ["a@x.test"]).as_bytes(), policy=email.policy.default
     )
     assert (
-        msg["Subject"] == "[resync] Weekly capacity report 2026-W49: 1,050 runs, 21 failed, 2 recommendations"
+        msg["Subject"] == "[resync] Weekly capacity report 2026-W49: 1,050 runs, 21 failed, 3 recommendations"
     )

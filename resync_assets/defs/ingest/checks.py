@@ -117,3 +117,36 @@ def job_runs_match_api_count_for_closed_plan_day(
             "rows_of_plan_not_in_api": dg.MetadataValue.int(extra),
         },
     )
+
+
+@dg.asset_check(
+    asset=JOB_RUNS,
+    name="tws_quarantine_is_empty",
+    description="No TWS item (run, joblog, job stream, workstation) waits in `tws_raw.quarantine`: each "
+    "one there could not be fetched or parsed, is retried on later polls and named with its reason.",
+)
+def tws_quarantine_is_empty(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
+    """Warns (the other items loaded) while items wait in quarantine, naming the first few and why."""
+    from resync_assets.lib.ingest.quarantine import summary
+
+    with duckdb.get_connection() as conn:
+        found = summary(conn, "tws_raw")
+    if found is None:
+        return nothing_to_judge("tws_raw.quarantine does not exist yet (no ingest since it was added)")
+    metadata = {
+        "open": dg.MetadataValue.int(found["open"]),
+        "resolved": dg.MetadataValue.int(found["resolved"]),
+        **{f"open.{source}": dg.MetadataValue.int(n) for source, n in found["by_source"].items()},
+    }
+    if found["examples"]:
+        metadata["first_items"] = dg.MetadataValue.md("\n".join(f"- {e}" for e in found["examples"]))
+    return dg.AssetCheckResult(
+        passed=found["open"] == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"{found['open']} item(s) in quarantine: " + "; ".join(found["examples"][:2])
+            if found["open"]
+            else "nothing in quarantine"
+        ),
+        metadata=metadata,
+    )

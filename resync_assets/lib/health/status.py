@@ -116,6 +116,20 @@ def _warehouse_items(con, now: dt.datetime, max_poll_lag: dt.timedelta) -> list[
             Item("last_poll", WARN, "never", "no ingestion yet (tws_raw._dlt_loads not in the warehouse)")
         )
 
+    if "tws_raw.quarantine" in tables:
+        from resync_assets.lib.ingest.quarantine import summary
+
+        found = summary(con, "tws_raw", examples=3) or {"open": 0, "by_source": {}, "examples": []}
+        items.append(
+            Item(
+                "quarantine",
+                WARN if found["open"] else OK,
+                f"{found['open']} item(s) waiting" if found["open"] else "empty",
+                "; ".join(found["examples"]),
+                {"open": found["open"], "by_source": found["by_source"]},
+            )
+        )
+
     if "tws_raw.job_runs" in tables:
         start = dt.datetime.combine(now.date(), dt.time(0), dt.UTC)
         ((runs, failures),) = q(

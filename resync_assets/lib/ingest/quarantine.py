@@ -203,3 +203,36 @@ def open_items(warehouse_path: Path, dataset: str, source: str | None = None) ->
         )
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def summary(con, dataset: str = "tws_raw", examples: int = 5) -> dict | None:
+    """Open quarantine items on connection ``con``: ``{"open": n, "by_source": {...}, "examples": [...],
+    "resolved": n}``, or None when the table does not exist yet (no ingest since it was added)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [dataset, TABLE],
+    ).fetchone()[0]
+    if not exists:
+        return None
+    table = f'"{dataset}"."{TABLE}"'
+    by_source = dict(
+        con.execute(
+            f"select source, count(*) from {table} where resolved_at is null group by source order by source"
+        ).fetchall()
+    )
+    resolved = con.execute(f"select count(*) from {table} where resolved_at is not null").fetchone()[0]
+    rows = con.execute(
+        f"""select source, item_id, field, job_id, reason, attempts from {table} where resolved_at is null
+            order by first_failed_at, source, item_id limit ?""",
+        [examples],
+    ).fetchall()
+    return {
+        "open": sum(by_source.values()),
+        "by_source": by_source,
+        "resolved": resolved,
+        "examples": [
+            Reject(source, item_id, reason or "", field=field, job_id=job_id).describe()
+            + f" ({attempts} tries)"
+            for source, item_id, field, job_id, reason, attempts in rows
+        ],
+    }
