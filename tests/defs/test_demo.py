@@ -68,6 +68,10 @@ def test_demo_materializes_every_raw_asset_and_records_the_runs(tmp_path, monkey
             "capacity_recommendations_are_well_formed": lambda: empty("analytics.capacity_recommendations"),
             "drift_reports_no_drift": lambda: empty("analytics.drift_reports"),
             "tws_quarantine_is_empty": lambda: "tws_raw.quarantine" not in tables,
+            "incident_notifications_delivered": lambda: empty(
+                "analytics.incident_deliveries",
+                "status <> 'skipped' and last_attempt_at > now() - interval 1 day",
+            ),
         }
         for name, mark in marks.items():
             if mark == "n/a ":
