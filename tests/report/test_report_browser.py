@@ -57,6 +57,16 @@ def test_report_renders_in_a_700px_pane(chromium_binary, tmp_path, forecasts, re
         assert "Add 2 vCPU to lnxprd3" in probe["text"]
     else:
         assert "no forecast yet" in probe["text"]
-    # The screenshot is the full page at the pane's width, and not blank.
+    # The screenshot is the full page at the pane's width, and every chart is drawn in it: its box
+    # holds the plot's many colours, not an empty frame or a broken-image icon.
     assert png.startswith(b"\x89PNG") and int.from_bytes(png[16:20], "big") == PANE
     assert int.from_bytes(png[20:24], "big") == probe["height"] > 1500
+    import io
+
+    from PIL import Image
+
+    shot_image = Image.open(io.BytesIO(png)).convert("RGB")
+    for img in images:
+        box = shot_image.crop((int(img["left"]), int(img["top"]), int(img["right"]), int(img["bottom"])))
+        assert box.size[1] > 100
+        assert len(box.getcolors(maxcolors=1_000_000)) > 50, img["alt"]
