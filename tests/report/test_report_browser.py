@@ -2,7 +2,6 @@
 overflows. The screenshot is kept in data/artifacts/ (git-ignored). In CI (CI=true) a missing browser
 fails the test instead of skipping it."""
 
-import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from resync_assets.lib.report import IsoWeek, build_report
 from resync_assets.lib.warehouse import read_only
 from tests.report.chromium import Chromium, find_chromium
 from tests.report.warehouse_fixture import WEEK
+from tests.shared_data import missing
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "data" / "artifacts"
 PANE = 700
@@ -21,9 +21,7 @@ PANE = 700
 def chromium_binary():
     binary = find_chromium()
     if binary is None:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("chromium is not installed; .ci/run installs it (apt-get install -y chromium)")
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+        missing("chromium is not installed (apt-get install -y chromium; .ci/run installs it)")
     return binary
 
 
