@@ -37,6 +37,17 @@ def _workload_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="day of the current plan, YYYY-MM-DD (default: today, UTC)",
     )
+    p.add_argument(
+        "--plant",
+        action="store_true",
+        help="plant host growth and job degradations over time (their truth: `sim truth`)",
+    )
+    p.add_argument(
+        "--runtime-shift-day",
+        type=_date,
+        default=None,
+        help="from this day, YYYY-MM-DD, every job runs 30 %% longer (a planted distribution shift)",
+    )
 
 
 def register(subparsers) -> None:
@@ -108,7 +119,11 @@ def register(subparsers) -> None:
         "truth",
         help="write the failure ground truth to Parquet",
         description="Write one row per failed run (family, signature, error line number, "
-        "incident id, ...) of the workload window to a Parquet file.",
+        "incident id, ...) of the workload window to a Parquet file, and what is planted over time "
+        "next to it: <stem>_degradations.parquet (job, kind, onset, rate, the day it crosses its band "
+        "or failure limit; with --plant), <stem>_host_thresholds.parquet (per host and resource the "
+        "ramp and the day its threshold is crossed; with --plant), <stem>_shifts.parquet (with "
+        "--runtime-shift-day).",
     )
     _workload_options(truth)
     truth.add_argument("--out", required=True, help="output .parquet file")
@@ -132,6 +147,10 @@ def _config(args):
     from resync_assets.sim.workload import WorkloadConfig
 
     kwargs = {"seed": args.seed, "days": args.days, "jobs": args.jobs, "end_date": args.end_date}
+    if getattr(args, "plant", False):
+        kwargs["plant"] = True
+    if getattr(args, "runtime_shift_day", None):
+        kwargs["runtime_shift_day"] = args.runtime_shift_day
     if getattr(args, "cache_days", None):
         kwargs["cache_days"] = args.cache_days
     return WorkloadConfig(**kwargs)
@@ -264,6 +283,17 @@ def _truth(args) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, out)
     print(f"wrote {table.num_rows} failure records to {out}")
+    # What is planted over time, next to it: <stem>_degradations / _host_thresholds / _shifts.parquet
+    import pyarrow as pa
+
+    from resync_assets.sim.truth import planted_truth
+
+    for name, rows in planted_truth(wl).items():
+        if not rows:
+            continue
+        path = out.with_name(f"{out.stem}_{name}.parquet")
+        pq.write_table(pa.Table.from_pylist(rows), path)
+        print(f"wrote {len(rows)} planted {name.replace('_', ' ')} to {path}")
     return 0
 
 

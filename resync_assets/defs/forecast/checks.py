@@ -28,7 +28,8 @@ def _check(duckdb: WarehouseReaderResource, name: str) -> dg.AssetCheckResult:
 @dg.asset_check(
     asset=CAPACITY_FORECASTS,
     description="Future dates only; lower 95 ≤ lower 80 ≤ yhat ≤ upper 80 ≤ upper 95, no NaN; "
-    "one model row per series with its backtest MASE and the baseline's.",
+    "one model row per series (with its backtest MASE and the baseline's, NULL only for a series "
+    "without seasonal variation).",
 )
 def capacity_forecasts_are_consistent(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
     """Intervals nested and finite, dates in the future, every series recorded with its MASE."""

@@ -356,8 +356,12 @@ class ErrorScanner:
         pool = strong or weak
         if pool:
             best = max(e.score for e in pool)
-            pick = next(e for e in pool if e.score >= best - NEAR_BEST)
             top = next(e for e in pool if e.score == best)
+            # A line that says it will retry is where the run went on, not where it ended: it is the
+            # error line only when nothing stronger follows.
+            pick = next(
+                e for e in pool if e.score >= best - NEAR_BEST and (e is top or "retry" not in e.reasons)
+            )
             if _CAUSED_BY.match(top.text) and pick is top:
                 # A stack trace: the error line is the trace's first exception line (its `Caused by:`
                 # root is reported as the root cause by the engine).

@@ -178,15 +178,12 @@ def analyze(
     line = pick.text if pick else ""
     cause_line = root.text if root else line
 
-    # Entities: the error line first, then lines right around it (a `Caused by:` or a detail line).
-    near = [e.text for e in found.candidates if pick and 0 < abs(e.line_no - pick.line_no) <= 2]
+    # Entities: the cause line (a stack trace's `Caused by:`), then the error line. Neighbouring lines
+    # (cleanup errors, the wrapper) are about something else.
     files = extract_paths(cause_line) + [p for p in extract_paths(line) if p not in extract_paths(cause_line)]
     hosts = extract_hosts(cause_line) + [h for h in extract_hosts(line) if h not in extract_hosts(cause_line)]
     is_db = category == "database" or (sig and FAMILY_CATEGORY.get(sig.family) == "database")
     objects = extract_db_objects(cause_line) if is_db or _DB_WORDS.search(cause_line) else []
-    for other in near:
-        files += [p for p in extract_paths(other) if p not in files]
-        hosts += [h for h in extract_hosts(other) if h not in hosts]
     if pick is not None and not files and category in ("dependency", "permission"):
         # The line names no file but is about one: the file the job was handling just before.
         for other in reversed(pick.before):
