@@ -131,6 +131,7 @@ CHECKS = {
     ("tws_raw/job_runs", "job_runs_freshness"),
     ("tws_raw/job_runs", "job_runs_have_unique_run_ids"),
     ("tws_raw/job_runs", "job_runs_match_api_count_for_closed_plan_day"),
+    ("tws_raw/job_runs", "tws_quarantine_is_empty"),
 }
 
 # schedule -> (cron, job)
