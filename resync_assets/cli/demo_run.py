@@ -113,7 +113,8 @@ def summarize(warehouse: Path, truth: list[dict] | None = None) -> dict:
         # Shares of finished runs, by what each flag measures (see docs/marts.md, fct_job_runs.yml).
         ((late, flagged, beyond, over),) = query(
             "marts.fct_job_runs",
-            "select coalesce(avg(is_late::int), 0), coalesce(avg(coalesce(is_flagged_late, false)::int), 0), "
+            "select coalesce(avg(is_late::int), 0), coalesce(avg((coalesce(is_flagged_late, false) "
+            "or coalesce(is_past_deadline, false) or coalesce(is_max_duration_exceeded, false))::int), 0), "
             "coalesce(avg(is_beyond_runtime_tolerance::int), 0), coalesce(avg(is_over_estimate::int), 0) "
             "from marts.fct_job_runs where is_terminal and started_at is not null",
             [(0.0, 0.0, 0.0, 0.0)],
@@ -200,7 +201,8 @@ def main(
     print(f"marts: fct_job_runs {summary['fct_job_runs']} rows (dbt staging → intermediate → marts)")
     lt = summary["lateness"]
     print(
-        f"late runs: {lt['late'] * 100:.1f} % of finished runs = TWS's late flag ({lt['flagged'] * 100:.1f} %) "
+        f"late runs: {lt['late'] * 100:.1f} % of finished runs = the scheduler's late / deadline / "
+        f"maximum-duration flags ({lt['flagged'] * 100:.1f} %) "
         f"or beyond the job's run-time tolerance band ({lt['beyond_tolerance'] * 100:.1f} %); "
         f"over TWS's estimate by any amount: {lt['over_estimate'] * 100:.1f} % (not lateness)"
     )

@@ -90,7 +90,8 @@ def test_demo_materializes_every_raw_asset_and_records_the_runs(tmp_path, monkey
     with duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True) as conn:
         wrong = conn.execute(
             "select count(*) from marts.fct_job_runs where is_late is distinct from "
-            "(coalesce(is_flagged_late, false) or is_beyond_runtime_tolerance)"
+            "(coalesce(is_flagged_late, false) or coalesce(is_past_deadline, false) "
+            "or coalesce(is_max_duration_exceeded, false) or is_beyond_runtime_tolerance)"
         ).fetchone()[0]
     assert wrong == 0 and "late runs: " in out and "(not lateness)" in out
     # The analysis part says how it compares with the simulator's truth and how confidence spreads.
