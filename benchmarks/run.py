@@ -13,7 +13,15 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("sim_serving", "client_paging", "ingest_e2e", "dbt_build", "loghub", "incident_analysis")
+BENCHMARKS = (
+    "sim_serving",
+    "client_paging",
+    "ingest_e2e",
+    "dbt_build",
+    "loghub",
+    "incident_analysis",
+    "ui_materialize",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
