@@ -221,7 +221,8 @@ def main(
     for report in sorted((root / REPORTS_DIR).glob("weekly-capacity-report-*.html"))[-1:]:
         print(f"weekly report: {report} (e-mail as {report.with_suffix('.eml').name}; resync report send)")
     print(f"elapsed: {elapsed:.1f} s")
-    print(f"\nwarehouse: {root / WAREHOUSE}  (duckdb -readonly {WAREHOUSE})")
+    print(f"\nwarehouse: {root / WAREHOUSE}")
+    print('query it (read-only): .venv/bin/resync sql "select count(*) from marts.fct_job_runs"')
     print("see the runs in the UI: make dev, then http://127.0.0.1:3000")
     return 0 if ok else 1
 
