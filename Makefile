@@ -51,8 +51,8 @@ dev: install $(DAGSTER_HOME)/dagster.yaml
 	@if [ -z "$$RESYNC_TWS_BASE_URL" ] && ! grep -qs '^RESYNC_TWS_BASE_URL=.' .env; then \
 	  export RESYNC_TWS_BASE_URL=http://127.0.0.1:$(DEV_SIM_PORT) RESYNC_TWS_USER=resync RESYNC_TWS_TOKEN= \
 	    RESYNC_TWS_PASSWORD=$$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n'); \
-	  $(VENV)/bin/resync sim serve --host 127.0.0.1 --port $(DEV_SIM_PORT) --user resync \
-	    --password "$$RESYNC_TWS_PASSWORD" & sim=$$!; \
+	  RESYNC_SIM_USER=resync RESYNC_SIM_PASSWORD="$$RESYNC_TWS_PASSWORD" \
+	    $(VENV)/bin/resync sim serve --host 127.0.0.1 --port $(DEV_SIM_PORT) & sim=$$!; \
 	  trap 'kill $$sim 2>/dev/null' EXIT; \
 	  echo "embedded simulator on $$RESYNC_TWS_BASE_URL (pid $$sim)"; \
 	fi; \

@@ -20,6 +20,7 @@ BENCHMARKS = (
     "dbt_build",
     "loghub",
     "incident_analysis",
+    "report_build",
     "ui_materialize",
 )
 

@@ -33,6 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="resync",
         description="Workload analytics for IBM / HCL Workload Automation (TWS).",
     )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on an error, print the full traceback (default: one line naming the error)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in _COMMAND_MODULES:
@@ -58,7 +63,25 @@ def main(argv: list[str] | None = None) -> int:
         # A consumer such as `head` closed the pipe: not an error of ours.
         sys.stderr.close()
         return 0
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"resync {args.command}: error: {error_line(exc)} (--debug for the traceback)", file=sys.stderr)
+        return 1
     return int(result or 0)
+
+
+def error_line(exc: BaseException) -> str:
+    """One line naming an error: its message (its first line), else its type, and its root cause
+    when that says more (e.g. the file a missing-file error names)."""
+    text = " ".join(str(exc).split())
+    line = text or type(exc).__name__
+    cause = exc.__cause__ or (exc.__context__ if not exc.__suppress_context__ else None)
+    if cause is not None and str(cause) and str(cause) not in line:
+        line += f" ({type(cause).__name__}: {' '.join(str(cause).split())})"
+    if isinstance(exc, (OSError, LookupError)) and type(exc).__name__ not in line:
+        line = f"{type(exc).__name__}: {line}"
+    return line[:1000]
 
 
 if __name__ == "__main__":

@@ -39,8 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     resolve = subparsers.add_parser(
         "resolve",
-        help="Record the real cause and fix of a failed run (learned by later analyses).",
+        help="Record the real cause and fix of a failed run (alias of `resync incidents resolve`).",
         description=(
+            "Alias of `resync incidents resolve` with the original options. "
             "Append a resolution to analytics.incident_resolutions (idempotent: the same command twice "
             "records one row). Later incidents of the same pattern show it first, and --outcome "
             "(was resync's analysis correct?) feeds the confidence calibration."
@@ -236,62 +237,18 @@ def _render(a) -> str:
 
 
 def _run_resolve(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from resync_assets.lib.rca import resolutions as res_store
-    from resync_assets.lib.rca import store
+    """`resync resolve` is an alias of `resync incidents resolve` (with its original options)."""
+    from resync_assets.lib.notify import operator
     from resync_assets.lib.warehouse import writer
 
     def waiting(message: str) -> None:
         print(f"resync resolve: {message}", file=sys.stderr, flush=True)
 
     with writer(_warehouse(args), what="resync resolve", on_wait=waiting) as con:
-        store.ensure_tables(con)
-        res = res_store.Resolution(
-            run_id=args.run_id,
-            cause=args.cause,
-            fix=args.fix,
-            outcome=args.outcome,
-            resolved_by=args.resolved_by,
-        )
-        row = (
-            con.execute(
-                "select job_name, family, signature_id, pattern_key, template_id, error_line, raw_score "
-                f"from {store.SCHEMA}.incident_analyses where run_id = ?",
-                [args.run_id],
-            ).fetchall()[:1]
-            or [None]
-        )[0]
-        if row is None:
-            source = Path(args.joblog) if args.joblog else _warehouse_run(con, args.run_id).get("text")
-            if source is not None:
-                from resync_assets.lib.rca.engine import AnalysisContext, analyze
-
-                a = analyze(
-                    source,
-                    run_id=args.run_id,
-                    context=AnalysisContext(calibration=store.stored_calibration(con)),
-                )
-                row = (
-                    a.job_name,
-                    a.family,
-                    a.signature_id,
-                    a.pattern_key,
-                    a.template_id,
-                    a.error_line,
-                    a.raw_score,
-                )
-        if row is not None:
-            (
-                res.job_name,
-                res.family,
-                res.signature_id,
-                res.pattern_key,
-                res.template_id,
-                res.error_line,
-                res.raw_score,
-            ) = row
-        added = res_store.record(con, res)
+        res, added = operator.resolve(
+            con, args.run_id, outcome=args.outcome, cause=args.cause, fix=args.fix,
+            resolved_by=args.resolved_by, joblog=args.joblog,
+        )  # fmt: skip
     state = "recorded" if added else "already recorded"
     print(f"resolution {res.resolution_id} for run {args.run_id} {state}")
     return 0

@@ -96,8 +96,11 @@ def raw_assets_and_checks(defs):
     return assets, checks, raw_keys
 
 
-def summarize(warehouse: Path) -> dict:
-    """Counts for the summary, read from the warehouse (read-only); a table not loaded counts 0."""
+def summarize(warehouse: Path, truth: list[dict] | None = None) -> dict:
+    """Counts for the summary, read from the warehouse (read-only); a table not loaded counts 0.
+    With `truth` (the simulator's failure truth as dicts), also how the analyses and the top failure
+    modes compare with it (`lib/rca/evaluation.compare_with_truth`)."""
+    from resync_assets.lib.rca.evaluation import compare_with_truth
     from resync_assets.lib.warehouse import existing_tables, read_only
 
     with read_only(warehouse) as conn:
@@ -131,7 +134,7 @@ def summarize(warehouse: Path) -> dict:
         )
         top_clusters = query(
             "analytics.joblog_pattern_clusters",
-            "select summary from analytics.joblog_pattern_clusters order by runs desc limit 3",
+            "select summary from analytics.joblog_pattern_clusters order by runs desc, cluster_id limit 10",
             [],
         )
         results = {
@@ -141,11 +144,13 @@ def summarize(warehouse: Path) -> dict:
         }
         families = query(
             "analytics.incident_analyses",
-            "select family, count(*), round(avg(confidence), 2) from analytics.incident_analyses "
-            "group by 1 order by 2 desc",
+            "select family, count(*), quantile_cont(confidence, [0.1, 0.5, 0.9]) "
+            "from analytics.incident_analyses group by 1 order by 2 desc, 1",
             [],
         )
+        evaluation = compare_with_truth(conn, truth) if truth is not None else None
     return {
+        "evaluation": evaluation,
         "fct_job_runs": fct_rows,
         "templates": templates,
         "top_clusters": [r[0] for r in top_clusters],
@@ -171,7 +176,8 @@ def main(
     fresh: bool = True,
 ) -> int:
     """Run the demo up to ``end_date`` (default `DEFAULT_END_DATE`, so the figures are the same on every
-    day); 0 when every asset materialized and every check passed."""
+    day); 0 when every asset materialized and no ERROR-severity check failed (checks with nothing to
+    judge print "n/a" with their reason)."""
     started = time.monotonic()
     root = (root or Path.cwd()).resolve()
     home = ensure_dagster_home(root)
@@ -195,7 +201,7 @@ def main(
     if not (root / WAREHOUSE).exists():
         print(f"no warehouse at {root / WAREHOUSE}: nothing was loaded", file=sys.stderr)
         return 1
-    summary = summarize(root / WAREHOUSE)
+    summary = summarize(root / WAREHOUSE, demo_truth(days, jobs, seed, today))
     elapsed = time.monotonic() - started
     total_runs = sum(n for _, n in summary["runs_by_status"])
     print(f"\nruns loaded: {total_runs} over {summary['plans']} plan days")
@@ -210,10 +216,7 @@ def main(
     print(f"joblog templates: {summary['templates']}; top failure modes:")
     for line in summary["top_clusters"]:
         print(f"  {line}")
-    analysed = sum(n for _, n, _ in summary["incidents_by_family"])
-    print(f"failed runs explained: {analysed}")
-    for family, n, confidence in summary["incidents_by_family"]:
-        print(f"  {family:<12} {n:>5}  mean confidence {confidence}")
+    print_truth(summary)
     print(
         "results in the warehouse: "
         + ", ".join(f"analytics.{t} {n} rows" for t, n in summary["results"].items())
@@ -257,6 +260,50 @@ def demo_environment(root: Path, base_url: str, password: str, days: int) -> dic
     }
 
 
+def print_truth(summary: dict) -> None:
+    """The analysis part of the summary: confidence spread per family, accuracy against the
+    simulator's truth (known / unknown signatures apart) and what the top failure modes planted."""
+    analysed = sum(n for _, n, _ in summary["incidents_by_family"])
+    print(f"failed runs explained: {analysed} (confidence p10 / median / p90 per family)")
+    for family, n, q in summary["incidents_by_family"]:
+        spread = " / ".join(f"{x:.2f}" for x in q) if q else "-"
+        print(f"  {family:<12} {n:>5}  confidence {spread}")
+    ev = summary.get("evaluation")
+    if not ev:
+        return
+    print("against the simulator's truth (error line right / family right / ECE / confidence median):")
+    for part in ("all", "known", "unknown"):
+        f = ev[part]
+        if not f["analysed"]:
+            print(f"  {part:<8} no analysed runs")
+            continue
+        print(
+            f"  {part:<8} {f['analysed']:>5} runs  {f['error_line_hit_at_1']:.3f} / {f['family_accuracy']:.3f}"
+            f" / {f['ece']:.3f} / {f['confidence'].get('median', 0):.2f}"
+        )
+    print("top failure modes and the signature the simulator planted in their runs:")
+    for m in ev["top_modes"]:
+        share = f"{m['share'] * 100:.0f} %" if m["share"] is not None else "no truth"
+        print(f"  {m['runs']:>5} runs  {m['failure_mode'][:70]:<70}  {m['signature_id']} {share}")
+
+
+def demo_truth(days: int, jobs: int, seed: int, today: dt.date) -> list[dict]:
+    """The simulator's failure truth of the demo's workload (as of the simulated now), as plain rows."""
+    from resync_assets.sim.workload import Workload, WorkloadConfig
+
+    w = Workload(WorkloadConfig(seed=seed, days=days, jobs=jobs, end_date=today), simulator_clock(today))
+    return [
+        {
+            "run_id": t.run_id,
+            "signature_id": t.signature_id,
+            "family": t.family,
+            "error_line_number": t.error_line_number,
+            "error_line": t.error_line,
+        }
+        for t in w.failure_truth()
+    ]
+
+
 def _run_demo(root: Path, home: Path, days: int, jobs: int, seed: int, today: dt.date, writer) -> bool:
     from resync_assets.definitions import defs as load_defs
     from resync_assets.lib.report.week import IsoWeek
@@ -289,10 +336,12 @@ def _materialize(defs, home: Path, part: str, report_week: str | None = None) ->
     (part "tws": the TWS tables of `tws_raw`) or `lakehouse_refresh_job` (part "downstream": host
     metrics and every asset downstream of `tws_raw`).
 
-    True when every step succeeded and every check passed.
+    True when every step succeeded and no ERROR-severity check failed (a check with nothing to judge,
+    e.g. no failed run on a quiet day, prints "n/a" with its reason; a WARN finding prints "warn").
     """
     import dagster as dg
 
+    from resync_assets.defs.checks import nothing_to_judge_reason
     from resync_assets.defs.keys import WEEKLY_CAPACITY_REPORT as REPORT_KEY
 
     job = defs.resolve_job_def(DEMO_JOBS[part])
@@ -310,17 +359,23 @@ def _materialize(defs, home: Path, part: str, report_week: str | None = None) ->
         status = "success" if result.success else "FAILED"
         print(f"  dagster run {result.run_id} ({job.name}): {status}", flush=True)
         evaluations = result.get_asset_check_evaluations()
-    # A WARN-severity check that did not pass is reported (it could not judge, or found something
-    # to look at) but does not fail the demo; an ERROR-severity one does.
-    failed = [e for e in evaluations if not e.passed and e.severity != dg.AssetCheckSeverity.WARN]
+    # A check with nothing to judge (a quiet day, no outcomes recorded) prints "n/a" with its reason;
+    # a WARN-severity finding prints "warn" (something to look at); neither fails the demo. An
+    # ERROR-severity check that does not pass is a FAIL.
+    failed = [
+        e
+        for e in evaluations
+        if not e.passed and e.severity != dg.AssetCheckSeverity.WARN and nothing_to_judge_reason(e) is None
+    ]
     for evaluation in evaluations:
+        reason = nothing_to_judge_reason(evaluation)
         if evaluation.passed:
-            mark = "ok  "
-        elif evaluation.severity == dg.AssetCheckSeverity.WARN:
-            mark = "warn"
+            mark, note = "ok  ", ""
+        elif reason is not None:
+            mark, note = "n/a ", f" (nothing to judge: {reason})"
         else:
-            mark = "FAIL"
-        note = f" ({evaluation.description})" if not evaluation.passed and evaluation.description else ""
+            mark = "warn" if evaluation.severity == dg.AssetCheckSeverity.WARN else "FAIL"
+            note = f" ({evaluation.description})" if evaluation.description else ""
         print(f"  check {mark} {evaluation.asset_key.to_user_string()}:{evaluation.check_name}{note}")
     return result.success and not failed
 

@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "--week",
             type=_week,
             default=None,
-            help="ISO week, e.g. 2026-W49 (default: the week of yesterday)",
+            help="ISO week, e.g. 2026-W49 (default: the last complete week)",
         )
         p.add_argument(
             "--out",
@@ -64,7 +64,7 @@ def _resolve_week(args: argparse.Namespace):
 
     from resync_assets.lib.report.week import IsoWeek
 
-    return args.week or IsoWeek.reported_on(dt.datetime.now(dt.UTC).date())
+    return args.week or IsoWeek.last_complete(dt.datetime.now(dt.UTC).date())
 
 
 def _run_build(args: argparse.Namespace) -> int:

@@ -37,6 +37,17 @@ def _workload_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="day of the current plan, YYYY-MM-DD (default: today, UTC)",
     )
+    p.add_argument(
+        "--plant",
+        action="store_true",
+        help="plant host growth and job degradations over time (their truth: `sim truth`)",
+    )
+    p.add_argument(
+        "--runtime-shift-day",
+        type=_date,
+        default=None,
+        help="from this day, YYYY-MM-DD, every job runs 30 %% longer (a planted distribution shift)",
+    )
 
 
 def register(subparsers) -> None:
@@ -53,21 +64,30 @@ def register(subparsers) -> None:
         "serve",
         help="serve the simulated TWS REST API v2",
         description="Serve a deterministic TWS REST API v2 workload until SIGINT/SIGTERM. "
-        "Credentials default to the demo values documented in docs/simulator.md.",
+        "Credentials come from the arguments, else --credentials-file, else RESYNC_SIM_USER / "
+        "RESYNC_SIM_PASSWORD / RESYNC_SIM_TOKEN, else the demo values documented in docs/simulator.md "
+        "(prefer the file or the environment: arguments show in `ps`).",
     )
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8780, help="port, 0 for a free one (default 8780)")
     _workload_options(serve)
     serve.add_argument(
-        "--user", default=DEMO_USER, help="basic-auth user (default: the demo user in docs/simulator.md)"
+        "--user", default=None, help="basic-auth user (default: RESYNC_SIM_USER, else the demo user)"
     )
     serve.add_argument(
         "--password",
-        default=DEMO_PASSWORD,
-        help="basic-auth password (default: the demo password in docs/simulator.md)",
+        default=None,
+        help="basic-auth password (visible in `ps`: prefer RESYNC_SIM_PASSWORD or --credentials-file)",
     )
     serve.add_argument(
-        "--token", default=DEMO_TOKEN, help="bearer token (default: the demo token in docs/simulator.md)"
+        "--token",
+        default=None,
+        help="bearer token (visible in `ps`: prefer RESYNC_SIM_TOKEN or --credentials-file)",
+    )
+    serve.add_argument(
+        "--credentials-file",
+        default=None,
+        help="file of `user=...`, `password=...`, `token=...` lines (wins over the environment)",
     )
     serve.add_argument(
         "--faults",
@@ -93,7 +113,11 @@ def register(subparsers) -> None:
         "truth",
         help="write the failure ground truth to Parquet",
         description="Write one row per failed run (family, signature, error line number, "
-        "incident id, ...) of the workload window to a Parquet file.",
+        "incident id, ...) of the workload window to a Parquet file, and what is planted over time "
+        "next to it: <stem>_degradations.parquet (job, kind, onset, rate, the day it crosses its band "
+        "or failure limit; with --plant), <stem>_host_thresholds.parquet (per host and resource the "
+        "ramp and the day its threshold is crossed; with --plant), <stem>_shifts.parquet (with "
+        "--runtime-shift-day).",
     )
     _workload_options(truth)
     truth.add_argument("--out", required=True, help="output .parquet file")
@@ -117,9 +141,40 @@ def _config(args):
     from resync_assets.sim.workload import WorkloadConfig
 
     kwargs = {"seed": args.seed, "days": args.days, "jobs": args.jobs, "end_date": args.end_date}
+    if getattr(args, "plant", False):
+        kwargs["plant"] = True
+    if getattr(args, "runtime_shift_day", None):
+        kwargs["runtime_shift_day"] = args.runtime_shift_day
     if getattr(args, "cache_days", None):
         kwargs["cache_days"] = args.cache_days
     return WorkloadConfig(**kwargs)
+
+
+def credentials(args, environ=None) -> tuple[str, str, str]:
+    """(user, password, token) for `sim serve`: each from its argument, else the credentials file,
+    else RESYNC_SIM_*, else the demo value (read when called)."""
+    import os
+
+    env = os.environ if environ is None else environ
+    found = {
+        "user": env.get("RESYNC_SIM_USER"),
+        "password": env.get("RESYNC_SIM_PASSWORD"),
+        "token": env.get("RESYNC_SIM_TOKEN"),
+    }
+    if args.credentials_file:
+        from pathlib import Path
+
+        for n, line in enumerate(Path(args.credentials_file).read_text().splitlines(), start=1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.partition("=")
+            if not sep or key.strip() not in found:
+                raise ValueError(f"{args.credentials_file}:{n}: expected user=..., password=... or token=...")
+            found[key.strip()] = value.strip()
+    for key, value in list(found.items()):
+        found[key] = getattr(args, key) or value
+    return found["user"] or DEMO_USER, found["password"] or DEMO_PASSWORD, found["token"] or DEMO_TOKEN
 
 
 def _serve(args) -> int:
@@ -153,13 +208,18 @@ def _serve(args) -> int:
         now = datetime.now(UTC)
         start = datetime.combine(args.end_date, now.time(), tzinfo=UTC)
     clock = AcceleratedClock(start, args.speed)
+    try:
+        user, password, token = credentials(args)
+    except (OSError, ValueError) as exc:
+        print(f"resync sim serve: {exc}", file=sys.stderr)
+        return 2
     server = SimulatorServer(
         _config(args),
         host=args.host,
         port=args.port,
-        user=args.user,
-        password=args.password,
-        token=args.token,
+        user=user,
+        password=password,
+        token=token,
         faults=faults,
         clock=clock,
     )
@@ -216,6 +276,17 @@ def _truth(args) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, out)
     print(f"wrote {table.num_rows} failure records to {out}")
+    # What is planted over time, next to it: <stem>_degradations / _host_thresholds / _shifts.parquet
+    import pyarrow as pa
+
+    from resync_assets.sim.truth import planted_truth
+
+    for name, rows in planted_truth(wl).items():
+        if not rows:
+            continue
+        path = out.with_name(f"{out.stem}_{name}.parquet")
+        pq.write_table(pa.Table.from_pylist(rows), path)
+        print(f"wrote {len(rows)} planted {name.replace('_', ' ')} to {path}")
     return 0
 
 

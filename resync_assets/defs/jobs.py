@@ -11,7 +11,7 @@ _RAW = dg.AssetSelection.groups("tws_raw")
 
 everything_job = dg.define_asset_job(
     name="everything_job",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() | dg.AssetSelection.all_asset_checks(),
     description="Materialize every asset with its checks, in dependency order: poll TWS, load host "
     "metrics, build the dbt marts, mine joblog patterns, analyse incidents and everything downstream. "
     "The same work as `resync demo`, as one run.",

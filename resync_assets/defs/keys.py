@@ -1,4 +1,4 @@
-"""Names the domains share: every cross-domain asset key, and the warehouse writer pool.
+"""Names the domains share: every cross-domain asset key, and the warehouse writer pools.
 
 Declared once here; assets, checks, sensors and jobs import them instead of spelling keys again.
 Keys of assets that only their own module uses (the dbt models, named by dbt) stay with them.
@@ -11,6 +11,10 @@ import dagster as dg
 # (asset checks) do not take it: they open read-only connections, which wait for a writer of
 # another process (`resync_assets.lib.warehouse.read_only`).
 DUCKDB_WRITER_POOL = "duckdb_writer"
+# The one exception: `incident_analyses` waits for an LLM endpoint between two short writer-lock
+# phases, so it must not hold the writer pool; this pool (also limited to 1) keeps one incident
+# analysis at a time.
+INCIDENT_ANALYSIS_POOL = "incident_analysis"
 
 # The TWS tables one ingestion pass loads (`lib.ingest.source.TWS_TABLES`, in the UI's order).
 TWS_TABLES = ("job_runs", "joblogs", "job_streams", "workstations", "engine_info")
@@ -23,6 +27,7 @@ TWS_RAW_KEYS = tuple(dg.AssetKey(["tws_raw", table]) for table in TWS_TABLES)
 JOBLOG_TEMPLATES = dg.AssetKey(["joblog_templates"])
 JOBLOG_PATTERN_CLUSTERS = dg.AssetKey(["joblog_pattern_clusters"])
 INCIDENT_ANALYSES = dg.AssetKey(["incident_analyses"])
+INCIDENT_DELIVERIES = dg.AssetKey(["incident_deliveries"])
 
 # The dbt marts other domains read (a dbt model's key is its name; dbt declares the models).
 FCT_JOB_RUNS = dg.AssetKey(["fct_job_runs"])
@@ -42,3 +47,6 @@ DRIFT_REPORTS = dg.AssetKey(["drift_reports"])
 
 # The weekly capacity report (defs/report).
 WEEKLY_CAPACITY_REPORT = dg.AssetKey(["weekly_capacity_report"])
+
+# resync's own health (defs/health): an external asset that carries the scheduled health check.
+RESYNC_HEALTH = dg.AssetKey(["resync_health"])

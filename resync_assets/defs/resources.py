@@ -240,6 +240,11 @@ class LlmResource(dg.ConfigurableResource):
     )
     model: str | None = Field(default=None, description="Model name (unset: RESYNC_LLM_MODEL)")
     timeout_seconds: float | None = Field(default=None, description="Per-call timeout (unset: 30 s)")
+    budget_seconds: float | None = Field(
+        default=None,
+        description="Seconds one asset run may wait for the endpoint in total (unset: "
+        "RESYNC_LLM_BUDGET_SECONDS, else 60 s); then the remaining runs are analysed by rules only",
+    )
     enabled: bool = Field(default=True, description="False: never call the LLM")
 
     def analyst(self):
@@ -256,6 +261,8 @@ class LlmResource(dg.ConfigurableResource):
             env["RESYNC_LLM_MODEL"] = self.model
         if self.timeout_seconds:
             env["RESYNC_LLM_TIMEOUT_SECONDS"] = str(self.timeout_seconds)
+        if self.budget_seconds is not None:
+            env["RESYNC_LLM_BUDGET_SECONDS"] = str(self.budget_seconds)
         settings = LlmSettings.from_env(env)
         return LlmAnalyst(settings) if settings else None
 

@@ -15,6 +15,9 @@ Syntax of `FaultConfig.parse`: comma-separated `key=value` items, e.g.
 | `reset` | probability | close the socket abruptly (TCP RST), no response |
 | `retry_after` | seconds | value of the `Retry-After` header (default 1) |
 | `seed` | integer | seed of the fault draws |
+| `poison` | run ids separated by `|` | the joblog of these runs always fails (see `poison_mode`) |
+| `poison_mode` | `500` or `cut` | `500`: answer 500; `cut`: send half the joblog with neither Content-Length nor chunking, then close (a close-delimited body cut half-way) |
+| `odd` | run ids separated by `|` | these runs are sent without their `id` (valid: the spec requires no field) |
 
 Draws are deterministic: the k-th request for a given method+URL gets a verdict that depends only on
 (seed, method, URL, k). A sequential client therefore sees the same faults every run, and a retry of
@@ -50,6 +53,9 @@ class FaultConfig:
     reset: float = 0.0
     retry_after: int = 1
     seed: int = 0
+    poison: frozenset[str] = frozenset()
+    poison_mode: str = "500"
+    odd: frozenset[str] = frozenset()
 
     def __post_init__(self):
         for name in ("error_500", "error_503", "error_429", "timeout", "truncate", "reset", "latency_rate"):
@@ -62,6 +68,10 @@ class FaultConfig:
             raise ValueError(f"stall must be within [0, {_MAX_STALL:g}] seconds")
         if self.retry_after < 0:
             raise ValueError("retry_after must be >= 0")
+        object.__setattr__(self, "poison", frozenset(self.poison))
+        object.__setattr__(self, "odd", frozenset(self.odd))
+        if self.poison_mode not in ("500", "cut"):
+            raise ValueError("poison_mode must be 500 or cut")
         if self.total_probability() > 1.0:
             raise ValueError("the fault probabilities add up to more than 1")
 
@@ -72,7 +82,7 @@ class FaultConfig:
     @property
     def enabled(self) -> bool:
         """True when any fault or latency can happen."""
-        return self.total_probability() > 0 or self.latency_max > 0
+        return self.total_probability() > 0 or self.latency_max > 0 or bool(self.poison or self.odd)
 
     @classmethod
     def parse(cls, text: str | None) -> FaultConfig:
@@ -105,12 +115,16 @@ class FaultConfig:
                     lo, _, hi = raw.partition(":")
                     values["latency_min"] = float(lo)
                     values["latency_max"] = float(hi) if hi else float(lo)
+                elif key in ("poison", "odd"):
+                    values[key] = frozenset(part.strip() for part in raw.split("|") if part.strip())
+                elif key == "poison_mode":
+                    values[key] = raw
                 elif key in ("seed", "retry_after"):
                     values[keys[key]] = int(raw)
                 elif key in keys:
                     values[keys[key]] = float(raw)
                 else:
-                    known = ", ".join(sorted([*keys, "latency"]))
+                    known = ", ".join(sorted([*keys, "latency", "poison", "poison_mode", "odd"]))
                     raise ValueError(f"unknown fault {key!r}; known: {known}")
             except ValueError as exc:
                 if "unknown fault" in str(exc):
@@ -129,6 +143,14 @@ class FaultConfig:
         names = {"error_500": "500", "error_503": "503", "error_429": "429", "stall_seconds": "stall"}
         for f in fields(self):
             if f.name in ("latency_min", "latency_max"):
+                continue
+            if f.name in ("poison", "odd"):
+                if getattr(self, f.name):
+                    parts.append(f"{f.name}={'|'.join(sorted(getattr(self, f.name)))}")
+                continue
+            if f.name == "poison_mode":
+                if self.poison_mode != "500":
+                    parts.append(f"poison_mode={self.poison_mode}")
                 continue
             value = getattr(self, f.name)
             if value != getattr(default, f.name):

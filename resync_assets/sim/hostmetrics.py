@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from resync_assets.lib.metrics.schema import HOST_METRICS_SCHEMA, health_state
+from resync_assets.sim.planted import host_ramp
 from resync_assets.sim.workload import Workload, _epoch
 
 # One schema for every writer of host-metric files: the collector's.
@@ -31,10 +32,25 @@ def _hosts(workload: Workload):
     return [w for w in workload.topology.workstations if w.type != "POOL"]
 
 
-def host_day_rows(
+# Percentage points of /data per week per unit of weekly runtime trend of the host's backup jobs.
+DISK_PP_PER_TREND = 60.0
+
+
+def backup_growth(workload: Workload, workstation: str) -> float:
+    """Sum of the weekly runtime trends of the jobs that run on `workstation` (pools: their members)."""
+    total = 0.0
+    for jd in workload.topology.trend_jobs():
+        ws = workload.topology.workstation(jd.workstation)
+        if workstation in (ws.members or (ws.name,)):
+            total += jd.trend_weekly
+    return total
+
+
+def host_day_arrays(
     workload: Workload, d: date, interval_minutes: int = 10, until: float | None = None
 ) -> dict:
-    """Column dict (contract layout) of every host's samples on day `d` (only samples up to `until`)."""
+    """The numeric samples of every host on day `d`: {"_times": epoch seconds, <workstation>: {"cpu",
+    "memory", "disk" (max of / and /data), and the series `host_day_rows` turns into rows}}."""
     if interval_minutes < 1:
         raise ValueError("interval_minutes must be >= 1")
     step = interval_minutes * 60
@@ -47,7 +63,7 @@ def host_day_rows(
     hosts = _hosts(workload)
     busy = {w.name: np.zeros(n) for w in hosts}
     io = {w.name: np.zeros(n) for w in hosts}
-    backup_days = {}
+    backup_days: dict[str, float] = {}
     streams = workload.plan_streams(d) if d >= workload.start_date else workload.day(d).streams
     for s in streams:
         for j in s.jobs:
@@ -74,25 +90,30 @@ def host_day_rows(
                 busy[ws][lo:hi] += weight
                 io[ws][lo:hi] += weight * (3.0 if j.jd.kind in ("backup", "transfer") else 1.0)
     # Disk growth follows the planted backup trends of the jobs a host runs.
-    for jd in workload.topology.trend_jobs():
-        ws = workload.topology.workstation(jd.workstation)
-        for name in ws.members or (ws.name,):
-            backup_days[name] = backup_days.get(name, 0.0) + jd.trend_weekly
+    for name in busy:
+        backup_days[name] = backup_growth(workload, name)
     incidents = workload.incidents(d)
     weeks = (d - workload.start_date).days / 7.0
-    cols: dict[str, list] = {f.name: [] for f in SCHEMA}
+    out: dict = {"_times": times}
     for w in hosts:
         rng = random.Random(f"hostmetrics:{workload.config.seed}:{w.name}:{d.isoformat()}")
         nrng = np.random.default_rng(rng.getrandbits(64))
         cores = w.cores
         base_cpu = rng.uniform(3, 12)
-        cpu = np.clip(base_cpu + busy[w.name] * (55.0 / cores) * 2 + nrng.normal(0, 2.5, n), 0.5, 100.0)
+        # Planted ramps (sim/planted.py; zero unless the config plants them).
+        ramp = {res: host_ramp(workload, w.name, res, d) for res in ("cpu", "memory", "disk")}
+        cpu = np.clip(
+            base_cpu + ramp["cpu"] + busy[w.name] * (55.0 / cores) * 2 + nrng.normal(0, 2.5, n), 0.5, 100.0
+        )
         per_core = np.clip(cpu[:, None] + nrng.normal(0, 6, (n, cores)), 0.0, 100.0)
-        mem_total = w.memory_gb * _GB
-        mem = np.clip(rng.uniform(28, 45) + busy[w.name] * 6 + nrng.normal(0, 1.5, n), 5, 99.5)
+        mem = np.clip(
+            rng.uniform(28, 45) + ramp["memory"] + busy[w.name] * 6 + nrng.normal(0, 1.5, n), 5, 99.5
+        )
         growth = backup_days.get(w.name, 0.0)
-        data_base = rng.uniform(35, 60)
-        data_pct = data_base + (growth * 100 * weeks * 0.6 if growth else 0.0) + np.linspace(0, 0.3, n)
+        data_base = rng.uniform(35, 60) + ramp["disk"]
+        data_pct = (
+            data_base + (growth * DISK_PP_PER_TREND * weeks if growth else 0.0) + np.linspace(0, 0.3, n)
+        )
         data_pct = data_pct + nrng.normal(0, 0.05, n)
         for inc in incidents:
             if inc["kind"] == "disk_full" and inc["target"] == w.name:
@@ -100,14 +121,39 @@ def host_day_rows(
                 data_pct = np.where(window, np.maximum(data_pct, 99.2 + nrng.uniform(0, 0.8, n)), data_pct)
         data_pct = np.clip(data_pct, 1, 100)
         root_pct = np.clip(rng.uniform(20, 45) + nrng.normal(0, 0.05, n), 1, 100)
+        out[w.name] = {
+            "cpu": cpu,
+            "per_core": per_core,
+            "memory": mem,
+            "data_pct": data_pct,
+            "root_pct": root_pct,
+            "disk": np.maximum(data_pct, root_pct),
+            "load1": cpu / 100 * cores + nrng.uniform(0, 0.3, n),
+            "rd": io[w.name] * 8e6 + nrng.uniform(1e4, 5e5, n),
+            "wr": io[w.name] * 6e6 + nrng.uniform(1e4, 3e5, n),
+            "tx": io[w.name] * 2e6 + nrng.uniform(5e3, 1e5, n),
+            "rx": io[w.name] * 3e6 + nrng.uniform(5e3, 1e5, n),
+        }
+    return out
+
+
+def host_day_rows(
+    workload: Workload, d: date, interval_minutes: int = 10, until: float | None = None
+) -> dict:
+    """Column dict (contract layout) of every host's samples on day `d` (only samples up to `until`)."""
+    arrays = host_day_arrays(workload, d, interval_minutes, until)
+    times = arrays["_times"]
+    n = len(times)
+    cols: dict[str, list] = {f.name: [] for f in SCHEMA}
+    for w in _hosts(workload):
+        a = arrays[w.name]
+        cpu, per_core, mem = a["cpu"], a["per_core"], a["memory"]
+        data_pct, root_pct = a["data_pct"], a["root_pct"]
+        mem_total = w.memory_gb * _GB
         data_total = w.disk_gb * _GB
         root_total = 50 * _GB
         swap = np.clip((mem - 85) * 2, 0, 100)
-        load1 = cpu / 100 * cores + nrng.uniform(0, 0.3, n)
-        rd = io[w.name] * 8e6 + nrng.uniform(1e4, 5e5, n)
-        wr = io[w.name] * 6e6 + nrng.uniform(1e4, 3e5, n)
-        tx = io[w.name] * 2e6 + nrng.uniform(5e3, 1e5, n)
-        rx = io[w.name] * 3e6 + nrng.uniform(5e3, 1e5, n)
+        load1, rd, wr, tx, rx = a["load1"], a["rd"], a["wr"], a["tx"], a["rx"]
         for k in range(n):
             dp = float(data_pct[k])
             rp = float(root_pct[k])

@@ -106,6 +106,18 @@ _INFO_BY_KIND = {
     ],
 }
 
+# Errors a run recovered from (retried), printed before the real failure.
+_RECOVERED = (
+    "WARN  {job_l}: connection reset by peer, retrying ({n}/3)",
+    "ERROR {job_l}: lock wait timeout exceeded, retrying in 30 s (attempt {n} of 3)",
+    "{job_l}: transfer interrupted, resuming (attempt {n})",
+)
+# Errors of the cleanup after the failure (not its cause).
+_CLEANUP = (
+    "rm: cannot remove '/tmp/{job_l}.{pid}.tmp': No such file or directory",
+    "{job_l}: cleanup: could not release lock /var/run/{job_l}.lock",
+)
+
 _LATIN1_LINES = (
     "Données traitées: {n} enregistrements",
     "Résumé: {n} écritures comptables validées",
@@ -194,12 +206,33 @@ def render_joblog(
         # The error comes in the second half of the output, followed by the wrapper's summary.
         lo = preamble + (len(body) - preamble) // 2
         error_idx = rng.randint(lo, len(body))
-        body.insert(error_idx, ctx["error_line"])
         end_ts = datetime.fromtimestamp(ctx["end"] or start, UTC)
-        body.insert(
-            error_idx + 1,
-            f"{end_ts:%Y-%m-%d %H:%M:%S} ERROR {ctx['job'].lower()}: step failed, rc={ctx['rc']}",
-        )
+        job_l = ctx["job"].lower()
+        wrapper = f"{end_ts:%Y-%m-%d %H:%M:%S} ERROR {job_l}: step failed, rc={ctx['rc']}"
+        error_line = ctx["error_line"]
+        # What real joblogs do around an error (seeded per run, so the truth is exact):
+        u = rng.random()
+        if u < 0.25:
+            # The script's own logger prefixes the tool's message.
+            error_line = f"{end_ts:%Y-%m-%d %H:%M:%S} ERROR {job_l}: {error_line}"
+        elif u < 0.35:
+            error_line = f"[{end_ts:%H:%M:%S}] [error] {error_line}"
+        if rng.random() < 0.12 and error_idx > preamble:
+            # A transient error earlier in the run that a retry got past.
+            early = rng.randrange(preamble, error_idx)
+            body.insert(early, rng.choice(_RECOVERED).format(job_l=job_l, n=rng.randint(1, 3)))
+            error_idx += 1
+        body.insert(error_idx, error_line)
+        after = [wrapper]
+        if rng.random() < 0.10:
+            # Cleanup fails too, after the real error.
+            after.insert(0, rng.choice(_CLEANUP).format(job_l=job_l, pid=rng.randint(1000, 65000)))
+        if rng.random() < 0.08:
+            # stderr arrives after stdout: the wrapper's summary is printed before the error line.
+            body.insert(error_idx, wrapper)
+            error_idx += 1
+            after.remove(wrapper)
+        body[error_idx + 1 : error_idx + 1] = after
     elif status == "ABEND":
         end_ts = datetime.fromtimestamp(ctx["end"] or start, UTC)
         body.append(f"{end_ts:%Y-%m-%d %H:%M:%S} ERROR {ctx['job'].lower()}: failed, rc={ctx['rc']}")

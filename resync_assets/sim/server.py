@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 API = "/twsd/api/v2"
 MAX_LIMIT = 100_000
+INT32_MAX = 2**31 - 1  # integer parameters are int32 in the spec
 _DEFAULT_LIMIT = 10_000
 _FOLLOW_MAX_SECONDS = 3600.0
 _SCOPES = {
@@ -299,7 +300,9 @@ class SimulatorServer:
         if not path.startswith(API + "/"):
             raise _not_found(f"The resource {path} was not found.")
         sub = path[len(API) :].rstrip("/")
-        parts = sub.split("/")[1:]
+        # Ids in the path are percent-encoded by clients (a `/` or a space in an id): decode each
+        # segment after splitting, so an encoded `/` stays inside its segment.
+        parts = [unquote(part) for part in sub.split("/")[1:]]
         ctx = _Ctx(self, params, raw_query, headers, path)
         if parts == ["engine", "info"]:
             return ctx.json(self.renderer.engine_info())
@@ -378,7 +381,7 @@ class _Ctx:
 
     # parameters -----------------------------------------------------------------------------
 
-    def _int(self, name: str, default: int | None, lo: int = 0, hi: int | None = None) -> int | None:
+    def _int(self, name: str, default: int | None, lo: int = 0, hi: int = INT32_MAX) -> int | None:
         raw = self.params.get(name)
         if raw is None or raw == "":
             return default
@@ -386,8 +389,8 @@ class _Ctx:
             value = int(raw)
         except ValueError:
             raise _bad(f"The value of the parameter {name!r} is not a valid integer.") from None
-        if value < lo or (hi is not None and value > hi):
-            rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+        if value < lo or value > hi:
+            rng = f"{lo}..{hi}"
             raise _bad(f"The value of the parameter {name!r} must be within {rng}.")
         return value
 
@@ -470,10 +473,10 @@ class _Ctx:
             parts.append(b'"count":%d,' % total)
         base = self.sim.base_url + self.path
         keep = [(k, v) for k, v in self.raw_query if k not in ("offset", "limit")]
-        if offset + len(items_bytes) < total:
+        if limit > 0 and offset + len(items_bytes) < total:
             nxt = base + "?" + urlencode(keep + [("limit", limit), ("offset", offset + limit)])
             parts.append(b'"next":' + orjson.dumps(nxt) + b",")
-        if offset > 0:
+        if limit > 0 and offset > 0:
             prev = base + "?" + urlencode(keep + [("limit", limit), ("offset", max(0, offset - limit))])
             parts.append(b'"previous":' + orjson.dumps(prev) + b",")
         parts.append(b'"results":[')
@@ -762,6 +765,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):
         log.debug("%s - %s", self.address_string(), format % args)
 
+    def do_HEAD(self):
+        # HEAD answers what GET would, without the body (RFC 9110 §9.3.2).
+        self.do_GET()
+
     def do_GET(self):
         sim = self.sim
         split = urlsplit(self.path)
@@ -771,7 +778,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         is_api = path.startswith("/twsd/")
         if is_api:
-            verdict = sim._faults.decide("GET", self.path)
+            verdict = sim._faults.decide(self.command, self.path)
             if verdict.latency:
                 sim.stopping.wait(verdict.latency)
             if verdict.kind == "reset":
@@ -824,7 +831,15 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("simulator error on %s", path)
             self._send_error(ApiError(500, "AWSJSY500E", "AWSJSY500E An internal error occurred."))
             return
+        faults = sim.faults
+        if faults.poison or faults.odd:
+            result = self._planted(path, result, faults)
+            if result is None:
+                return
         if isinstance(result, FollowStream):
+            if self.command == "HEAD":
+                self._send(Response(200, b"", "text/plain; charset=utf-8"), length=None)
+                return
             self._follow(result)
             return
         if truncate:
@@ -832,26 +847,81 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(result)
 
+    def _planted(self, path: str, result, faults: FaultConfig):
+        """Apply the planted per-item faults: poisoned joblogs and runs sent without their id."""
+        if faults.poison and path.endswith("/joblog") and "/plan/job/run/" in path:
+            run_id = unquote(path.rsplit("/", 2)[-2])
+            if run_id in faults.poison:
+                if faults.poison_mode == "500":
+                    self._send_error(
+                        ApiError(500, "AWSJSY500E", f"AWSJSY500E The job log of {run_id} cannot be read.")
+                    )
+                elif isinstance(result, Response):
+                    self._cut_close_delimited(result)
+                return None
+        if faults.odd and isinstance(result, Response) and result.content_type == "application/json":
+            body = result.body
+            for run_id in faults.odd:
+                body = body.replace(b'"id":"%s"' % run_id.encode(), b'"runRef":"%s"' % run_id.encode())
+            if body is not result.body:
+                result = Response(result.status, body, result.content_type, result.headers)
+        return result
+
+    def _cut_close_delimited(self, resp: Response) -> None:
+        # HTTP/1.0-style framing: no Content-Length, no chunking; closing the connection ends the
+        # body, so a client cannot tell this cut from the end.
+        self.close_connection = True
+        self.send_response(resp.status)
+        self.send_header("Content-Type", resp.content_type)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(resp.body[: len(resp.body) // 2])
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def _not_allowed(self):
         self._send_error(
             ApiError(
-                405, "AWSJSY405E", "AWSJSY405E Only GET is supported by the simulator.", {"Allow": "GET"}
+                405,
+                "AWSJSY405E",
+                f"AWSJSY405E The method {self.command} is not allowed; the API is read-only (GET, HEAD).",
+                {"Allow": "GET, HEAD"},
             )
         )
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = _not_allowed
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed
 
-    def _send(self, resp: Response) -> None:
+    def __getattr__(self, name: str):
+        # Any other method (BaseHTTPRequestHandler would answer 501 with an HTML page) gets the JSON 405.
+        if name.startswith("do_"):
+            return self._not_allowed
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol-level errors (a malformed request line, a too-long header) as JSON too."""
+        self.close_connection = True
+        text = f"AWSJSY{code}E {message or self.responses.get(code, ('',))[0]}".strip()
+        try:
+            self._send_error(ApiError(code, f"AWSJSY{code}E", text))
+        except OSError:
+            pass
+
+    def _send(self, resp: Response, length: int | None | bool = True) -> None:
         self.send_response(resp.status)
         self.send_header("Content-Type", resp.content_type)
-        self.send_header("Content-Length", str(len(resp.body)))
+        if length is not None:
+            self.send_header("Content-Length", str(len(resp.body)))
         for k, v in resp.headers.items():
             self.send_header(k, v)
         # Headers and body in one write (end_headers() would send the headers on their own).
         self._headers_buffer.append(b"\r\n")
         head = b"".join(self._headers_buffer)
         self._headers_buffer = []
-        body = resp.body
+        body = resp.body if self.command != "HEAD" else b""
         if len(body) <= 256 * 1024:
             self.wfile.write(head + body)
         else:
@@ -871,6 +941,9 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _truncate(self, resp: Response) -> None:
+        if self.command == "HEAD":
+            self._send(resp)
+            return
         self.close_connection = True
         self.send_response(resp.status)
         self.send_header("Content-Type", resp.content_type)

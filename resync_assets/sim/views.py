@@ -26,14 +26,23 @@ from resync_assets.sim.state import job_signature
 from resync_assets.sim.workload import JobInst, StreamInst, Workload
 
 _ALIASES = {"jobstreamName": "jobStreamName", "key.name": "name"}
+# Model objects keep their fields under `def`; the spec's own OQL examples on /model/* name them
+# directly (`name = 'MY_NAME' AND folder LIKE '/FOL@'`, `id = ...`).
+_MODEL_ALIASES = {
+    "id": "def.id",
+    "name": "def.name",
+    "folder": "def.folder",
+    "workstation": "def.workstation",
+}
 
 
 def field_checker(kind: str):
     """A `field_check` for `oql.parse` accepting the spec's property paths of object `kind`."""
     allowed = oql_fields()[kind]
+    aliases = {**_ALIASES, **_MODEL_ALIASES} if kind in ("jobdefinition", "modeljobstream") else _ALIASES
 
     def check(path: str) -> str | None:
-        path = _ALIASES.get(path, path)
+        path = aliases.get(path, path)
         return path if path in allowed else None
 
     return check

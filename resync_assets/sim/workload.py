@@ -45,6 +45,13 @@ class WorkloadConfig:
     large_joblog_rate: float = 0.0  # share of joblogs with `large_joblog_lines` extra lines
     large_joblog_lines: int = 50_000
     cache_days: int = 8  # generated days kept in memory
+    # Planted changes over time (sim/planted.py): host growth and job degradations when `plant`, a
+    # runtime shift of every job from `runtime_shift_day` on.
+    plant: bool = False
+    plant_job_share: float = 0.06
+    plant_host_share: float = 0.6
+    runtime_shift_day: date | None = None
+    runtime_shift: float = 0.3
 
     def __post_init__(self):
         if self.days < 1:
@@ -58,6 +65,10 @@ class WorkloadConfig:
                 raise ValueError(f"{name} must be >= 0")
         if self.cache_days < 1:
             raise ValueError("cache_days must be >= 1")
+        if not (0 <= self.plant_job_share <= 1 and 0 <= self.plant_host_share <= 1):
+            raise ValueError("plant_job_share and plant_host_share must be between 0 and 1")
+        if self.runtime_shift <= -1:
+            raise ValueError("runtime_shift must be > -1")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -318,6 +329,36 @@ class Workload:
         return build_topology(self.config.seed, self.config.jobs)
 
     @cached_property
+    def _degradations(self):
+        from resync_assets.sim.planted import degradations
+
+        return degradations(self)
+
+    @cached_property
+    def _host_growth(self):
+        from resync_assets.sim.planted import host_growth
+
+        return host_growth(self)
+
+    @cached_property
+    def _job_index(self) -> dict[str, int]:
+        return {jd.id: i for i, jd in enumerate(self.topology.jobs)}
+
+    def _planted_runtime(self, jd: JobDef, d: date) -> float:
+        if not (self._degradations or self.config.runtime_shift_day):
+            return 1.0
+        from resync_assets.sim.planted import runtime_multiplier
+
+        return runtime_multiplier(self, self._job_index[jd.id], d)
+
+    def _planted_abend(self, job_idx: int, d: date) -> float:
+        if not self._degradations:
+            return 0.0
+        from resync_assets.sim.planted import extra_abend
+
+        return extra_abend(self, job_idx, d)
+
+    @cached_property
     def _catalogue(self):
         # The simulator's own failure texts, not the analyser's catalogue.
         return load_failures()
@@ -524,7 +565,10 @@ class Workload:
             family=f.signature.family,
             signature_id=f.signature.signature_id,
             error_line_number=log.error_line_number,
-            error_line=f.error_line,
+            # The line as printed (a logger may have prefixed the tool's message).
+            error_line=log.lines[log.error_line_number - 1].decode("utf-8", errors="replace")
+            if log.error_line_number
+            else f.error_line,
             files=f.files,
             hosts=f.hosts,
             db_objects=f.db_objects,
@@ -821,6 +865,7 @@ class _DayGenerator:
         u = rng.random()
         fail_p = jd.fail_p * self.cfg.fail_scale
         abend_p = jd.abend_p * self.cfg.abend_scale * (1.5 if self.month_end else 1.0)
+        abend_p += self.w._planted_abend(job_idx, self.d)
         if u < fail_p:
             sig = rng.choice(self._fail_sigs)
         elif u < fail_p + abend_p:
@@ -843,6 +888,7 @@ class _DayGenerator:
             mult *= jd.month_end
         if jd.trend_weekly:
             mult *= (1.0 + jd.trend_weekly) ** self.weeks
+        mult *= self.w._planted_runtime(jd, self.d)
         return min(6 * 3600.0, max(1.0, jd.baseline * mult * self.rng.lognormvariate(0.0, jd.sigma)))
 
     def _job_number(self, ws_type: str) -> int:

@@ -41,9 +41,22 @@ def load_spec() -> dict:
     return json.loads(SPEC_PATH.read_text())
 
 
-def relaxed_spec(base_url: str | None = None) -> dict:
-    """A copy of the spec with the KNOWN_DEVIATIONS relaxed and, if given, ``base_url`` as its server."""
+def relaxed_spec(base_url: str | None = None, head: bool = False) -> dict:
+    """A copy of the spec with the KNOWN_DEVIATIONS relaxed and, if given, ``base_url`` as its server.
+
+    With ``head``, every GET operation gets its HEAD twin (same parameters, same statuses, no body):
+    HTTP requires HEAD wherever GET works (RFC 9110 §9.3.2), so the contract run exercises it too.
+    """
     spec = copy.deepcopy(load_spec())
+    if head:
+        for item in spec["paths"].values():
+            get = item.get("get")
+            if get is not None:
+                twin = copy.deepcopy(get)
+                twin["operationId"] = f"{get.get('operationId', 'op')}_head"
+                for response in twin.get("responses", {}).values():
+                    response.pop("content", None)
+                item["head"] = twin
     for schema in spec["components"]["schemas"].values():
         plan_id = schema.get("properties", {}).get("planId")
         if isinstance(plan_id, dict):

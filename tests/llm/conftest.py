@@ -1,7 +1,10 @@
 """A tiny OpenAI-compatible chat-completions server on loopback, started by the tests.
 
 `fake_llm.answers` is a list consumed one per request: a dict (sent as the JSON content), a string
-(sent as raw content), ("status", 500) for an HTTP error, or ("sleep", seconds) to time out the client.
+(sent as raw content), ("status", 500) for an HTTP error, or ("sleep", seconds) to time out the client;
+when the list is empty, `fake_llm.default` is used (the raw content "{}" unless set, e.g. to
+("sleep", 5) for an endpoint that hangs on every request). `fake_llm.on_request`, when set, is called
+with the request number (1, 2, ...) before the answer is sent, while the client waits.
 Every request body and Authorization header is kept in `fake_llm.requests`.
 """
 
@@ -20,6 +23,8 @@ class FakeLlm:
 
     def __init__(self) -> None:
         self.answers: list = []
+        self.default = "{}"
+        self.on_request = None
         self.requests: list[dict] = []
         self.server: ThreadingHTTPServer | None = None
 
@@ -40,7 +45,9 @@ def _handler(state: FakeLlm):
             state.requests.append(
                 {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
             )
-            answer = state.answers.pop(0) if state.answers else "{}"
+            answer = state.answers.pop(0) if state.answers else state.default
+            if state.on_request is not None:
+                state.on_request(len(state.requests))
             if isinstance(answer, tuple) and answer[0] == "sleep":
                 time.sleep(answer[1])
                 answer = "{}"

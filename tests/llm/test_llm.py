@@ -282,7 +282,7 @@ def test_incident_asset_records_llm_fallbacks_and_never_the_key(fake_llm, tmp_pa
     assert result.success
     (mat,) = result.get_asset_materialization_events()
     metadata = mat.materialization.metadata
-    assert metadata["llm"].value == {"invalid": len(truth)}
+    assert metadata["new_llm"].value == {"invalid": len(truth)}
     events = json.dumps([str(e) for e in result.all_events])
     assert SECRET not in events
     assert all(r["auth"] == f"Bearer {SECRET}" for r in fake_llm.requests)

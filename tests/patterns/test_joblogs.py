@@ -6,13 +6,13 @@ import polars as pl
 import pytest
 
 from resync_assets.lib.patterns.joblogs import (
-    build_pattern_tables,
     extract_error_lines,
     is_error_line,
     joblog_body_lines,
     weekly_growth,
 )
 from resync_assets.lib.patterns.miner import TemplateMiner
+from resync_assets.lib.rca.failure_modes import build_pattern_tables
 from tests.patterns.joblog_samples import BANNER, DYNAMIC_JOBLOG, classic_joblog
 
 UTC = dt.UTC

@@ -47,6 +47,7 @@ def test_recorded_outcomes_teach_the_stored_map(tmp_path):
     con.close()
 
 
+@pytest.mark.check_fails("incident_confidence_is_calibrated")
 def test_calibration_check_fails_when_outcomes_contradict_the_confidence(tmp_path):
     from resync_assets.defs.incidents.checks import incident_confidence_is_calibrated
     from resync_assets.defs.resources import WarehouseReaderResource

@@ -18,6 +18,10 @@ def test_iso_week_parsing_and_the_week_a_monday_report_covers():
     assert (w.start, w.end, str(w)) == (dt.date(2026, 11, 30), dt.date(2026, 12, 6), "2026-W49")
     assert Week.reported_on(dt.date(2026, 12, 7)) == w  # Monday 07:00: the week that just ended
     assert str(Week.reported_on(dt.date(2027, 1, 4))) == "2026-W53"
+    # the default of every report: never a week that is not over yet
+    for day in (dt.date(2026, 12, 7), dt.date(2026, 12, 9), dt.date(2026, 12, 13)):
+        assert Week.last_complete(day) == w, day
+    assert Week.last_complete(dt.date(2026, 12, 6)) == Week.parse("2026-W48")  # Sunday: W49 not over
     for bad in ("2026-49", "2026-W54", "W49", ""):
         with pytest.raises(ValueError, match="ISO week"):
             Week.parse(bad)
@@ -59,10 +63,17 @@ def test_every_section_comes_from_its_table(warehouse):
     ]  # fmt: skip
     assert "duration_seconds" in d.drift[0].details
     assert [(r.priority, r.deadline) for r in d.recommendations] == [
-        ("P1", dt.date(2026, 12, 14)), ("P2", dt.date(2027, 1, 15)),
+        ("P1", dt.date(2026, 12, 14)), ("P2", dt.date(2027, 1, 15)), ("P3", dt.date(2027, 2, 1)),
     ]  # fmt: skip
+    # a job key (a hash in the warehouse) is shown by the job's name from marts.dim_jobs
+    rec = d.recommendations[2]
+    assert (rec.subject, rec.subject_key, rec.action) == (
+        JOB_A_NAME,
+        "kA",
+        f"Investigate runtime trend of {JOB_A_NAME}",
+    )
     assert [(a.subject, a.kind, a.expected_cross) for a in d.alerts] == [
-        ("kA", "runtime_trend", dt.date(2027, 1, 4))
+        (JOB_A_NAME, "runtime_trend", dt.date(2027, 1, 4))
     ]
     assert d.missing == {}
     assert "marts.agg_job_runs__daily" in d.sources["workload"]
@@ -121,5 +132,5 @@ def test_html_and_text_carry_the_numbers(warehouse, tmp_path):
         built.message("r@x.test", ["a@x.test"]).as_bytes(), policy=email.policy.default
     )
     assert (
-        msg["Subject"] == "[resync] Weekly capacity report 2026-W49: 1,050 runs, 21 failed, 2 recommendations"
+        msg["Subject"] == "[resync] Weekly capacity report 2026-W49: 1,050 runs, 21 failed, 3 recommendations"
     )

@@ -154,3 +154,18 @@ def test_smtp_settings_from_the_environment_are_validated():
         {**env, "RESYNC_REPORT_RECIPIENTS": "boss@x"}, recipients_var="RESYNC_REPORT_RECIPIENTS"
     )
     assert report.recipients == ("boss@x",)
+
+
+def test_starttls_and_ssl_verify_the_server_certificate(warehouse, tmp_path, tls_smtp_server, tls_files):
+    smtp = settings(tls_smtp_server, security=tls_smtp_server.security, ca_bundle=tls_files[0])
+    assert _send(warehouse, tmp_path, smtp).status == "sent"
+    assert len(tls_smtp_server.messages) == 1 and tls_smtp_server.logins == [True]
+
+
+def test_an_untrusted_certificate_is_a_clear_error(bare_warehouse, tmp_path, tls_smtp_server):
+    smtp = settings(tls_smtp_server, security=tls_smtp_server.security)  # system CAs only
+    with pytest.raises(
+        DeliveryError, match="TLS with SMTP server 127.0.0.1:.* failed: CERTIFICATE_VERIFY_FAILED"
+    ):
+        _send(bare_warehouse, tmp_path, smtp)
+    assert tls_smtp_server.messages == []

@@ -163,8 +163,9 @@ def _forecaster_tables(con) -> None:
     con.execute(
         "insert into analytics.capacity_recommendations values "
         "('P2', 'Archive old partitions', '2027-01-15', 'lnxprd4.example.net', '{}', ?), "
-        "('P1', 'Add 2 vCPU to lnxprd3 before the CPU reaches 85 %', '2026-12-14', ?, '{}', ?)",
-        [GENERATED, HOSTS[0], GENERATED],
+        "('P1', 'Add 2 vCPU to lnxprd3 before the CPU reaches 85 %', '2026-12-14', ?, '{}', ?), "
+        "('P3', 'Investigate runtime trend of kA', '2027-02-01', 'kA', '{}', ?)",
+        [GENERATED, HOSTS[0], GENERATED, GENERATED],
     )
     con.execute(
         "create table analytics.maintenance_alerts (alert_id varchar, job_key varchar, host varchar, kind varchar, "

@@ -191,7 +191,8 @@ def _variant_matches(template: str, line: str) -> bool:
     import re
 
     parts = re.split(r"\{\w+\}", template)
-    return re.fullmatch(".+?".join(re.escape(p) for p in parts), line) is not None
+    # A logger may prefix the tool's message (timestamp, level, job).
+    return re.fullmatch(".*?" + ".+?".join(re.escape(p) for p in parts), line) is not None
 
 
 def test_error_lines_are_parameterised(truth):

@@ -60,8 +60,12 @@ def test_faults_are_recovered_with_complete_results(make_simulator, sim_auth, sp
     }
     with TwsClient(_settings(sim, sim_auth, timeout_seconds=0.3)) as client:
         by_plan = _run_ids_by_plan(client, sim)
+        # A run that started and failed (an ABEND has a joblog; a FAIL may have none), in any plan.
         failed = next(
-            r for r in sim.workload.runs(sim.workload.plan_ids()[0]) if r["common_status"] == "ERROR"
+            r
+            for plan_id in sim.workload.plan_ids()
+            for r in sim.workload.runs(plan_id)
+            if r["status"] == "ABEND"
         )
         log = client.get_joblog(failed["run_id"], plan_id=failed["plan_id"])
         stats = client.stats

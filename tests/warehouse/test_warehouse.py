@@ -194,3 +194,10 @@ def test_a_writer_waits_for_a_reader_in_another_process_to_close(tmp_path):
     assert told == ["waiting for readers in other processes to close wh.duckdb"]
     with warehouse.read_only(path) as con:
         assert con.execute("select count(*) from t").fetchall() == [(1,)]
+
+
+def test_a_reader_of_a_missing_warehouse_is_told_at_once_not_after_the_busy_wait(tmp_path):
+    missing = tmp_path / "never-loaded.duckdb"
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        warehouse.connect_read_only(missing, wait_seconds=3600)
+    assert not missing.exists()

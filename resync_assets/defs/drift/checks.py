@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from resync_assets.defs.checks import nothing_to_judge
 from resync_assets.defs.keys import DRIFT_REPORTS
 from resync_assets.defs.resources import WarehouseReaderResource
 
@@ -17,6 +18,8 @@ def drift_reports_no_drift(duckdb: WarehouseReaderResource) -> dg.AssetCheckResu
 
     with duckdb.get_connection() as con:
         day, drifted, rows = latest_drift(con)
+    if day is None:
+        return nothing_to_judge("analytics.drift_reports has no report yet")
     return dg.AssetCheckResult(
         passed=not drifted,
         metadata={

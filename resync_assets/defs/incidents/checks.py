@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from resync_assets.defs.checks import nothing_to_judge
 from resync_assets.defs.keys import INCIDENT_ANALYSES
 from resync_assets.defs.resources import WarehouseReaderResource
 from resync_assets.lib.joblog.status import FAILED_INTERNAL_STATUSES, sql_list
@@ -20,26 +21,32 @@ MAX_ECE = 0.10
     "`analytics.incident_analyses`.",
 )
 def incident_analyses_cover_every_failed_run(duckdb: WarehouseReaderResource) -> dg.AssetCheckResult:
-    """Counts failed runs without an analysis."""
+    """Counts failed runs without an analysis (nothing to judge without job runs or failed runs)."""
     with duckdb.get_connection() as con:
         if not table_exists(con, "tws_raw", "job_runs"):
-            return dg.AssetCheckResult(passed=True, description="no job runs loaded yet")
+            return nothing_to_judge("tws_raw.job_runs does not exist yet")
+        runs, failed = con.execute(
+            f"select count(*), count(distinct run_id) filter (where internal_status in ({FAILED})) "
+            "from tws_raw.job_runs"
+        ).fetchone()
+        counts = {"job_runs": dg.MetadataValue.int(runs), "failed_runs": dg.MetadataValue.int(failed)}
+        if runs == 0:
+            return nothing_to_judge("tws_raw.job_runs has no rows", counts)
+        if failed == 0:
+            return nothing_to_judge(f"no failed run among {runs} job runs", counts)
         if not table_exists(con, "analytics", "incident_analyses"):
-            failed = con.execute(
-                f"select count(distinct run_id) from tws_raw.job_runs where internal_status in ({FAILED})"
-            ).fetchall()[0][0]
-            return dg.AssetCheckResult(passed=failed == 0, metadata={"missing": dg.MetadataValue.int(failed)})
-        failed, missing = (
-            con.execute(
-                "select count(distinct r.run_id), count(distinct r.run_id) filter (where a.run_id is null) "
-                "from tws_raw.job_runs r left join analytics.incident_analyses a on a.run_id = r.run_id "
-                f"where r.internal_status in ({FAILED})"
-            ).fetchall()[:1]
-            or [None]
-        )[0]
+            return dg.AssetCheckResult(
+                passed=False,
+                description="analytics.incident_analyses does not exist",
+                metadata={**counts, "missing": dg.MetadataValue.int(failed)},
+            )
+        (missing,) = con.execute(
+            "select count(distinct r.run_id) from tws_raw.job_runs r "
+            "left join analytics.incident_analyses a on a.run_id = r.run_id "
+            f"where r.internal_status in ({FAILED}) and a.run_id is null"
+        ).fetchone()
     return dg.AssetCheckResult(
-        passed=missing == 0,
-        metadata={"failed_runs": dg.MetadataValue.int(failed), "missing": dg.MetadataValue.int(missing)},
+        passed=missing == 0, metadata={**counts, "missing": dg.MetadataValue.int(missing)}
     )
 
 
@@ -59,7 +66,7 @@ def incident_confidence_is_calibrated(duckdb: WarehouseReaderResource) -> dg.Ass
             table_exists(con, "analytics", "incident_analyses")
             and table_exists(con, "analytics", "incident_resolutions")
         ):
-            return _nothing_to_judge(0)
+            return _too_few_labelled(0)
         rows = con.execute(
             "select a.confidence, r.outcome = 'correct' from analytics.incident_analyses a join ("
             "  select run_id, arg_max(outcome, recorded_at) as outcome from analytics.incident_resolutions "
@@ -67,7 +74,7 @@ def incident_confidence_is_calibrated(duckdb: WarehouseReaderResource) -> dg.Ass
         ).fetchall()
     n = len(rows)
     if n < MIN_LABELLED:
-        return _nothing_to_judge(n)
+        return _too_few_labelled(n)
     value = ece([r[0] for r in rows], [bool(r[1]) for r in rows])
     return dg.AssetCheckResult(
         passed=value <= MAX_ECE,
@@ -80,12 +87,11 @@ def incident_confidence_is_calibrated(duckdb: WarehouseReaderResource) -> dg.Ass
     )
 
 
-def _nothing_to_judge(n: int) -> dg.AssetCheckResult:
-    """Too few labelled analyses for an ECE: not a pass, a warning that says why."""
-    return dg.AssetCheckResult(
-        passed=False,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=f"not judged: {n} labelled analyses (needs {MIN_LABELLED}; record outcomes with "
-        "`resync resolve --outcome`)",
-        metadata={"labelled": dg.MetadataValue.int(n), "judged": dg.MetadataValue.bool(False)},
+def _too_few_labelled(n: int) -> dg.AssetCheckResult:
+    """Too few labelled analyses for an ECE: nothing to judge, a warning that says why."""
+    reason = (
+        f"{n} labelled analyses (needs {MIN_LABELLED}; record outcomes with `resync resolve --outcome`)"
+        if n
+        else f"no labelled analyses yet (needs {MIN_LABELLED}; record outcomes with `resync resolve --outcome`)"
     )
+    return nothing_to_judge(reason, {"labelled": dg.MetadataValue.int(n)})

@@ -2,13 +2,22 @@
 
 import dagster as dg
 
-from resync_assets.defs.keys import INCIDENT_ANALYSES, JOBLOG_PATTERN_CLUSTERS, JOBLOG_TEMPLATES, JOBLOGS
+from resync_assets.defs.keys import (
+    INCIDENT_ANALYSES,
+    INCIDENT_DELIVERIES,
+    JOBLOG_PATTERN_CLUSTERS,
+    JOBLOG_TEMPLATES,
+    JOBLOGS,
+)
 
 incident_analysis_job = dg.define_asset_job(
     name="incident_analysis_job",
-    selection=dg.AssetSelection.assets(JOBLOG_TEMPLATES, JOBLOG_PATTERN_CLUSTERS, INCIDENT_ANALYSES),
+    selection=dg.AssetSelection.assets(
+        JOBLOG_TEMPLATES, JOBLOG_PATTERN_CLUSTERS, INCIDENT_ANALYSES, INCIDENT_DELIVERIES
+    ),
     description="Mine the new joblogs' templates, regroup failure modes, then analyse every new failed "
-    "run and record a notification for it (`analytics.incident_notifications`).",
+    "run, record a notification for it (`analytics.incident_notifications`) and tell the operator "
+    "(e-mail / webhook, `analytics.incident_deliveries`).",
 )
 
 

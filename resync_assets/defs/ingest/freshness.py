@@ -16,6 +16,11 @@ from resync_assets.defs.keys import JOB_RUNS
 FRESHNESS_WINDOW = dt.timedelta(minutes=30)
 
 
+def _now() -> dt.datetime:
+    # One clock for the check and the sensor; tests replace it to age the last update.
+    return dt.datetime.now(dt.UTC)
+
+
 def _last_update(instance: dg.DagsterInstance) -> dt.datetime | None:
     event = instance.get_latest_materialization_event(JOB_RUNS)
     return dt.datetime.fromtimestamp(event.timestamp, dt.UTC) if event else None
@@ -32,7 +37,7 @@ def job_runs_freshness(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckR
     from resync_assets.lib.ingest.freshness import freshness
 
     last = _last_update(context.instance)
-    verdict = freshness(last, dt.datetime.now(dt.UTC), FRESHNESS_WINDOW)
+    verdict = freshness(last, _now(), FRESHNESS_WINDOW)
     metadata = {"window_minutes": dg.MetadataValue.float(FRESHNESS_WINDOW.total_seconds() / 60)}
     if last is not None:
         metadata["last_updated"] = dg.MetadataValue.timestamp(last)
@@ -67,7 +72,7 @@ def tws_raw_freshness_sensor(context: dg.SensorEvaluationContext):
     last = _last_update(context.instance)
     if last is None:
         return dg.SkipReason("tws_raw/job_runs has never been materialized")
-    verdict = "fresh" if freshness(last, dt.datetime.now(dt.UTC), FRESHNESS_WINDOW).fresh else "stale"
+    verdict = "fresh" if freshness(last, _now(), FRESHNESS_WINDOW).fresh else "stale"
     state = f"{verdict}:{last.isoformat()}"
     if context.cursor and context.cursor.split(":", 1)[0] == verdict:
         return dg.SkipReason(f"still {verdict}")

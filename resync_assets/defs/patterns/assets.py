@@ -63,7 +63,7 @@ def joblog_pattern_clusters(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
     """Regroup every mined failed run by the failure mode of its error line."""
-    from resync_assets.lib.patterns.store import clusters_markdown, rebuild_pattern_clusters
+    from resync_assets.lib.rca.failure_modes import clusters_markdown, rebuild_pattern_clusters
 
     with writer(lakehouse.resolved_warehouse_path(), what="joblog_pattern_clusters") as con:
         clusters = rebuild_pattern_clusters(con)

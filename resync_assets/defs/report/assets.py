@@ -29,7 +29,7 @@ class WeeklyReportConfig(dg.Config):
     """Which week, and whether to send."""
 
     week: str | None = Field(
-        default=None, description="ISO week, e.g. 2026-W49 (unset: the week of yesterday, UTC)"
+        default=None, description="ISO week, e.g. 2026-W49 (unset: the last complete week, UTC)"
     )
     dry_run: bool = Field(default=False, description="Write the .eml under data/reports/ instead of sending")
 
@@ -56,7 +56,9 @@ def weekly_capacity_report(
     from resync_assets.lib.notify import DeliveryError
     from resync_assets.lib.report import IsoWeek, reports_dir, send_report
 
-    week = IsoWeek.parse(config.week) if config.week else IsoWeek.reported_on(dt.datetime.now(dt.UTC).date())
+    week = (
+        IsoWeek.parse(config.week) if config.week else IsoWeek.last_complete(dt.datetime.now(dt.UTC).date())
+    )
     try:
         settings = smtp.settings("RESYNC_REPORT_RECIPIENTS")
     except ValueError as exc:

@@ -38,7 +38,7 @@ def build_schedule(timezone: str) -> dg.ScheduleDefinition:
         description=f"Monday 07:00 ({timezone}): the weekly capacity report of the week that just ended.",
     )
     def weekly_report_schedule(context: dg.ScheduleEvaluationContext):
-        week = IsoWeek.reported_on(context.scheduled_execution_time.date())
+        week = IsoWeek.last_complete(context.scheduled_execution_time.date())
         return dg.RunRequest(
             run_key=f"weekly-report-{week}",
             run_config={"ops": {"weekly_capacity_report": {"config": {"week": str(week)}}}},

@@ -86,8 +86,8 @@ def relative_durations(ref: pd.DataFrame, cur: pd.DataFrame, min_ref: int = 3) -
     stats = pd.DataFrame({"m": g.median(), "n": g.size()})
     # Leave-one-out median of a reference run: the median of the others in its group.
     r = r.join(stats, on=["job_key", "wd"])
-    loo = plain.groupby(["job_key", "wd"])["logd"].transform(_loo_median)
-    r.loc[~r["me"], "m_loo"] = loo.to_numpy()
+    keys = (plain["job_key"].astype(str) + "|" + plain["wd"].astype(str)).to_numpy()
+    r.loc[~r["me"], "m_loo"] = loo_medians(keys, plain["logd"].to_numpy())
     r.loc[r["me"], "m_loo"] = r.loc[r["me"], "m"]
     excess = (
         (r[r["me"]]["logd"] - r[r["me"]]["m"]).groupby(r[r["me"]]["job_key"]).median().rename("me_excess")
@@ -101,11 +101,33 @@ def relative_durations(ref: pd.DataFrame, cur: pd.DataFrame, min_ref: int = 3) -
     return r_rel[r_ok].dropna(), c_rel[c_ok].dropna()
 
 
-def _loo_median(x: pd.Series) -> pd.Series:
-    v = x.to_numpy()
-    if len(v) < 2:
-        return pd.Series(np.nan, index=x.index)
-    return pd.Series([np.median(np.delete(v, i)) for i in range(len(v))], index=x.index)
+def loo_medians(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each value, the median of the other values with the same key (NaN when it is alone),
+    vectorised: within a sorted group of m values, dropping rank i leaves a known middle."""
+    order = np.lexsort((values, keys))
+    k, v = keys[order], values[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    sizes = np.diff(np.r_[starts, len(k)])
+    m = np.repeat(sizes, sizes)
+    base = np.repeat(starts, sizes)
+    i = np.arange(len(k)) - base
+    out = np.full(len(k), np.nan)
+
+    def at(j):
+        return v[np.clip(base + j, 0, len(v) - 1)]
+
+    even = (m % 2 == 0) & (m >= 2)
+    half = m // 2
+    out[even] = np.where(i[even] < half[even], at(half)[even], at(half - 1)[even])
+    odd = (m % 2 == 1) & (m >= 3)
+    mid = (m - 1) // 2
+    lo = (at(mid) + at(mid + 1)) / 2
+    hi = (at(mid - 1) + at(mid)) / 2
+    eq = (at(mid - 1) + at(mid + 1)) / 2
+    out[odd] = np.where(i[odd] < mid[odd], lo[odd], np.where(i[odd] > mid[odd], hi[odd], eq[odd]))
+    result = np.empty_like(out)
+    result[order] = out
+    return result
 
 
 def _js(p: np.ndarray, q: np.ndarray) -> float:

@@ -57,7 +57,11 @@ class AlertConfig:
     recent_days: int = 28
     failure_days: int = 42
     min_t: float = 3.0
+    min_z: float = 5.0
+    slope_margin: float = 1.0
+    min_progress: float = 0.5
     min_recent_points: int = 10
+    max_chance: float = 1e-3  # binomial probability of the last two weeks' failures at the baseline rate
     min_baseline_points: int = 10
     host_growth_min: float = 0.01  # relative weekly growth of a host resource worth linking
 
@@ -161,16 +165,34 @@ def runtime_signals(mat: JobMatrix, t: int, cfg: AlertConfig) -> pd.DataFrame:
             slope, se, level, n = _nan_ols(z, x)
             last7 = np.nanmedian(z[:, -7:], axis=1)
             n7 = np.isfinite(z[:, -7:]).sum(axis=1)
+            last14 = np.nanmedian(z[:, -14:], axis=1)
+            n14 = np.isfinite(z[:, -14:]).sum(axis=1)
     lim = np.log1p(cfg.runtime_limit)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _runtime_rules(L, slope, se, level, n, last7, n7, last14, n14, s, nb, lim, cfg)
+
+
+def _runtime_rules(L, slope, se, level, n, last7, n7, last14, n14, s, nb, lim, cfg) -> pd.DataFrame:
     tstat = slope / se
     days_to = np.where(slope > 0, (lim - level) / slope, np.inf)
-    over = (n7 >= 3) & (last7 >= lim) & (last7 >= 3 * s / np.sqrt(np.maximum(n7, 1)))
+    # The median of n daily values strays about 1.25 s / sqrt(n) from the level: a step must be both
+    # over the band and `min_z` such errors above the baseline (checked on 7 and 14 days).
+    se7 = 1.25 * np.maximum(s, 1e-6) / np.sqrt(np.maximum(n7, 1))
+    se14 = 1.25 * np.maximum(s, 1e-6) / np.sqrt(np.maximum(n14, 1))
+    over = ((n7 >= 4) & (last7 >= lim) & (last7 >= cfg.min_z * se7)) | (
+        (n14 >= 8) & (last14 >= lim) & (last14 >= cfg.min_z * se14)
+    )
+    # A trend counts when even its slope's lower bound reaches the band within the horizon.
+    slope_lo = slope - cfg.slope_margin * se
+    days_lo = np.where(slope_lo > 0, (lim - level) / slope_lo, np.inf)
     trend = (
         (n >= cfg.min_recent_points)
         & (tstat >= cfg.min_t)
         & (level < lim)
-        & (days_to <= cfg.horizon_days)
-        & (level > 0)
+        & (days_lo <= cfg.horizon_days)
+        # ... and the last week already runs clearly above the baseline (half-way to the band).
+        & (last7 >= lim * cfg.min_progress)
+        & (last7 >= cfg.min_z * se7)
     )
     ok = nb >= cfg.min_baseline_points
     return pd.DataFrame(
@@ -204,11 +226,24 @@ def failure_signals(mat: JobMatrix, t: int, cfg: AlertConfig) -> pd.DataFrame:
         )
         tstat = slope / se
     lim = cfg.failure_limit
-    days_to = np.where(slope > 0, (lim - level) / slope, np.inf)
+    from scipy.stats import binom
+
+    f14 = mat.failures[:, t - 13 : t + 1].sum(axis=1)
+    n14 = mat.runs[:, t - 13 : t + 1].sum(axis=1)
+    # Over the limit for two weeks, and far beyond what the baseline rate would give by chance.
+    p_chance = binom.sf(f14 - 1, n14.astype(int), np.clip(np.nan_to_num(base_rate, nan=lim / 2), 0.01, 1))
+    over = (
+        (last14 >= lim)
+        & (n14 >= 7)
+        & (p_chance < cfg.max_chance)
+        & (np.nan_to_num(base_rate, nan=1.0) < lim / 2)
+    )
+    slope_lo = slope - cfg.slope_margin * se
+    with np.errstate(invalid="ignore", divide="ignore"):
+        days_to = np.where(slope_lo > 0, (lim - level) / slope_lo, np.inf)
     trend = (
         (n >= cfg.min_recent_points) & (tstat >= cfg.min_t) & (level < lim) & (days_to <= cfg.horizon_days)
     )
-    over = (last14 >= lim) & (np.nan_to_num(base_rate, nan=1.0) < lim / 2) & (n >= cfg.min_recent_points)
     return pd.DataFrame(
         {
             "row": np.arange(mat.runs.shape[0]),
@@ -398,8 +433,8 @@ select job_key,
        any_value(workstation || '#' || folder || job_stream_name || '.' || job_name) as job,
        arg_max(host, started_at) as host,
        activity_date as day,
-       count(*) filter (where is_terminal) as runs,
-       count(*) filter (where is_failure) as failures,
+       count(*) filter (where is_terminal and not coalesce(is_rerun, false)) as runs,
+       count(*) filter (where is_failure and not coalesce(is_rerun, false)) as failures,
        median(duration_seconds) filter (where is_success) as median_duration
 from marts.fct_job_runs
 where activity_date is not null and activity_date < (select max(activity_date) from marts.fct_job_runs)
@@ -408,7 +443,9 @@ group by job_key, activity_date
 
 
 def load_job_daily(con) -> pd.DataFrame:
-    """Per job and complete day: runs, failures, median successful runtime (`marts.fct_job_runs`)."""
+    """Per job and complete day: first attempts, failed first attempts, median successful runtime
+    (`marts.fct_job_runs`). Reruns are left out of the failure rate: one incident fails a job and its
+    reruns, which is one failure of the job, not four."""
     exists = con.execute(
         "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = 'fct_job_runs'"
     ).fetchall()[0][0]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from resync_assets.lib.forecast.series import Freq
 
-FAST_MODELS = ("snaive", "seasonal_level", "trend_seasonal", "trend_seasonal_long")
+FAST_MODELS = ("snaive", "seasonal_level", "trend_recent", "trend_seasonal", "trend_seasonal_long")
 
 
 def _windows(freq: Freq) -> dict[str, int]:
@@ -25,9 +25,10 @@ def _windows(freq: Freq) -> dict[str, int]:
     week = round(7 * freq.steps_per_day)
     day = round(freq.steps_per_day)
     if freq.alias == "D":
-        return {"seasonal_level": 28, "trend_seasonal": 91, "trend_seasonal_long": 364}
+        return {"seasonal_level": 28, "trend_recent": 42, "trend_seasonal": 91, "trend_seasonal_long": 364}
     return {
         "seasonal_level": max(4 * day, 2 * week) if week <= 4032 else 4 * day,
+        "trend_recent": 2 * week if week <= 4032 else 6 * day,
         "trend_seasonal": 4 * week,
         "trend_seasonal_long": 12 * week,
     }
@@ -127,6 +128,8 @@ def fast_forecast(model: str, Y: np.ndarray, t: np.ndarray, freq: Freq, horizon:
     win = _windows(freq)
     if model == "seasonal_level":
         return regression(Y, t, freq, horizon, window=win["seasonal_level"], trend=False)
+    if model == "trend_recent":
+        return regression(Y, t, freq, horizon, window=win["trend_recent"], trend=True)
     if model == "trend_seasonal":
         return regression(Y, t, freq, horizon, window=win["trend_seasonal"], trend=True)
     if model == "trend_seasonal_long":
@@ -137,7 +140,7 @@ def fast_forecast(model: str, Y: np.ndarray, t: np.ndarray, freq: Freq, horizon:
 def fast_candidates(freq: Freq, n: int) -> list[str]:
     """The fast models worth trying on `n` observations (the long-trend one only with enough history)."""
     win = _windows(freq)
-    out = ["snaive", "seasonal_level", "trend_seasonal"]
+    out = ["snaive", "seasonal_level", "trend_recent", "trend_seasonal"]
     if n >= 1.5 * win["trend_seasonal"] and n >= win["trend_seasonal_long"] * 0.75:
         out.append("trend_seasonal_long")
     return out

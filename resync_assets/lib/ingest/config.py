@@ -11,6 +11,9 @@ from typing import Any
 from resync_assets.lib.joblog.status import FAILED_INTERNAL_STATUSES
 from resync_assets.lib.warehouse import DEFAULT_WAREHOUSE_PATH, WAREHOUSE_ENV
 
+# The API cannot list plans, so a backfill asks for each day; beyond this it asks for plans no server keeps.
+MAX_BACKFILL_DAYS = 3660
+
 
 @dataclasses.dataclass(frozen=True)
 class IngestConfig:
@@ -25,6 +28,9 @@ class IngestConfig:
         successful runs. ``page_size`` None uses the client's. ``plan_workers`` plans are read at once, in
     worker processes when ``plan_processes`` and the load reads many plans (a backfill), else in threads.
         ``duckdb_memory_limit`` caps DuckDB's buffer pool in the ingesting process (it spills beyond).
+        ``lock_timeout_seconds`` bounds the wait for another writer, or for readers holding the file.
+        A joblog in quarantine is asked for again after ``quarantine_backoff_seconds`` doubling per
+        failure, at most ``quarantine_backoff_max_seconds``.
     """
 
     warehouse_path: Path
@@ -42,6 +48,8 @@ class IngestConfig:
     plan_workers: int = 2
     plan_processes: bool = True
     lock_timeout_seconds: float = 600.0
+    quarantine_backoff_seconds: float = 300.0
+    quarantine_backoff_max_seconds: float = 6 * 3600.0
     pipeline_name: str = "resync_tws"
     write_lake: bool = True
     duckdb_memory_limit: str = "512MB"
@@ -54,8 +62,18 @@ class IngestConfig:
             object.__setattr__(self, name, Path(value))
         if not self.dataset.isidentifier():
             raise ValueError("IngestConfig.dataset must be a plain identifier, e.g. tws_raw")
-        if self.backfill_days < 0:
-            raise ValueError("IngestConfig.backfill_days must be >= 0")
+        if not 0 <= self.backfill_days <= MAX_BACKFILL_DAYS:
+            raise ValueError(
+                f"IngestConfig.backfill_days must be within 0..{MAX_BACKFILL_DAYS} (about ten years of plans), "
+                f"got {self.backfill_days}"
+            )
+        if not 0 < self.lock_timeout_seconds <= 86_400:
+            raise ValueError("IngestConfig.lock_timeout_seconds must be within (0, 86400]")
+        if not 0 <= self.quarantine_backoff_seconds <= self.quarantine_backoff_max_seconds <= 7 * 86_400:
+            raise ValueError(
+                "IngestConfig.quarantine_backoff_seconds must be >= 0 and <= quarantine_backoff_max_seconds "
+                "<= 7 days"
+            )
         if not 0.0 <= self.joblog_success_sample_rate <= 1.0:
             raise ValueError("IngestConfig.joblog_success_sample_rate must be within [0, 1]")
         for name in ("joblog_workers", "joblog_max_bytes", "joblog_chunk", "plan_workers"):
@@ -77,7 +95,8 @@ class IngestConfig:
 
         ``RESYNC_WAREHOUSE_PATH`` (default ``data/warehouse.duckdb``), ``RESYNC_LAKE_DIR``
         (``data/lake``), ``RESYNC_PIPELINES_DIR`` (``data/pipelines``), ``RESYNC_BACKFILL_DAYS`` (90),
-        ``RESYNC_JOBLOG_SUCCESS_SAMPLE_RATE`` (0). Keyword ``overrides`` win.
+        ``RESYNC_JOBLOG_SUCCESS_SAMPLE_RATE`` (0), ``RESYNC_WAREHOUSE_LOCK_TIMEOUT_SECONDS`` (600),
+        ``RESYNC_QUARANTINE_BACKOFF_SECONDS`` (300). Keyword ``overrides`` win.
         """
         env = os.environ if environ is None else environ
 
@@ -93,6 +112,8 @@ class IngestConfig:
         for var, key, conv in (
             ("RESYNC_BACKFILL_DAYS", "backfill_days", int),
             ("RESYNC_JOBLOG_SUCCESS_SAMPLE_RATE", "joblog_success_sample_rate", float),
+            ("RESYNC_WAREHOUSE_LOCK_TIMEOUT_SECONDS", "lock_timeout_seconds", float),
+            ("RESYNC_QUARANTINE_BACKOFF_SECONDS", "quarantine_backoff_seconds", float),
         ):
             raw = env.get(var)
             if raw and raw.strip():
@@ -124,6 +145,10 @@ class IngestReport:
     joblog_bytes: int = 0
     joblogs_truncated: int = 0
     joblogs_invalid_utf8: int = 0
+    joblog_errors: int = 0
+    quarantined: int = 0
+    quarantine_resolved: int = 0
+    quarantine_open: int = 0
     plans_loaded: list[str] = dataclasses.field(default_factory=list)
     plans_closed: list[str] = dataclasses.field(default_factory=list)
     files_read: int = 0
@@ -149,6 +174,10 @@ class IngestReport:
             "joblog_bytes",
             "joblogs_truncated",
             "joblogs_invalid_utf8",
+            "joblog_errors",
+            "quarantined",
+            "quarantine_resolved",
+            "quarantine_open",
             "files_read",
             "requests",
             "retries",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -42,13 +43,16 @@ _COUNTERS = (
 )
 
 
-def read_plan_runs(client: TwsClient, plan_id: str, page_size: int | None = None) -> pa.Table | None:
+def read_plan_runs(
+    client: TwsClient, plan_id: str, page_size: int | None = None, rejects: list | None = None
+) -> pa.Table | None:
     """Every run of plan ``plan_id`` (``"current"`` or an archived plan id); None when the server has
-    no such plan (404)."""
+    no such plan (404). With a ``rejects`` list, runs that cannot be used are reported there
+    (``runs_arrow.job_runs_arrow``) instead of failing the plan."""
     tables = []
     try:
         for page in client.iter_job_pages(plan_id=plan_id, page_size=page_size, decode=decode_job_page):
-            table = job_runs_arrow(page)
+            table = job_runs_arrow(page, rejects)
             if table.num_rows:
                 tables.append(table)
     except TwsNotFoundError:
@@ -63,20 +67,27 @@ class PlanRunReader:
     read in worker processes (only when ``client.portable``; otherwise threads share ``client``).
 
     Requests made by workers are added to ``client.stats``. A ``TwsError`` of a worker is raised here
-    as it was raised there.
+    as it was raised there. With ``rejects`` (a list), runs that cannot be used are appended there as
+    ``quarantine.Reject`` (by plan, in the order plans are returned) instead of failing their plan.
     """
 
     def __init__(
-        self, client: TwsClient, page_size: int | None = None, workers: int = 2, processes: bool = True
+        self,
+        client: TwsClient,
+        page_size: int | None = None,
+        workers: int = 2,
+        processes: bool = True,
+        rejects: list | None = None,
     ) -> None:
         self.client = client
         self.page_size = page_size
         self.workers = max(1, workers)
         self.processes = processes and client.portable
+        self.rejects = rejects
 
     def read(self, plan_id: str) -> tuple[str, pa.Table | None]:
         """(plan id, runs) read in this process; runs is None when the server has no such plan."""
-        return plan_id, read_plan_runs(self.client, plan_id, self.page_size)
+        return plan_id, read_plan_runs(self.client, plan_id, self.page_size, self.rejects)
 
     def read_many(self, plan_ids: Sequence[str]) -> Iterator[tuple[str, pa.Table | None]]:
         """(plan id, runs) for each of ``plan_ids``, in the order asked.
@@ -95,7 +106,7 @@ class PlanRunReader:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(self.client.settings, self.page_size),
+                initargs=(self.client.settings, self.page_size, self.rejects is not None, os.getpid()),
             )
             try:
                 for result in self._in_order(processes, _read_in_worker, todo):
@@ -143,6 +154,8 @@ class PlanRunReader:
             return outcome
         # From a worker process: the client's counters travel with the plan (or its error).
         self.client.merge_stats(outcome["stats"])
+        if self.rejects is not None and outcome["rejects"]:
+            self.rejects.extend(outcome["rejects"])
         if outcome["error"] is not None:
             raise outcome["error"]
         return outcome["plan_id"], outcome["table"]
@@ -153,17 +166,44 @@ class PlanRunReader:
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(settings: TwsSettings, page_size: int | None) -> None:
+def _start_worker(
+    settings: TwsSettings, page_size: int | None, quarantine: bool = False, parent: int | None = None
+) -> None:
+    _die_with_parent(parent)
     _worker["client"] = TwsClient(settings, max_connections=1)
     _worker["page_size"] = page_size
+    _worker["quarantine"] = quarantine
+
+
+def _die_with_parent(parent: int | None) -> None:
+    # A worker must not outlive the ingest that started it (after kill -9 of the parent the pool's
+    # workers would wait on their call queue forever, ~150 MB each, and keep the multiprocessing
+    # resource tracker alive). A watchdog thread exits once the worker is re-parented. (Not
+    # PR_SET_PDEATHSIG: it fires when the parent *thread* that started the worker ends.) The parent's
+    # pid comes from the parent: a worker still starting when it was killed is re-parented already.
+    import threading
+    import time
+
+    parent = os.getppid() if parent is None else parent
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def _read_in_worker(plan_id: str) -> dict:
     client: TwsClient = _worker["client"]
     before = client.stats
     table = error = None
+    rejects: list | None = [] if _worker.get("quarantine") else None
     try:
-        table = read_plan_runs(client, plan_id, _worker["page_size"])
+        table = read_plan_runs(client, plan_id, _worker["page_size"], rejects)
     except TwsError as exc:
         # Returned, not raised: a raised error would come back wrapped in the pool's remote traceback.
         error = exc
@@ -172,4 +212,4 @@ def _read_in_worker(plan_id: str) -> dict:
     stats["status_counts"] = {
         status: n - before["status_counts"].get(status, 0) for status, n in after["status_counts"].items()
     }
-    return {"plan_id": plan_id, "table": table, "error": error, "stats": stats}
+    return {"plan_id": plan_id, "table": table, "error": error, "stats": stats, "rejects": rejects}

@@ -77,19 +77,43 @@ def parse_duration(value: str | None) -> float | None:
 
 
 def parse_instant(value: str | None) -> dt.datetime | None:
-    """ISO-8601 date-time -> aware UTC datetime; a value without zone is UTC (we ask for UTC)."""
+    """RFC 3339 / ISO-8601 date-time -> aware UTC datetime; a value without zone is UTC (we ask for UTC).
+
+    Everything RFC 3339 allows is taken: a lower-case ``t``/``z``, a space for the ``T``, and the
+    leap second ``23:59:60`` (kept as ``23:59:59.999999`` of the same day, so order is preserved).
+    """
     if value is None:
         return None
     try:
         parsed = _fromisoformat(value)
     except (TypeError, ValueError):
-        raise ValueError(f"not an ISO-8601 instant: {value!r}") from None
+        parsed = _lenient_instant(value)
     tz = parsed.tzinfo
     if tz is _UTC:
         return parsed
     if tz is None:
         return parsed.replace(tzinfo=_UTC)
     return parsed.astimezone(_UTC)
+
+
+_LEAP = re.compile(r"(\d\d:\d\d:)60(?:\.\d+)?")
+
+
+def _lenient_instant(value: object) -> dt.datetime:
+    if not isinstance(value, str) or len(value) < 10:
+        raise ValueError(f"not an ISO-8601 instant: {value!r}")
+    text = value.strip()
+    if len(text) > 10 and text[10] in "tT ":
+        text = text[:10] + "T" + text[11:]
+    if text[-1:] in "zZ":
+        text = text[:-1] + "+00:00"
+    leap = _LEAP.search(text)
+    if leap:
+        text = text[: leap.start()] + leap.group(1) + "59.999999" + text[leap.end() :]
+    try:
+        return _fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not an ISO-8601 instant: {value!r}") from None
 
 
 _fromisoformat = dt.datetime.fromisoformat

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import shutil
 import time
@@ -14,6 +15,7 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from resync_assets.lib.gcpause import gc_paused
+from resync_assets.lib.ingest import quarantine
 from resync_assets.lib.ingest.config import IngestConfig, IngestReport, TableStats
 from resync_assets.lib.ingest.source import (
     TWS_TABLES,
@@ -31,7 +33,7 @@ from resync_assets.lib.ingest.warehouse import (
 )
 from resync_assets.lib.tws.client import TwsClient
 from resync_assets.lib.tws.settings import TwsSettings
-from resync_assets.lib.warehouse import write_lock
+from resync_assets.lib.warehouse import WarehouseBusy, write_lock, writer
 
 log = logging.getLogger("resync.ingest")
 
@@ -91,10 +93,57 @@ def _root_cause(exc: BaseException) -> BaseException:
     return current
 
 
-def run_pipeline(pipeline: dlt.Pipeline, data: Any, what: str) -> None:
+def _is_lock_conflict(exc: BaseException) -> bool:
+    # DuckDB refuses a writer while another process has the file open, even read-only.
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 20:
+        text = str(current)
+        if "Conflicting lock" in text or "Could not set lock" in text:
+            return True
+        current = getattr(current, "exception", None) or current.__cause__ or current.__context__
+        seen += 1
+    return False
+
+
+def _wait_for_readers(warehouse_path: Path, timeout_seconds: float) -> None:
+    # A short writer connection waits (bounded, with a message) while readers in other processes
+    # hold the file; dlt then opens its own. We hold the write lock, so only readers can be there.
+    with writer(warehouse_path, lock_timeout_seconds=timeout_seconds, what="TWS ingest"):
+        pass
+
+
+def _load(pipeline: dlt.Pipeline, warehouse_path: Path | None, timeout_seconds: float) -> None:
+    """dlt's load step, retried while readers hold the warehouse (the package stays on disk)."""
+    deadline = time.monotonic() + timeout_seconds
+    delay = 0.2
+    while True:
+        if warehouse_path is not None:
+            _wait_for_readers(warehouse_path, max(0.0, deadline - time.monotonic()))
+        try:
+            pipeline.load()
+            return
+        except PipelineStepFailed as exc:
+            if warehouse_path is None or not _is_lock_conflict(exc) or time.monotonic() + delay > deadline:
+                raise
+            log.info("%s: a reader opened the warehouse; load retried", pipeline.pipeline_name)
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def run_pipeline(
+    pipeline: dlt.Pipeline,
+    data: Any,
+    what: str,
+    warehouse_path: Path | None = None,
+    lock_timeout_seconds: float = 600.0,
+) -> None:
     """Load ``data`` with ``pipeline``; finish any package a killed run left first.
 
-    On a failure the error names the step and the cause. If the failure came after extraction, the
+    The load step waits (up to ``lock_timeout_seconds``) while readers in other processes hold
+    ``warehouse_path``, and is retried if one opens it in between; what was extracted stays in its
+    package meanwhile, and if the wait runs out the package is kept for the next run to load first.
+    On another failure the error names the step and the cause; if it came after extraction, the
     local working state is dropped so the next run restores it from the warehouse: a plan is never
     remembered as loaded unless its rows landed.
     """
@@ -103,10 +152,24 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, what: str) -> None:
         if pipeline.has_pending_data:
             log.warning("%s: finishing load packages a previous run left behind", pipeline.pipeline_name)
             pipeline.normalize()
-            pipeline.load()
-        pipeline.run(data)
+            _load(pipeline, warehouse_path, lock_timeout_seconds)
+        pipeline.extract(data)
+        pipeline.normalize()
+        _load(pipeline, warehouse_path, lock_timeout_seconds)
+    except WarehouseBusy as exc:
+        raise IngestError(
+            f"ingest of {what}: readers kept the warehouse open for {lock_timeout_seconds:g} s ({exc}); "
+            "what was read is kept and loads first on the next run",
+            exc,
+        ) from exc
     except PipelineStepFailed as exc:
         cause = _root_cause(exc)
+        if _is_lock_conflict(exc):
+            raise IngestError(
+                f"ingest of {what}: readers kept the warehouse open for {lock_timeout_seconds:g} s; "
+                "what was read is kept and loads first on the next run",
+                cause,
+            ) from cause
         if exc.step in ("normalize", "load"):
             pipeline.drop()
         raise IngestError(
@@ -136,6 +199,42 @@ def _drop_loaded_packages(pipeline: dlt.Pipeline) -> None:
     # Completed packages are never read again; without this every poll would leave its files behind.
     for package in (Path(pipeline.working_dir) / "load" / "loaded").glob("*"):
         shutil.rmtree(package, ignore_errors=True)
+
+
+def _record_quarantine(cfg: IngestConfig, counters: SourceCounters) -> tuple[int, int]:
+    """Write this load's rejects and resolve the quarantined items it got right."""
+    rejected = {r.key for r in counters.rejects}
+    checked = counters.checked
+    resolved = []
+    for item in quarantine.open_items(cfg.warehouse_path, cfg.dataset):
+        key = (item["source"], item["item_id"], item["field"])
+        if key in rejected:
+            continue
+        source = item["source"]
+        if source == "job_runs":
+            ok = item["item_id"] in checked.get("job_runs", ()) or item["job_id"] in checked.get(
+                "job_runs.job", ()
+            )
+        elif source == "job_streams":
+            ok = item["item_id"] in checked.get("job_streams", ()) or item["plan_id"] in checked.get(
+                "job_streams.plan", ()
+            )
+        else:
+            ok = item["item_id"] in checked.get(source, ())
+        if ok:
+            resolved.append(key)
+    if not counters.rejects and not resolved:
+        return 0, 0
+    return quarantine.record(
+        cfg.warehouse_path,
+        cfg.dataset,
+        counters.rejects,
+        resolved,
+        dt.datetime.now(dt.UTC),
+        backoff_base_seconds=cfg.quarantine_backoff_seconds,
+        backoff_max_seconds=cfg.quarantine_backoff_max_seconds,
+        lock_timeout_seconds=cfg.lock_timeout_seconds,
+    )
 
 
 def run_tws_ingest(
@@ -173,10 +272,14 @@ def run_tws_ingest(
                     counters=counters,
                 ).with_resources(*source_tables)
                 with gc_paused(collect_after=True):
-                    run_pipeline(pipeline, source, "TWS plans")
+                    run_pipeline(pipeline, source, "TWS plans", cfg.warehouse_path, cfg.lock_timeout_seconds)
             if "joblogs" in chosen:
                 targets = joblog_targets(
-                    cfg.warehouse_path, cfg.dataset, cfg.joblog_statuses, cfg.joblog_success_sample_rate
+                    cfg.warehouse_path,
+                    cfg.dataset,
+                    cfg.joblog_statuses,
+                    cfg.joblog_success_sample_rate,
+                    now=dt.datetime.now(dt.UTC),
                 )
                 for start in range(0, len(targets), cfg.joblog_chunk):
                     chunk = targets[start : start + cfg.joblog_chunk]
@@ -187,14 +290,21 @@ def run_tws_ingest(
                         workers=cfg.joblog_workers,
                         counters=counters,
                     )
-                    run_pipeline(pipeline, resource, "joblogs")
+                    run_pipeline(pipeline, resource, "joblogs", cfg.warehouse_path, cfg.lock_timeout_seconds)
         finally:
             stats = client.stats
             report.requests = int(stats.get("requests", 0))
             report.retries = int(stats.get("retries", 0))
             missing = missing_tables(cfg.warehouse_path, cfg.dataset, chosen)
             if missing:
-                run_pipeline(pipeline, tws_empty_tables(missing), "empty tables")
+                run_pipeline(
+                    pipeline,
+                    tws_empty_tables(missing),
+                    "empty tables",
+                    cfg.warehouse_path,
+                    cfg.lock_timeout_seconds,
+                )
+            report.quarantined, report.quarantine_resolved = _record_quarantine(cfg, counters)
         after = table_counts(cfg.warehouse_path, cfg.dataset, chosen)
         if cfg.write_lake:
             export_lake(cfg.warehouse_path, cfg.dataset, cfg.lake_dir, chosen, cfg.duckdb_memory_limit)
@@ -211,6 +321,8 @@ def run_tws_ingest(
     report.joblog_bytes = counters.joblog_bytes
     report.joblogs_truncated = counters.joblogs_truncated
     report.joblogs_invalid_utf8 = counters.joblogs_invalid_utf8
+    report.joblog_errors = counters.joblog_errors
+    report.quarantine_open = len(quarantine.open_items(cfg.warehouse_path, cfg.dataset))
     report.plans_loaded = list(counters.plans_loaded)
     report.plans_closed = list(counters.plans_closed)
     report.elapsed_seconds = time.perf_counter() - started

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from resync_assets.lib.gcpause import gc_paused
+from resync_assets.lib.ingest.quarantine import Reject
 from resync_assets.lib.ingest.records import (
     JOB_RUN_COLUMNS,
     _bool,
@@ -80,78 +81,149 @@ def _instants(values: list) -> pa.Array:
     return text.cast(TS)
 
 
-def job_runs_arrow(jobs: list) -> pa.Table:
+def job_runs_arrow(jobs: list, rejects: list | None = None) -> pa.Table:
     """The runs of a page's jobs (structs from ``records.decode_job_page``, or ``JobInPlanV2`` dicts
     of a page the structs did not fit) as an Arrow table with ``JOB_RUN_CONTENT_SCHEMA``.
 
-    Raises ValueError naming the job, the run and the value when one cannot be converted.
+    Without ``rejects``, raises ValueError naming the job, the run and the value when one cannot be
+    converted. With a list, nothing raises: a run that cannot be keyed (no ``id``; the spec requires
+    none) or whose job does not fit the structs is left out, a value that cannot be used (e.g. the
+    duration ``"P"``) becomes NULL, and each is appended to ``rejects`` as a ``quarantine.Reject``
+    naming the job, the run and the field.
     """
-    structs = [job_struct(job) for job in jobs]
+    if rejects is None:
+        structs = [job_struct(job) for job in jobs]
+    else:
+        structs = []
+        for position, job in enumerate(jobs):
+            try:
+                structs.append(job_struct(job))
+            except ValueError as exc:
+                job_id = job.get("id") if isinstance(job, dict) else None
+                rejects.append(
+                    Reject(
+                        "job_runs",
+                        f"job {job_id}" if job_id is not None else f"page item #{position}",
+                        f"the job does not fit the JobInPlanV2 shape: {exc}",
+                        job_id=_as_text(job_id),
+                        plan_id=_as_text(job.get("planId")) if isinstance(job, dict) else None,
+                    )
+                )
     try:
         with gc_paused():
-            return _job_runs_arrow(structs)
+            table = _job_runs_arrow(structs)
+        if table["run_id"].null_count == 0:
+            return table
     except (pa.ArrowException, TypeError, ValueError, AttributeError):
         pass
+    normalized = []
+    for job in structs:
+        try:
+            normalized.append(_normalized(job, rejects))
+        except _FieldError as exc:
+            raise ValueError(exc.message) from None
     with gc_paused():
-        return _job_runs_arrow([_normalized(job) for job in structs])
+        return _job_runs_arrow(normalized)
 
 
-def _normalized(job: _Job) -> _Job:
+class _FieldError(ValueError):
+    def __init__(self, message: str, field: str, value: object) -> None:
+        super().__init__(message)
+        self.message, self.field, self.value = message, field, value
+
+
+def _as_text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _convert(obj: object, attr: str, field: str, convert, where: str, failures: list) -> None:
+    value = getattr(obj, attr)
+    try:
+        setattr(obj, attr, convert(value))
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        failures.append(_FieldError(f"{where}: {exc}", field, value))
+        setattr(obj, attr, None)
+
+
+def _normalized(job: _Job, rejects: list | None) -> _Job:
     """A copy of ``job`` whose values the bulk build takes: integers and booleans coerced, instants
-    rewritten in UTC with their zone, durations checked. ValueError names the job, run and value."""
+    rewritten in UTC with their zone, durations checked, runs without id left out. Without
+    ``rejects`` the first failure raises ``_FieldError``; with it, failures become NULLs and rejects."""
     import msgspec
 
     job = msgspec.structs.replace(job)
-    try:
-        job.schedTime = _utc_text(job.schedTime)
-        job.priority = _int(job.priority)
-        if job.jobOptions is not None:
-            job.jobOptions = msgspec.structs.replace(job.jobOptions, critical=_bool(job.jobOptions.critical))
-        if job.jobStatusFlags is not None:
-            job.jobStatusFlags = msgspec.structs.replace(
-                job.jobStatusFlags, jobLate=_bool(job.jobStatusFlags.jobLate)
-            )
-        for name in (
-            "id",
-            "name",
-            "jobStreamName",
-            "jobStreamId",
-            "workstation",
-            "folder",
-            "planId",
-            "timeZone",
-        ):
-            _text(getattr(job, name), name)
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise ValueError(f"job {job.id}: {exc}") from None
+    job_where = f"job {job.id}"
+    failures: list[_FieldError] = []
+    _convert(job, "schedTime", "schedTime", _utc_text, job_where, failures)
+    _convert(job, "priority", "priority", _int, job_where, failures)
+    if job.jobOptions is not None:
+        job.jobOptions = msgspec.structs.replace(job.jobOptions)
+        _convert(job.jobOptions, "critical", "jobOptions.critical", _bool, job_where, failures)
+    if job.jobStatusFlags is not None:
+        job.jobStatusFlags = msgspec.structs.replace(job.jobStatusFlags)
+        _convert(job.jobStatusFlags, "jobLate", "jobStatusFlags.jobLate", _bool, job_where, failures)
+    for name in ("id", "name", "jobStreamName", "jobStreamId", "workstation", "folder", "planId", "timeZone"):
+        _convert(job, name, name, _text, job_where, failures)
+    job_failures = failures
     runs = []
-    for run in job.jobruns or ():
-        try:
-            run = msgspec.structs.replace(
-                run,
-                jobNumber=_int(run.jobNumber),
-                runAttempt=_int(run.runAttempt),
-                returnCode=_int(run.returnCode),
-                rerunJob=_bool(run.rerunJob),
-                lastInRerunChain=_bool(run.lastInRerunChain),
-                submittedTime=_utc_text(run.submittedTime),
-            )
-            if run.timeInfo is not None:
-                info = run.timeInfo
-                parse_duration(info.elapsedTime)
-                parse_duration(info.estimatedDuration)
-                run.timeInfo = msgspec.structs.replace(
-                    info,
-                    actualStartTime=_utc_text(info.actualStartTime),
-                    actualEndTime=_utc_text(info.actualEndTime),
+    for position, run in enumerate(job.jobruns or (), start=1):
+        run = msgspec.structs.replace(run)
+        where = f"job {job.id} run {run.id}"
+        failures = list(job_failures) if position == 1 else []
+        for attr in ("jobNumber", "runAttempt", "returnCode"):
+            _convert(run, attr, f"jobruns.{attr}", _int, where, failures)
+        for attr in ("rerunJob", "lastInRerunChain"):
+            _convert(run, attr, f"jobruns.{attr}", _bool, where, failures)
+        _convert(run, "submittedTime", "jobruns.submittedTime", _utc_text, where, failures)
+        if run.timeInfo is not None:
+            run.timeInfo = info = msgspec.structs.replace(run.timeInfo)
+            for attr in ("elapsedTime", "estimatedDuration"):
+                _convert(info, attr, f"jobruns.timeInfo.{attr}", _checked_duration, where, failures)
+            for attr in ("actualStartTime", "actualEndTime"):
+                _convert(info, attr, f"jobruns.timeInfo.{attr}", _utc_text, where, failures)
+        for attr in ("id", "actualWorkstation", "rerunType", "commonStatus"):
+            _convert(run, attr, f"jobruns.{attr}", _text, where, failures)
+        if run.compositeStatus is not None:
+            run.compositeStatus = msgspec.structs.replace(run.compositeStatus)
+            for attr in ("status", "substatus"):
+                _convert(run.compositeStatus, attr, f"jobruns.compositeStatus.{attr}", _text, where, failures)
+        if failures and rejects is None:
+            raise failures[0]
+        item = run.id if run.id is not None else f"job {job.id} run #{position}"
+        for failure in failures:
+            rejects.append(
+                Reject(
+                    "job_runs",
+                    item,
+                    f"{failure.message} (stored as NULL)",
+                    field=failure.field,
+                    plan_id=_as_text(job.planId),
+                    job_id=_as_text(job.id),
+                    value=_as_text(failure.value),
                 )
-            for name in ("id", "actualWorkstation", "rerunType", "commonStatus"):
-                _text(getattr(run, name), name)
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise ValueError(f"job {job.id} run {run.id}: {exc}") from None
+            )
+        if run.id is None:
+            if rejects is None:
+                raise _FieldError(f"{where}: a run without id cannot be stored", "jobruns.id", None)
+            rejects.append(
+                Reject(
+                    "job_runs",
+                    item,
+                    "a run without id cannot be keyed, so it is not stored (the spec requires no field)",
+                    field="jobruns.id",
+                    plan_id=_as_text(job.planId),
+                    job_id=_as_text(job.id),
+                )
+            )
+            continue
         runs.append(run)
     job.jobruns = runs
     return job
+
+
+def _checked_duration(value: object) -> object:
+    parse_duration(value)  # type: ignore[arg-type]
+    return value
 
 
 def _utc_text(value: object) -> str | None:
@@ -159,9 +231,10 @@ def _utc_text(value: object) -> str | None:
     return None if parsed is None else parsed.isoformat()
 
 
-def _text(value: object, name: str) -> None:
+def _text(value: object) -> object:
     if value is not None and not isinstance(value, str):
-        raise ValueError(f"{name} is not text: {value!r}")
+        raise ValueError(f"not text: {value!r}")
+    return value
 
 
 def _job_runs_arrow(jobs: list[_Job]) -> pa.Table:

@@ -38,11 +38,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from resync_assets.lib.ingest.plans import PlanRunReader
+from resync_assets.lib.ingest.quarantine import Reject
 from resync_assets.lib.ingest.records import parse_duration, parse_instant
 from resync_assets.lib.ingest.runs_arrow import JOB_RUN_CONTENT_SCHEMA, JOB_RUNS_SCHEMA, TS
 from resync_assets.lib.joblog.status import TERMINAL_COMMON_STATUSES
 from resync_assets.lib.tws.client import TwsClient
-from resync_assets.lib.tws.errors import TwsNotFoundError
+from resync_assets.lib.tws.errors import TwsCircuitOpenError, TwsError, TwsNotFoundError
 
 log = logging.getLogger("resync.ingest")
 
@@ -335,7 +336,23 @@ class SourceCounters:
     joblog_bytes: int = 0
     joblogs_truncated: int = 0
     joblogs_invalid_utf8: int = 0
+    joblog_errors: int = 0
+    # Items that could not be used (quarantine.Reject), and the (source, item_id, field) keys of
+    # quarantined items that this extraction got right or read again without the fault.
+    rejects: list = field(default_factory=list)
+    checked: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def reject(self, reject: Reject) -> None:
+        """Report one item (or field) that could not be used."""
+        with self._lock:
+            self.rejects.append(reject)
+        log.warning("quarantined: %s", reject.describe())
+
+    def check(self, source: str, ids: Iterable[str]) -> None:
+        """Note ids of ``source`` (run ids, job ids, stream ids) read in this extraction."""
+        with self._lock:
+            self.checked.setdefault(source, set()).update(i for i in ids if i is not None)
 
     def emitted(self, table: str, rows: int) -> None:
         """Count rows handed to dlt for ``table``."""
@@ -459,7 +476,8 @@ def tws_source(
     day = today or stamp.date()
     counts = counters if counters is not None else SourceCounters()
     runs_baseline = baseline or NoBaseline()
-    reader = PlanRunReader(client, page_size, plan_workers, processes=plan_processes)
+    run_rejects: list[Reject] = []
+    reader = PlanRunReader(client, page_size, plan_workers, processes=plan_processes, rejects=run_rejects)
     # job_streams reads the plans job_runs selected, so both see the same closed set.
     selected: dict[str, PlanSelection] = {}
     current_cache: dict[str, pa.Table | None] = {}
@@ -544,10 +562,17 @@ def tws_source(
             counts.runs_fetched += table.num_rows
             if plan_id is not None and plan_id not in counts.plans_loaded:
                 counts.plans_loaded.append(plan_id)
+            counts.check("job_runs", table["run_id"].to_pylist())
+            counts.check("job_runs.job", pc.unique(table["job_id"]).to_pylist())
+            # Rejects of plans read in threads may arrive before their plan; each is matched by plan.
+            rejected_here = [r for r in list(run_rejects) if r.plan_id == plan_id]
             fresh = table
             if not is_current:
                 fresh = _without(_without(table, current_ids), previous_ids)
                 pending = _open_run_ids(table)
+                if rejected_here:
+                    # A plan with runs in quarantine is read again on the next poll.
+                    pending = pending | {f"quarantined:{r.item_id}" for r in rejected_here}
                 if pending:
                     to_close[plan_id] = (pending, table.num_rows)
                 else:
@@ -570,6 +595,10 @@ def tws_source(
                 gc.collect(1)
         if batch_rows:
             yield emit()
+        for reject in run_rejects:
+            counts.reject(reject)
+            counts.check("job_runs.job", [reject.job_id])
+        run_rejects.clear()
         # An archived plan whose unfinished runs all went on in a newer plan is done with too. One
         # pass over the plans read finds the newest plan each unfinished run appears in.
         if to_close:
@@ -599,13 +628,19 @@ def tws_source(
         plans = selection()
         for plan_id in ["current", *plans.archived]:
             label = plans.current_plan_id if plan_id == "current" else plan_id
+            rows = []
             try:
-                rows = [
-                    job_stream_row(s, stamp, label)
-                    for s in client.iter_job_streams(plan_id=plan_id, page_size=page_size)
-                ]
+                for position, stream in enumerate(
+                    client.iter_job_streams(plan_id=plan_id, page_size=page_size), start=1
+                ):
+                    row = _checked_row(
+                        "job_streams", stream, position, label, counts, job_stream_row, stamp, label
+                    )
+                    if row is not None:
+                        rows.append(row)
             except TwsNotFoundError:
                 continue
+            counts.check("job_streams.plan", [label])
             if rows:
                 counts.emitted("job_streams", len(rows))
                 yield pa.Table.from_pylist(rows, schema=JOB_STREAMS_SCHEMA)
@@ -613,7 +648,11 @@ def tws_source(
     @dlt.resource(name="workstations", primary_key=TABLE_KEYS["workstations"], write_disposition=_MERGE)
     def workstations() -> Iterator[pa.Table]:
         """Snapshot of the workstations of the current plan, keyed by workstation_id."""
-        rows = [workstation_row(w, stamp) for w in client.iter_workstations(page_size=page_size)]
+        rows = []
+        for position, ws in enumerate(client.iter_workstations(page_size=page_size), start=1):
+            row = _checked_row("workstations", ws, position, None, counts, workstation_row, stamp)
+            if row is not None:
+                rows.append(row)
         if rows:
             counts.emitted("workstations", len(rows))
             yield pa.Table.from_pylist(rows, schema=WORKSTATIONS_SCHEMA)
@@ -625,6 +664,34 @@ def tws_source(
         yield pa.Table.from_pylist([engine_info_row(client.engine_info(), stamp)], schema=ENGINE_INFO_SCHEMA)
 
     return job_runs, job_streams, workstations, engine_info
+
+
+_ROW_KEYS = {"job_streams": ("jobstream_id", "plan_id"), "workstations": ("workstation_id",)}
+
+
+def _checked_row(
+    source: str, obj: Any, position: int, plan_id: str | None, counts: SourceCounters, build, *args
+) -> dict | None:
+    """``build(obj, *args)``, or None with the item reported (a value it cannot parse, or no key)."""
+    item_id = obj.get("id") if isinstance(obj, dict) else None
+    item = str(item_id) if item_id is not None else f"{plan_id or 'current plan'} item #{position}"
+    try:
+        if not isinstance(obj, dict):
+            raise TypeError(f"not an object: {type(obj).__name__}")
+        row = build(obj, *args)
+    except (ValueError, TypeError, AttributeError) as exc:
+        counts.reject(Reject(source, item, str(exc), plan_id=plan_id))
+        return None
+    for key in _ROW_KEYS[source]:
+        if row.get(key) is None:
+            field_name = "id" if key.endswith("_id") and key != "plan_id" else "planId"
+            reason = f"no {field_name} (the spec requires none), so it cannot be keyed and is not stored" + (
+                "; the current plan's runs carry no planId either" if key == "plan_id" else ""
+            )
+            counts.reject(Reject(source, item, reason, field=field_name, plan_id=plan_id))
+            return None
+    counts.check(source, [item])
+    return row
 
 
 def _plan_key(plan_id: str, plan_id_format: str) -> tuple:
@@ -672,8 +739,9 @@ def tws_joblogs(
     Joblogs are fetched in a pool of ``workers`` threads, with at most ``2 * workers`` requests in
     flight. A joblog the server does not have (404) is stored with NULL text when the run ended more
     than ``missing_after`` ago (so it is not asked for again); a younger one is skipped and asked for
-    at the next load. Any other error after the client's retries fails the extraction: nothing of it
-    is loaded.
+    at the next load. A joblog that still fails after the client's retries (an error answer, a body
+    cut half-way, an invalid run id) is reported in ``counters`` as a ``Reject`` (the runner puts it
+    in quarantine) and the others load.
     """
     counts = counters if counters is not None else SourceCounters()
     now = clock or (lambda: dt.datetime.now(UTC))
@@ -685,14 +753,34 @@ def tws_joblogs(
             fetched_at = now()
             with counts._lock:
                 counts.joblogs_missing += 1
+            counts.check("joblogs", [target.run_id])
             if target.actual_end is None or fetched_at - target.actual_end < missing_after:
                 return None
             return _joblog_row(target, fetched_at, None, 0, 0, None, False, False)
+        except TwsCircuitOpenError:
+            return None  # not asked: the server is down; the next poll asks again
+        except (TwsError, ValueError) as exc:
+            # One joblog that keeps failing never holds back the others: it waits in quarantine.
+            with counts._lock:
+                counts.joblog_errors += 1
+            counts.reject(
+                Reject("joblogs", target.run_id, str(exc), plan_id=target.plan_id, job_id=target.job_id)
+            )
+            return None
+        problem = joblog_problem(joblog, target.internal_status)
+        if problem:
+            with counts._lock:
+                counts.joblog_errors += 1
+            counts.reject(
+                Reject("joblogs", target.run_id, problem, plan_id=target.plan_id, job_id=target.job_id)
+            )
+            return None
         with counts._lock:
             counts.joblogs_fetched += 1
             counts.joblog_bytes += joblog.byte_size
             counts.joblogs_truncated += int(joblog.truncated)
             counts.joblogs_invalid_utf8 += int(joblog.had_invalid_utf8)
+        counts.check("joblogs", [target.run_id])
         return _joblog_row(
             target,
             now(),
@@ -740,6 +828,21 @@ def tws_joblogs(
             yield pa.Table.from_pylist(batch, schema=JOBLOGS_SCHEMA)
 
     return joblogs
+
+
+def joblog_problem(joblog: Any, internal_status: str | None) -> str | None:
+    """Why a fetched joblog cannot be stored as complete, or None.
+
+    A body delimited only by the server closing the connection (no Content-Length, not chunked)
+    cannot tell a cut from an end; a finished run's joblog then must carry its trailer's
+    ``Exit Status`` line (docs/joblog_layout.md: only a FAIL run, a launch failure, has no trailer)
+    or it is taken as cut, and asked for again later.
+    """
+    if not joblog.close_delimited or joblog.truncated or internal_status == "FAIL":
+        return None
+    if "Exit Status" in joblog.text[-4000:]:
+        return None
+    return "the joblog body ended with the connection and without its trailer (Exit Status): taken as cut"
 
 
 def table_schemas() -> dict[str, pa.Schema]:

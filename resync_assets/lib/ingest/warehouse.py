@@ -150,9 +150,14 @@ class DuckDbBaseline:
 
 
 def joblog_targets(
-    warehouse_path: Path, dataset: str, statuses: Sequence[str], success_sample_rate: float
+    warehouse_path: Path,
+    dataset: str,
+    statuses: Sequence[str],
+    success_sample_rate: float,
+    now: dt.datetime | None = None,
 ) -> list[JoblogTarget]:
-    """Runs whose joblog is due: failed ones (and a stable sample of successful ones) not yet fetched.
+    """Runs whose joblog is due: failed ones (and a stable sample of successful ones) not yet fetched,
+    leaving out those in quarantine until their ``next_attempt_at`` (when ``now`` is given).
 
     The sample keeps a run when ``md5(run_id)`` falls in the first ``success_sample_rate`` of the hash
     range, so the same runs are chosen on every load.
@@ -173,6 +178,11 @@ def joblog_targets(
         not_fetched = ""
         if table_exists(con, dataset, "joblogs"):
             not_fetched = f'and not exists (select 1 from "{dataset}".joblogs j where j.run_id = r.run_id)'
+        if now is not None and table_exists(con, dataset, "quarantine"):
+            not_fetched += (
+                f" and not exists (select 1 from \"{dataset}\".quarantine q where q.source = 'joblogs' "
+                "and q.item_id = r.run_id and q.resolved_at is null and q.next_attempt_at > ?)"
+            )
         terminal = ", ".join(f"'{s}'" for s in sorted(TERMINAL_COMMON_STATUSES))
         rows = con.execute(
             f"""
@@ -181,7 +191,7 @@ def joblog_targets(
             where ({" or ".join(clauses)}) and r.common_status in ({terminal}) {not_fetched}
             order by r.actual_end nulls last, r.run_id
             """,
-            params,
+            params + ([now] if now is not None and "quarantine q" in not_fetched else []),
         ).fetchall()
     return [JoblogTarget(*row) for row in rows]
 

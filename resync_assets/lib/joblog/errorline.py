@@ -280,12 +280,19 @@ def score_line(text: str, line_no: int = 0) -> LineEvidence | None:
 class ErrorScanner:
     """Streams body lines and keeps what is needed to pick the error line (bounded memory).
 
-    `known_ok` holds pattern keys (masked templates) of lines seen in successful runs of the job:
-    a candidate whose pattern is among them is demoted.
+    `known_ok` holds pattern keys (masked templates, made by `key`: `lib/rca/patterns.pattern_key`)
+    of lines seen in successful runs of the job: a candidate whose pattern is among them is demoted.
+    The key function is passed in so that this package does not import the analysers built on it.
     """
 
-    def __init__(self, known_ok: set[str] | frozenset[str] | None = None, tail: int = 40) -> None:
+    def __init__(
+        self,
+        known_ok: set[str] | frozenset[str] | None = None,
+        tail: int = 40,
+        key: Callable[[str], str] | None = None,
+    ) -> None:
         self.known_ok = known_ok or frozenset()
+        self.key = key
         self.body_lines = 0
         self.first_body_line: int | None = None
         self.tail: deque[tuple[int, str]] = deque(maxlen=tail)
@@ -305,12 +312,14 @@ class ErrorScanner:
         ev.before = [t[:500] for _, t in list(self.tail)[-1 - CONTEXT_BEFORE : -1]]
         if ev.is_wrapper and self.first_wrapper is None:
             self.first_wrapper = line_no
-        if self.known_ok and ev.signature is None:
-            from resync_assets.lib.rca.patterns import pattern_key
-
-            if pattern_key(text) in self.known_ok:
-                ev.score -= 3.0
-                ev.reasons.append("common in successful runs")
+        if (
+            self.known_ok
+            and self.key is not None
+            and ev.signature is None
+            and self.key(text) in self.known_ok
+        ):
+            ev.score -= 3.0
+            ev.reasons.append("common in successful runs")
         item = (ev.score, -line_no, ev)
         if len(self._heap) < MAX_CANDIDATES:
             heapq.heappush(self._heap, item)
@@ -347,8 +356,12 @@ class ErrorScanner:
         pool = strong or weak
         if pool:
             best = max(e.score for e in pool)
-            pick = next(e for e in pool if e.score >= best - NEAR_BEST)
             top = next(e for e in pool if e.score == best)
+            # A line that says it will retry is where the run went on, not where it ended: it is the
+            # error line only when nothing stronger follows.
+            pick = next(
+                e for e in pool if e.score >= best - NEAR_BEST and (e is top or "retry" not in e.reasons)
+            )
             if _CAUSED_BY.match(top.text) and pick is top:
                 # A stack trace: the error line is the trace's first exception line (its `Caused by:`
                 # root is reported as the root cause by the engine).
@@ -417,15 +430,16 @@ def scan(
     *,
     job_name: str | None = None,
     known_ok: Callable[[str], set[str] | frozenset[str]] | None = None,
+    key: Callable[[str], str] | None = None,
 ) -> Scan:
     """Stream a joblog once and choose its error line (see `ErrorScanner.choose`).
 
     `known_ok(job)` gives the pattern keys of lines common in the job's successful runs (demoted);
-    the job is `job_name`, else the one the header names.
+    the job is `job_name`, else the one the header names; `key` makes a line's pattern key.
     """
     layout = LayoutTracker()
     ok = known_ok(job_name) if (known_ok and job_name) else frozenset()
-    scanner = ErrorScanner(known_ok=ok)
+    scanner = ErrorScanner(known_ok=ok, key=key)
     asked = job_name is not None
     n_lines = 0
     for n, text in iter_lines(source):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import re
 
-from resync_assets.lib.rca.commands import safe_step, vet_command
+from resync_assets.lib.safety.commands import safe_step, vet_command
 
 _INJECTION = re.compile(
     r"ignore (?:all |any )?(?:previous|prior|above) (?:instructions|prompts?)|disregard (?:the |all )?"

@@ -36,6 +36,7 @@ class SmtpSettings:
     password: str | None = field(default=None, repr=False)
     security: str = "starttls"
     timeout_seconds: float = 30.0
+    ca_bundle: str | None = None
 
     def __post_init__(self) -> None:
         if self.security not in SECURITY_MODES:
@@ -102,6 +103,9 @@ class SmtpSettings:
         password = explicit.get("password")
         if password is None:
             password = env.get("RESYNC_SMTP_PASSWORD") or None
+        ca_bundle = explicit.get("ca_bundle") or _get(env, "RESYNC_SMTP_CA_BUNDLE")
+        if ca_bundle and not os.path.isfile(ca_bundle):
+            raise ValueError(f"RESYNC_SMTP_CA_BUNDLE is not a file: {ca_bundle}")
         return cls(
             host=host,
             port=port,
@@ -111,6 +115,7 @@ class SmtpSettings:
             password=password,
             security=security,
             timeout_seconds=timeout,
+            ca_bundle=ca_bundle,
         )
 
 

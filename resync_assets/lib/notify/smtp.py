@@ -34,7 +34,8 @@ def _server_reply(exc: smtplib.SMTPResponseException) -> str:
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
-    context = ssl.create_default_context()
+    # The server certificate is always verified: the system's CAs, or an internal CA's bundle.
+    context = ssl.create_default_context(cafile=settings.ca_bundle)
     if settings.security == "ssl":
         return smtplib.SMTP_SSL(
             settings.host, settings.port, timeout=settings.timeout_seconds, context=context

@@ -6,8 +6,10 @@ failed runs into failure modes. Plain functions over an open writer connection; 
 * `analytics.pattern_miner_*` — the template miner's state (`TemplateMiner.save/load`), so template
   ids are stable across runs;
 * `analytics.joblog_templates` — one row per template, counts merged batch by batch;
-* `analytics.joblog_failure_lines` — the body lines of failed runs (what the clusters are built from);
-* `analytics.joblog_pattern_clusters` — failed runs grouped by failure mode (`joblog_pattern_clusters`).
+* `analytics.joblog_failure_lines` — the body lines of failed runs (what the clusters are built from).
+
+The failure-mode tables built from `joblog_failure_lines` (`joblog_pattern_clusters`,
+`joblog_failure_runs`) are written by `lib/rca/failure_modes.rebuild_pattern_clusters`.
 """
 
 from __future__ import annotations
@@ -123,7 +125,8 @@ def merge_templates(
     )
 
 
-def _replace_table(con, name: str, frame) -> None:
+def replace_table(con, name: str, frame) -> None:
+    """Write `frame` (polars) as `analytics.<name>`, whole."""
     con.register("_resync_frame", frame.to_arrow())
     try:
         con.execute(f"create or replace table {SCHEMA}.{name} as select * from _resync_frame")
@@ -157,7 +160,7 @@ def mine_new_joblogs(con: duckdb.DuckDBPyConnection) -> MiningResult:
         if fresh.height or table_exists(con, SCHEMA, "joblog_templates")
         else fresh
     )
-    _replace_table(con, "joblog_templates", table)
+    replace_table(con, "joblog_templates", table)
     failed = lines.filter(pl.col("internal_status").is_in(sorted(FAILED_INTERNAL_STATUSES)))
     con.register("_resync_failed", failed.to_arrow())
     try:
@@ -175,37 +178,3 @@ def mine_new_joblogs(con: duckdb.DuckDBPyConnection) -> MiningResult:
         )
     total = con.execute(f"select count(*) from {SCHEMA}.joblog_templates").fetchall()[0][0]
     return MiningResult(len(ids), lines.height, len(miner) - before, total)
-
-
-def rebuild_pattern_clusters(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
-    """Regroup every mined failed run by failure mode into `analytics.joblog_pattern_clusters`
-    (written whole); failed runs with a joblog but no body line join the "no joblog output"
-    cluster. None when nothing has been mined yet."""
-    import polars as pl
-
-    from resync_assets.lib.patterns.joblogs import joblog_pattern_clusters
-
-    con.execute(f"create schema if not exists {SCHEMA}")
-    if not table_exists(con, SCHEMA, "joblog_failure_lines"):
-        return None
-    lines = pl.from_arrow(con.sql(f"select * from {SCHEMA}.joblog_failure_lines").to_arrow_table())
-    runs = None
-    if table_exists(con, "tws_raw", "joblogs") and table_exists(con, SCHEMA, "joblog_template_runs"):
-        statuses = ", ".join(f"'{s}'" for s in sorted(FAILED_INTERNAL_STATUSES))
-        runs = con.sql(
-            "select j.run_id, j.job_name, j.workstation, j.internal_status, j.fetched_at "
-            f"from tws_raw.joblogs j semi join {SCHEMA}.joblog_template_runs m on m.run_id = j.run_id "
-            f"where j.internal_status in ({statuses})"
-        ).to_arrow_table()
-    clusters = joblog_pattern_clusters(lines, runs=runs)
-    _replace_table(con, "joblog_pattern_clusters", clusters)
-    return clusters
-
-
-def clusters_markdown(clusters: pl.DataFrame, limit: int = 10) -> str:
-    """The top failure modes as a Markdown table (Dagster metadata)."""
-    rows = ["| runs | trend | failure mode |", "|---|---|---|"]
-    for r in clusters.head(limit).iter_rows(named=True):
-        text = (r["representative_template"] or "")[:100].replace("|", "/").replace("`", "'")
-        rows.append(f"| {r['runs']} | {r['trend']} | `{text}` |")
-    return "\n".join(rows)

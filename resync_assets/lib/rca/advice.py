@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 
 from resync_assets.lib.catalogue import FailureSignature
-from resync_assets.lib.rca.commands import command, conman, is_hostname
 from resync_assets.lib.rca.entities import mount_hint, parent_dir
+from resync_assets.lib.safety.commands import command, conman, is_hostname
 
 _PREFIX = re.compile(
     r"^\s*(?:\[?\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}[-T _.:\d,]*\]?\s*|\d{6}\s+\d{6}\s+\d+\s+|"

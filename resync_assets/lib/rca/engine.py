@@ -26,7 +26,6 @@ from resync_assets.lib.joblog.layout import cap_window, read_window
 from resync_assets.lib.llm.safety import looks_injected
 from resync_assets.lib.rca import advice
 from resync_assets.lib.rca.calibration import Calibration, default_calibration
-from resync_assets.lib.rca.commands import safe_step
 from resync_assets.lib.rca.entities import extract_db_objects, extract_hosts, extract_paths, parent_dir
 from resync_assets.lib.rca.families import (
     FAMILY_CATEGORY,
@@ -35,8 +34,9 @@ from resync_assets.lib.rca.families import (
     product_family,
     tool_family,
 )
-from resync_assets.lib.rca.patterns import pattern_key, tokens
+from resync_assets.lib.rca.patterns import failure_mode, pattern_key, tokens
 from resync_assets.lib.rca.similarity import Query, SimilarityIndex
+from resync_assets.lib.safety.commands import safe_step
 
 if TYPE_CHECKING:  # pragma: no cover
     from resync_assets.lib.llm.client import LlmAnalyst
@@ -87,6 +87,8 @@ class Analysis:
     similar: list[dict] = field(default_factory=list)
     llm: dict = field(default_factory=lambda: {"status": "not_configured"})
     lines_scanned: int = 0
+    # The failure mode of the error line, as `joblog_pattern_clusters` groups it (same function).
+    failure_mode: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
@@ -158,7 +160,9 @@ def analyze(
 ) -> Analysis:
     """Analyse one joblog (text, bytes or a path): see the module docstring."""
     ctx = context or AnalysisContext()
-    found = scan(source, job_name=job_name, known_ok=lambda job: ctx.known_ok.get(job, set()))
+    found = scan(
+        source, job_name=job_name, known_ok=lambda job: ctx.known_ok.get(job, set()), key=pattern_key
+    )
     header = found.header
     n_lines = found.lines
     job_name = job_name or header.job
@@ -174,15 +178,12 @@ def analyze(
     line = pick.text if pick else ""
     cause_line = root.text if root else line
 
-    # Entities: the error line first, then lines right around it (a `Caused by:` or a detail line).
-    near = [e.text for e in found.candidates if pick and 0 < abs(e.line_no - pick.line_no) <= 2]
+    # Entities: the cause line (a stack trace's `Caused by:`), then the error line. Neighbouring lines
+    # (cleanup errors, the wrapper) are about something else.
     files = extract_paths(cause_line) + [p for p in extract_paths(line) if p not in extract_paths(cause_line)]
     hosts = extract_hosts(cause_line) + [h for h in extract_hosts(line) if h not in extract_hosts(cause_line)]
     is_db = category == "database" or (sig and FAMILY_CATEGORY.get(sig.family) == "database")
     objects = extract_db_objects(cause_line) if is_db or _DB_WORDS.search(cause_line) else []
-    for other in near:
-        files += [p for p in extract_paths(other) if p not in files]
-        hosts += [h for h in extract_hosts(other) if h not in hosts]
     if pick is not None and not files and category in ("dependency", "permission"):
         # The line names no file but is about one: the file the job was handling just before.
         for other in reversed(pick.before):
@@ -260,6 +261,7 @@ def analyze(
             {"line_number": o.line_no, "line": o.text[:300], "score": round(o.score, 2)} for o in others[:3]
         ],
         lines_scanned=n_lines,
+        failure_mode=failure_mode(line)[1] if found.is_specific else None,
     )
     if ctx.index is not None and len(ctx.index):
         _attach_similar(result, ctx, ended_at, top_k)

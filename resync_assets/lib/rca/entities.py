@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from resync_assets.lib.rca.commands import is_hostname
+from resync_assets.lib.safety.commands import is_hostname
 
 # Absolute paths (two segments or more) not glued to a URL scheme or another word; Windows paths.
 _PATH = re.compile(

@@ -136,27 +136,26 @@ def product_family(text: str) -> str | None:
 # The tool that printed a line, from its usual prefix: coreutils and other shell tools print
 # `tool: message`, bash `script: line N: ...`, transfer tools and HTTP clients their own names,
 # PostgreSQL `ERROR:  ` / `FATAL:  ` with two spaces, Python `SomethingError: ` at the start.
-_TOOL_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "transfer",
-        re.compile(
-            r"^\s*(?:rsync|scp|sftp|ssh|ftp|lftp)(?: error)?:|\bssh: connect to host\b|^Host key verification"
+_TOOL_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    # Each tool prefix may follow the script's own `name: ` prefix (`load_gl: unzip: ...`).
+    (name, re.compile(r"^\s*(?:[\w.-]+: )?(?:" + rx + ")"))
+    for name, rx in (
+        (
+            "transfer",
+            r"(?:rsync|scp|sftp|ssh|ftp|lftp)(?: error)?:|ssh: connect to host\b|Host key verification",
         ),
-    ),
-    ("network", re.compile(r"^\s*(?:curl|wget|nc|ncat|telnet|openssl):|^ERROR \d{3}: |\bHTTP/\d")),
-    ("postgres", re.compile(r"^\s*(?:psql:.*|(?:ERROR|FATAL|PANIC):  \S)")),
-    (
-        "shell",
-        re.compile(
-            r"^\s*(?:/[\w./-]+: line \d+: |(?:cp|mv|rm|ls|cat|tar|gzip|gunzip|unzip|zip|find|sort|mkdir|chmod|"
-            r"chown|ln|dd|mount(?:\.\w+)?|umount|df|du|sed|awk|grep|gpg|bash|sh|ksh|xargs|split|iconv):)"
+        ("network", r"(?:curl|wget|nc|ncat|telnet|openssl):|ERROR \d{3}: |HTTP/\d"),
+        ("postgres", r"psql:|(?:ERROR|FATAL|PANIC):  \S"),
+        (
+            "shell",
+            (
+                r"/[\w./-]+: line \d+: |(?:cp|mv|rm|ls|cat|tar|gzip|gunzip|unzip|zip|find|sort|mkdir|chmod|"
+                r"chown|ln|dd|mount(?:\.\w+)?|umount|df|du|sed|awk|grep|gpg|bash|sh|ksh|xargs|split|iconv):"
+            ),
         ),
-    ),
-    (
-        "java",
-        re.compile(r"^\s*(?:Exception in thread|(?:[a-z_][\w$]*\.){2,}[A-Z][\w$]*(?:Exception|Error)\b)"),
-    ),
-    ("app", re.compile(r"^\s*(?:Traceback \(most recent|[A-Z][A-Za-z]*(?:Error|Exception|Warning): )")),
+        ("java", r"Exception in thread|(?:[a-z_][\w$]*\.){2,}[A-Z][\w$]*(?:Exception|Error)\b"),
+        ("app", r"Traceback \(most recent|[A-Z][A-Za-z]*(?:Error|Exception|Warning): "),
+    )
 )
 # Generic categories that say which family a line belongs to when nothing more specific does.
 _CATEGORY_FAMILY = {
@@ -170,10 +169,14 @@ _CATEGORY_FAMILY = {
 
 
 def tool_family(text: str) -> str | None:
-    """A family recognised from the tool that printed the line (its prefix), or None."""
-    for name, pattern in _TOOL_FAMILIES:
-        if pattern.search(text):
-            return name
+    """A family recognised from the tool that printed the line (its prefix, after a timestamp /
+    level / logger prefix when there is one), or None."""
+    from resync_assets.lib.rca.advice import message_of
+
+    for candidate in dict.fromkeys((text, message_of(text))):
+        for name, pattern in _TOOL_FAMILIES:
+            if pattern.search(candidate):
+                return name
     return None
 
 

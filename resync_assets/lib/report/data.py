@@ -147,6 +147,7 @@ class Recommendation:
     action: str
     deadline: dt.date | None
     subject: str
+    subject_key: str | None = None
 
 
 @dataclass
@@ -321,18 +322,14 @@ def _job_runtimes(r: _Reader, week: IsoWeek) -> None:
     name = "j.last_workstation || '#' || j.folder || j.job_stream_name || '.' || j.job_name"
     entities: list[str] = []
     if r.need("job_runtimes_forecast", "analytics.capacity_forecasts", message=NO_FORECAST):
-        order = "entity"
-        if r.has("analytics.capacity_forecast_models"):
-            order = (
-                "(select max(m.mase_model) is not null from analytics.capacity_forecast_models m "
-                "where m.series_id = f.series_id) desc, entity"
-            )
+        # The jobs whose forecast runtime grows the most over the horizon come first.
         entities = [
             row[0]
             for row in r.con.execute(
-                "select entity from analytics.capacity_forecasts f where series_kind = 'job_runtime' "
+                "select entity from analytics.capacity_forecasts where series_kind = 'job_runtime' "
                 "and generated_at = (select max(generated_at) from analytics.capacity_forecasts) "
-                f"group by entity, series_id order by {order} limit ?",
+                "group by entity order by (arg_max(yhat, ds) - arg_min(yhat, ds)) / nullif(abs(avg(yhat)), 0) "
+                "desc nulls last, entity limit ?",
                 [KEY_JOBS],
             ).fetchall()
         ]
@@ -578,6 +575,24 @@ def _short_details(details: str | None, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _job_names(r: _Reader, keys: list[str]) -> dict[str, str]:
+    """Readable names (WS#/FOLDER/STREAM.JOB, from marts.dim_jobs) of the job keys among `keys`."""
+    if not keys or not r.has("marts.dim_jobs"):
+        return {}
+    rows = r.con.execute(
+        "select job_key, last_workstation || '#' || folder || job_stream_name || '.' || job_name "
+        "from marts.dim_jobs where job_key in (select unnest(?))",
+        [sorted(set(keys))],
+    ).fetchall()
+    return {k: n for k, n in rows if n}
+
+
+def _named(text: str, names: dict[str, str]) -> str:
+    for key, name in names.items():
+        text = text.replace(key, name)
+    return text
+
+
 def _recommendations(r: _Reader, week: IsoWeek) -> None:
     if not r.need("recommendations", "analytics.capacity_recommendations", message=NO_FORECAST):
         return
@@ -594,6 +609,14 @@ def _recommendations(r: _Reader, week: IsoWeek) -> None:
                 row["priority"] or "P3", row["action"] or "", row["deadline"], row["subject"] or ""
             )
         )
+    # Job subjects are job keys (hashes): shown by the job's name, the key kept in `subject_key`.
+    names = _job_names(r, [x.subject for x in r.data.recommendations])
+    if names:
+        r.data.sources["recommendations"].append("marts.dim_jobs")
+    for rec in r.data.recommendations:
+        rec.subject_key = rec.subject
+        rec.subject = names.get(rec.subject, rec.subject)
+        rec.action = _named(rec.action, names)
 
 
 def _alerts(r: _Reader, week: IsoWeek) -> None:
@@ -624,3 +647,7 @@ def _alerts(r: _Reader, week: IsoWeek) -> None:
                 row["message"] or "",
             )
         )
+    names = _job_names(r, [a.subject for a in r.data.alerts])
+    for alert in r.data.alerts:
+        alert.subject = names.get(alert.subject, alert.subject)
+        alert.message = _named(alert.message, names)

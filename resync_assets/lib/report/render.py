@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from resync_assets.lib.report.charts import WIDTH_PX, Chart
 from resync_assets.lib.report.data import ReportData
 
+RECOMMENDATIONS_SHOWN = 12
 HTML_TEMPLATE = "weekly_report.html.j2"
 TEXT_TEMPLATE = "weekly_report.txt.j2"
 
@@ -97,7 +98,13 @@ def render_html(
 
     template = _environment(True).get_template(HTML_TEMPLATE)
     return template.render(
-        d=data, chart=chart, missing=missing, source=source, chart_width=WIDTH_PX, warehouse=escape(warehouse)
+        d=data,
+        chart=chart,
+        missing=missing,
+        source=source,
+        chart_width=WIDTH_PX,
+        warehouse=escape(warehouse),
+        shown=RECOMMENDATIONS_SHOWN,
     )
 
 
@@ -112,7 +119,9 @@ def render_text(data: ReportData, warehouse: str) -> str:
         return f"  (source: {', '.join(tables)})" if tables else ""
 
     template = _environment(False).get_template(TEXT_TEMPLATE)
-    return template.render(d=data, tmissing=tmissing, tsource=tsource, warehouse=warehouse)
+    return template.render(
+        d=data, tmissing=tmissing, tsource=tsource, warehouse=warehouse, shown=RECOMMENDATIONS_SHOWN
+    )
 
 
 def message_id(week: str, domain: str) -> str:

@@ -41,6 +41,13 @@ class IsoWeek:
         week that just ended; later in the week, the week so far)."""
         return cls.of(today - dt.timedelta(days=1))
 
+    @classmethod
+    def last_complete(cls, today: dt.date) -> IsoWeek:
+        """The newest week that ended before `today` (on Monday, the week that just ended; on any
+        other day, still that week): the default of every report, so that no run — scheduled or
+        not — reports, and marks as sent, a week that is not over yet."""
+        return cls.of(today - dt.timedelta(days=today.isoweekday()))
+
     @property
     def start(self) -> dt.date:
         """Monday."""

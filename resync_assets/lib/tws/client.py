@@ -336,8 +336,14 @@ class TwsClient:
                     del buf[cap:]
                     break
             self._add("bytes_received", len(buf))
+            framing = response.headers.get("transfer-encoding", "").lower()
             return decode_joblog(
-                run_id, bytes(buf), truncated=truncated, limit=cap, charset=response.charset_encoding
+                run_id,
+                bytes(buf),
+                truncated=truncated,
+                limit=cap,
+                charset=response.charset_encoding,
+                close_delimited="content-length" not in response.headers and "chunked" not in framing,
             )
 
         return self._call(path, params, {"Accept": "text/plain", **_LOCAL_TIMEZONE}, read)
@@ -353,11 +359,15 @@ class TwsClient:
         """Page through a joblog by line range: ``from_line``/``to_line`` windows of ``lines_per_window``.
 
         Each window is a :class:`Joblog` (capped at ``max_bytes`` like ``get_joblog``); paging stops
-        after the first window with fewer lines than asked for that was not cut by the byte cap.
+        after the first window with fewer lines than asked for that was not cut by the byte cap. A
+        server that ignores ``from_line``/``to_line`` answers the whole log every time: a window with
+        more lines than asked is the whole log (yielded once, then paging stops), and a window equal
+        to the previous one ends paging without being yielded again.
         """
         if lines_per_window < 1:
             raise ValueError("lines_per_window must be >= 1")
         start = 1
+        previous: Joblog | None = None
         while True:
             window = self.get_joblog(
                 run_id,
@@ -367,9 +377,14 @@ class TwsClient:
                 content_only=content_only,
                 max_bytes=max_bytes,
             )
+            if previous is not None and window.line_count and window.text == previous.text:
+                return
             yield window
+            if window.line_count > lines_per_window:
+                return
             if window.line_count < lines_per_window and not window.truncated:
                 return
+            previous = window
             start += lines_per_window
 
     def follow_joblog(
@@ -758,6 +773,9 @@ class TwsClient:
     def _path_id(value: str, name: str) -> str:
         if not isinstance(value, str) or not value:
             raise ValueError(f"{name} must be a non-empty string")
+        if value in (".", ".."):
+            # URL normalisation would resolve it (`run/../joblog` is `/plan/job/joblog`): another resource.
+            raise ValueError(f"{name} {value!r} cannot be a path segment")
         return quote(value, safe="")
 
     @staticmethod

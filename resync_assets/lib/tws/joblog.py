@@ -16,7 +16,9 @@ class Joblog:
     ``had_invalid_utf8`` says so); ``byte_size`` is the number of body bytes kept (at most the cap);
     when the body was longer than the cap, ``truncated`` is true and ``text`` ends with the line
     ``[resync: joblog truncated at N bytes]``. ``line_count`` counts the joblog's own lines (the
-    marker line is not counted).
+    marker line is not counted). ``close_delimited`` is true when the body had neither a
+    Content-Length nor chunked framing, so only the server closing the connection ended it: a cut
+    body then looks complete to HTTP.
     """
 
     run_id: str
@@ -26,6 +28,7 @@ class Joblog:
     had_invalid_utf8: bool
     truncated: bool
     line_count: int
+    close_delimited: bool = False
 
 
 def normalize_encoding(charset: str | None) -> str:
@@ -39,7 +42,13 @@ def normalize_encoding(charset: str | None) -> str:
 
 
 def decode_joblog(
-    run_id: str, data: bytes, *, truncated: bool, limit: int, charset: str | None = None
+    run_id: str,
+    data: bytes,
+    *,
+    truncated: bool,
+    limit: int,
+    charset: str | None = None,
+    close_delimited: bool = False,
 ) -> Joblog:
     """Decode joblog bytes into a :class:`Joblog`; never raises on bad bytes.
 
@@ -68,6 +77,7 @@ def decode_joblog(
         had_invalid_utf8=invalid,
         truncated=truncated,
         line_count=line_count,
+        close_delimited=close_delimited,
     )
 
 

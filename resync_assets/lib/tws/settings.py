@@ -63,6 +63,21 @@ class TwsSettings:
                 raise ValueError(f"TwsSettings.{name} must be >= 1")
         if self.page_size > 2**31 - 1:
             raise ValueError("TwsSettings.page_size must fit an int32")
+        for name, most in (
+            ("timeout_seconds", 3600.0),
+            ("backoff_max_seconds", 3600.0),
+            ("breaker_reset_seconds", 86_400.0),
+            ("backoff_initial_seconds", 3600.0),
+            ("max_retries", 100),
+            ("breaker_fail_max", 1_000_000),
+        ):
+            if getattr(self, name) > most:
+                raise ValueError(f"TwsSettings.{name} must be at most {most:g}, got {getattr(self, name)!r}")
+        if self.verify_tls and self.ca_bundle and not os.path.isfile(self.ca_bundle):
+            raise ValueError(
+                f"TwsSettings.ca_bundle (RESYNC_TWS_CA_BUNDLE): no such file {self.ca_bundle!r}; "
+                "give the PEM file of the CA that signed the server's certificate"
+            )
         if self.user and not self.password and not self.token:
             raise ValueError("TwsSettings.password is required when user is set (or give a token)")
 

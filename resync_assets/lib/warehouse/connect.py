@@ -34,7 +34,10 @@ def connect_read_only(
     path: Path, config: dict | None = None, wait_seconds: float = 30.0
 ) -> duckdb.DuckDBPyConnection:
     """A read-only connection to an existing warehouse, retrying while a writer in another process
-    holds the file (``WarehouseBusy`` after ``wait_seconds``)."""
+    holds the file (``WarehouseBusy`` after ``wait_seconds``); ``FileNotFoundError`` at once when the
+    warehouse does not exist (no writer will make it appear by waiting)."""
+    if not Path(path).exists():
+        raise FileNotFoundError(f"warehouse {path} does not exist (nothing has been loaded into it yet)")
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:

@@ -1,0 +1,583 @@
+"""Forecasting, threshold ETA, maintenance alerts and drift, graded against the simulator's truth.
+
+    .venv/bin/python -m benchmarks.forecasting                 # everything (a few minutes on 2 cores)
+    .venv/bin/python -m benchmarks.forecasting --parts speed   # one part: sim, speed, real
+
+Parts:
+* `sim`: for each seed, a planted estate (`WorkloadConfig(plant=True, runtime_shift_day=...)`,
+  `--days` of history, the runtime shift `--shift-after` days before the end). The daily series the
+  product forecasts (host CPU / memory / disk daily p95, job volume overall and per workstation,
+  runtime of the top jobs) are built from the simulator's own runs and samples (same aggregation as
+  the marts), cut before the shift. Graded:
+  - interval coverage and MASE over rolling-origin backtests (3 origins, 28-day horizon, Prophet
+    tried on every series as in the product), MASE of the model used / seasonal naive on the same
+    held-out days;
+  - threshold ETA: for every host resource whose truth crosses its threshold, the forecast made 6
+    weeks before the truth's day; error of the 50 % ETA day; false ETAs on resources never crossing;
+  - maintenance alerts evaluated every day: lead time of the first alert before the truth's crossing
+    (creeping runtime, rising failure rate), delay after the onset (runtime step), share of jobs with
+    nothing planted that ever get an alert;
+  - drift: the job-duration check on each of the 28 stable days before the shift and on the shift day
+    and the day after.
+* `speed`: forecasting and calibrating 1,000 daily series of 730 days (25 with Prophet, the rest with
+  the fast models), MASE recorded for every series.
+* `real`: `resync forecast`'s forecaster on the public series in tests/fixtures/forecast (rolling
+  origins, coverage per series).
+Figures go to stdout and benchmarks/results/forecasting.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from resync_assets.lib.forecast.forecaster import forecast_batch
+from resync_assets.lib.forecast.series import parse_freq
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "forecast"
+DAY = parse_freq("D")
+
+
+# -- the simulator's history ----------------------------------------------------------------------
+
+
+def simulate(seed: int, days: int, jobs: int, end: date, shift_after: int):
+    """Runs (one row per run), daily host p95s and the truth of one planted estate."""
+    from resync_assets.sim.clock import ManualClock
+    from resync_assets.sim.hostmetrics import host_day_arrays
+    from resync_assets.sim.planted import RESOURCES, daily_p95
+    from resync_assets.sim.workload import Workload, WorkloadConfig
+
+    shift_day = end - timedelta(days=shift_after)
+    cfg = WorkloadConfig(
+        seed=seed, days=days, jobs=jobs, end_date=end, plant=True, runtime_shift_day=shift_day, cache_days=3
+    )
+    wl = Workload(cfg, ManualClock(datetime.combine(end, dtime.max, UTC)))
+    topo = wl.topology
+    runs, hosts = [], []
+    d = wl.start_date
+    while d <= end - timedelta(days=1):
+        for s in wl.day(d).streams:
+            for j in s.jobs:
+                jd = j.jd
+                key = f"{jd.workstation}#{jd.folder}{s.sd.name}.{jd.name}"
+                for r in j.runs:
+                    dur = (r.end - r.start) if r.start is not None else None
+                    runs.append((key, jd.workstation, d, r.status, r.rc, dur, r.attempt))
+        arrays = host_day_arrays(wl, d, 10)
+        for w in topo.workstations:
+            if w.type == "POOL":
+                continue
+            for res in RESOURCES:
+                hosts.append((w.name, res, d, daily_p95(arrays[w.name][res], 6)))
+        d += timedelta(days=1)
+    runs = pd.DataFrame(
+        runs,
+        columns=["job_key", "workstation", "day", "status", "return_code", "duration_seconds", "attempt"],
+    )
+    runs["day"] = pd.to_datetime(runs["day"])
+    runs["is_success"] = runs["status"] == "SUCC"
+    runs["is_terminal"] = runs["status"].isin(["SUCC", "ABEND", "FAIL", "CANCL", "SUPPR"])
+    runs["common_status"] = runs["status"]
+    hosts = pd.DataFrame(hosts, columns=["workstation", "resource", "day", "y"])
+    hosts["day"] = pd.to_datetime(hosts["day"])
+    from resync_assets.sim.truth import planted_truth
+
+    truth = planted_truth(wl)
+    trend_jobs = {
+        f"{j.workstation}#{j.folder}{topo.streams[j.stream_idx].name}.{j.name}" for j in topo.trend_jobs()
+    }
+    planted_jobs = {
+        f"{t['workstation']}#{t['folder']}{t['job_stream_name']}.{t['job_name']}": t
+        for t in truth["degradations"]
+    }
+    return {
+        "runs": runs,
+        "hosts": hosts,
+        "truth": truth,
+        "shift_day": shift_day,
+        "start": wl.start_date,
+        "trend_jobs": trend_jobs,
+        "planted_jobs": planted_jobs,
+    }
+
+
+def job_daily(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per job and day: first attempts, failed first attempts, median successful runtime (as
+    `alerts.load_job_daily`)."""
+    g = runs[runs["is_terminal"] & (runs["attempt"] == 1)].groupby(["job_key", "day"])
+    out = pd.DataFrame(
+        {
+            "runs": g.size(),
+            "failures": g["status"].apply(lambda s: int(s.isin(["ABEND", "FAIL"]).sum())),
+        }
+    )
+    ok = runs[runs["is_success"]].groupby(["job_key", "day"])["duration_seconds"].median()
+    out = out.join(ok.rename("median_duration")).reset_index()
+    out["job"] = out["job_key"]
+    out["host"] = out["job_key"].str.split("#").str[0]
+    return out
+
+
+def product_series(sim: dict, top_jobs: int = 10) -> dict[str, tuple[str, np.ndarray]]:
+    """The daily series the product forecasts, cut before the shift: id → (kind, values)."""
+    cut = pd.Timestamp(sim["shift_day"])
+    runs = sim["runs"][sim["runs"]["day"] < cut]
+    days = pd.date_range(runs["day"].min(), cut - pd.Timedelta(days=1), freq="D")
+    out = {}
+    vol = runs.groupby("day").size().reindex(days, fill_value=0)
+    out["volume:ALL"] = ("job_volume", vol.to_numpy(float))
+    for ws, g in runs.groupby("workstation"):
+        out[f"volume:ws={ws}"] = (
+            "job_volume",
+            g.groupby("day").size().reindex(days, fill_value=0).to_numpy(float),
+        )
+    ok = runs[runs["is_success"]]
+    per_day = ok.groupby("job_key")["day"].nunique()
+    daily_jobs = per_day[per_day >= 0.9 * len(days)].index
+    top = (
+        ok[ok["job_key"].isin(daily_jobs)]
+        .groupby("job_key")["duration_seconds"]
+        .sum()
+        .nlargest(top_jobs)
+        .index
+    )
+    for key in top:
+        s = ok[ok["job_key"] == key].groupby("day")["duration_seconds"].median().reindex(days)
+        out[f"runtime:job={key}"] = ("job_runtime", s.interpolate(limit_direction="both").to_numpy(float))
+    h = sim["hosts"][sim["hosts"]["day"] < cut]
+    for (ws, res), g in h.groupby(["workstation", "resource"]):
+        out[f"host:{ws}:{res}"] = (f"host_{res}", g.sort_values("day")["y"].to_numpy(float))
+    return out, days
+
+
+def grade_forecasts(
+    series: dict, days: pd.DatetimeIndex, horizon: int = 28, origins: int = 3, prophet: bool = True
+):
+    """Rolling-origin coverage and MASE of the product's forecaster on `series`."""
+    ids = list(series)
+    Y = np.vstack([series[i][1] for i in ids])
+    kinds = [series[i][0] for i in ids]
+    n = Y.shape[1]
+    upper = np.array([100.0 if k.startswith("host_") else np.inf for k in kinds])
+    rows = []
+    for o in [n - horizon - k * 14 for k in range(origins)][::-1]:
+        b = forecast_batch(
+            Y[:, :o],
+            days[:o],
+            DAY,
+            horizon,
+            prophet_rows=range(len(ids)) if prophet else (),
+            lower_bound=0.0,
+            upper_bound=upper,
+        )
+        actual = Y[:, o : o + horizon]
+        snaive = np.tile(Y[:, o - 7 : o], (1, horizon // 7 + 1))[:, :horizon]
+        for i, sid in enumerate(ids):
+            mae = np.mean(np.abs(actual[i] - b.yhat[i]))
+            mae_naive = np.mean(np.abs(actual[i] - snaive[i]))
+            rows.append(
+                {
+                    "series": sid,
+                    "kind": kinds[i],
+                    "origin": int(o),
+                    "model": b.model[i],
+                    "in80": float(np.mean((actual[i] >= b.lower[80][i]) & (actual[i] <= b.upper[80][i]))),
+                    "in95": float(np.mean((actual[i] >= b.lower[95][i]) & (actual[i] <= b.upper[95][i]))),
+                    "mae": mae,
+                    "mae_snaive": mae_naive,
+                    "backtest_mase": float(b.mase_model[i]),
+                    "backtest_mase_baseline": float(b.mase_baseline[i]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def grade_eta(sim: dict, prophet: bool = True) -> pd.DataFrame:
+    """ETA at 6 weeks before each truth crossing; false ETAs where the truth never crosses."""
+    from resync_assets.lib.forecast.eta import series_eta
+
+    cut = pd.Timestamp(sim["shift_day"])
+    start = pd.Timestamp(sim["start"])
+    rows = []
+    hosts = sim["hosts"][sim["hosts"]["day"] < cut]
+    for t in sim["truth"]["host_thresholds"]:
+        g = hosts[
+            (hosts["workstation"] == t["workstation"]) & (hosts["resource"] == t["resource"])
+        ].sort_values("day")
+        y = g["y"].to_numpy(float)
+        ds = pd.DatetimeIndex(g["day"])
+        if t["already_over"]:
+            continue
+        if t["crosses_on"] is not None:
+            origin = pd.Timestamp(t["crosses_on"]) - pd.Timedelta(days=42)
+            case = "crosses"
+            # Gradable only when the growth is visible at the origin: the ramp began 3+ weeks before.
+            if t["onset"] is not None and origin < pd.Timestamp(t["onset"]) + pd.Timedelta(days=21):
+                continue
+        elif not t["planted"] and t.get("background_pp_per_week", 0) == 0:
+            origin = cut
+            case = "never"
+        else:
+            continue
+        o = int((origin - start).days)
+        if o < 56 or o > len(y):
+            continue
+        b = forecast_batch(
+            y[None, :o],
+            ds[:o],
+            DAY,
+            84,
+            prophet_rows=[0] if prophet else (),
+            lower_bound=0.0,
+            upper_bound=100.0,
+        )
+        future = [(origin + pd.Timedelta(days=k)).date() for k in range(84)]
+        eta = series_eta(
+            future,
+            b.yhat[0],
+            b.lower[80][0],
+            b.upper[80][0],
+            t["threshold"],
+            last_value=float(np.mean(y[o - 7 : o])),
+        )
+        err = None
+        if case == "crosses" and eta["eta_day_50"] is not None:
+            err = (eta["eta_day_50"] - t["crosses_on"]).days
+        rows.append(
+            {
+                "host": t["workstation"],
+                "resource": t["resource"],
+                "case": case,
+                "onset": t["onset"],
+                "pp_per_week": round(t["pp_per_week"] + t.get("background_pp_per_week", 0.0), 2),
+                "truth": t["crosses_on"],
+                "eta_day_50": eta["eta_day_50"],
+                "error_days": err,
+                "weeks_to_50": eta["weeks_to_50"],
+                "model": b.model[0],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def grade_alerts(sim: dict, first_day: int = 56) -> dict:
+    """Evaluate the alert rules every day before the shift; lead times, delays and false alerts."""
+    from resync_assets.lib.forecast.alerts import AlertConfig, JobMatrix, failure_signals, runtime_signals
+
+    cut = pd.Timestamp(sim["shift_day"])
+    daily = job_daily(sim["runs"][sim["runs"]["day"] < cut])
+    mat = JobMatrix.from_daily(daily)
+    cfg = AlertConfig()
+    first: dict[tuple[str, str], pd.Timestamp] = {}
+    for t in range(first_day, len(mat.days)):
+        day = mat.days[t]
+        for kind, sig in (
+            ("runtime_trend", runtime_signals(mat, t, cfg)),
+            ("failure_rate", failure_signals(mat, t, cfg)),
+        ):
+            for r in sig[sig["over"] | sig["trend"]]["row"]:
+                key = (mat.jobs["job_key"].iloc[r], kind)
+                first.setdefault(key, day)
+    planted = sim["planted_jobs"]
+    cases = []
+    for key, t in planted.items():
+        kind = "failure_rate" if t["kind"] == "rising_failure" else "runtime_trend"
+        onset, cross = pd.Timestamp(t["onset"]), pd.Timestamp(t["crosses_on"])
+        hit = first.get((key, kind))
+        early_false = hit is not None and hit < onset
+        cases.append(
+            {
+                "job": key,
+                "kind": t["kind"],
+                "onset": onset.date(),
+                "crosses_on": cross.date(),
+                "first_alert": None if hit is None else hit.date(),
+                "lead_days": None if hit is None else (cross - hit).days,
+                "delay_days": None if hit is None else (hit - onset).days,
+                "before_onset": early_false,
+                "gradable": bool(cross < cut and onset >= mat.days[first_day]),
+            }
+        )
+    excluded = set(planted) | sim["trend_jobs"]
+    # Jobs with nothing planted that have enough history to be judged.
+    enough = daily.groupby("job_key")["day"].nunique()
+    clean = [k for k in enough[enough >= 28].index if k not in excluded]
+    flagged = sorted({k for (k, _), _d in first.items() if k in set(clean)})
+    return {"cases": pd.DataFrame(cases), "clean_jobs": len(clean), "false_alert_jobs": flagged}
+
+
+def grade_drift(sim: dict) -> pd.DataFrame:
+    """The drift checks on 28 stable days before the shift and on the shift day and the day after."""
+    from resync_assets.lib.drift.monitor import DriftConfig, run_checks
+
+    shift = pd.Timestamp(sim["shift_day"])
+    runs = sim["runs"]
+    data = {"runs": runs}
+    rows = []
+    for k in range(-28, 2):
+        day = (shift + pd.Timedelta(days=k)).date()
+        res = run_checks(data, day, DriftConfig())
+        for r in res:
+            if r.check_name not in ("job_duration", "status_mix", "return_code_mix"):
+                continue
+            score = next((v.get("score") for v in r.details.values() if isinstance(v, dict)), None)
+            rows.append(
+                {"day": day, "offset": k, "check": r.check_name, "drift": r.drift_detected, "score": score}
+            )
+    return pd.DataFrame(rows)
+
+
+# -- speed ----------------------------------------------------------------------------------------
+
+
+def synthetic_series(k: int, n: int, seed: int = 0) -> np.ndarray:
+    """Daily series with level, trend, weekly and yearly seasonality, noise, spikes and level shifts."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    level = rng.uniform(20, 500, (k, 1))
+    trend = rng.normal(0, 0.002, (k, 1)) * level * t
+    weekly = rng.uniform(0, 0.2, (k, 1)) * level * np.sin(2 * np.pi * (t + rng.integers(0, 7, (k, 1))) / 7)
+    yearly = rng.uniform(0, 0.2, (k, 1)) * level * np.sin(2 * np.pi * t / 365.25)
+    noise = rng.normal(0, 1, (k, n)) * rng.uniform(0.02, 0.1, (k, 1)) * level
+    y = level + trend + weekly + yearly + noise
+    spikes = rng.random((k, n)) < 0.01
+    y = np.where(spikes, y * rng.uniform(1.5, 3, (k, n)), y)
+    shift_at = rng.integers(n // 4, n, k)
+    has_shift = rng.random(k) < 0.2
+    y += np.where(
+        has_shift[:, None] & (t[None, :] >= shift_at[:, None]), rng.uniform(-0.3, 0.3, (k, 1)) * level, 0
+    )
+    return np.clip(y, 0, None)
+
+
+def bench_speed(k: int = 1000, n: int = 730, prophet_series: int = 25, horizon: int = 84) -> dict:
+    Y = synthetic_series(k, n)
+    ds = pd.date_range("2024-01-01", periods=n, freq="D")
+    started = time.perf_counter()
+    cpu0 = time.process_time()
+    b = forecast_batch(Y, ds, DAY, horizon, prophet_rows=range(prophet_series))
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu0
+    return {
+        "series": k,
+        "history_days": n,
+        "horizon": horizon,
+        "prophet_series": prophet_series,
+        "wall_seconds": round(wall, 1),
+        "cpu_seconds_this_process": round(cpu, 1),
+        "mase_recorded": int(np.isfinite(b.mase_model).sum()),
+        "models": pd.Series(b.model).value_counts().to_dict(),
+        "beats_baseline": int(np.sum(b.mase_model < b.mase_baseline)),
+        "median_backtest_coverage_95": float(np.nanmedian(b.coverage[95])),
+    }
+
+
+# -- real-world series ----------------------------------------------------------------------------
+
+
+def bench_real(origins: int = 8) -> pd.DataFrame:
+    """Coverage of the forecaster on each public fixture series at rolling origins."""
+    from resync_assets.lib.forecast.forecaster import forecast
+
+    rows = []
+    for path in sorted(FIXTURES.glob("*.csv")):
+        df = pd.read_csv(path)
+        from resync_assets.lib.forecast.series import prepare
+
+        s = prepare(df, None, name=path.name)
+        # 28 days ahead for daily data, half a day ahead for sub-daily data.
+        h = 28 if s.freq.alias == "D" else round(s.freq.steps_per_day / 2)
+        n = len(s)
+        step = max(h // 2, 1)  # origins half a horizon apart
+        for k in range(origins):
+            o = n - h - k * step
+            if o < 2 * s.freq.season + 10:
+                break
+            sub = pd.DataFrame({"ds": s.ds[:o], "y": s.y[:o]})
+            r = forecast(sub, h, freq=s.freq.alias)
+            actual = s.y[o : o + h]
+            f = r.frame
+            snaive = np.tile(s.y[o - s.freq.season : o], h // s.freq.season + 1)[:h]
+            rows.append(
+                {
+                    "series": path.stem,
+                    "freq": s.freq.alias,
+                    "points": o,
+                    "horizon": h,
+                    "model": r.model,
+                    "in80": float(np.mean((actual >= f["yhat_lower_80"]) & (actual <= f["yhat_upper_80"]))),
+                    "in95": float(np.mean((actual >= f["yhat_lower_95"]) & (actual <= f["yhat_upper_95"]))),
+                    "mae_ratio": float(
+                        np.mean(np.abs(actual - f["yhat"])) / max(np.mean(np.abs(actual - snaive)), 1e-12)
+                    ),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# -- main -----------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="benchmarks.forecasting", description=__doc__.split("\n")[0])
+    p.add_argument("--parts", nargs="+", default=["sim", "speed", "real"], choices=["sim", "speed", "real"])
+    p.add_argument("--seeds", nargs="+", type=int, default=[42, 7, 11])
+    p.add_argument("--days", type=int, default=180)
+    p.add_argument("--jobs", type=int, default=500)
+    p.add_argument(
+        "--shift-after", type=int, default=14, help="the runtime shift this many days before the end"
+    )
+    p.add_argument("--end-date", type=date.fromisoformat, default=date(2026, 11, 30))
+    p.add_argument("--no-prophet", action="store_true", help="fast models only in the sim part")
+    args = p.parse_args(argv)
+    out: dict = {}
+    pd.set_option("display.width", 200)
+    if "sim" in args.parts:
+        fc, eta, alerts, drift = [], [], [], []
+        clean = flagged = 0
+        for seed in args.seeds:
+            t0 = time.perf_counter()
+            sim = simulate(seed, args.days, args.jobs, args.end_date, args.shift_after)
+            t1 = time.perf_counter()
+            series, days = product_series(sim)
+            fc.append(grade_forecasts(series, days, prophet=not args.no_prophet).assign(seed=seed))
+            t2 = time.perf_counter()
+            eta.append(grade_eta(sim, prophet=not args.no_prophet).assign(seed=seed))
+            a = grade_alerts(sim)
+            alerts.append(a["cases"].assign(seed=seed))
+            clean += a["clean_jobs"]
+            flagged += len(a["false_alert_jobs"])
+            t3 = time.perf_counter()
+            drift.append(grade_drift(sim).assign(seed=seed))
+            print(
+                f"seed {seed}: simulated {len(sim['runs'])} runs in {t1 - t0:.0f} s, {len(series)} series "
+                f"forecast in {t2 - t1:.0f} s, ETA+alerts {t3 - t2:.0f} s, drift {time.perf_counter() - t3:.0f} s",
+                flush=True,
+            )
+        fc, eta, alerts, drift = (pd.concat(x, ignore_index=True) for x in (fc, eta, alerts, drift))
+        per_series = fc.groupby("series").agg(
+            kind=("kind", "first"),
+            in80=("in80", "mean"),
+            in95=("in95", "mean"),
+            mae=("mae", "sum"),
+            mae_snaive=("mae_snaive", "sum"),
+        )
+        fc["ratio"] = fc["mae"] / fc["mae_snaive"].clip(lower=1e-12)
+        ratio = fc.groupby(["seed", "series"]).apply(
+            lambda g: g["mae"].sum() / max(g["mae_snaive"].sum(), 1e-12)
+        )
+        by_kind = fc.groupby("kind").agg(
+            series=("series", "nunique"), in80=("in80", "mean"), in95=("in95", "mean")
+        )
+        by_kind["share_mase_lt_1"] = ratio.groupby(fc.groupby(["seed", "series"])["kind"].first()).apply(
+            lambda r: float((r < 1).mean())
+        )
+        print("\n== forecasts on the simulator's history (3 origins x 28 days) ==")
+        print(by_kind.round(3).to_string())
+        print(
+            f"pooled coverage: 80 % {fc['in80'].mean():.3f}, 95 % {fc['in95'].mean():.3f}; "
+            f"MASE (model / seasonal naive, held-out) < 1 on {float((ratio < 1).mean()):.0%} of {len(ratio)} series; "
+            f"median {float(ratio.median()):.3f}; models {fc['model'].value_counts().to_dict()}"
+        )
+        ok = eta[eta["case"] == "crosses"]
+        within = ok["error_days"].abs() <= 7
+        never = eta[eta["case"] == "never"]
+        print("\n== threshold ETA, forecast 6 weeks before the truth's crossing ==")
+        print(
+            ok[["seed", "host", "resource", "truth", "eta_day_50", "error_days", "model"]].to_string(
+                index=False
+            )
+        )
+        print(
+            f"within ±7 days: {int(within.sum())}/{len(ok)} ({within.mean():.0%}); median |error| "
+            f"{ok['error_days'].abs().median()} days; no ETA: {int(ok['error_days'].isna().sum())}; "
+            f"false ETA within 12 weeks on never-crossing resources: {int(never['eta_day_50'].notna().sum())}/{len(never)}"
+        )
+        g = alerts[alerts["gradable"]]
+        creeping = g[g["kind"].isin(["creeping_runtime", "rising_failure"])]
+        steps = g[g["kind"] == "runtime_step"]
+        early = creeping["lead_days"].fillna(-999) >= 14
+        print("\n== maintenance alerts, evaluated every day ==")
+        print(
+            g[
+                ["seed", "job", "kind", "onset", "crosses_on", "first_alert", "lead_days", "delay_days"]
+            ].to_string(index=False)
+        )
+        print(
+            f"creeping runtime / rising failure flagged >= 14 days before crossing: {int(early.sum())}/{len(creeping)} "
+            f"({early.mean():.0%}); runtime steps found: {int(steps['first_alert'].notna().sum())}/{len(steps)}, "
+            f"median delay {steps['delay_days'].median()} days; alerts before the onset: {int(g['before_onset'].sum())}; "
+            f"false alerts: {flagged}/{clean} jobs with nothing planted ({flagged / max(clean, 1):.1%})"
+        )
+        dj = drift[drift["check"] == "job_duration"]
+        stable = dj[dj["offset"] < 0]
+        found = dj[dj["offset"] >= 0].groupby("seed")["drift"].any()
+        print("\n== drift monitor (job duration), +30 % runtime shift ==")
+        print(
+            f"shift found within 1 day: {int(found.sum())}/{len(found)} seeds; false detections on stable days: "
+            f"{int(stable['drift'].sum())}/{len(stable)} ({stable['drift'].mean():.1%}); "
+            f"scores stable median {stable['score'].median():.3f} max {stable['score'].max():.3f}, "
+            f"shift day {dj[dj['offset'] == 0]['score'].round(3).tolist()}"
+        )
+        for check in ("status_mix", "return_code_mix"):
+            st = drift[(drift["check"] == check) & (drift["offset"] < 0)]
+            print(f"{check}: drift on {int(st['drift'].sum())}/{len(st)} stable days")
+        out["sim"] = {
+            "seeds": args.seeds,
+            "days": args.days,
+            "coverage_80": round(float(fc["in80"].mean()), 4),
+            "coverage_95": round(float(fc["in95"].mean()), 4),
+            "by_kind": json.loads(by_kind.round(4).to_json(orient="index")),
+            "share_mase_lt_1": round(float((ratio < 1).mean()), 4),
+            "series": len(ratio),
+            "eta_cases": len(ok),
+            "eta_within_7_days": int(within.sum()),
+            "eta_false_on_never": int(never["eta_day_50"].notna().sum()),
+            "eta_never_cases": len(never),
+            "alerts_gradable_creeping": len(creeping),
+            "alerts_ge_14_days_early": int(early.sum()),
+            "alerts_steps": len(steps),
+            "alerts_steps_found": int(steps["first_alert"].notna().sum()),
+            "false_alert_jobs": int(flagged),
+            "clean_jobs": int(clean),
+            "drift_found_within_1_day": int(found.sum()),
+            "drift_stable_days": len(stable),
+            "drift_false_detections": int(stable["drift"].sum()),
+        }
+        _ = per_series
+    if "speed" in args.parts:
+        print("\n== speed: 1,000 daily series x 730 days, 84-day horizon ==", flush=True)
+        s = bench_speed()
+        print(json.dumps(s))
+        out["speed"] = s
+    if "real" in args.parts:
+        print("\n== public real-world series (tests/fixtures/forecast) ==", flush=True)
+        r = bench_real()
+        per = r.groupby(["series", "freq"]).agg(
+            origins=("in80", "size"),
+            horizon=("horizon", "first"),
+            in80=("in80", "mean"),
+            in95=("in95", "mean"),
+            mae_ratio=("mae_ratio", "median"),
+            models=("model", lambda m: ",".join(sorted(set(m)))),
+        )
+        print(per.round(3).to_string())
+        out["real"] = json.loads(per.round(4).to_json(orient="index"))
+    results = ROOT / "benchmarks" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "forecasting.json").write_text(json.dumps(out, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Telling the operator: the incident notifications sent after each analysis."""

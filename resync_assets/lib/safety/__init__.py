@@ -1,0 +1,1 @@
+"""What resync may put in front of an operator: commands through one validating gate (`commands`)."""
