@@ -144,6 +144,11 @@ def _start_simulator(days: int, jobs: int, password: str, warm: bool) -> tuple[s
     raise RuntimeError(f"the simulator did not start (exit {proc.returncode})")
 
 
+def _figure(value: float | None) -> str:
+    """A measured figure to one decimal, or "unknown" when it could not be measured (never 0.0)."""
+    return "unknown" if value is None else f"{value:.1f}"
+
+
 def _cpu_seconds(pid: int) -> float | None:
     # utime + stime of a running process, from /proc (Linux).
     try:
@@ -250,7 +255,7 @@ def _print(result: dict) -> None:
         f"reader {result['worker_peak_rss_bytes'] / 2**20:,.0f} MiB, at different times); "
         f"{result['requests']} requests; CPU s: ingest {result['ingest_cpu_seconds']:.1f} (plan readers "
         f"{result['worker_cpu_seconds']:.1f}), simulator "
-        f"{result['simulator_cpu_seconds'] or 0:.1f}; load average {result['load_average_1m'][0]:.1f}"
+        f"{_figure(result['simulator_cpu_seconds'])}; load average {result['load_average_1m'][0]:.1f}"
         f"->{result['load_average_1m'][1]:.1f} on {result['cpus']} CPUs; then the next poll took "
         f"{result['poll_seconds']:.1f} s ({result['poll_runs_fetched']:,} runs re-read)",
         flush=True,

@@ -1,8 +1,8 @@
 """The Loghub-2k data sets for the template-miner benchmarks and tests: finding, loading, scoring.
 
 The data (2,000 real log lines per system with a ground-truth group for every line) is the shared
-reference folder's copy: `<repo>/../shared/benchmarks/loghub`, or the folder named by the setting
-`RESYNC_LOGHUB_DIR`. :func:`redrawn_lines` builds the realistic speed input: lines of all data sets
+reference folder's copy: `<shared>/benchmarks/loghub`, where `<shared>` is `RESYNC_SHARED_DIR`, else
+`<repo>/../shared`; or the folder named by the setting `RESYNC_LOGHUB_DIR`. :func:`redrawn_lines` builds the realistic speed input: lines of all data sets
 mixed, with every number, hex string and address re-drawn by a seeded RNG, so that lines are not
 exact repeats of each other (as in real logs, where counters, ids and addresses vary).
 """
@@ -21,10 +21,17 @@ REPO = Path(__file__).resolve().parent.parent
 DATASETS = ("HDFS", "Hadoop", "Spark", "Zookeeper", "BGL", "HPC", "Thunderbird", "Linux")
 
 
+def shared_dir() -> Path:
+    """The shared reference folder outside the repository: `RESYNC_SHARED_DIR`, else `<repo>/../shared`
+    (where CI lays it beside the clone; a git worktree elsewhere sets the variable)."""
+    configured = (os.environ.get("RESYNC_SHARED_DIR") or "").strip()
+    return Path(configured) if configured else REPO.parent / "shared"
+
+
 def loghub_dir() -> Path:
-    """The Loghub-2k folder: `RESYNC_LOGHUB_DIR`, else `<repo>/../shared/benchmarks/loghub`."""
-    configured = os.environ.get("RESYNC_LOGHUB_DIR")
-    return Path(configured) if configured else REPO.parent / "shared" / "benchmarks" / "loghub"
+    """The Loghub-2k folder: `RESYNC_LOGHUB_DIR`, else `<shared>/benchmarks/loghub` (see :func:`shared_dir`)."""
+    configured = (os.environ.get("RESYNC_LOGHUB_DIR") or "").strip()
+    return Path(configured) if configured else shared_dir() / "benchmarks" / "loghub"
 
 
 def available_datasets(root: Path | None = None) -> list[str]:

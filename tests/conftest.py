@@ -15,6 +15,9 @@ from resync_assets.sim.clock import ManualClock
 from resync_assets.sim.server import FaultConfig, SimulatorServer
 from resync_assets.sim.workload import WorkloadConfig
 
+# In CI a session that skipped any test fails (tests/ci_no_skips.py).
+pytest_plugins = ["tests.ci_no_skips"]
+
 SIM_USER = "resync"
 SIM_PASSWORD = "resync-pw"
 SIM_TOKEN = "resync-token"

@@ -129,6 +129,15 @@ def summarize(warehouse: Path, truth: list[dict] | None = None) -> dict:
             [(0, 0, 0)],
         )
         ((fct_rows,),) = query("marts.fct_job_runs", "select count(*) from marts.fct_job_runs", [(0,)])
+        # Shares of finished runs, by what each flag measures (see docs/marts.md, fct_job_runs.yml).
+        ((late, flagged, beyond, over),) = query(
+            "marts.fct_job_runs",
+            "select coalesce(avg(is_late::int), 0), coalesce(avg((coalesce(is_flagged_late, false) "
+            "or coalesce(is_past_deadline, false) or coalesce(is_max_duration_exceeded, false))::int), 0), "
+            "coalesce(avg(is_beyond_runtime_tolerance::int), 0), coalesce(avg(is_over_estimate::int), 0) "
+            "from marts.fct_job_runs where is_terminal and started_at is not null",
+            [(0.0, 0.0, 0.0, 0.0)],
+        )
         ((templates,),) = query(
             "analytics.joblog_templates", "select count(*) from analytics.joblog_templates", [(0,)]
         )
@@ -152,6 +161,7 @@ def summarize(warehouse: Path, truth: list[dict] | None = None) -> dict:
     return {
         "evaluation": evaluation,
         "fct_job_runs": fct_rows,
+        "lateness": {"late": late, "flagged": flagged, "beyond_tolerance": beyond, "over_estimate": over},
         "templates": templates,
         "top_clusters": [r[0] for r in top_clusters],
         "incidents_by_family": families,
@@ -213,6 +223,13 @@ def main(
         f"(+ {summary['local_host_metric_rows']} samples of this machine, source 'collector')"
     )
     print(f"marts: fct_job_runs {summary['fct_job_runs']} rows (dbt staging → intermediate → marts)")
+    lt = summary["lateness"]
+    print(
+        f"late runs: {lt['late'] * 100:.1f} % of finished runs = the scheduler's late / deadline / "
+        f"maximum-duration flags ({lt['flagged'] * 100:.1f} %) "
+        f"or beyond the job's run-time tolerance band ({lt['beyond_tolerance'] * 100:.1f} %); "
+        f"over TWS's estimate by any amount: {lt['over_estimate'] * 100:.1f} % (not lateness)"
+    )
     print(f"joblog templates: {summary['templates']}; top failure modes:")
     for line in summary["top_clusters"]:
         print(f"  {line}")

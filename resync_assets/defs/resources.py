@@ -1,5 +1,5 @@
 """The ONE place resync defines and binds its Dagster resources (`tws`, `lakehouse`, `duckdb`, `llm`,
-`dbt`); no other module of `defs/` binds a resource.
+`dbt`, `smtp`, `webhook`); no other module of `defs/` binds a resource.
 
 Nothing here reads the environment when imported or loaded:
 
@@ -14,7 +14,11 @@ Nothing here reads the environment when imported or loaded:
   is used in a run; explicit config (the Launchpad, tests) wins, then the variable, then the default;
 * the LLM endpoint is optional, so it is not an `EnvVar` (Dagster fails a run when an EnvVar is
   unset): `RESYNC_LLM_BASE_URL` / `RESYNC_LLM_MODEL` are read when a run uses it, and the API key
-  (`RESYNC_LLM_API_KEY`) only at call time, so it never shows in the UI, run config or metadata.
+  (`RESYNC_LLM_API_KEY`) only at call time, so it never shows in the UI, run config or metadata;
+* the e-mail and webhook channels are optional too: their secrets (`RESYNC_SMTP_PASSWORD`,
+  `RESYNC_WEBHOOK_URL`) are bound with `dg.EnvVar` only when the variable is defined when the code
+  location loads (the one presence check made at load), the other `RESYNC_SMTP_*` settings are read
+  when a run uses them.
 """
 
 from __future__ import annotations

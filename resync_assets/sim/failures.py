@@ -1,6 +1,6 @@
 """The simulator's own failure texts: what a failed run prints, and the truth about it.
 
-The rows live in `failure_texts.csv` (this package): one row per planted failure kind with its
+The rows live in `data/failure_texts.csv` (sources: `data/README.md`): one row per planted failure kind with its
 family, plan outcome (ABEND, or FAIL for a launch failure), exit code, whether a rerun usually
 passes, and one or more text variants (one per line of the cell). The variants were written for the
 simulator, independently of the analyser's catalogue (`lib/catalogue`), modelled on messages real
@@ -88,7 +88,7 @@ class FailureTable:
 @lru_cache(maxsize=1)
 def load_failures() -> FailureTable:
     """Load and validate `failure_texts.csv` (cached)."""
-    text = resources.files(__package__).joinpath(DATA_FILE).read_text(encoding="utf-8")
+    text = resources.files(__package__).joinpath("data", DATA_FILE).read_text(encoding="utf-8")
     entries, seen = [], set()
     for n, row in enumerate(csv.DictReader(text.splitlines(keepends=True)), start=2):
         try:

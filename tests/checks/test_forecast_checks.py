@@ -70,7 +70,13 @@ def forecast(ds: dt.date, lo95=1.0, lo80=2.0, yhat=3.0, hi80=4.0, hi95=5.0) -> d
     }
 
 
-MODEL = {"series_id": "volume:ALL", "last_observed": DAY, "mase_baseline": 1.0, "history_days": 90}
+MODEL = {
+    "series_id": "volume:ALL",
+    "model": "seasonal_naive",
+    "last_observed": DAY,
+    "mase_baseline": 1.0,
+    "history_days": 90,
+}
 
 
 @pytest.mark.check_passes("capacity_forecasts_are_consistent")

@@ -73,6 +73,7 @@ def test_demo_materializes_every_raw_asset_and_records_the_runs(tmp_path, monkey
             "maintenance_alerts_are_well_formed": lambda: empty("analytics.maintenance_alerts"),
             "capacity_recommendations_are_well_formed": lambda: empty("analytics.capacity_recommendations"),
             "drift_reports_no_drift": lambda: empty("analytics.drift_reports"),
+            "tws_quarantine_is_empty": lambda: "tws_raw.quarantine" not in tables,
             "incident_notifications_delivered": lambda: empty(
                 "analytics.incident_deliveries",
                 "status <> 'skipped' and last_attempt_at > now() - interval 1 day",
@@ -97,6 +98,14 @@ def test_demo_materializes_every_raw_asset_and_records_the_runs(tmp_path, monkey
             "select max(ts) from tws_raw.host_metrics where source = 'simulator'"
         ).fetchone()
     assert f"runs loaded: {runs} " in out and facts == runs
+    # The late share is explained by its definition: TWS's flag or beyond the job's tolerance band.
+    with duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True) as conn:
+        wrong = conn.execute(
+            "select count(*) from marts.fct_job_runs where is_late is distinct from "
+            "(coalesce(is_flagged_late, false) or coalesce(is_past_deadline, false) "
+            "or coalesce(is_max_duration_exceeded, false) or is_beyond_runtime_tolerance)"
+        ).fetchone()[0]
+    assert wrong == 0 and "late runs: " in out and "(not lateness)" in out
     # The analysis part says how it compares with the simulator's truth and how confidence spreads.
     assert "against the simulator's truth" in out and "confidence p10 / median / p90" in out
     assert "mean confidence" not in out and "step failed" not in out.split("top failure modes")[-1]

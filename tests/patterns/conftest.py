@@ -7,11 +7,10 @@ reason to pass.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from benchmarks.loghub_data import DATASETS, available_datasets, loghub_dir, redrawn_lines
+from tests.shared_data import missing as missing_data
 
 
 @pytest.fixture(scope="session")
@@ -20,10 +19,10 @@ def loghub_datasets() -> list[str]:
     present = available_datasets()
     if len(present) < len(DATASETS):
         missing = sorted(set(DATASETS) - set(present))
-        message = f"Loghub-2k data sets {missing} not found under {loghub_dir()} (set RESYNC_LOGHUB_DIR)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_data(
+            f"Loghub-2k data sets {missing} not found under {loghub_dir()} "
+            "(set RESYNC_SHARED_DIR or RESYNC_LOGHUB_DIR)"
+        )
     return present
 
 

@@ -13,6 +13,7 @@ import pytest
 from benchmarks.incident_analysis import evaluate_real, evaluate_sim, real_cases, sim_cases
 from benchmarks.loghub_data import loghub_dir
 from resync_assets.lib.rca.calibration import default_calibration
+from tests.shared_data import missing
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +57,9 @@ def test_the_benchmark_exits_non_zero_without_cases(monkeypatch):
     assert bench.main(["--days", "1", "--jobs", "1"]) == 1
 
 
-@pytest.mark.skipif(
-    not loghub_dir().exists(), reason="loghub data not available (see benchmarks/loghub_data.py)"
-)
 def test_real_log_lines_outside_the_catalogue():
+    if not loghub_dir().exists():
+        missing(f"Loghub-2k data not found at {loghub_dir()} (set RESYNC_SHARED_DIR or RESYNC_LOGHUB_DIR)")
     cases = real_cases()
     assert len(cases) >= 40
     figures, _, _ = evaluate_real(cases, default_calibration())

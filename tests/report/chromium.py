@@ -26,7 +26,8 @@ PAGE_PROBE = """
   const images = [...document.images].map(img => ({
     src: img.getAttribute('src').slice(0, 30), complete: img.complete, naturalWidth: img.naturalWidth,
     naturalHeight: img.naturalHeight, left: img.getBoundingClientRect().left,
-    right: img.getBoundingClientRect().right, alt: img.alt,
+    right: img.getBoundingClientRect().right, top: img.getBoundingClientRect().top + window.scrollY,
+    bottom: img.getBoundingClientRect().bottom + window.scrollY, alt: img.alt,
   }));
   const overflowing = [...document.querySelectorAll('body *')]
     .filter(el => el.getBoundingClientRect().right > width + 0.5 && el.getClientRects().length)

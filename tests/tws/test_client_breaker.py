@@ -8,7 +8,9 @@ from resync_assets.lib.tws import TwsApiError, TwsCircuitOpenError, TwsClient, T
 from resync_assets.sim.server import FaultConfig
 from resync_assets.sim.workload import WorkloadConfig
 
-RESET = 0.3
+# Wide enough that a loaded machine cannot let the window pass between two statements that expect
+# the breaker still open; the half-open waits below take this long.
+RESET = 3.0
 
 
 def _wait_for_state(client, state, limit=10.0):

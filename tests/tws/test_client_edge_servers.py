@@ -6,6 +6,7 @@ import orjson
 import pytest
 
 from resync_assets.lib.tws import TwsApiError, TwsClient, TwsProtocolError, TwsSettings
+from tests.shared_data import missing
 
 SECRET = "pw-that-must-not-leak-81x"
 
@@ -100,7 +101,7 @@ def tls_server(tmp_path, serve):
     import subprocess
 
     if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
+        missing("openssl is needed to make a test certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         [

@@ -48,7 +48,7 @@ def _run_ids_by_plan(client, sim):
         ("429=0.3,retry_after=0", {"status": 429}),
         ("truncate=0.3", {}),
         ("reset=0.3", {}),
-        ("timeout=0.2,stall=0.6", {}),
+        ("timeout=0.2,stall=2.5", {}),
         ("latency=0.005:0.02", {"no_retries": True}),
         ("500=0.1,503=0.1,429=0.05,truncate=0.05,reset=0.05,retry_after=0", {}),
     ],
@@ -58,7 +58,10 @@ def test_faults_are_recovered_with_complete_results(make_simulator, sim_auth, sp
     truth = {
         plan_id: {r["run_id"] for r in sim.workload.runs(plan_id)} for plan_id in sim.workload.plan_ids()
     }
-    with TwsClient(_settings(sim, sim_auth, timeout_seconds=0.3)) as client:
+    # Only the stall case needs a short client timeout (a stall of 2.5 s is 5x it); elsewhere a wide
+    # one, so that a slow answer on a loaded machine is not taken for a fault (and "no retries" holds).
+    timeout = 0.5 if "stall" in spec else 10.0
+    with TwsClient(_settings(sim, sim_auth, timeout_seconds=timeout)) as client:
         by_plan = _run_ids_by_plan(client, sim)
         # A run that started and failed (an ABEND has a joblog; a FAIL may have none), in any plan.
         failed = next(

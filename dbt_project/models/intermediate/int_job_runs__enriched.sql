@@ -46,17 +46,58 @@ keyed as (
 
 ),
 
-final as (
+-- The job's own recent history: mean and spread of the run times of its successful runs among the
+-- previous {{ var('runtime_tolerance_runs') }} runs (as Control-M's run-time tolerance does).
+history as (
 
     select
         *,
+        count(duration_seconds) filter (where status_class = 'success') over recent as prior_successes,
+        avg(duration_seconds) filter (where status_class = 'success') over recent as prior_mean_seconds,
+        stddev_samp(duration_seconds) filter (where status_class = 'success') over recent as prior_stddev_seconds
+    from keyed
+    window recent as (
+        partition by job_key order by started_at, run_id
+        rows between {{ var('runtime_tolerance_runs') }} preceding and 1 preceding
+    )
+
+),
+
+banded as (
+
+    select
+        *,
+        -- Upper edge of the tolerance band: mean + 3 standard deviations, at least 10 % and 60 s
+        -- above the mean (a very steady job is not "long" for a few seconds more).
+        case
+            when prior_successes >= {{ var('runtime_tolerance_min_runs') }}
+                then prior_mean_seconds + greatest(
+                    3 * coalesce(prior_stddev_seconds, 0), 0.1 * prior_mean_seconds, 60
+                )
+        end as runtime_tolerance_seconds
+    from history
+
+),
+
+final as (
+
+    select
+        * exclude (prior_successes, prior_mean_seconds, prior_stddev_seconds),
         status_class = 'failure' as is_failure,
         status_class = 'success' as is_success,
         case
             when estimated_seconds > 0 and duration_seconds is not null
                 then duration_seconds - estimated_seconds
         end as seconds_over_estimate,
-        coalesce(estimated_seconds > 0 and duration_seconds > estimated_seconds, false) as is_late,
+        -- Any second over TWS's estimate (an average it keeps): informative, not "late".
+        coalesce(estimated_seconds > 0 and duration_seconds > estimated_seconds, false) as is_over_estimate,
+        coalesce(duration_seconds > runtime_tolerance_seconds, false) as is_beyond_runtime_tolerance,
+        -- Late, for operators and the report: the scheduler's own notions (its late flag, a deadline
+        -- passed, the maximum duration exceeded), or a run time beyond the job's tolerance band.
+        coalesce(is_flagged_late, false)
+            or coalesce(is_past_deadline, false)
+            or coalesce(is_max_duration_exceeded, false)
+            or coalesce(duration_seconds > runtime_tolerance_seconds, false) as is_late,
         -- The day a run counts for in daily aggregates: its start, or for a run that ended without
         -- starting (FAIL, cancelled) its end. Not-yet-started runs get none, so a run's day never
         -- changes once set, which keeps incremental daily aggregates exact.
@@ -66,7 +107,7 @@ final as (
                 case when is_terminal then coalesce(ended_at, sched_time, submitted_at) end
             ) as date
         ) as activity_date
-    from keyed
+    from banded
 
 )
 

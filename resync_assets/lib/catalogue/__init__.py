@@ -10,7 +10,7 @@ example lines (`templates`, placeholders filled by the tests) and what to *do* a
 (`root_cause`, `fix_steps`).
 
 This is the analyser's knowledge only. The simulator writes its failures from its own table
-(`resync_assets/sim/failure_texts.csv`), so the analyser is not graded on its own answer key.
+(`resync_assets/sim/data/failure_texts.csv`), so the analyser is not graded on its own answer key.
 
     from resync_assets.lib.catalogue import load_catalogue, match_line
     catalogue = load_catalogue()
