@@ -67,7 +67,6 @@ def test_demo_materializes_every_raw_asset_and_records_the_runs(tmp_path, monkey
             ),
             "joblog_templates_ids_are_stable": lambda: empty("analytics.joblog_templates"),
             "incident_confidence_is_calibrated": lambda: True,  # the demo records no outcomes
-            "tws_quarantine_is_empty": lambda: "tws_raw.quarantine" not in tables,
             "capacity_forecasts_are_consistent": lambda: empty("analytics.capacity_forecasts"),
             "capacity_threshold_eta_is_monotone": lambda: empty("analytics.capacity_threshold_eta"),
             "maintenance_alerts_are_well_formed": lambda: empty("analytics.maintenance_alerts"),
