@@ -85,6 +85,12 @@ def register(subparsers) -> None:
         help="bearer token (visible in `ps`: prefer RESYNC_SIM_TOKEN or --credentials-file)",
     )
     serve.add_argument(
+        "--plan-ids",
+        choices=("date", "uuid"),
+        default="date",
+        help="plan ids: the production day YYYY-MM-DD (default) or UUID-shaped as the spec has them",
+    )
+    serve.add_argument(
         "--credentials-file",
         default=None,
         help="file of `user=...`, `password=...`, `token=...` lines (wins over the environment)",
@@ -222,6 +228,7 @@ def _serve(args) -> int:
         token=token,
         faults=faults,
         clock=clock,
+        plan_ids=args.plan_ids,
     )
     try:
         server.start()

@@ -83,14 +83,36 @@ def _composite_text(status: str, sub: str | None) -> str:
     return text
 
 
-def _flags_fragment(late: bool, restarted: bool) -> orjson.Fragment:
-    frag = _FLAGS.get((late, restarted))
+def _max_duration_gone(run, jd, status: str) -> bool:
+    """The run went past the job's maximum duration (`maxdur`); shown once the run has ended."""
+    return bool(
+        jd.max_duration
+        and status in ("SUCC", "ABEND")
+        and run.start is not None
+        and run.end - run.start > jd.max_duration
+    )
+
+
+def _deadline_passed(j, last, t: float) -> bool:
+    """The job's deadline has passed without it ending before it (TWS's `deadlineHasPassed`)."""
+    deadline = j.jd.deadline_offset
+    if not deadline or last is None:
+        return False
+    due = j.sched + deadline
+    run, (status, _, _) = last
+    if status in ("SUCC", "ABEND", "FAIL") and run.end is not None:
+        return run.end > due
+    return t > due
+
+
+def _flags_fragment(late: bool, restarted: bool, deadline_passed: bool = False) -> orjson.Fragment:
+    frag = _FLAGS.get((late, restarted, deadline_passed))
     if frag is None:
-        frag = _FLAGS[(late, restarted)] = orjson.Fragment(
+        frag = _FLAGS[(late, restarted, deadline_passed)] = orjson.Fragment(
             orjson.dumps(
                 {
                     "jobLate": late,
-                    "deadlineHasPassed": False,
+                    "deadlineHasPassed": deadline_passed,
                     "restarted": restarted,
                     "userRerunAgain": False,
                     "untilGone": False,
@@ -183,7 +205,7 @@ class Renderer:
             "timeInfo": time_info,
             "actualWorkstation": run.actual_ws or j.jd.workstation,
             "minDurationNotReached": False,
-            "maxDurationGone": False,
+            "maxDurationGone": _max_duration_gone(run, j.jd, status),
         }
         if started:
             out["jobNumber"] = run.job_number
@@ -226,7 +248,8 @@ class Renderer:
             f'"rerunJob":{"true" if run.attempt > 1 else "false"},"lastInRerunChain":{"true" if last else "false"},'
             f'"commonStatus":"{common}","compositeStatus":{_composite_text(status, sub)},'
             f'"timeInfo":{time_info},"actualWorkstation":"{run.actual_ws or j.jd.workstation}",'
-            f'"minDurationNotReached":false,"maxDurationGone":false{tail}}}'
+            f'"minDurationNotReached":false,'
+            f'"maxDurationGone":{"true" if _max_duration_gone(run, j.jd, status) else "false"}{tail}}}'
         )
 
     def _job_static(self, j, with_definition: bool = True) -> bytes:
@@ -309,9 +332,16 @@ class Renderer:
             "schedTime": iso(j.sched),
             "lastRunCommonStatus": common,
             "lastRunCompositeStatus": _composite_fragment(status, sub),
-            "jobStatusFlags": _flags_fragment(late, n > 1),
+            "jobStatusFlags": _flags_fragment(late, n > 1, _deadline_passed(j, last, t)),
             "jobruns": runs,
         }
+        if jd.deadline_offset or jd.max_duration:
+            restrictions = {}
+            if jd.deadline_offset:
+                restrictions["deadlineTime"] = iso(j.sched + jd.deadline_offset)
+            if jd.max_duration:
+                restrictions["maxDuration"] = duration(jd.max_duration)
+            out["timeRestrictions"] = restrictions
         if last and status not in ("HOLD", "READY", "EXEC") and last[0].start is not None:
             out["endTime"] = iso(last[0].end)
         return b"{" + orjson.dumps(out)[1:-1] + b"," + static + b"}"

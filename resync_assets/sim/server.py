@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import logging
+import re
 import socket
 import struct
 import threading
@@ -46,6 +48,7 @@ __all__ = ["FaultConfig", "SimulatorServer"]
 log = logging.getLogger(__name__)
 
 API = "/twsd/api/v2"
+_PLAN_ID_RE = re.compile(rb'"planId":"(\d{4}-\d{2}-\d{2})"')
 MAX_LIMIT = 100_000
 INT32_MAX = 2**31 - 1  # integer parameters are int32 in the spec
 _DEFAULT_LIMIT = 10_000
@@ -123,7 +126,14 @@ class SimulatorServer:
         clock: Clock | None = None,
         follow_poll: float = 0.05,
         prefetch: bool = True,
+        plan_ids: str = "date",
     ):
+        if plan_ids not in ("date", "uuid"):
+            raise ValueError(
+                "plan_ids must be 'date' (the production day, the simulator's default) or 'uuid'"
+            )
+        self.plan_id_mode = plan_ids
+        self._plan_days: dict[str, str] = {}
         if isinstance(config, Workload):
             self.workload = config
             self.clock = config.clock if clock is None else clock
@@ -148,6 +158,31 @@ class SimulatorServer:
         self._lock = threading.Lock()
         self._prefetching: dict = {}
         self.prefetch_enabled = prefetch
+
+    # -- plan ids -----------------------------------------------------------------------------------
+
+    def plan_uuid(self, day) -> str:
+        """The spec-shaped (UUID) plan id of production day ``day`` in ``--plan-ids uuid`` mode."""
+        digest = hashlib.blake2b(
+            f"plan|{self.workload.config.seed}|{day}".encode(), digest_size=16
+        ).hexdigest()
+        return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+
+    def plan_day(self, plan_id: str) -> str | None:
+        """The production day (``YYYY-MM-DD``) of a UUID plan id, or None when no plan has it."""
+        day = self._plan_days.get(plan_id)
+        if day is None:
+            d, last = self.workload.start_date, self.workload.current_date()
+            while d <= last:
+                self._plan_days.setdefault(self.plan_uuid(d.isoformat()), d.isoformat())
+                d += timedelta(days=1)
+            day = self._plan_days.get(plan_id)
+        return day
+
+    def _uuid_plan_ids(self, body: bytes) -> bytes:
+        return _PLAN_ID_RE.sub(
+            lambda m: b'"planId":"%s"' % self.plan_uuid(m.group(1).decode()).encode(), body
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -822,6 +857,10 @@ class _Handler(BaseHTTPRequestHandler):
         params: dict[str, str] = {}
         for k, v in raw_query:
             params.setdefault(k, v)
+        uuid_mode = sim.plan_id_mode == "uuid"
+        if uuid_mode and params.get("plan_id") not in (None, "", "current"):
+            # Spec-shaped ids only: a production day is not a plan id here.
+            params["plan_id"] = sim.plan_day(params["plan_id"]) or f"unknown plan {params['plan_id']}"
         try:
             result = sim.handle(path, params, raw_query, self.headers)
         except ApiError as exc:
@@ -831,6 +870,10 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("simulator error on %s", path)
             self._send_error(ApiError(500, "AWSJSY500E", "AWSJSY500E An internal error occurred."))
             return
+        if uuid_mode and isinstance(result, Response) and not path.endswith("/joblog"):
+            result = Response(
+                result.status, sim._uuid_plan_ids(result.body), result.content_type, result.headers
+            )
         faults = sim.faults
         if faults.poison or faults.odd:
             result = self._planted(path, result, faults)

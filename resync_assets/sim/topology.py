@@ -239,8 +239,9 @@ class JobDef:
     every_minutes: int = 0  # >0: an `every` job
     every_until_h: float = 0.0
     has_predecessor: bool = True
-    max_duration: float = 0.0
+    max_duration: float = 0.0  # seconds; 0 = no maximum duration (TWS `maxdur`)
     families: dict[str, float] = field(default_factory=dict)
+    deadline_offset: float = 0.0  # seconds after the scheduled time; 0 = no deadline
 
 
 @dataclass
@@ -512,5 +513,18 @@ def build_topology(seed: int, n_jobs: int) -> Topology:
                     families=dict(_FAMILY_WEIGHTS[kind]),
                 )
             )
+            _plant_time_restrictions(seed, jobs[-1])
             sdef.jobs.append(len(jobs) - 1)
     return Topology(seed, workstations, db_servers, partners, streams, jobs, master)
+
+
+def _plant_time_restrictions(seed: int, jd: JobDef) -> None:
+    """Give some jobs a deadline and a maximum duration, as operators define them (`deadline`,
+    `maxdur`); drawn from a hash of the job, so the rest of the world does not change."""
+    if jd.every_minutes:
+        return
+    h = make_id(seed, "time-restrictions", jd.id)
+    if int(h[:2], 16) < 0x50:  # ~30 % of jobs: a deadline a few hours after the scheduled time
+        jd.deadline_offset = 3600.0 * (2 + int(h[2:4], 16) % 5)
+    if int(h[4:6], 16) < 0x40:  # ~25 %: a maximum duration of about 1.5-2.5 times the usual run time
+        jd.max_duration = 60.0 * max(5, round(jd.baseline * (1.5 + (int(h[6:8], 16) % 100) / 100) / 60))

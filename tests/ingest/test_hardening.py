@@ -325,3 +325,47 @@ def test_the_quarantine_table_is_readable_while_nothing_failed(make_simulator, t
         ).fetchone()
     finally:
         con.close()
+
+
+# ------------------------------------------------------------------ 8. plan ids as the spec shapes them
+
+
+def test_uuid_plan_ids_poll_through_a_rollover_with_every_final_state(make_simulator, tmp_path):
+    from resync_assets.sim.clock import ManualClock
+    from tests.conftest import SIM_NOW
+    from tests.ingest.conftest import loaded_runs, truth_runs
+
+    day = SIM_NOW.replace(hour=22, minute=0, second=0)
+    sim = make_simulator(clock=ManualClock(day), plan_ids="uuid")
+    cfg = make_cfg(tmp_path, backfill_days=5)
+    first = run_tws_ingest(settings_for(sim), cfg)
+    today = sim.plan_uuid(day.date().isoformat())
+    # Plan ids are not days: the backfill cannot ask for a day, so only the current plan is read.
+    assert first.plans_loaded == [today] and first.requests < 40
+    sim.clock.advance(4 * 3600)  # 02:00: the 22:00 plan is archived, known only by its id
+    second = run_tws_ingest(settings_for(sim), cfg)
+    tomorrow = sim.plan_uuid((day + dt.timedelta(days=1)).date().isoformat())
+    assert second.plans_loaded == [tomorrow, today]
+
+    plans = {today: day.date().isoformat(), tomorrow: (day + dt.timedelta(days=1)).date().isoformat()}
+    truth = {k: t for k, t in truth_runs(sim).items() if t["plan_id"] in plans.values()}
+    loaded = loaded_runs(cfg)
+    assert set(loaded) == set(truth)
+    assert {k: v[0] for k, v in loaded.items()} == {k: t["status"] for k, t in truth.items()}
+    assert {k: plans[v[1]] for k, v in loaded.items()} == {k: t["plan_id"] for k, t in truth.items()}
+    # The archived plan closes once its runs are final; it is not asked for again.
+    sim.clock.advance(20 * 3600)
+    run_tws_ingest(settings_for(sim), cfg)
+    later = run_tws_ingest(settings_for(sim), cfg)
+    assert today not in later.plans_loaded
+
+
+def test_plans_are_ordered_by_their_own_times_not_their_ids():
+    import pyarrow as pa
+
+    from resync_assets.lib.ingest.source import _plan_key, plan_time
+
+    older = pa.table({"sched_time": pa.array([dt.datetime(2026, 12, 4, 23, tzinfo=dt.UTC)])})
+    newer = pa.table({"sched_time": pa.array([dt.datetime(2026, 12, 5, 1, tzinfo=dt.UTC), None])})
+    times = {"ffff-old": plan_time(older), "0000-new": plan_time(newer)}
+    assert _plan_key("0000-new", times) > _plan_key("ffff-old", times)

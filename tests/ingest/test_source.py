@@ -92,11 +92,20 @@ def test_plan_selection_skips_closed_days_and_keeps_open_ones():
     assert picked.anchor == dt.date(2025, 3, 14)
 
 
-def test_plan_selection_anchors_on_today_when_the_current_plan_id_is_not_a_date():
+def test_plan_selection_asks_no_day_of_a_server_whose_plan_ids_are_not_days():
+    # The spec's plan ids are UUID-shaped and the API cannot list plans: only plans seen as current
+    # are read again; days would be 404s on every first load.
+    state = {"open_plans": ["PLAN-76", "PLAN-77"]}
     picked = select_plans(
-        {}, "PLAN-77", backfill_days=2, plan_id_format="%Y-%m-%d", today=dt.date(2025, 3, 14)
+        state, "PLAN-77", backfill_days=2, plan_id_format="%Y-%m-%d", today=dt.date(2025, 3, 14)
     )
-    assert picked.archived == ("2025-03-13", "2025-03-12")
+    assert picked.archived == ("PLAN-76",) and picked.anchor == dt.date(2025, 3, 14)
+    assert select_plans(
+        {}, None, backfill_days=2, plan_id_format="%Y-%m-%d", today=dt.date(2025, 3, 14)
+    ).archived == (
+        "2025-03-13",
+        "2025-03-12",
+    )
 
 
 @pytest.mark.parametrize(

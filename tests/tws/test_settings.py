@@ -5,13 +5,15 @@ import pytest
 from resync_assets.lib.tws import TwsSettings
 
 
-def test_from_env_reads_every_variable():
+def test_from_env_reads_every_variable(tmp_path):
+    ca = tmp_path / "internal.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
     env = {
         "RESYNC_TWS_BASE_URL": "https://tws.example:31116/",
         "RESYNC_TWS_USER": "wauser",
         "RESYNC_TWS_PASSWORD": "s3cret pw",
         "RESYNC_TWS_TOKEN": "",
-        "RESYNC_TWS_CA_BUNDLE": "/etc/ssl/internal.pem",
+        "RESYNC_TWS_CA_BUNDLE": str(ca),
         "RESYNC_TWS_VERIFY_TLS": "true",
         "RESYNC_TWS_TIMEOUT_SECONDS": "12.5",
     }
@@ -19,7 +21,7 @@ def test_from_env_reads_every_variable():
     assert s.base_url == "https://tws.example:31116"
     assert (s.user, s.password, s.token) == ("wauser", "s3cret pw", None)
     assert s.auth_kind == "basic"
-    assert s.verify == "/etc/ssl/internal.pem"
+    assert s.verify == str(ca)
     assert s.timeout_seconds == 12.5
 
 

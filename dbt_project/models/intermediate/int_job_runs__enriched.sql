@@ -92,9 +92,11 @@ final as (
         -- Any second over TWS's estimate (an average it keeps): informative, not "late".
         coalesce(estimated_seconds > 0 and duration_seconds > estimated_seconds, false) as is_over_estimate,
         coalesce(duration_seconds > runtime_tolerance_seconds, false) as is_beyond_runtime_tolerance,
-        -- Late, for operators and the report: the scheduler's own late flag, or a run time beyond the
-        -- job's tolerance band.
+        -- Late, for operators and the report: the scheduler's own notions (its late flag, a deadline
+        -- passed, the maximum duration exceeded), or a run time beyond the job's tolerance band.
         coalesce(is_flagged_late, false)
+            or coalesce(is_past_deadline, false)
+            or coalesce(is_max_duration_exceeded, false)
             or coalesce(duration_seconds > runtime_tolerance_seconds, false) as is_late,
         -- The day a run counts for in daily aggregates: its start, or for a run that ended without
         -- starting (FAIL, cancelled) its end. Not-yet-started runs get none, so a run's day never

@@ -73,6 +73,8 @@ final as (
         runtime_tolerance_seconds,
         is_beyond_runtime_tolerance,
         is_flagged_late,
+        is_past_deadline,
+        is_max_duration_exceeded,
         is_late,
         return_code,
         internal_status,

@@ -155,6 +155,9 @@ TABLE_KEYS: dict[str, str | tuple[str, ...]] = {
     "joblogs": "run_id",
 }
 
+# Polls after which a plan once seen as current, now answered 404, is no longer asked for.
+MISSING_PLAN_POLLS = 3
+
 # Rows of job_runs gathered before they are handed to dlt (about 30 MB of Arrow).
 EMIT_ROWS = 100_000
 
@@ -378,20 +381,23 @@ def select_plans(
     """Which archived plans to read: open ones seen as current, plus unclosed days of the window.
 
     The window is the ``backfill_days`` production days before the current plan's day (parsed from
-    its id with ``plan_id_format``; ``today`` when the id does not parse or the plan is empty).
+    its id with ``plan_id_format``; ``today`` when the plan is empty). A server whose plan ids are not
+    production days (the spec's are UUID-shaped) cannot be asked for a day, and the API cannot list
+    plans: there, only plans seen as current are read again once archived.
     """
     closed = state.get("closed_plans", {})
     anchor = today
+    day_ids = True
     if current_plan_id is not None:
         try:
             anchor = dt.datetime.strptime(current_plan_id, plan_id_format).date()
         except ValueError:
-            pass
+            day_ids = False
     wanted: list[str] = []
     for plan_id in state.get("open_plans", []):
         if plan_id != current_plan_id and plan_id not in closed and plan_id not in wanted:
             wanted.append(plan_id)
-    for k in range(1, backfill_days + 1):
+    for k in range(1, (backfill_days if day_ids else 0) + 1):
         plan_id = (anchor - dt.timedelta(days=k)).strftime(plan_id_format)
         if plan_id != current_plan_id and plan_id not in closed and plan_id not in wanted:
             wanted.append(plan_id)
@@ -409,25 +415,46 @@ def _older_than(plan_id: str, anchor: dt.date, plan_id_format: str, days: int = 
 
 def _prune_closed(state: dict, today: dt.date, keep_days: int, plan_id_format: str) -> None:
     # Closed days that fell far out of the window can never be selected again; keep the state small.
+    # A plan id that is not a day is dated by when it closed.
     closed = state.get("closed_plans", {})
+    times = state.get("plan_times", {})
     horizon = today - dt.timedelta(days=keep_days)
     for plan_id in list(closed):
         try:
             day = dt.datetime.strptime(plan_id, plan_id_format).date()
         except ValueError:
-            continue
+            try:
+                day = dt.datetime.fromisoformat(closed[plan_id].get("closed_at", "")).date()
+            except (AttributeError, ValueError):
+                continue
         if day < horizon:
             del closed[plan_id]
+            times.pop(plan_id, None)
+
+
+def plan_time(table: pa.Table) -> str | None:
+    """A plan's own time: the latest scheduled time of its runs (ISO text), None when it has none.
+
+    Plans are ordered by it, never by parsing their ids (the spec's are UUID-shaped). A run carried
+    forward into the next plan keeps its scheduled time, so it never makes a newer plan look older.
+    """
+    if table.num_rows == 0:
+        return None
+    latest = pc.max(table["sched_time"]).as_py()
+    return None if latest is None else latest.isoformat()
 
 
 # -------------------------------------------------------------------------------------------- source
 
 
 def _current_plan_id(table: pa.Table | None) -> str | None:
+    # The plan id most runs of the current plan carry (carried-forward runs may name their old one).
     if table is None or table.num_rows == 0:
         return None
-    ids = pc.unique(table["plan_id"].drop_null()).to_pylist()
-    return max(ids) if ids else None
+    counts = pc.value_counts(table["plan_id"].drop_null()).to_pylist()
+    if not counts:
+        return None
+    return max(counts, key=lambda c: (c["counts"], c["values"]))["values"]
 
 
 def _without(table: pa.Table, run_ids: pa.Array | None) -> pa.Table:
@@ -513,6 +540,7 @@ def tws_source(
         state = dlt.current.source_state()
         closed: dict = state.setdefault("closed_plans", {})
         open_plans: list = state.setdefault("open_plans", [])
+        times: dict = state.setdefault("plan_times", {})
         current = current_cache.pop("table", None)
         if current is None:
             current = JOB_RUN_CONTENT_SCHEMA.empty_table()
@@ -557,11 +585,25 @@ def tws_source(
                 if not is_current and _older_than(plan_id, plans.anchor, archived_plan_id_format):
                     # An archive that is gone for a past day never comes back: stop asking for it.
                     close(plan_id, 0)
+                elif not is_current and plan_id in open_plans:
+                    # A plan once current (any id shape) that the server no longer has: given up
+                    # after a few polls, so a vanished plan is not asked for forever.
+                    misses = state.setdefault("missing_plans", {})
+                    misses[plan_id] = misses.get(plan_id, 0) + 1
+                    if misses[plan_id] >= MISSING_PLAN_POLLS:
+                        close(plan_id, 0)
+                        misses.pop(plan_id, None)
                 log.info("plan %s: not on the server", plan_id)
                 continue
             counts.runs_fetched += table.num_rows
             if plan_id is not None and plan_id not in counts.plans_loaded:
                 counts.plans_loaded.append(plan_id)
+            when = plan_time(table)
+            if plan_id is not None and when is not None:
+                times[plan_id] = max(when, times.get(plan_id, when))
+                note = getattr(runs_baseline, "note_plan_time", None)
+                if note is not None:
+                    note(plan_id, times[plan_id])
             counts.check("job_runs", table["run_id"].to_pylist())
             counts.check("job_runs.job", pc.unique(table["job_id"]).to_pylist())
             # Rejects of plans read in threads may arrive before their plan; each is matched by plan.
@@ -605,7 +647,7 @@ def tws_source(
             unfinished = pa.array(
                 sorted(set().union(*(pending for pending, _ in to_close.values()))), pa.string()
             )
-            plans_read = [(_plan_key(other, archived_plan_id_format), ids) for other, ids in seen]
+            plans_read = [(_plan_key(other, times), ids) for other, ids in seen]
             if current_ids is not None:
                 plans_read.append(((2,), current_ids))  # the current plan is newer than any archive
             newest: dict[str, tuple] = {}
@@ -614,7 +656,7 @@ def tws_source(
                     if run_id not in newest or key > newest[run_id]:
                         newest[run_id] = key
         for plan_id, (pending, runs) in to_close.items():
-            key = _plan_key(plan_id, archived_plan_id_format)
+            key = _plan_key(plan_id, times)
             pending = {run_id for run_id in pending if not (run_id in newest and newest[run_id] > key)}
             if pending:
                 pending -= runs_baseline.in_newer_plans(sorted(pending), plan_id)
@@ -694,12 +736,10 @@ def _checked_row(
     return row
 
 
-def _plan_key(plan_id: str, plan_id_format: str) -> tuple:
-    # Orders plan ids by production day when they parse, else as text.
-    try:
-        return (0, dt.datetime.strptime(plan_id, plan_id_format).date().isoformat())
-    except (TypeError, ValueError):
-        return (1, plan_id or "")
+def _plan_key(plan_id: str, times: dict) -> tuple:
+    # Orders archived plans by their own time (`plan_time`), ties by id; the current plan, keyed (2,)
+    # by the caller, is newer than all.
+    return (1, times.get(plan_id) or "", plan_id or "")
 
 
 def _chain(*iterables: Iterable) -> Iterator:

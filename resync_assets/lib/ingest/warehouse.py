@@ -48,7 +48,9 @@ class DuckDbBaseline:
 
     A changed run keeps the ``first_seen_at`` the warehouse holds; ``last_seen_at`` becomes the load
     time. Content is compared column by column (``IS DISTINCT FROM``), never by a stored hash, so it
-    stays right across library upgrades.
+    stays right across library upgrades. Plans are ordered by their own time (the latest scheduled
+    time of their runs: ``source.plan_time``), never by parsing ids: the source tells the times of the
+    plans it reads (``note_plan_time``), the warehouse gives those of the plans it holds.
     """
 
     def __init__(self, warehouse_path: Path, dataset: str = "tws_raw", plan_id_format: str = "%Y-%m-%d"):
@@ -60,6 +62,32 @@ class DuckDbBaseline:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._opened = False
         self._columns: set[str] | None = None
+        self._noted: dict[str, str] = {}
+        self._stored_times: dict[str, str] | None = None
+
+    def note_plan_time(self, plan_id: str, when: str) -> None:
+        """The time (ISO text) of a plan this extraction read, which orders it against stored plans."""
+        self._noted[plan_id] = when
+
+    def _register_plan_times(self, con: duckdb.DuckDBPyConnection) -> None:
+        if self._stored_times is None:
+            self._stored_times = {
+                plan: when.isoformat()
+                for plan, when in con.execute(
+                    f'select plan_id, max(sched_time) from "{self.dataset}".job_runs '
+                    "where plan_id is not null and sched_time is not null group by plan_id"
+                ).fetchall()
+            }
+        merged = {**self._stored_times, **self._noted}
+        con.register(
+            "plan_times",
+            pa.table(
+                {
+                    "plan_id": pa.array(list(merged), pa.string()),
+                    "t": pa.array(list(merged.values()), pa.string()).cast(pa.timestamp("us", tz="UTC")),
+                }
+            ),
+        )
 
     def _connection(self) -> tuple[duckdb.DuckDBPyConnection | None, set[str] | None]:
         # (connection, job_runs columns) — (None, None) when there is no warehouse or no job_runs.
@@ -86,14 +114,7 @@ class DuckDbBaseline:
         if self._con is not None:
             self._con.close()
         self._con, self._columns, self._opened = None, None, False
-
-    def _not_older(self, fetched: str, stored: str) -> str:
-        # Plan ids compare by production day when they parse with the format, else as text.
-        fmt = "'" + self.plan_id_format.replace("'", "''") + "'"
-        return (
-            f"coalesce(try_strptime({fetched}, {fmt}) >= try_strptime({stored}, {fmt}), "
-            f"{fetched} >= {stored}, true)"
-        )
+        self._stored_times = None
 
     def in_newer_plans(self, run_ids: Sequence[str], plan_id: str) -> set[str]:
         """The ``run_ids`` stored with a plan newer than ``plan_id``."""
@@ -103,14 +124,18 @@ class DuckDbBaseline:
         if con is None:
             return set()
         con.register("asked_runs", pa.table({"run_id": pa.array(list(run_ids), pa.string())}))
+        self._register_plan_times(con)
         try:
             rows = con.execute(
                 f'''select e.run_id from "{self.dataset}".job_runs e join asked_runs a using (run_id)
-                    where not {self._not_older("$plan", "e.plan_id")}''',
+                    left join plan_times pe on pe.plan_id = e.plan_id
+                    where e.plan_id is distinct from $plan
+                      and pe.t > (select t from plan_times where plan_id = $plan)''',
                 {"plan": plan_id},
             ).fetchall()
         finally:
             con.unregister("asked_runs")
+            con.unregister("plan_times")
         return {r[0] for r in rows}
 
     def changed_runs(self, fetched: pa.Table, seen_at: dt.datetime) -> tuple[pa.Table, int, int]:
@@ -127,6 +152,7 @@ class DuckDbBaseline:
             if len(compared) < len(JOB_RUN_COLUMNS) - 1:
                 differs = "true"
             con.register("fetched_runs", fetched)
+            self._register_plan_times(con)
             try:
                 cols = ", ".join(f'f."{c}"' for c in JOB_RUN_COLUMNS)
                 result = con.sql(
@@ -137,13 +163,16 @@ class DuckDbBaseline:
                            e.run_id is null as is_new
                     from fetched_runs f
                     left join "{self.dataset}".job_runs e on e.run_id = f.run_id
+                    left join plan_times pf on pf.plan_id = f.plan_id
+                    left join plan_times pe on pe.plan_id = e.plan_id
                     where e.run_id is null
-                       or ({self._not_older("f.plan_id", "e.plan_id")} and ({differs}))
+                       or (coalesce(pf.t >= pe.t, true) and ({differs}))
                     """,
                     params={"seen": seen_at},
                 ).to_arrow_table()
             finally:
                 con.unregister("fetched_runs")
+                con.unregister("plan_times")
         new = int(pa.compute.sum(result["is_new"]).as_py() or 0) if result.num_rows else 0
         rows = result.drop_columns(["is_new"]).cast(JOB_RUNS_SCHEMA)
         return rows, new, result.num_rows - new

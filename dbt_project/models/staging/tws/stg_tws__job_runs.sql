@@ -1,8 +1,10 @@
+{%- set relation = source('tws_raw', 'job_runs') -%}
+
 with
 
 source as (
 
-    select * from {{ source('tws_raw', 'job_runs') }}
+    select * from {{ relation }}
 
 ),
 
@@ -50,6 +52,10 @@ renamed as (
         cast(priority as integer) as priority,
         cast(is_critical as boolean) as is_critical,
         cast(is_late as boolean) as is_flagged_late,
+        -- The scheduler's own deadline and maximum-duration notions (TWS `deadlineHasPassed`,
+        -- `maxDurationGone`), when the loader provides them; null otherwise.
+        {{ column_or_null(relation, 'is_past_deadline', 'boolean', 'is_past_deadline') }},
+        {{ column_or_null(relation, 'is_max_duration_exceeded', 'boolean', 'is_max_duration_exceeded') }},
         cast(recovery_option as varchar) as recovery_option,
         cast(task as varchar) as task,
 
