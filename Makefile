@@ -7,7 +7,7 @@ UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: install demo test lint dev bench clean
+.PHONY: install demo test lint dev bench clean notebooks dbt-docs
 
 DBT_MANIFEST := dbt_project/target/manifest.json
 
@@ -25,12 +25,13 @@ $(STAMP): requirements.lock requirements-bootstrap.lock pyproject.toml
 	touch $(STAMP)
 
 # The manifest the Dagster code location loads the dbt assets from (`dbt parse` opens no database).
-$(DBT_MANIFEST): $(STAMP) $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' \) -print)
+$(DBT_MANIFEST): $(STAMP) $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.md' \) -print)
 	cd dbt_project && ../$(VENV)/bin/dbt parse --quiet
 
-$(DAGSTER_HOME)/dagster.yaml:
-	mkdir -p $(DAGSTER_HOME)
-	printf 'telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n' > $@
+# Instance settings (no telemetry, no community modal, the writer pool's limit) have one owner:
+# resync_assets/cli/demo_run.py, which also completes an older dagster.yaml.
+$(DAGSTER_HOME)/dagster.yaml: resync_assets/cli/demo_run.py | $(STAMP)
+	$(PY) -m resync_assets.cli.demo_run --ensure-home
 
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/resync demo
@@ -56,6 +57,16 @@ dev: install $(DAGSTER_HOME)/dagster.yaml
 	  echo "embedded simulator on $$RESYNC_TWS_BASE_URL (pid $$sim)"; \
 	fi; \
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dagster dev -w workspace.yaml $(DEV_ARGS)
+
+# Every notebook top to bottom on the warehouse (RESYNC_WAREHOUSE_PATH, default data/warehouse.duckdb).
+notebooks: install
+	$(VENV)/bin/jupyter execute notebooks/*.ipynb
+
+# dbt's documentation site (models, columns and their descriptions, lineage) on http://127.0.0.1:8080.
+DBT_DOCS_PORT ?= 8080
+dbt-docs: install
+	cd dbt_project && ../$(VENV)/bin/dbt docs generate --quiet && \
+	  ../$(VENV)/bin/dbt docs serve --host 127.0.0.1 --port $(DBT_DOCS_PORT) --no-browser
 
 bench: install
 	$(PY) -m benchmarks.run

@@ -21,6 +21,7 @@ BENCHMARKS = (
     "loghub",
     "incident_analysis",
     "report_build",
+    "ui_materialize",
 )
 
 

@@ -23,6 +23,7 @@ _COMMAND_MODULES = (
     "incidents",
     "report",
     "status",
+    "sql",
 )
 
 

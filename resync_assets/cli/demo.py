@@ -7,6 +7,8 @@ import argparse
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `demo` command to the `resync` parser."""
+    from resync_assets.cli.demo_run import DEFAULT_END_DATE
+
     parser = subparsers.add_parser(
         "demo",
         help="run the main job end to end on the embedded TWS simulator",
@@ -22,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--end-date",
         type=_date,
         default=None,
-        help="last simulated production day, YYYY-MM-DD (default today, UTC)",
+        help=f"last simulated production day, YYYY-MM-DD or 'today' (UTC); default {DEFAULT_END_DATE}, so "
+        "the figures are the same whatever the day",
     )
     parser.set_defaults(func=_run)
 
@@ -37,6 +40,8 @@ def _positive(text: str) -> int:
 def _date(text: str):
     import datetime as dt
 
+    if text == "today":
+        return dt.datetime.now(dt.UTC).date()
     try:
         return dt.date.fromisoformat(text)
     except ValueError:

@@ -21,6 +21,9 @@ import time
 from pathlib import Path
 
 DEMO_USER = "resync-demo"
+# The demo's simulated "today" unless --end-date says otherwise: a fixed day, so the demo's figures
+# (and the docs quoting them) do not depend on the day it runs; `--end-date today` follows the clock.
+DEFAULT_END_DATE = dt.date(2026, 11, 30)
 # The simulator's host history goes to its own folder, rewritten by each demo; the collector's
 # folder (this host's samples) is kept.
 COLLECTOR_DIR = Path("data/lake/host_metrics")
@@ -34,20 +37,30 @@ RESULT_TABLES = (
     "incident_analyses", "capacity_forecasts", "capacity_threshold_eta", "capacity_recommendations",
     "maintenance_alerts", "drift_reports", "report_deliveries",
 )  # fmt: skip
-INSTANCE_YAML = "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n"
+# The instance settings resync needs, one top-level section each: no telemetry, no "Join the Dagster
+# community" modal over the UI on first open (`nux`), and the writer pool limited to one run step.
+INSTANCE_SECTIONS = {
+    "telemetry": "telemetry:\n  enabled: false\n",
+    "nux": "nux:\n  enabled: false\n",
+    "concurrency": "concurrency:\n  pools:\n    default_limit: 1\n",
+}
+INSTANCE_YAML = "".join(INSTANCE_SECTIONS.values())
 
 
 def ensure_dagster_home(root: Path) -> Path:
-    """`DAGSTER_HOME`, defaulting to `<root>/.dagster_home` with telemetry off and pools limited to 1."""
+    """`DAGSTER_HOME`, defaulting to `<root>/.dagster_home`, its dagster.yaml holding every section of
+    `INSTANCE_SECTIONS` (an existing file keeps its settings and gains the sections it lacks)."""
     home = Path(os.environ.get("DAGSTER_HOME") or root / ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     yaml = home / "dagster.yaml"
     if not yaml.exists():
         yaml.write_text(INSTANCE_YAML)
-    elif "concurrency:" not in yaml.read_text():
-        # An instance made before the writer pool existed: add the pool limit, keep the rest.
-        with yaml.open("a") as fh:
-            fh.write("concurrency:\n  pools:\n    default_limit: 1\n")
+    else:
+        text = yaml.read_text()
+        present = {line.split(":", 1)[0] for line in text.splitlines() if line and not line[0].isspace()}
+        missing = [section for name, section in INSTANCE_SECTIONS.items() if name not in present]
+        if missing:
+            yaml.write_text(text + ("" if not text or text.endswith("\n") else "\n") + "".join(missing))
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -106,8 +119,14 @@ def summarize(warehouse: Path, truth: list[dict] | None = None) -> dict:
         ((joblogs, joblog_bytes),) = query(
             "joblogs", "select count(*), coalesce(sum(byte_size), 0) from tws_raw.joblogs", [(0, 0)]
         )
-        ((host_rows, hosts),) = query(
-            "host_metrics", "select count(*), count(distinct host) from tws_raw.host_metrics", [(0, 0)]
+        # The simulated estate only (source 'simulator'): this machine's own samples (source
+        # 'collector', one per host_metrics materialization) are counted apart.
+        ((host_rows, hosts, local_rows),) = query(
+            "host_metrics",
+            "select count(*) filter (where source = 'simulator'), "
+            "count(distinct host) filter (where source = 'simulator'), "
+            "count(*) filter (where source is distinct from 'simulator') from tws_raw.host_metrics",
+            [(0, 0, 0)],
         )
         ((fct_rows,),) = query("marts.fct_job_runs", "select count(*) from marts.fct_job_runs", [(0,)])
         # Shares of finished runs, by what each flag measures (see docs/marts.md, fct_job_runs.yml).
@@ -152,6 +171,7 @@ def summarize(warehouse: Path, truth: list[dict] | None = None) -> dict:
         "joblog_bytes": joblog_bytes,
         "host_metric_rows": host_rows,
         "hosts": hosts,
+        "local_host_metric_rows": local_rows,
         "results": results,
     }
 
@@ -165,14 +185,15 @@ def main(
     root: Path | None = None,
     fresh: bool = True,
 ) -> int:
-    """Run the demo up to ``end_date`` (default today, UTC); 0 when every asset materialized and no
-    ERROR-severity check failed (checks with nothing to judge print "n/a" with their reason)."""
+    """Run the demo up to ``end_date`` (default `DEFAULT_END_DATE`, so the figures are the same on every
+    day); 0 when every asset materialized and no ERROR-severity check failed (checks with nothing to
+    judge print "n/a" with their reason)."""
     started = time.monotonic()
     root = (root or Path.cwd()).resolve()
     home = ensure_dagster_home(root)
     if fresh:
         reset_demo_data(root)
-    today = end_date or dt.datetime.now(dt.UTC).date()
+    today = end_date or DEFAULT_END_DATE
     print(f"resync demo: simulating {days} days x {jobs} jobs up to {today} (seed {seed}) ...", flush=True)
     # The host history (~1,000 Parquet files for 90 days) is written by the simulator's own writer in a
     # child process, alongside the TWS load, which does not need it.
@@ -197,7 +218,10 @@ def main(
     for status, n in summary["runs_by_status"]:
         print(f"  {status:<10} {n}")
     print(f"joblogs fetched: {summary['joblogs']} ({summary['joblog_bytes'] / 1e6:.1f} MB)")
-    print(f"host metric rows: {summary['host_metric_rows']} from {summary['hosts']} hosts")
+    print(
+        f"host metric rows: {summary['host_metric_rows']} from {summary['hosts']} simulated hosts "
+        f"(+ {summary['local_host_metric_rows']} samples of this machine, source 'collector')"
+    )
     print(f"marts: fct_job_runs {summary['fct_job_runs']} rows (dbt staging → intermediate → marts)")
     lt = summary["lateness"]
     print(
@@ -217,9 +241,40 @@ def main(
     for report in sorted((root / REPORTS_DIR).glob("weekly-capacity-report-*.html"))[-1:]:
         print(f"weekly report: {report} (e-mail as {report.with_suffix('.eml').name}; resync report send)")
     print(f"elapsed: {elapsed:.1f} s")
-    print(f"\nwarehouse: {root / WAREHOUSE}  (duckdb -readonly {WAREHOUSE})")
+    print(f"\nwarehouse: {root / WAREHOUSE}")
+    print('query it (read-only): .venv/bin/resync sql "select count(*) from marts.fct_job_runs"')
     print("see the runs in the UI: make dev, then http://127.0.0.1:3000")
     return 0 if ok else 1
+
+
+def simulator_clock(end_date: dt.date):
+    """The simulator's clock: the real one when ``end_date`` is today (or later), else stopped at the
+    last second of ``end_date``, so the current plan is that day's and no run or host sample lies
+    after the simulated "now" (the host history writer stops at the same instant)."""
+    from resync_assets.sim.clock import ManualClock
+
+    if end_date >= dt.datetime.now(dt.UTC).date():
+        return None
+    return ManualClock(dt.datetime.combine(end_date, dt.time(23, 59, 59), dt.UTC))
+
+
+def demo_environment(root: Path, base_url: str, password: str, days: int) -> dict[str, str]:
+    """The environment that points every resource at the demo's simulator and folders under ``root``
+    (also used by the UI benchmark and test, which hand it to `dagster dev`)."""
+    return {
+        "RESYNC_TWS_BASE_URL": base_url,
+        "RESYNC_TWS_USER": DEMO_USER,
+        "RESYNC_TWS_PASSWORD": password,
+        "RESYNC_TWS_TOKEN": "",
+        "RESYNC_WAREHOUSE_PATH": str(root / WAREHOUSE),
+        "RESYNC_LAKE_DIR": str(root / LAKE_DIR),
+        "RESYNC_PIPELINES_DIR": str(root / PIPELINES_DIR),
+        "RESYNC_BACKFILL_DAYS": str(days),
+        "RESYNC_REPORTS_DIR": str(root / REPORTS_DIR),
+        "RESYNC_HOST_METRICS_DIRS": os.pathsep.join(
+            [str(root / COLLECTOR_DIR), str(root / SIM_HOST_METRICS_DIR)]
+        ),
+    }
 
 
 def print_truth(summary: dict) -> None:
@@ -250,10 +305,10 @@ def print_truth(summary: dict) -> None:
 
 
 def demo_truth(days: int, jobs: int, seed: int, today: dt.date) -> list[dict]:
-    """The simulator's failure truth of the demo's workload (as of now), as plain rows."""
+    """The simulator's failure truth of the demo's workload (as of the simulated now), as plain rows."""
     from resync_assets.sim.workload import Workload, WorkloadConfig
 
-    w = Workload(WorkloadConfig(seed=seed, days=days, jobs=jobs, end_date=today))
+    w = Workload(WorkloadConfig(seed=seed, days=days, jobs=jobs, end_date=today), simulator_clock(today))
     return [
         {
             "run_id": t.run_id,
@@ -275,24 +330,12 @@ def _run_demo(root: Path, home: Path, days: int, jobs: int, seed: int, today: dt
     defs = load_defs()
     password = secrets.token_urlsafe(18)
     config = WorkloadConfig(seed=seed, days=days, jobs=jobs, end_date=today)
-    with SimulatorServer(config, host="127.0.0.1", port=0, user=DEMO_USER, password=password) as sim:
+    clock = simulator_clock(today)
+    with SimulatorServer(
+        config, host="127.0.0.1", port=0, user=DEMO_USER, password=password, clock=clock
+    ) as sim:
         print(f"  simulator at {sim.base_url}", flush=True)
-        os.environ.update(
-            {
-                "RESYNC_TWS_BASE_URL": sim.base_url,
-                "RESYNC_TWS_USER": DEMO_USER,
-                "RESYNC_TWS_PASSWORD": password,
-                "RESYNC_TWS_TOKEN": "",
-                "RESYNC_WAREHOUSE_PATH": str(root / WAREHOUSE),
-                "RESYNC_LAKE_DIR": str(root / LAKE_DIR),
-                "RESYNC_PIPELINES_DIR": str(root / PIPELINES_DIR),
-                "RESYNC_BACKFILL_DAYS": str(days),
-                "RESYNC_REPORTS_DIR": str(root / REPORTS_DIR),
-                "RESYNC_HOST_METRICS_DIRS": os.pathsep.join(
-                    [str(root / COLLECTOR_DIR), str(root / SIM_HOST_METRICS_DIR)]
-                ),
-            }
-        )
+        os.environ.update(demo_environment(root, sim.base_url, password, days))
         ok = _materialize(defs, home, "tws")
     _, err = writer.communicate()
     if writer.returncode != 0:
@@ -355,4 +398,8 @@ def _materialize(defs, home: Path, part: str, report_week: str | None = None) ->
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--ensure-home"]:
+        # `make` prepares DAGSTER_HOME through here, so the instance settings have one owner.
+        ensure_dagster_home(Path.cwd())
+        sys.exit(0)
     sys.exit(main())

@@ -16,14 +16,19 @@ def test_ensure_dagster_home_writes_or_completes_the_instance_yaml(tmp_path, mon
     home = demo.ensure_dagster_home(tmp_path)
     assert home == (tmp_path / ".dagster_home").resolve()
     text = (home / "dagster.yaml").read_text()
-    assert "enabled: false" in text and "default_limit: 1" in text
+    assert "telemetry:\n  enabled: false" in text and "default_limit: 1" in text
+    assert "nux:\n  enabled: false" in text  # no "Join the Dagster community" modal
 
     older = tmp_path / "older"
     older.mkdir()
     (older / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     monkeypatch.setenv("DAGSTER_HOME", str(older))
     demo.ensure_dagster_home(tmp_path)
-    assert "default_limit: 1" in (older / "dagster.yaml").read_text()
+    completed = (older / "dagster.yaml").read_text()
+    assert "default_limit: 1" in completed and "nux:" in completed
+    assert completed.count("telemetry:") == 1
+    with dg.DagsterInstance.from_config(str(older)) as instance:
+        assert instance.nux_enabled is False
 
 
 # The demo's small world ending on a Saturday, a Sunday and a Monday: whatever the weekday (a 20-job
@@ -85,6 +90,12 @@ def test_demo_materializes_every_raw_asset_and_records_the_runs(tmp_path, monkey
         sim_hosts = conn.execute(
             "select count(distinct host) from tws_raw.host_metrics where source = 'simulator'"
         ).fetchone()[0]
+        plans = [
+            r[0] for r in conn.execute("select distinct plan_id from tws_raw.job_runs order by 1").fetchall()
+        ]
+        (last_sample,) = conn.execute(
+            "select max(ts) from tws_raw.host_metrics where source = 'simulator'"
+        ).fetchone()
     assert f"runs loaded: {runs} " in out and facts == runs
     # The late share is explained by its definition: TWS's flag or beyond the job's tolerance band.
     with duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True) as conn:
@@ -103,6 +114,11 @@ def test_demo_materializes_every_raw_asset_and_records_the_runs(tmp_path, monkey
     assert "against the simulator's truth" in out and "confidence p10 / median / p90" in out
     assert "mean confidence" not in out and "step failed" not in out.split("top failure modes")[-1]
     assert sim_hosts > 0
+    # The simulated "now" is the end of end_date: no plan (a weekend may have none) or sample after it.
+    window = {(end_date - dt.timedelta(days=1)).isoformat(), end_date.isoformat()}
+    assert set(plans) <= window
+    assert last_sample <= dt.datetime.combine(end_date, dt.time(23, 59, 59), dt.UTC)
+    assert f"from {sim_hosts} simulated hosts" in out
     with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
         recorded = instance.get_runs()
         assert len(recorded) == 2 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in recorded)

@@ -484,7 +484,7 @@ class TwsClient:
             offset += len(results)
             count = body.get("count")
             more_by_count = isinstance(count, int) and offset < count
-            # ENDPOINTS.md §2: stop on an empty or short page, a missing `next`, or offset >= count;
+            # docs/tws_api.md §2: stop on an empty or short page, a missing `next`, or offset >= count;
             # except that a full page without `next` while `count` says more remain goes on, since
             # stopping there would silently drop data (an extra request costs little).
             if not results or len(results) < limit or (isinstance(count, int) and offset >= count):
