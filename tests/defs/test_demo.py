@@ -29,6 +29,8 @@ def test_ensure_dagster_home_writes_or_completes_the_instance_yaml(tmp_path, mon
     assert completed.count("telemetry:") == 1
     with dg.DagsterInstance.from_config(str(older)) as instance:
         assert instance.nux_enabled is False
+        # Launched runs start at once (no queue behind the daemon's dequeue loop).
+        assert instance.get_ref().run_coordinator_data.class_name == "DefaultRunCoordinator"
 
 
 # The demo's small world ending on a Saturday, a Sunday and a Monday: whatever the weekday (a 20-job
