@@ -47,6 +47,7 @@ def job_run_rows(job: dict) -> list[dict]:
         priority = as_int(get("priority"))
         is_critical = as_bool(options.get("critical"))
         is_late = as_bool(flags.get("jobLate"))
+        past_deadline = as_bool(flags.get("deadlineHasPassed"))
         recovery_option = definition.get("recoveryOption")
         task = task_text(definition.get("task"))
     except (ValueError, TypeError) as exc:
@@ -91,6 +92,8 @@ def job_run_rows(job: dict) -> list[dict]:
                     "recovery_option": recovery_option,
                     "task": task,
                     "time_zone": time_zone,
+                    "is_past_deadline": past_deadline,
+                    "is_max_duration_exceeded": as_bool(rget("maxDurationGone")),
                 }
             )
         except (ValueError, TypeError, AttributeError) as exc:

@@ -71,6 +71,17 @@ ASSETS = {
 
 # (asset key, check name)
 CHECKS = {
+    ("agg_host_metrics__hourly", "has_rows_when_agg_host_metrics__hourly_stg_host__metrics"),
+    ("dim_jobs", "has_every_key_of_dim_jobs_job_key__fct_job_runs"),
+    ("dim_jobs", "has_rows_when_dim_jobs_fct_job_runs"),
+    ("fct_job_runs", "has_rows_when_fct_job_runs_stg_tws__job_runs"),
+    ("stg_host__metrics", "has_rows_when_stg_host__metrics__source_tws_raw_host_metrics_"),
+    ("stg_tws__job_runs", "has_rows_when_stg_tws__job_runs__source_tws_raw_job_runs_"),
+    ("stg_tws__job_streams", "has_rows_when_stg_tws__job_streams__source_tws_raw_job_streams_"),
+    ("stg_tws__job_streams", "not_null_stg_tws__job_streams_job_stream_name"),
+    ("stg_tws__joblogs", "has_rows_when_stg_tws__joblogs__source_tws_raw_joblogs_"),
+    ("stg_tws__workstations", "has_rows_when_stg_tws__workstations__source_tws_raw_workstations_"),
+    ("stg_tws__workstations", "not_null_stg_tws__workstations_workstation_name"),
     ("agg_host_metrics__hourly", "not_null_agg_host_metrics__hourly_host"),
     ("agg_host_metrics__hourly", "not_null_agg_host_metrics__hourly_metric_hour"),
     ("agg_host_metrics__hourly", "unique_combination_agg_host_metrics__hourly_host__metric_hour"),

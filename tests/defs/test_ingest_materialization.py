@@ -16,6 +16,7 @@ CHECKS = {
     "job_runs_have_unique_run_ids",
     "job_runs_match_api_count_for_closed_plan_day",
     "job_runs_freshness",
+    "tws_quarantine_is_empty",
 }
 
 

@@ -12,7 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import orjson
 import pytest
 
@@ -313,18 +312,12 @@ def test_backfill_and_lock_settings_are_bounded(tmp_path):
     assert IngestConfig.from_env({"RESYNC_WAREHOUSE_LOCK_TIMEOUT_SECONDS": "20"}).lock_timeout_seconds == 20.0
 
 
-def test_the_quarantine_table_is_readable_while_nothing_failed(make_simulator, tmp_path):
+def test_the_quarantine_table_exists_empty_after_a_clean_load(make_simulator, tmp_path):
     sim = make_simulator()
     cfg = make_cfg(tmp_path, backfill_days=1)
     report = run_tws_ingest(settings_for(sim), cfg)
     assert report.quarantine_open == 0 and open_items(cfg.warehouse_path, cfg.dataset) == []
-    con = duckdb.connect(str(cfg.warehouse_path), read_only=True)
-    try:
-        assert con.execute(
-            "select count(*) from information_schema.tables where table_name='quarantine'"
-        ).fetchone()
-    finally:
-        con.close()
+    assert query(cfg, "select count(*) from tws_raw.quarantine") == [(0,)]
 
 
 # ------------------------------------------------------------------ 8. plan ids as the spec shapes them

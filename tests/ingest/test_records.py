@@ -27,7 +27,7 @@ JOB = {
     "priority": 10,
     "timeZone": "Europe/Rome",
     "jobOptions": {"critical": True},
-    "jobStatusFlags": {"jobLate": False},
+    "jobStatusFlags": {"jobLate": False, "deadlineHasPassed": True},
     "jobDefinition": {"recoveryOption": "RERUN", "task": {"UNIX": {"taskString": "/apps/gl.sh -d 20261120"}}},
     "jobruns": [
         {
@@ -48,6 +48,7 @@ JOB = {
                 "estimatedDuration": "PT10M",
             },
             "submittedTime": "2026-11-20T22:41:06Z",
+            "maxDurationGone": True,
         },
         {
             "id": "run-2",
@@ -107,6 +108,8 @@ def test_values_and_types():
         "recovery_option": "RERUN",
         "task": "/apps/gl.sh -d 20261120",
         "time_zone": "Europe/Rome",
+        "is_past_deadline": True,
+        "is_max_duration_exceeded": True,
     }
     assert isinstance(first["elapsed_seconds"], float)
     # Offsets are converted to UTC; missing values stay None.
@@ -116,6 +119,8 @@ def test_values_and_types():
         second["actual_end"] is None and second["elapsed_seconds"] is None and second["return_code"] is None
     )
     assert second["is_rerun"] is True and second["sub_status"] is None
+    # The deadline flag is the job's (every run of it); the maximum-duration flag is each run's own.
+    assert second["is_past_deadline"] is True and second["is_max_duration_exceeded"] is None
 
 
 def test_job_without_runs_gives_no_rows():

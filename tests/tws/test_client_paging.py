@@ -145,6 +145,8 @@ def test_job_run_rows_types_on_real_pages(simulator, client):
         "last_in_rerun_chain": bool,
         "is_critical": bool,
         "is_late": bool,
+        "is_past_deadline": bool,
+        "is_max_duration_exceeded": bool,
         "elapsed_seconds": float,
         "estimated_seconds": float,
         "sched_time": dt.datetime,

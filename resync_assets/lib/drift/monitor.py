@@ -10,7 +10,9 @@ Checks (one row each per report day):
 * `template_mix`: the template of each failed run's first error line (`analytics.joblog_failure_lines`),
   each (job, template) counted once per window (reruns and incidents repeat one template).
 Categorical checks drift only beyond the 99th percentile of the distance between two samples of the
-windows' sizes drawn from the reference mix (`bootstrap_threshold`): sparse windows stray by chance.
+windows' sizes drawn from the reference mix (`bootstrap_threshold`): sparse windows stray by chance;
+the template mix also only beyond the largest distance its own reference windows showed
+(`history_threshold`: failure modes come in bursts).
 * `analysis_quality`: incident-analysis confidence (Wasserstein) and recorded resolution outcomes.
 Reference: the `reference_days` days ending `gap_days` before the report day. Current: the report day
 for durations and status mixes; the last `sparse_current_days` days for the sparse checks (templates,
@@ -191,14 +193,14 @@ def _one(
     details: dict = {}
     tested = drifted = 0
     snaps = []
-    for col, ref, cur, method, thr, is_num in parts:
+    for col, ref, cur, method, thr, is_num, *floor in parts:
         if len(ref) < min_rows or len(cur) < min(min_rows, 10 if is_num else min_rows):
             details[col] = {"skipped": f"too few rows (reference {len(ref)}, current {len(cur)})"}
             continue
         r, c = _pad(ref.astype(float if is_num else str), cur.astype(float if is_num else str), col)
         if not is_num:
             # A small current window strays from the reference by chance; drift must exceed that.
-            thr = max(thr, round(bootstrap_threshold(ref, len(cur)), 4))
+            thr = max(thr, round(bootstrap_threshold(ref, len(cur)), 4), *floor)
         (value,), snap = _evidently(r, c, [(col, method, thr, is_num)])
         hit = value >= thr
         tested += 1
@@ -293,8 +295,12 @@ def run_checks(
     )
     tpl = data.get("templates")
     # Reruns and incidents repeat one template many times: a window counts each (job, template) once.
-    t_ref = _distinct(
-        window(tpl, ref_start, sparse_start - pd.Timedelta(days=cfg.gap_days)), ["job", "template_id"]
+    t_ref_rows = window(tpl, ref_start, sparse_start - pd.Timedelta(days=cfg.gap_days))
+    t_ref = _distinct(t_ref_rows, ["job", "template_id"])
+    t_floor = (
+        history_threshold(t_ref_rows, cfg.sparse_current_days, "template_id", ["job", "template_id"])
+        if len(t_ref_rows) and {"job", "template_id"} <= set(t_ref_rows.columns)
+        else 0.0
     )
     t_cur = _distinct(window(tpl, sparse_start, rd + pd.Timedelta(days=1)), ["job", "template_id"])
     results.append(
@@ -308,6 +314,7 @@ def run_checks(
                     "jensenshannon",
                     cfg.mix_threshold,
                     False,
+                    t_floor,
                 )
             ],
             cfg.min_rows,
@@ -344,6 +351,30 @@ def run_checks(
         )
     )
     return results
+
+
+def history_threshold(
+    ref: pd.DataFrame, window_days: int, col: str, dedupe: list[str], step: int = 3
+) -> float:
+    """How far windows of the reference strayed from the rest of it: the largest Jensen-Shannon
+    distance between a `window_days` window (every `step` days) and the other reference rows. Failure
+    modes come in bursts (an incident, a chronic problem), which samples drawn at random do not show;
+    the current window must stray further than the reference's own windows did."""
+    if ref is None or not len(ref):
+        return 0.0
+    days = pd.to_datetime(ref["day"])
+    out = 0.0
+    start, last = days.min(), days.max() - pd.Timedelta(days=window_days - 1)
+    while start <= last:
+        inside = (days >= start) & (days < start + pd.Timedelta(days=window_days))
+        w, rest = _distinct(ref[inside], dedupe), _distinct(ref[~inside], dedupe)
+        if len(w) >= 10 and len(rest) >= 10:
+            cats = sorted(set(w[col].astype(str)) | set(rest[col].astype(str)))
+            p = w[col].astype(str).value_counts().reindex(cats, fill_value=0).to_numpy(float)
+            q = rest[col].astype(str).value_counts().reindex(cats, fill_value=0).to_numpy(float)
+            out = max(out, _js(p / p.sum(), q / q.sum()))
+        start += pd.Timedelta(days=step)
+    return round(out, 4)
 
 
 def _distinct(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:

@@ -60,6 +60,7 @@ class AlertConfig:
     min_z: float = 5.0
     slope_margin: float = 1.0
     min_progress: float = 0.5
+    trend_min_z: float = 5.0
     min_recent_points: int = 10
     max_chance: float = 1e-3  # binomial probability of the last two weeks' failures at the baseline rate
     min_baseline_points: int = 10
@@ -192,7 +193,7 @@ def _runtime_rules(L, slope, se, level, n, last7, n7, last14, n14, s, nb, lim, c
         & (days_lo <= cfg.horizon_days)
         # ... and the last week already runs clearly above the baseline (half-way to the band).
         & (last7 >= lim * cfg.min_progress)
-        & (last7 >= cfg.min_z * se7)
+        & (last7 >= cfg.trend_min_z * se7)
     )
     ok = nb >= cfg.min_baseline_points
     return pd.DataFrame(

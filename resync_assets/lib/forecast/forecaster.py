@@ -164,9 +164,6 @@ def forecast_batch(
     prophet_rows = sorted(set(prophet_rows))
     t = ((ds - pd.Timestamp("1970-01-01")) // freq.step).to_numpy(dtype=np.int64).astype(float)
     origins, hb = backtest_origins(n, horizon, freq, max_origins)
-    if prophet_rows:
-        # Prophet is fitted once per origin: keep the most recent few, for every model alike.
-        origins = origins[-prophet_origins:]
     cands = M.fast_candidates(freq, n)
     K = len(origins)
     scale = np.mean(np.abs(Y[:, freq.season :] - Y[:, : -freq.season]), axis=1)
@@ -183,13 +180,6 @@ def forecast_batch(
     prophet_mae = np.full(k, np.nan)
     prophet_plain = np.full(k, np.nan)
     prophet_errs: dict[int, np.ndarray] = {}
-    for r in prophet_rows:
-        e = np.zeros((K, hb))
-        for oi, o in enumerate(origins):
-            e[oi] = Y[r, o : o + hb] - M.prophet_forecast(ds[:o], Y[r, :o], freq, hb)
-        prophet_errs[r] = e
-        prophet_mae[r] = (np.abs(e).mean(axis=1) @ w) if K else np.nan
-        prophet_plain[r] = np.abs(e).mean() if K else np.nan
     # Ties go to the simpler model (candidates are listed simplest first).
     if K:
         best = np.nanargmin(np.where(np.isnan(mae), np.inf, mae), axis=1)
@@ -197,9 +187,27 @@ def forecast_batch(
         best = np.zeros(k, dtype=int)
     chosen = [names[i] for i in best]
     base_mae = np.abs(errs["snaive"]).mean(axis=(1, 2)) if K else np.full(k, np.nan)
+    # Prophet is fitted once per origin: only on the most recent few, compared with the best fast
+    # model on those same origins. When it wins, its errors there set the level of its intervals and
+    # the fast model's errors on every origin give their shape (more origins than Prophet can afford).
+    p_idx = list(range(max(0, K - prophet_origins), K))
+    wp = np.arange(1, len(p_idx) + 1, dtype=float)
+    wp = wp / wp.sum() if len(wp) else wp
     for r in prophet_rows:
-        if K and np.isfinite(prophet_mae[r]) and prophet_mae[r] < mae[r, best[r]]:
+        if not p_idx:
+            break
+        e = np.zeros((len(p_idx), hb))
+        for j, oi in enumerate(p_idx):
+            o = origins[oi]
+            e[j] = Y[r, o : o + hb] - M.prophet_forecast(ds[:o], Y[r, :o], freq, hb)
+        fast = errs[names[best[r]]][r]
+        p_mae = float(np.abs(e).mean(axis=1) @ wp)
+        f_mae = float(np.abs(fast[p_idx]).mean(axis=1) @ wp)
+        prophet_mae[r] = p_mae
+        prophet_plain[r] = float(np.abs(e).mean())
+        if p_mae < f_mae:
             chosen[r] = "prophet"
+            prophet_errs[r] = fast * (p_mae / f_mae) if f_mae > 0 else e
     # Final forecasts.
     yhat = np.zeros((k, horizon))
     for c in set(chosen) - {"prophet"}:
@@ -228,7 +236,7 @@ def forecast_batch(
             cov = loo_coverage(e, levels)
             for lvl in levels:
                 coverage[lvl][r] = np.nan if cov[lvl] is None else cov[lvl]
-            used_mae[r] = np.abs(e).mean()
+            used_mae[r] = prophet_plain[r] if chosen[r] == "prophet" else np.abs(e).mean()
         else:
             used_mae[r] = np.nan
     lo_b = np.where(Y.min(axis=1) >= 0, 0.0, -np.inf) if lower_bound is None else lower_bound

@@ -55,6 +55,10 @@ JOB_RUN_COLUMNS: tuple[str, ...] = (
     "recovery_option",
     "task",
     "time_zone",
+    # The scheduler's deadline and maximum-duration flags (`jobStatusFlags.deadlineHasPassed`,
+    # `jobruns[].maxDurationGone`), read by the marts' lateness.
+    "is_past_deadline",
+    "is_max_duration_exceeded",
 )
 
 
@@ -198,6 +202,7 @@ class _Options(msgspec.Struct, gc=False):
 
 class _Flags(msgspec.Struct, gc=False):
     jobLate: Any = None
+    deadlineHasPassed: Any = None
 
 
 class _Run(msgspec.Struct, gc=False):
@@ -214,6 +219,7 @@ class _Run(msgspec.Struct, gc=False):
     timeInfo: _TimeInfo | None = None
     submittedTime: Any = None
     jobDefinition: _Definition | None = None
+    maxDurationGone: Any = None
 
 
 class _Job(msgspec.Struct, gc=False):

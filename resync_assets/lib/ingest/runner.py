@@ -14,7 +14,7 @@ import dlt
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from resync_assets.lib.gcpause import gc_paused
+from resync_assets.common.gcpause import gc_paused
 from resync_assets.lib.ingest import quarantine
 from resync_assets.lib.ingest.config import IngestConfig, IngestReport, TableStats
 from resync_assets.lib.ingest.source import (
@@ -223,8 +223,7 @@ def _record_quarantine(cfg: IngestConfig, counters: SourceCounters) -> tuple[int
             ok = item["item_id"] in checked.get(source, ())
         if ok:
             resolved.append(key)
-    if not counters.rejects and not resolved:
-        return 0, 0
+    # Called on every load, so the table exists (empty) once an ingest ran: its check can judge.
     return quarantine.record(
         cfg.warehouse_path,
         cfg.dataset,

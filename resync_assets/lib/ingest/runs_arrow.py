@@ -12,7 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from resync_assets.lib.gcpause import gc_paused
+from resync_assets.common.gcpause import gc_paused
 from resync_assets.lib.ingest.quarantine import Reject
 from resync_assets.lib.ingest.records import (
     JOB_RUN_COLUMNS,
@@ -59,6 +59,8 @@ JOB_RUN_TYPES: dict[str, pa.DataType] = {
     "recovery_option": pa.string(),
     "task": pa.string(),
     "time_zone": pa.string(),
+    "is_past_deadline": pa.bool_(),
+    "is_max_duration_exceeded": pa.bool_(),
 }
 assert tuple(JOB_RUN_TYPES) == JOB_RUN_COLUMNS
 
@@ -162,6 +164,14 @@ def _normalized(job: _Job, rejects: list | None) -> _Job:
     if job.jobStatusFlags is not None:
         job.jobStatusFlags = msgspec.structs.replace(job.jobStatusFlags)
         _convert(job.jobStatusFlags, "jobLate", "jobStatusFlags.jobLate", _bool, job_where, failures)
+        _convert(
+            job.jobStatusFlags,
+            "deadlineHasPassed",
+            "jobStatusFlags.deadlineHasPassed",
+            _bool,
+            job_where,
+            failures,
+        )
     for name in ("id", "name", "jobStreamName", "jobStreamId", "workstation", "folder", "planId", "timeZone"):
         _convert(job, name, name, _text, job_where, failures)
     job_failures = failures
@@ -172,7 +182,7 @@ def _normalized(job: _Job, rejects: list | None) -> _Job:
         failures = list(job_failures) if position == 1 else []
         for attr in ("jobNumber", "runAttempt", "returnCode"):
             _convert(run, attr, f"jobruns.{attr}", _int, where, failures)
-        for attr in ("rerunJob", "lastInRerunChain"):
+        for attr in ("rerunJob", "lastInRerunChain", "maxDurationGone"):
             _convert(run, attr, f"jobruns.{attr}", _bool, where, failures)
         _convert(run, "submittedTime", "jobruns.submittedTime", _utc_text, where, failures)
         if run.timeInfo is not None:
@@ -291,8 +301,10 @@ def _job_runs_arrow(jobs: list[_Job]) -> pa.Table:
             "recovery_option",
             "task",
             "time_zone",
+            "is_past_deadline",
         )
     ]
+    max_duration_exceeded = cols["is_max_duration_exceeded"]
     for job in jobs:
         runs = job.jobruns
         if not runs:
@@ -308,6 +320,7 @@ def _job_runs_arrow(jobs: list[_Job]) -> pa.Table:
         options, flags = job.jobOptions, job.jobStatusFlags
         critical = options.critical if options is not None else None
         late = flags.jobLate if flags is not None else None
+        past_deadline = flags.deadlineHasPassed if flags is not None else None
         values = (
             job.id,
             job.name,
@@ -323,6 +336,7 @@ def _job_runs_arrow(jobs: list[_Job]) -> pa.Table:
             definition.recoveryOption if definition is not None else None,
             _raw_task_text(definition.task) if definition is not None else None,
             job.timeZone,
+            None if past_deadline is None else bool(past_deadline),
         )
         if n == 1:
             for col, value in zip(job_cols, values):
@@ -358,6 +372,8 @@ def _job_runs_arrow(jobs: list[_Job]) -> pa.Table:
                 elapsed.append(time_info.elapsedTime)
                 estimated.append(time_info.estimatedDuration)
             submitted.append(run.submittedTime)
+            gone = run.maxDurationGone
+            max_duration_exceeded.append(None if gone is None else bool(gone))
     duration = parse_duration
     arrays = {}
     for name in JOB_RUN_COLUMNS:
