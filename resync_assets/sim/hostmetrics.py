@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from resync_assets.lib.metrics.schema import HOST_METRICS_SCHEMA, health_state
+from resync_assets.common.host_metrics import HOST_METRICS_SCHEMA, health_state
 from resync_assets.sim.planted import host_ramp
 from resync_assets.sim.workload import Workload, _epoch
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import orjson
 
-from resync_assets.lib.gcpause import gc_paused
+from resync_assets.common.gcpause import gc_paused
 from resync_assets.sim.fields import oql_fields
 from resync_assets.sim.oql import OqlError, Query, parse
 from resync_assets.sim.render import Renderer

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
-from resync_assets.lib.gcpause import gc_paused
+from resync_assets.common.gcpause import gc_paused
 from resync_assets.sim.clock import Clock, SystemClock
 from resync_assets.sim.failures import FailureKind, load_failures
 from resync_assets.sim.joblog import JoblogText, render_joblog

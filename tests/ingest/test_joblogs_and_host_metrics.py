@@ -8,9 +8,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from resync_assets.common.host_metrics import HOST_METRICS_SCHEMA
 from resync_assets.lib.ingest import run_host_metrics_ingest, run_tws_ingest
 from resync_assets.lib.ingest.host_metrics import HostMetricsError
-from resync_assets.lib.metrics.schema import HOST_METRICS_SCHEMA
 from resync_assets.lib.metrics.store import write_samples
 from resync_assets.sim.workload import WorkloadConfig
 from tests.ingest.conftest import make_cfg, query, settings_for, table_snapshot

@@ -3,7 +3,7 @@
 import gc
 import threading
 
-from resync_assets.lib.gcpause import gc_paused
+from resync_assets.common.gcpause import gc_paused
 
 
 def test_nested_pausers_keep_the_collector_off_until_the_last_one_leaves():

@@ -10,6 +10,8 @@ import dagster as dg
 import pytest
 
 from benchmarks.dagster_ui import DagsterDev, chromium, demo_world, screenshot
+from resync_assets.defs.checks import is_nothing_to_judge
+from tests.shared_data import missing
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("RESYNC_TEST_ARTIFACTS", REPO / "test-artifacts"))
@@ -44,24 +46,21 @@ def test_everything_job_launched_through_the_webserver_succeeds_with_every_check
         assert {(e.asset_key, e.check_name) for e in evaluations} == {
             (k.asset_key, k.name) for k in repo.asset_graph.asset_check_keys
         }
+        # Every check that had something to judge passed; a check of this small world with nothing
+        # to judge (no closed plan day, no labelled outcome, too little history ...) warns and says
+        # why, which is not a failure (`defs/checks.py`, `nothing_to_judge`).
+        # `resync_parts_healthy` judges the environment (this host's CPU and memory, reports sent,
+        # the TWS server), not the data: on a shared test machine it may rightly ask for attention.
         failing = [
             f"{e.asset_key.to_user_string()}:{e.check_name}"
             for e in evaluations
-            if not e.passed and not _cannot_judge_yet(e)
+            if not e.passed and not is_nothing_to_judge(e) and e.check_name != "resync_parts_healthy"
         ]
         assert not failing, failing
+        passed = {e.check_name for e in evaluations if e.passed}
+        assert {"job_runs_have_unique_run_ids", "job_runs_freshness"} <= passed, passed
 
         if chromium() is None:
-            pytest.skip("chromium not installed: no screenshot (.ci/run installs it)")
+            missing("chromium not installed: no screenshot (.ci/run installs it)")
         png = screenshot(f"{ui.url}/asset-groups", ARTIFACTS / "global_asset_graph.png")
         assert png.stat().st_size > 20_000
-
-
-def _cannot_judge_yet(evaluation) -> bool:
-    # A check with nothing to judge in a fresh world (no outcomes recorded for calibration, no
-    # notification attempted, no closed plan day, ...) warns and says why (defs/checks.py); every
-    # other check must pass. resync's own health check also judges this machine (CPU, memory, disk),
-    # whose load is not the world under test.
-    from resync_assets.defs.checks import is_nothing_to_judge
-
-    return is_nothing_to_judge(evaluation) or evaluation.check_name == "resync_parts_healthy"

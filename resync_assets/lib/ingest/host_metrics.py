@@ -19,9 +19,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from resync_assets.common.host_metrics import HOST_METRICS_SCHEMA
 from resync_assets.lib.ingest.config import IngestConfig, IngestReport, TableStats
 from resync_assets.lib.ingest.warehouse import export_lake
-from resync_assets.lib.metrics.schema import HOST_METRICS_SCHEMA
 from resync_assets.lib.warehouse import table_exists, write_lock, writer
 
 TABLE = "host_metrics"

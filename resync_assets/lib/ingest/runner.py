@@ -14,7 +14,7 @@ import dlt
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from resync_assets.lib.gcpause import gc_paused
+from resync_assets.common.gcpause import gc_paused
 from resync_assets.lib.ingest import quarantine
 from resync_assets.lib.ingest.config import IngestConfig, IngestReport, TableStats
 from resync_assets.lib.ingest.source import (

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from resync_assets.lib.gcpause import gc_paused
+from resync_assets.common.gcpause import gc_paused
 from resync_assets.lib.ingest.quarantine import Reject
 from resync_assets.lib.ingest.records import (
     JOB_RUN_COLUMNS,

@@ -4,9 +4,7 @@ The file contract is docs/DATA_CONTRACTS.md, "Host metrics"; `HOST_METRICS_SCHEM
 schema, for every producer (collector, simulator) and reader (ingestion).
 """
 
-from resync_assets.lib.metrics.collector import CollectorResult, run_collector
-from resync_assets.lib.metrics.sample import DiskUsage, Readings, build_sample, counter_rate
-from resync_assets.lib.metrics.schema import (
+from resync_assets.common.host_metrics import (
     DEGRADED,
     DEGRADED_FROM_PERCENT,
     HEALTHY,
@@ -17,6 +15,8 @@ from resync_assets.lib.metrics.schema import (
     UNHEALTHY_FROM_PERCENT,
     health_state,
 )
+from resync_assets.lib.metrics.collector import CollectorResult, run_collector
+from resync_assets.lib.metrics.sample import DiskUsage, Readings, build_sample, counter_rate
 from resync_assets.lib.metrics.store import host_metrics_files, read_host_metrics, write_samples
 from resync_assets.lib.metrics.system import SystemResourceMonitor, read_system, select_mounts
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from resync_assets.lib.metrics.schema import SOURCE_COLLECTOR, health_state
+from resync_assets.common.host_metrics import SOURCE_COLLECTOR, health_state
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from resync_assets.lib.metrics.schema import HOST_METRICS_SCHEMA
+from resync_assets.common.host_metrics import HOST_METRICS_SCHEMA
 
 TEMP_PREFIX = "."
 TEMP_SUFFIX = ".tmp"

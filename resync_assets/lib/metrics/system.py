@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from resync_assets.common.host_metrics import SOURCE_COLLECTOR
 from resync_assets.lib.metrics.sample import DiskUsage, Readings, build_sample
-from resync_assets.lib.metrics.schema import SOURCE_COLLECTOR
 
 # Filesystems that are not storage the scheduler's jobs write to. squashfs / iso9660 / udf are
 # read-only images (snap packages, media) that are always "100 % full" and would make every such

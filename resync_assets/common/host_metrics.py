@@ -1,4 +1,5 @@
-"""The host-metrics Parquet contract (docs/DATA_CONTRACTS.md, "Host metrics") and health states."""
+"""The host-metrics Parquet contract (docs/DATA_CONTRACTS.md, "Host metrics") and health states: what the
+collector (`lib/metrics`), the simulator (`sim/hostmetrics`) and the ingest (`lib/ingest`) agree on."""
 
 from __future__ import annotations
 
