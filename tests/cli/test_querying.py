@@ -86,7 +86,11 @@ def test_sql_is_read_only_and_errors_are_one_clear_line(warehouse, tmp_path, cap
 
 def test_make_notebooks_command_runs_every_notebook(warehouse):
     recipe = subprocess.run(
-        ["make", "-n", "--always-make", "notebooks"], cwd=REPO, capture_output=True, text=True, check=True
+        ["make", "-n", "--always-make", "--no-print-directory", "notebooks"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.splitlines()[-1]
     assert recipe.startswith(".venv/bin/jupyter execute notebooks/")
     notebooks = sorted(str(p.relative_to(REPO)) for p in (REPO / "notebooks").glob("*.ipynb"))

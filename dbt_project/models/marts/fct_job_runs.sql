@@ -16,17 +16,35 @@ enriched as (
 ),
 
 {% if is_incremental() %}
--- Runs re-merged upstream since the last build (minus a lookback for out-of-order loads), widened to
--- their whole rerun chain: a new rerun changes the chain length and last-in-chain of older runs.
-changed_chains as (
+-- Runs re-merged upstream since the last build (minus a lookback for out-of-order loads).
+changed_runs as (
 
-    select distinct rerun_chain_id
+    select rerun_chain_id, job_key, started_at
     from enriched
     where last_seen_at is null
         or last_seen_at >= coalesce(
             (select max(last_seen_at) from {{ this }}) - interval ({{ var('incremental_lookback_hours') }}) hour,
             timestamptz '1900-01-01 00:00:00+00'
         )
+
+),
+
+-- Widened to their whole rerun chain (a new rerun changes the chain length and last-in-chain of
+-- older runs) and to every later run of the same job (a changed run moves the runtime tolerance band
+-- of the runs after it).
+changed_chains as (
+
+    select rerun_chain_id from changed_runs
+    union
+    select enriched.rerun_chain_id
+    from enriched
+    join (
+        select job_key, min(coalesce(started_at, timestamptz '1900-01-01 00:00:00+00')) as since
+        from changed_runs
+        group by job_key
+    ) changed_jobs
+        on enriched.job_key = changed_jobs.job_key
+        and coalesce(enriched.started_at, timestamptz '9999-12-31 00:00:00+00') >= changed_jobs.since
 
 ),
 
