@@ -24,6 +24,7 @@ from typing import Any
 
 import pybreaker
 
+from resync_assets.lib.breaker import BreakerClock
 from resync_assets.lib.llm.prompts import SYSTEM_PROMPT, fence, user_message
 from resync_assets.lib.llm.safety import looks_injected
 from resync_assets.lib.llm.schema import FAMILIES, RESPONSE_FORMAT, validate
@@ -60,17 +61,6 @@ class LlmResult:
         }
 
 
-class _BreakerClock(pybreaker.CircuitBreakerListener):
-    """Remembers when the breaker last opened (pybreaker keeps that in private storage)."""
-
-    def __init__(self) -> None:
-        self.opened_at: float | None = None
-
-    def state_change(self, cb, old_state, new_state) -> None:
-        if new_state is not None and new_state.name == pybreaker.STATE_OPEN:
-            self.opened_at = time.monotonic()
-
-
 class _RequestFailed(Exception):
     """The outcome handed to pybreaker for a failed request (`status`: HTTP status, if any)."""
 
@@ -94,7 +84,7 @@ class LlmAnalyst:
         self.settings = settings
         self._client = None
         self._waited = 0.0
-        self._clock = _BreakerClock()
+        self._clock = BreakerClock()
         self._breaker = pybreaker.CircuitBreaker(
             fail_max=settings.breaker_fail_max,
             reset_timeout=settings.breaker_reset_seconds,

@@ -27,6 +27,7 @@ import orjson
 import pybreaker
 import tenacity
 
+from resync_assets.lib.breaker import BreakerClock
 from resync_assets.lib.tws.errors import (
     TwsApiError,
     TwsAuthError,
@@ -97,20 +98,6 @@ def _tls_failure(exc: BaseException) -> str | None:
     return None
 
 
-class _BreakerClock(pybreaker.CircuitBreakerListener):
-    """Remembers when the breaker last opened (pybreaker keeps that in private storage)."""
-
-    def __init__(self) -> None:
-        self.opened_at: float | None = None
-        self.transitions: list[str] = []
-
-    def state_change(self, cb, old_state, new_state) -> None:
-        name = new_state.name if new_state is not None else "?"
-        if name == pybreaker.STATE_OPEN:
-            self.opened_at = time.monotonic()
-        self.transitions.append(name)
-
-
 class TwsClient:
     """Read-only TWS REST API v2 client: paging, OQL, joblogs, retries and a circuit breaker.
 
@@ -170,7 +157,7 @@ class TwsClient:
             "calls_rejected_by_breaker": 0,
             "status_counts": {},
         }
-        self._breaker_clock = _BreakerClock()
+        self._breaker_clock = BreakerClock()
         self._breaker = pybreaker.CircuitBreaker(
             fail_max=settings.breaker_fail_max,
             reset_timeout=settings.breaker_reset_seconds,
