@@ -20,3 +20,15 @@ class BreakerClock(pybreaker.CircuitBreakerListener):
         if name == pybreaker.STATE_OPEN:
             self.opened_at = time.monotonic()
         self.transitions.append(name)
+
+    def reset_elapsed(self, reset_seconds: float) -> bool:
+        """True when the breaker never opened or opened at least ``reset_seconds`` ago."""
+        return self.opened_at is None or time.monotonic() - self.opened_at >= reset_seconds
+
+    def state(self, breaker: pybreaker.CircuitBreaker, reset_seconds: float) -> str:
+        """The breaker's state as a caller sees it: an open breaker whose reset time has passed lets
+        the next call through, so it is reported half-open."""
+        state = breaker.current_state
+        if state == pybreaker.STATE_OPEN and self.reset_elapsed(reset_seconds):
+            return pybreaker.STATE_HALF_OPEN
+        return state

@@ -225,14 +225,10 @@ class LlmAnalyst:
         return None
 
     def _breaker_state(self) -> str:
-        state = self._breaker.current_state
-        if state == pybreaker.STATE_OPEN and self._reset_elapsed():
-            return pybreaker.STATE_HALF_OPEN
-        return state
+        return self._clock.state(self._breaker, self.settings.breaker_reset_seconds)
 
     def _reset_elapsed(self) -> bool:
-        opened_at = self._clock.opened_at
-        return opened_at is None or time.monotonic() - opened_at >= self.settings.breaker_reset_seconds
+        return self._clock.reset_elapsed(self.settings.breaker_reset_seconds)
 
     def _record_outcome(self, error: _RequestFailed | None) -> None:
         def outcome() -> None:

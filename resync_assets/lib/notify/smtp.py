@@ -5,6 +5,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
 
 from resync_assets.lib.notify.settings import SmtpSettings
@@ -110,14 +111,12 @@ def send_once(settings: SmtpSettings, message: EmailMessage) -> None:
             client.close()
 
 
-def send_email(
-    settings: SmtpSettings, message: EmailMessage, *, attempts: int = 3, backoff_seconds: float = 2.0
-) -> int:
-    """`send_once`, retrying transient failures (refused connection, 4xx) up to `attempts` times with
-    doubling waits; returns the attempts used. The last DeliveryError is raised."""
+def with_retries(send: Callable[[], object], attempts: int, backoff_seconds: float) -> int:
+    """Call `send`, retrying a transient DeliveryError up to `attempts` times with doubling waits;
+    returns the attempts used. The last DeliveryError is raised, carrying `attempts`."""
     for attempt in range(1, attempts + 1):
         try:
-            send_once(settings, message)
+            send()
             return attempt
         except DeliveryError as exc:
             if not exc.transient or attempt == attempts:
@@ -125,3 +124,11 @@ def send_email(
                 raise
             time.sleep(backoff_seconds * 2 ** (attempt - 1))
     raise AssertionError("unreachable")
+
+
+def send_email(
+    settings: SmtpSettings, message: EmailMessage, *, attempts: int = 3, backoff_seconds: float = 2.0
+) -> int:
+    """`send_once`, retrying transient failures (refused connection, 4xx) up to `attempts` times with
+    doubling waits; returns the attempts used. The last DeliveryError is raised."""
+    return with_retries(lambda: send_once(settings, message), attempts, backoff_seconds)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from resync_assets.lib.notify.settings import WebhookSettings
-from resync_assets.lib.notify.smtp import DeliveryError
+from resync_assets.lib.notify.smtp import DeliveryError, with_retries
 
 
 def chat_payload(title: str, text: str) -> dict[str, Any]:
@@ -50,13 +49,4 @@ def send_webhook(
 ) -> int:
     """`post_json`, retrying transient failures (unreachable, timeout, 429, 5xx); returns the attempts
     used. The last DeliveryError is raised."""
-    for attempt in range(1, attempts + 1):
-        try:
-            post_json(settings, payload)
-            return attempt
-        except DeliveryError as exc:
-            if not exc.transient or attempt == attempts:
-                exc.attempts = attempt  # type: ignore[attr-defined]
-                raise
-            time.sleep(backoff_seconds * 2 ** (attempt - 1))
-    raise AssertionError("unreachable")
+    return with_retries(lambda: post_json(settings, payload), attempts, backoff_seconds)

@@ -702,14 +702,10 @@ class TwsClient:
         return not isinstance(exc, TwsError)
 
     def _breaker_state(self) -> str:
-        state = self._breaker.current_state
-        if state == pybreaker.STATE_OPEN and self._reset_elapsed():
-            return pybreaker.STATE_HALF_OPEN
-        return state
+        return self._breaker_clock.state(self._breaker, self.settings.breaker_reset_seconds)
 
     def _reset_elapsed(self) -> bool:
-        opened_at = self._breaker_clock.opened_at
-        return opened_at is None or time.monotonic() - opened_at >= self.settings.breaker_reset_seconds
+        return self._breaker_clock.reset_elapsed(self.settings.breaker_reset_seconds)
 
     def _gate(self, endpoint: str) -> None:
         # pybreaker holds its lock for the whole guarded call, which would serialise every thread of
