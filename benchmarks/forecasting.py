@@ -265,7 +265,9 @@ def grade_eta(sim: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _oracle_error(y: np.ndarray, ds: pd.DatetimeIndex, onset: pd.Timestamp, threshold: float, truth) -> int | None:
+def _oracle_error(
+    y: np.ndarray, ds: pd.DatetimeIndex, onset: pd.Timestamp, threshold: float, truth
+) -> int | None:
     """Crossing-day error of a least-squares hinge at the true onset (with a weekday profile)."""
     n = len(y)
     tau = float((onset - ds[0]).days)
@@ -374,7 +376,16 @@ def report_eta(eta: pd.DataFrame) -> dict:
     f = eta_figures(eta)
     ok = eta[eta["case"] == "crosses"]
     print("\n== threshold ETA, 6 weeks before the truth's crossing (the host's daily p95 up to then) ==")
-    cols = ["seed", "host", "resource", "pp_per_week", "truth", "eta_day_50", "error_days", "oracle_error_days"]
+    cols = [
+        "seed",
+        "host",
+        "resource",
+        "pp_per_week",
+        "truth",
+        "eta_day_50",
+        "error_days",
+        "oracle_error_days",
+    ]
     print(ok[cols + ["slope_per_week", "model"]].to_string(index=False))
     n = max(f["eta_cases"], 1)
     print(
@@ -487,7 +498,9 @@ def bench_real(origins: int = 8) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="benchmarks.forecasting", description=__doc__.split("\n")[0])
-    p.add_argument("--parts", nargs="+", default=["sim", "speed", "real"], choices=["sim", "eta", "speed", "real"])
+    p.add_argument(
+        "--parts", nargs="+", default=["sim", "speed", "real"], choices=["sim", "eta", "speed", "real"]
+    )
     p.add_argument("--seeds", nargs="+", type=int, default=[42, 7, 11])
     p.add_argument("--days", type=int, default=180)
     p.add_argument("--jobs", type=int, default=500)

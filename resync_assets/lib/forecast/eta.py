@@ -112,11 +112,12 @@ def trend_eta(
     threshold: float,
     *,
     horizon_days: int = 84,
-    config: TrendConfig = TrendConfig(),
+    config: TrendConfig | None = None,
 ) -> dict | None:
     """ETA of one daily series `y` (oldest first, NaN for missing days, the last value on `last_day`)
     from its own trend: the `series_eta` dict plus `shape`, `slope_per_week` and its standard
     deviation. None when the history is too short for a trend."""
+    config = config or TrendConfig()
     y = np.asarray(y, dtype=float)
     weekday0 = (last_day.weekday() - (len(y) - 1)) % 7
     fit = fit_trend(y, weekday0, config)

@@ -9,13 +9,15 @@ least squares on the last `window` days (spikes clipped first against the same w
 so an incident does not bend the fit). Candidate shapes, each with a break day τ tried every
 `break_step` days:
 
-* `flat`: level only;            * `linear`: one slope over the window;
-* `hinge`: flat, then a slope from τ (the line is continuous at τ);
+* `flat`: level only;
+* `hinge`: flat, then a slope from τ (the line is continuous at τ); `linear`, one slope over the
+  whole window, is the hinge whose growth began at the window's start;
 * `bend`: one slope, then another from τ;
 * `step`: a level shift at τ, flat on both sides;  * `step_slope`: a level shift at τ, then a slope.
 
-Each (shape, τ) gets a posterior weight from its BIC and a prior (shapes a priori alike, the prior of
-a shape spread evenly over its break days), so the break day and the shape are uncertain too. The
+Each (shape, τ) gets a posterior weight from its BIC and a prior (the five families flat, hinge,
+bend, step and step_slope a priori alike, each family's prior spread evenly over its break days), so
+the break day and the shape are uncertain too. The
 crossing-day distribution is sampled: a shape and τ by weight, then its coefficients from their normal
 posterior (least-squares covariance, widened for the residuals' lag-1 autocorrelation); each sample's
 expected path (trend plus weekday profile) is followed forward and its first day at or over the
@@ -32,8 +34,6 @@ import numpy as np
 from resync_assets.lib.forecast.models import seasonal_hampel
 
 SHAPES = ("flat", "linear", "hinge", "bend", "step", "step_slope")
-# Shapes with a break day.
-_BROKEN = {"hinge", "bend", "step", "step_slope"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class TrendConfig:
     min_points: int = 21  # fewer observed days: no fit
     break_step: int = 3  # days between candidate break days
     min_segment: int = 14  # observed days needed after a break (and before it)
+    clip_sigmas: float = 3.0  # robust pass: residuals beyond this many robust deviations are clipped
     weekday_min_points: int = 21  # weekday profile only with at least three weeks
     samples: int = 4000
     seed: int = 0
@@ -175,13 +176,52 @@ def fit_trend(y, weekday0: int, config: TrendConfig = TrendConfig()) -> TrendFit
         for tau in range(config.min_segment, n, config.break_step)
         if cum[tau - 1] >= config.min_segment and cum[-1] - cum[tau - 1] >= config.min_segment
     ]
+    # Prior: five families alike, each spread evenly over its candidates. A line over the whole window
+    # is the hinge whose growth began at the window's start, one candidate among the break days.
+    families = [
+        [("flat", None)],
+        [("linear", None)] + [("hinge", tau) for tau in taus],
+        [("bend", tau) for tau in taus],
+        [("step", tau) for tau in taus],
+        [("step_slope", tau) for tau in taus],
+    ]
+    families = [f for f in families if f]
+    cands = _fit_candidates(families, t, yy, weekday0, use_weekday, floor)
+    if cands is None:
+        return None
+    # One robust pass: values further than `clip_sigmas` robust deviations from the best candidate's
+    # fit (incidents the weekday clipping left) are pulled in, and every candidate is fitted again.
+    X = _design(cands[0][cands[5]], t, cands[1][cands[5]], weekday0, use_weekday)
+    fitted = X @ cands[2][cands[5]]
+    dev = yy - fitted
+    lim = config.clip_sigmas * max(1.4826 * float(np.median(np.abs(dev))), np.sqrt(floor))
+    if np.any(np.abs(dev) > lim):
+        yy = fitted + np.clip(dev, -lim, lim)
+        cands = _fit_candidates(families, t, yy, weekday0, use_weekday, floor)
+    shapes, breaks, betas, covs, w, best = cands
+    resid = yy - _design(shapes[best], t, breaks[best], weekday0, use_weekday) @ betas[best]
+    Xlast = _design(shapes[best], np.array([n - 1.0]), breaks[best], weekday0, False)
+    return TrendFit(
+        n=n,
+        weekday0=weekday0,
+        use_weekday=use_weekday,
+        shapes=shapes,
+        breaks=breaks,
+        betas=betas,
+        covs=covs,
+        weights=w,
+        sigma=float(np.sqrt(np.mean(resid**2))),
+        last_level=float(Xlast[0] @ betas[best][: Xlast.shape[1]]),
+    )
+
+
+def _fit_candidates(families, t, yy, weekday0: int, use_weekday: bool, floor: float):
+    """Least squares of every (shape, break) of `families`; (shapes, breaks, betas, covariances,
+    posterior weights, index of the best) or None."""
+    m = len(yy)
     shapes, breaks, betas, covs, bics, priors = [], [], [], [], [], []
-    per_shape = 1.0 / len(SHAPES)
-    for shape in SHAPES:
-        cands = taus if shape in _BROKEN else [None]
-        if not cands:
-            continue
-        for tau in cands:
+    for fam in families:
+        for shape, tau in fam:
             X = _design(shape, t, tau, weekday0, use_weekday)
             beta, *_ = np.linalg.lstsq(X, yy, rcond=None)
             resid = yy - X @ beta
@@ -196,28 +236,14 @@ def fit_trend(y, weekday0: int, config: TrendConfig = TrendConfig()) -> TrendFit
             betas.append(beta)
             covs.append(s2 * _ar1_inflation(resid) * xtx_inv)
             bics.append(m * np.log(rss / m) + p * np.log(m))
-            priors.append(per_shape / len(cands))
+            priors.append(1.0 / len(families) / len(fam))
     if not shapes:
         return None
     bics = np.asarray(bics)
     logw = -0.5 * (bics - bics.min()) + np.log(np.asarray(priors))
     w = np.exp(logw - logw.max())
     w /= w.sum()
-    best = int(np.argmax(w))
-    Xlast = _design(shapes[best], np.array([n - 1.0]), breaks[best], weekday0, False)
-    sigma = float(np.sqrt(max(np.mean((yy - _design(shapes[best], t, breaks[best], weekday0, use_weekday) @ betas[best]) ** 2), 0.0)))
-    return TrendFit(
-        n=n,
-        weekday0=weekday0,
-        use_weekday=use_weekday,
-        shapes=shapes,
-        breaks=breaks,
-        betas=betas,
-        covs=covs,
-        weights=w,
-        sigma=sigma,
-        last_level=float(Xlast[0] @ betas[best][: Xlast.shape[1]]),
-    )
+    return shapes, breaks, betas, covs, w, int(np.argmax(w))
 
 
 def crossing_days(
