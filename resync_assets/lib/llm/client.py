@@ -1,4 +1,6 @@
 """Ask an OpenAI-compatible endpoint to refine a rule analysis; validate; retry once; fall back.
+`ask_json` sends one plain JSON request (the wording of capacity recommendations) through the same
+breaker and budget.
 
 The outcome is always recorded (`LlmResult.status`): `ok`, `invalid` (two answers failed the schema),
 `error` (timeout, HTTP error, unreachable), `unsafe` (the answer echoed injected instructions), or
