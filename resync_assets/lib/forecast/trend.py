@@ -13,12 +13,13 @@ so an incident does not bend the fit). Candidate shapes, each with a break day �
 * `hinge`: flat, then a slope from τ (the line is continuous at τ); `linear`, one slope over the
   whole window, is the hinge whose growth began at the window's start;
 * `bend`: one slope, then another from τ;
-* `step`: a level shift at τ, flat on both sides;  * `step_slope`: a level shift at τ, then a slope.
+* `step`: a level shift at τ, flat on both sides;  * `step_slope`: a level shift at τ, then a slope;
+* `shift`: one slope with a level shift at τ (a clean-up of a growing disk);
+* `broken`: a level shift at τ and a new slope from there.
 
-Each (shape, τ) gets a posterior weight from its BIC and a prior (the five families flat, hinge,
-bend, step and step_slope a priori alike, each family's prior spread evenly over its break days), so
-the break day and the shape are uncertain too. The
-crossing-day distribution is sampled: a shape and τ by weight, then its coefficients from their normal
+Each (shape, τ) gets a posterior weight from its BIC and a prior (the seven families - flat, hinge,
+bend, step, step_slope, shift, broken - a priori alike, each family's prior spread evenly over its
+break days), so the break day and the shape are uncertain too. The crossing-day distribution is sampled: a shape and τ by weight, then its coefficients from their normal
 posterior (least-squares covariance, widened for the residuals' lag-1 autocorrelation); each sample's
 expected path (trend plus weekday profile) is followed forward and its first day at or over the
 threshold is its crossing day. "Crossing" is the expected daily value reaching the threshold, not one
@@ -33,7 +34,17 @@ import numpy as np
 
 from resync_assets.lib.forecast.models import seasonal_hampel
 
-SHAPES = ("flat", "linear", "hinge", "bend", "step", "step_slope")
+# Shape → its trend terms after the level (see `_terms`).
+SHAPES = {
+    "flat": (),
+    "linear": ("t",),
+    "hinge": ("after",),
+    "bend": ("t", "after"),
+    "step": ("jump",),
+    "step_slope": ("jump", "after"),
+    "shift": ("t", "jump"),
+    "broken": ("t", "jump", "after"),
+}
 
 
 @dataclass(frozen=True)
@@ -86,38 +97,33 @@ class TrendFit:
         return 7 * mean, 7 * float(np.sqrt(max(var, 0.0)))
 
 
+def _terms(shape: str) -> tuple[str, ...]:
+    """The trend columns of a shape after the level: `t` (a slope from the start), `jump` (a level
+    shift at τ), `after` (a slope, or a change of slope, from τ)."""
+    return SHAPES[shape]
+
+
 def _slope(shape: str, beta: np.ndarray) -> float:
-    if shape in ("flat", "step"):
-        return 0.0
-    if shape == "bend":
-        return float(beta[1] + beta[2])
-    return float(beta[1] if shape in ("linear", "hinge") else beta[2])
+    """The current slope (per day): the slope from the start plus the change from τ."""
+    terms = _terms(shape)
+    return float(sum(beta[1 + i] for i, c in enumerate(terms) if c in ("t", "after")))
 
 
 def _slope_var(shape: str, cov: np.ndarray) -> float:
-    if shape in ("flat", "step"):
-        return 0.0
-    if shape == "bend":
-        return float(cov[1, 1] + cov[2, 2] + 2 * cov[1, 2])
-    i = 1 if shape in ("linear", "hinge") else 2
-    return float(cov[i, i])
+    idx = [1 + i for i, c in enumerate(_terms(shape)) if c in ("t", "after")]
+    return float(cov[np.ix_(idx, idx)].sum()) if idx else 0.0
 
 
 def _trend_cols(shape: str, t: np.ndarray, tau: int | None) -> list[np.ndarray]:
-    one = np.ones_like(t, dtype=float)
-    if shape == "flat":
-        return [one]
-    if shape == "linear":
-        return [one, t]
-    after = np.maximum(t - tau, 0.0)
-    if shape == "hinge":
-        return [one, after]
-    if shape == "bend":
-        return [one, t, after]
-    jump = (t >= tau).astype(float)
-    if shape == "step":
-        return [one, jump]
-    return [one, jump, after]
+    cols = [np.ones_like(t, dtype=float)]
+    for c in _terms(shape):
+        if c == "t":
+            cols.append(t.astype(float))
+        elif c == "jump":
+            cols.append((t >= tau).astype(float))
+        else:
+            cols.append(np.maximum(t - tau, 0.0))
+    return cols
 
 
 def _weekday_cols(t: np.ndarray, weekday0: int) -> list[np.ndarray]:
@@ -176,14 +182,11 @@ def fit_trend(y, weekday0: int, config: TrendConfig = TrendConfig()) -> TrendFit
         for tau in range(config.min_segment, n, config.break_step)
         if cum[tau - 1] >= config.min_segment and cum[-1] - cum[tau - 1] >= config.min_segment
     ]
-    # Prior: five families alike, each spread evenly over its candidates. A line over the whole window
+    # Prior: the families alike, each spread evenly over its candidates. A line over the whole window
     # is the hinge whose growth began at the window's start, one candidate among the break days.
-    families = [
-        [("flat", None)],
-        [("linear", None)] + [("hinge", tau) for tau in taus],
-        [("bend", tau) for tau in taus],
-        [("step", tau) for tau in taus],
-        [("step_slope", tau) for tau in taus],
+    families = [[("flat", None)], [("linear", None)] + [("hinge", tau) for tau in taus]]
+    families += [
+        [(shape, tau) for tau in taus] for shape in ("bend", "step", "step_slope", "shift", "broken")
     ]
     families = [f for f in families if f]
     cands = _fit_candidates(families, t, yy, weekday0, use_weekday, floor)
