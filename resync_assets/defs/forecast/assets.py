@@ -104,14 +104,9 @@ def maintenance_alerts(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     kinds={"python", "duckdb"},
 )
 def capacity_recommendations(lakehouse: LakehouseResource, llm: LlmResource) -> dg.MaterializeResult:
-    """Priority, action, deadline and evidence per host resource and alert, from deterministic rules;
-    the action is reworded by the LLM when one is configured (`analytics.capacity_recommendations`)."""
+    """Priority, action, deadline and evidence per host resource and alert, from deterministic rules,
+    and a `wording` sentence: the action, or its rephrasing by the LLM when one is configured
+    (`worded_by`, `wording_reason`) (`analytics.capacity_recommendations`)."""
     from resync_assets.lib.forecast.pipeline import run_recommendations
 
-    analyst = llm.analyst()
-    wording = None
-    if analyst is not None:
-        from resync_assets.lib.forecast.wording import llm_wording
-
-        wording = llm_wording(analyst.settings)
-    return _result(run_recommendations(lakehouse.resolved_warehouse_path(), wording))
+    return _result(run_recommendations(lakehouse.resolved_warehouse_path(), llm.analyst()))
