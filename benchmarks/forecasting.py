@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.forecasting                 # everything (a few minutes on 2 cores)
     .venv/bin/python -m benchmarks.forecasting --parts speed   # one part: sim, speed, real
+    .venv/bin/python -m benchmarks.forecasting --parts eta     # only the threshold ETA (~10 s a seed)
 
 Parts:
 * `sim`: for each seed, a planted estate (`WorkloadConfig(plant=True, runtime_shift_day=...)`,
@@ -12,8 +13,10 @@ Parts:
   - interval coverage and MASE over rolling-origin backtests (3 origins, 28-day horizon, Prophet
     tried on every series as in the product), MASE of the model used / seasonal naive on the same
     held-out days;
-  - threshold ETA: for every host resource whose truth crosses its threshold, the forecast made 6
-    weeks before the truth's day; error of the 50 % ETA day; false ETAs on resources never crossing;
+  - threshold ETA: for every host resource whose truth crosses its threshold, the ETA made 6
+    weeks before the truth's day (`trend_eta` on the host's daily p95 up to then); error of the 50 %
+    ETA day, next to a hinge told the true onset (what the noise allows); false ETAs on resources
+    never crossing (`--parts eta` runs only this, without the forecasts);
   - maintenance alerts evaluated every day: lead time of the first alert before the truth's crossing
     (creeping runtime, rising failure rate), delay after the onset (runtime step), share of jobs with
     nothing planted that ever get an alert;
@@ -206,9 +209,13 @@ def grade_forecasts(
     return pd.DataFrame(rows)
 
 
-def grade_eta(sim: dict, prophet: bool = True) -> pd.DataFrame:
-    """ETA at 6 weeks before each truth crossing; false ETAs where the truth never crosses."""
-    from resync_assets.lib.forecast.eta import series_eta
+def grade_eta(sim: dict) -> pd.DataFrame:
+    """ETA at 6 weeks before each truth crossing; false ETAs where the truth never crosses.
+
+    The product's `trend_eta` sees the host's daily p95 up to the origin. `oracle_error_days`: the
+    error of a hinge fit told the true onset day (least squares, weekday profile), what the noise of
+    the series allows at best with a linear trend."""
+    from resync_assets.lib.forecast.eta import trend_eta
 
     cut = pd.Timestamp(sim["shift_day"])
     start = pd.Timestamp(sim["start"])
@@ -236,27 +243,12 @@ def grade_eta(sim: dict, prophet: bool = True) -> pd.DataFrame:
         o = int((origin - start).days)
         if o < 56 or o > len(y):
             continue
-        b = forecast_batch(
-            y[None, :o],
-            ds[:o],
-            DAY,
-            84,
-            prophet_rows=[0] if prophet else (),
-            lower_bound=0.0,
-            upper_bound=100.0,
-        )
-        future = [(origin + pd.Timedelta(days=k)).date() for k in range(84)]
-        eta = series_eta(
-            future,
-            b.yhat[0],
-            b.lower[80][0],
-            b.upper[80][0],
-            t["threshold"],
-            last_value=float(np.mean(y[o - 7 : o])),
-        )
-        err = None
+        eta = trend_eta(ds[o - 1].date(), y[:o], t["threshold"], horizon_days=84)
+        err = oracle = None
         if case == "crosses" and eta["eta_day_50"] is not None:
             err = (eta["eta_day_50"] - t["crosses_on"]).days
+        if case == "crosses" and t["onset"] is not None:
+            oracle = _oracle_error(y[:o], ds[:o], pd.Timestamp(t["onset"]), t["threshold"], t["crosses_on"])
         rows.append(
             {
                 "host": t["workstation"],
@@ -267,11 +259,34 @@ def grade_eta(sim: dict, prophet: bool = True) -> pd.DataFrame:
                 "truth": t["crosses_on"],
                 "eta_day_50": eta["eta_day_50"],
                 "error_days": err,
+                "oracle_error_days": oracle,
                 "weeks_to_50": eta["weeks_to_50"],
-                "model": b.model[0],
+                "weeks_to_10": eta["weeks_to_10"],
+                "slope_per_week": round(eta["slope_per_week"], 2),
+                "model": eta["shape"],
             }
         )
     return pd.DataFrame(rows)
+
+
+def _oracle_error(
+    y: np.ndarray, ds: pd.DatetimeIndex, onset: pd.Timestamp, threshold: float, truth
+) -> int | None:
+    """Crossing-day error of a least-squares hinge at the true onset (with a weekday profile)."""
+    n = len(y)
+    tau = float((onset - ds[0]).days)
+    wd = (np.arange(n + 200) + ds[0].weekday()) % 7
+    X = np.column_stack(
+        [np.ones(n + 200), np.maximum(np.arange(n + 200) - tau, 0.0)]
+        + [(wd == d).astype(float) - (wd == 6) for d in range(6)]
+    )
+    ok = np.isfinite(y)
+    beta, *_ = np.linalg.lstsq(X[:n][ok], y[ok], rcond=None)
+    path = X[n:] @ beta
+    over = np.flatnonzero(path >= threshold)
+    if not len(over):
+        return None
+    return int((ds[-1] + pd.Timedelta(days=int(over[0]) + 1) - pd.Timestamp(truth)).days)
 
 
 def grade_alerts(sim: dict, first_day: int = 56) -> dict:
@@ -339,6 +354,56 @@ def grade_drift(sim: dict) -> pd.DataFrame:
                 {"day": day, "offset": k, "check": r.check_name, "drift": r.drift_detected, "score": score}
             )
     return pd.DataFrame(rows)
+
+
+def eta_figures(eta: pd.DataFrame) -> dict:
+    """The graded ETA figures of `grade_eta` rows (pooled over seeds)."""
+    ok = eta[eta["case"] == "crosses"]
+    never = eta[eta["case"] == "never"]
+    err = ok["error_days"].abs()
+    oracle = ok["oracle_error_days"].abs()
+    return {
+        "eta_cases": len(ok),
+        "eta_within_7_days": int((err <= 7).sum()),
+        "eta_median_abs_error_days": None if err.isna().all() else float(err.median()),
+        "eta_none_within_12_weeks": int(ok["eta_day_50"].isna().sum()),
+        "eta_oracle_within_7_days": int((oracle <= 7).sum()),
+        "eta_oracle_cases": int(ok["onset"].notna().sum()),
+        "eta_false_on_never": int(never["eta_day_50"].notna().sum()),
+        "eta_false_10_on_never": int(never["weeks_to_10"].notna().sum()),
+        "eta_never_cases": len(never),
+    }
+
+
+def report_eta(eta: pd.DataFrame) -> dict:
+    """Print the ETA table and its figures; return the figures."""
+    f = eta_figures(eta)
+    ok = eta[eta["case"] == "crosses"]
+    print("\n== threshold ETA, 6 weeks before the truth's crossing (the host's daily p95 up to then) ==")
+    cols = [
+        "seed",
+        "host",
+        "resource",
+        "pp_per_week",
+        "truth",
+        "eta_day_50",
+        "error_days",
+        "oracle_error_days",
+    ]
+    print(ok[cols + ["slope_per_week", "model"]].to_string(index=False))
+    n = max(f["eta_cases"], 1)
+    print(
+        f"within ±7 days: {f['eta_within_7_days']}/{f['eta_cases']} ({f['eta_within_7_days'] / n:.0%}); "
+        f"median |error| {f['eta_median_abs_error_days']} days; no 50 % ETA within 12 weeks: "
+        f"{f['eta_none_within_12_weeks']}; hinge told the true onset (oracle): "
+        f"{f['eta_oracle_within_7_days']}/{f['eta_oracle_cases']} within ±7 days"
+    )
+    print(
+        f"false ETA within 12 weeks on never-crossing resources: {f['eta_false_on_never']}/{f['eta_never_cases']} "
+        f"at 50 %, {f['eta_false_10_on_never']}/{f['eta_never_cases']} at 10 %",
+        flush=True,
+    )
+    return f
 
 
 # -- speed ----------------------------------------------------------------------------------------
@@ -451,7 +516,9 @@ def bench_real(use_prophet: bool = True) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="benchmarks.forecasting", description=__doc__.split("\n")[0])
-    p.add_argument("--parts", nargs="+", default=["sim", "speed", "real"], choices=["sim", "speed", "real"])
+    p.add_argument(
+        "--parts", nargs="+", default=["sim", "speed", "real"], choices=["sim", "eta", "speed", "real"]
+    )
     p.add_argument("--seeds", nargs="+", type=int, default=[42, 7, 11])
     p.add_argument("--days", type=int, default=180)
     p.add_argument("--jobs", type=int, default=500)
@@ -474,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
             series, days = product_series(sim)
             fc.append(grade_forecasts(series, days, prophet=not args.no_prophet).assign(seed=seed))
             t2 = time.perf_counter()
-            eta.append(grade_eta(sim, prophet=not args.no_prophet).assign(seed=seed))
+            eta.append(grade_eta(sim).assign(seed=seed))
             a = grade_alerts(sim)
             alerts.append(a["cases"].assign(seed=seed))
             clean += a["clean_jobs"]
@@ -516,20 +583,7 @@ def main(argv: list[str] | None = None) -> int:
             f"MASE (model / seasonal naive, held-out) < 1 on {float((ratio < 1).mean()):.0%} of {len(ratio)} series; "
             f"median {float(ratio.median()):.3f}; models {fc['model'].value_counts().to_dict()}"
         )
-        ok = eta[eta["case"] == "crosses"]
-        within = ok["error_days"].abs() <= 7
-        never = eta[eta["case"] == "never"]
-        print("\n== threshold ETA, forecast 6 weeks before the truth's crossing ==")
-        print(
-            ok[["seed", "host", "resource", "truth", "eta_day_50", "error_days", "model"]].to_string(
-                index=False
-            )
-        )
-        print(
-            f"within ±7 days: {int(within.sum())}/{len(ok)} ({within.mean():.0%}); median |error| "
-            f"{ok['error_days'].abs().median()} days; no ETA: {int(ok['error_days'].isna().sum())}; "
-            f"false ETA within 12 weeks on never-crossing resources: {int(never['eta_day_50'].notna().sum())}/{len(never)}"
-        )
+        eta_figures = report_eta(eta)
         g = alerts[alerts["gradable"]]
         creeping = g[g["kind"].isin(["creeping_runtime", "rising_failure"])]
         steps = g[g["kind"] == "runtime_step"]
@@ -567,10 +621,7 @@ def main(argv: list[str] | None = None) -> int:
             "by_kind": json.loads(by_kind.round(4).to_json(orient="index")),
             "share_mase_lt_1": round(float((ratio < 1).mean()), 4),
             "series": len(ratio),
-            "eta_cases": len(ok),
-            "eta_within_7_days": int(within.sum()),
-            "eta_false_on_never": int(never["eta_day_50"].notna().sum()),
-            "eta_never_cases": len(never),
+            **eta_figures,
             "alerts_gradable_creeping": len(creeping),
             "alerts_ge_14_days_early": int(early.sum()),
             "alerts_steps": len(steps),
@@ -582,6 +633,12 @@ def main(argv: list[str] | None = None) -> int:
             "drift_false_detections": int(stable["drift"].sum()),
         }
         _ = per_series
+    if "eta" in args.parts and "sim" not in args.parts:
+        eta = []
+        for seed in args.seeds:
+            sim = simulate(seed, args.days, args.jobs, args.end_date, args.shift_after)
+            eta.append(grade_eta(sim).assign(seed=seed))
+        out["eta"] = report_eta(pd.concat(eta, ignore_index=True))
     if "speed" in args.parts:
         print("\n== speed: 1,000 daily series x 730 days, 84-day horizon ==", flush=True)
         s = bench_speed()

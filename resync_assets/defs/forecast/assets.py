@@ -71,13 +71,16 @@ def capacity_forecasts(context: dg.AssetExecutionContext, lakehouse: LakehouseRe
 
 @dg.asset(
     group_name=GROUP,
-    deps=[CAPACITY_FORECASTS, CAPACITY_FORECAST_MODELS],
+    deps=[AGG_HOST_METRICS_HOURLY, CAPACITY_FORECASTS, CAPACITY_FORECAST_MODELS],
     pool=DUCKDB_WRITER_POOL,
     kinds={"python", "duckdb"},
 )
 def capacity_threshold_eta(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     """Per host, resource and future week: the probability of having crossed the threshold (CPU 95 %,
-    memory 95 %, disk 90 %) and the first weeks at 50 % and 10 % (`analytics.capacity_threshold_eta`)."""
+    memory 95 %, disk 90 %) and the first weeks at 50 % and 10 % (`analytics.capacity_threshold_eta`).
+    The ETA comes from each host series' own piecewise-linear trend (break, level and slope
+    uncertainty sampled), not from the forecast's intervals; series too short for a trend use the
+    host rows of `capacity_forecasts`."""
     from resync_assets.lib.forecast.pipeline import run_threshold_eta
 
     return _result(run_threshold_eta(lakehouse.resolved_warehouse_path()))

@@ -160,13 +160,20 @@ def run_capacity_forecasts(path, config=None, *, prophet: bool = True) -> Outcom
 
 
 def run_threshold_eta(path, config=None) -> Outcome:
-    """`capacity_threshold_eta` from the host rows of `capacity_forecasts`."""
+    """`capacity_threshold_eta` from each host series' own trend (`marts.agg_host_metrics__hourly`),
+    falling back to the host rows of `capacity_forecasts` for series too short for a trend."""
+    from resync_assets.lib.forecast.capacity import load_host_series
     from resync_assets.lib.forecast.eta import ETA_COLUMNS, EtaConfig, eta_sentence, threshold_eta
 
     with read_only(path) as con:
         fc = _read(con, "capacity_forecasts") if con is not None else pd.DataFrame()
         models = _read(con, "capacity_forecast_models") if con is not None else pd.DataFrame()
-    eta = threshold_eta(fc, models, config or EtaConfig()) if len(fc) else pd.DataFrame(columns=ETA_COLUMNS)
+        history = load_host_series(con) if con is not None else pd.DataFrame()
+    eta = (
+        threshold_eta(fc, models, config or EtaConfig(), history=history)
+        if len(fc) or len(history)
+        else pd.DataFrame(columns=ETA_COLUMNS)
+    )
     with writer(path, what="capacity_threshold_eta") as con:
         replace_table(con, "capacity_threshold_eta", eta, DDL["capacity_threshold_eta"])
     soon = []
