@@ -24,8 +24,12 @@ Parts:
     and the day after.
 * `speed`: forecasting and calibrating 1,000 daily series of 730 days (25 with Prophet, the rest with
   the fast models), MASE recorded for every series.
-* `real`: `resync forecast`'s forecaster on the public series in tests/fixtures/forecast (rolling
-  origins, coverage per series).
+* `real`: `resync forecast`'s forecaster (Prophet tried, as the CLI does; `--no-prophet` for the
+  fast models only, as tests/forecast/test_real_series.py) on the public series in
+  tests/fixtures/forecast: daily series 28 days ahead from an origin every week over the last year,
+  sub-daily half a day ahead from an origin every hour; coverage per series with its standard error
+  (the windows overlap, so about one independent sample per horizon's length) and the Box-Cox λ the
+  intervals were calibrated on.
 Figures go to stdout and benchmarks/results/forecasting.json.
 """
 
@@ -458,29 +462,40 @@ def bench_speed(k: int = 1000, n: int = 730, prophet_series: int = 25, horizon: 
 # -- real-world series ----------------------------------------------------------------------------
 
 
-def bench_real(origins: int = 8) -> pd.DataFrame:
+def real_origins(n: int, freq) -> tuple[list[int], int, int]:
+    """Rolling origins (prefix lengths), horizon and origin spacing for a public series of `n` steps.
+
+    Daily: 28 days ahead from an origin every week over the last year (a full season of the data);
+    sub-daily: half a day ahead from an origin every hour while two days of history remain. The
+    windows overlap, so the coverage is an average over many placements rather than a dozen."""
+    daily = freq.alias == "D"
+    h = 28 if daily else round(freq.steps_per_day / 2)
+    step = 7 if daily else max(1, round(freq.steps_per_day / 24))
+    span = 364 if daily else n
+    first = 2 * freq.season + 10
+    return [o for o in range(n - h, max(n - h - span, first - 1), -step)][::-1], h, step
+
+
+def coverage_se(hits: np.ndarray, h: int, step: int) -> float:
+    """Standard error of a coverage averaged over overlapping windows: errors inside one window are
+    correlated, so the effective sample is about the number of non-overlapping windows."""
+    per_origin = hits.mean(axis=1)
+    eff = max(1.0, len(per_origin) * step / h)
+    return float(per_origin.std(ddof=1) / np.sqrt(eff)) if len(per_origin) > 1 else float("nan")
+
+
+def bench_real(use_prophet: bool = True) -> pd.DataFrame:
     """Coverage of the forecaster on each public fixture series at rolling origins."""
     from resync_assets.lib.forecast.forecaster import forecast
+    from resync_assets.lib.forecast.series import prepare
 
     rows = []
     for path in sorted(FIXTURES.glob("*.csv")):
-        df = pd.read_csv(path)
-        from resync_assets.lib.forecast.series import prepare
-
-        s = prepare(df, None, name=path.name)
-        # 28 days ahead for daily data, half a day ahead for sub-daily data.
-        h = 28 if s.freq.alias == "D" else round(s.freq.steps_per_day / 2)
-        n = len(s)
-        # Daily: one origin every 4 weeks over the last year (a full season of the data); sub-daily:
-        # origins half a horizon apart.
-        step = h if s.freq.alias == "D" else max(h // 2, 1)
-        origins = 12 if s.freq.alias == "D" else origins
-        for k in range(origins):
-            o = n - h - k * step
-            if o < 2 * s.freq.season + 10:
-                break
+        s = prepare(pd.read_csv(path), None, name=path.name)
+        origins, h, step = real_origins(len(s), s.freq)
+        for o in origins:
             sub = pd.DataFrame({"ds": s.ds[:o], "y": s.y[:o]})
-            r = forecast(sub, h, freq=s.freq.alias)
+            r = forecast(sub, h, freq=s.freq.alias, use_prophet=use_prophet)
             actual = s.y[o : o + h]
             f = r.frame
             snaive = np.tile(s.y[o - s.freq.season : o], h // s.freq.season + 1)[:h]
@@ -490,7 +505,10 @@ def bench_real(origins: int = 8) -> pd.DataFrame:
                     "freq": s.freq.alias,
                     "points": o,
                     "horizon": h,
+                    "step": step,
                     "model": r.model,
+                    "box_cox_lambda": r.box_cox_lambda,
+                    "hits80": (actual >= f["yhat_lower_80"]) & (actual <= f["yhat_upper_80"]),
                     "in80": float(np.mean((actual >= f["yhat_lower_80"]) & (actual <= f["yhat_upper_80"]))),
                     "in95": float(np.mean((actual >= f["yhat_lower_95"]) & (actual <= f["yhat_upper_95"]))),
                     "mae_ratio": float(
@@ -516,7 +534,7 @@ def main(argv: list[str] | None = None) -> int:
         "--shift-after", type=int, default=14, help="the runtime shift this many days before the end"
     )
     p.add_argument("--end-date", type=date.fromisoformat, default=date(2026, 11, 30))
-    p.add_argument("--no-prophet", action="store_true", help="fast models only in the sim part")
+    p.add_argument("--no-prophet", action="store_true", help="fast models only (sim and real parts)")
     p.add_argument("--no-drift", action="store_true", help="skip the drift grading of the sim part")
     args = p.parse_args(argv)
     out: dict = {}
@@ -636,15 +654,25 @@ def main(argv: list[str] | None = None) -> int:
         out["speed"] = s
     if "real" in args.parts:
         print("\n== public real-world series (tests/fixtures/forecast) ==", flush=True)
-        r = bench_real()
+        r = bench_real(use_prophet=not args.no_prophet)
         per = r.groupby(["series", "freq"]).agg(
             origins=("in80", "size"),
             horizon=("horizon", "first"),
+            step=("step", "first"),
             in80=("in80", "mean"),
             in95=("in95", "mean"),
             mae_ratio=("mae_ratio", "median"),
+            box_cox=("box_cox_lambda", lambda x: ",".join(f"{v:g}" for v in sorted(set(x)))),
             models=("model", lambda m: ",".join(sorted(set(m)))),
         )
+        per["se80"] = [
+            coverage_se(np.vstack(g["hits80"].to_list()), int(g["horizon"].iloc[0]), int(g["step"].iloc[0]))
+            for _, g in r.groupby(["series", "freq"])
+        ]
+        per["ok"] = per["in80"].between(0.75, 0.85) & per["in95"].between(0.90, 0.98)
+        per = per[
+            ["origins", "horizon", "step", "in80", "se80", "in95", "mae_ratio", "box_cox", "ok", "models"]
+        ]
         print(per.round(3).to_string())
         out["real"] = json.loads(per.round(4).to_json(orient="index"))
     results = ROOT / "benchmarks" / "results"

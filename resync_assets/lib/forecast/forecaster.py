@@ -22,7 +22,15 @@ import numpy as np
 import pandas as pd
 
 from resync_assets.lib.forecast import models as M
-from resync_assets.lib.forecast.series import Freq, Series, future_index, prepare
+from resync_assets.lib.forecast.series import (
+    Freq,
+    Series,
+    box_cox,
+    future_index,
+    inv_box_cox,
+    prepare,
+    stabilising_lambda,
+)
 
 DEFAULT_LEVELS = (80, 95)
 _Z = {50: 0.674, 80: 1.2816, 90: 1.6449, 95: 1.96, 99: 2.5758}
@@ -41,6 +49,7 @@ class ForecastResult:
     history_points: int = 0
     backtest_origins: int = 0
     filled: int = 0
+    box_cox_lambda: float = 1.0  # the scale the intervals were calibrated on (1: as is, 0: log)
 
     @property
     def beats_baseline(self) -> bool:
@@ -140,6 +149,7 @@ class BatchResult:
     prophet_mase: np.ndarray
     coverage: dict[int, np.ndarray]
     origins: int
+    box_cox_lambda: np.ndarray  # per row: the scale the intervals were calibrated on (1 = as is)
 
 
 def forecast_batch(
@@ -168,11 +178,24 @@ def forecast_batch(
     K = len(origins)
     scale = np.mean(np.abs(Y[:, freq.season :] - Y[:, : -freq.season]), axis=1)
     scale = np.where(scale > 0, scale, np.nan)
+    # Intervals are calibrated on a variance-stabilised scale: where the spread grows with the level
+    # (page views, counts), an error is z(actual) - z(forecast) with z the row's Box-Cox transform, so
+    # the interval widens and narrows with the forecast's level. Point forecasts and the model choice
+    # stay on the original scale (no exponential extrapolation of a log-scale trend).
+    lam = stabilising_lambda(Y, freq.season)
+    floor = np.where(lam < 1, Y.min(axis=1), -np.inf)[:, None]
+
+    def z(V: np.ndarray) -> np.ndarray:
+        return box_cox(np.maximum(V, floor if V.ndim == 2 else floor[:, :, None]), lam)
+
     errs = {c: np.zeros((k, K, hb)) for c in cands}
+    zerrs = {c: np.zeros((k, K, hb)) for c in cands}
     for oi, o in enumerate(origins):
         actual = Y[:, o : o + hb]
         for c in cands:
-            errs[c][:, oi, :] = actual - M.fast_forecast(c, Y[:, :o], t[:o], freq, hb)
+            fc = M.fast_forecast(c, Y[:, :o], t[:o], freq, hb)
+            errs[c][:, oi, :] = actual - fc
+            zerrs[c][:, oi, :] = box_cox(actual, lam) - z(fc)
     # Model choice weighs recent origins more (weights 1..K): what works now matters most.
     w = np.arange(1, K + 1, dtype=float) / max(1, K * (K + 1) / 2)
     mae = np.column_stack([(np.abs(errs[c]).mean(axis=2) @ w) if K else np.full(k, np.nan) for c in cands])
@@ -205,9 +228,9 @@ def forecast_batch(
         f_mae = float(np.abs(fast[p_idx]).mean(axis=1) @ wp)
         prophet_mae[r] = p_mae
         prophet_plain[r] = float(np.abs(e).mean())
-        if p_mae < f_mae:
+        if p_mae < f_mae:  # so f_mae > 0
             chosen[r] = "prophet"
-            prophet_errs[r] = fast * (p_mae / f_mae) if f_mae > 0 else e
+            prophet_errs[r] = zerrs[names[best[r]]][r] * (p_mae / f_mae)
     # Final forecasts.
     yhat = np.zeros((k, horizon))
     for c in set(chosen) - {"prophet"}:
@@ -220,23 +243,33 @@ def forecast_batch(
     upper = {lvl: np.zeros((k, horizon)) for lvl in levels}
     coverage = {lvl: np.full(k, np.nan) for lvl in levels}
     used_mae = np.zeros(k)
+    zhat = z(yhat)
     for r in range(k):
-        e = prophet_errs[r] if chosen[r] == "prophet" else errs[chosen[r]][r] if K else None
+        e = prophet_errs[r] if chosen[r] == "prophet" else zerrs[chosen[r]][r] if K else None
         if e is None or not e.size:
             # No backtest possible: the seasonal-naive spread, grown like a random walk.
-            spread = float(np.std(Y[r, freq.season :] - Y[r, : -freq.season])) if n > freq.season else 0.0
+            zy = box_cox(Y[r : r + 1], lam[r : r + 1])[0]
+            spread = float(np.std(zy[freq.season :] - zy[: -freq.season])) if n > freq.season else 0.0
             cal = Calibration(0.5, {lvl: spread * _Z[lvl] if lvl in _Z else spread * 2 for lvl in levels})
         else:
             cal = calibrate(e, levels)
         hw = cal.half_width(horizon)
         for lvl in levels:
-            lower[lvl][r] = yhat[r] - hw[lvl]
-            upper[lvl][r] = yhat[r] + hw[lvl]
+            if lam[r] == 1:
+                lower[lvl][r] = yhat[r] - hw[lvl]
+                upper[lvl][r] = yhat[r] + hw[lvl]
+            else:
+                lr = lam[r : r + 1]
+                lower[lvl][r] = np.minimum(inv_box_cox(zhat[r : r + 1] - hw[lvl], lr)[0], yhat[r])
+                upper[lvl][r] = np.maximum(inv_box_cox(zhat[r : r + 1] + hw[lvl], lr)[0], yhat[r])
         if K:
             cov = loo_coverage(e, levels)
             for lvl in levels:
                 coverage[lvl][r] = np.nan if cov[lvl] is None else cov[lvl]
-            used_mae[r] = prophet_plain[r] if chosen[r] == "prophet" else np.abs(e).mean()
+            if chosen[r] == "prophet":
+                used_mae[r] = prophet_plain[r]
+            else:
+                used_mae[r] = np.abs(errs[chosen[r]][r]).mean()
         else:
             used_mae[r] = np.nan
     lo_b = np.where(Y.min(axis=1) >= 0, 0.0, -np.inf) if lower_bound is None else lower_bound
@@ -257,6 +290,7 @@ def forecast_batch(
         prophet_mase=prophet_plain / scale,
         coverage=coverage,
         origins=K,
+        box_cox_lambda=lam,
     )
 
 
@@ -314,4 +348,5 @@ def forecast(
         history_points=len(s),
         backtest_origins=batch.origins,
         filled=s.filled,
+        box_cox_lambda=float(batch.box_cox_lambda[0]),
     )
