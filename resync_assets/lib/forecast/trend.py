@@ -228,7 +228,8 @@ def _fit_candidates(families, t, yy, weekday0: int, use_weekday: bool, floor: fl
             X = _design(shape, t, tau, weekday0, use_weekday)
             beta, *_ = np.linalg.lstsq(X, yy, rcond=None)
             resid = yy - X @ beta
-            p = X.shape[1] + (1 if tau is not None else 0)
+            # The break day is not counted as a parameter here: its prior is spread over the days.
+            p = X.shape[1]
             if m <= p + 2:
                 continue
             rss = max(float(resid @ resid), floor * m)
