@@ -244,9 +244,13 @@ def grade_eta(sim: dict) -> pd.DataFrame:
         if o < 56 or o > len(y):
             continue
         eta = trend_eta(ds[o - 1].date(), y[:o], t["threshold"], horizon_days=84)
-        err = oracle = None
+        err = oracle = pit = None
         if case == "crosses" and eta["eta_day_50"] is not None:
             err = (eta["eta_day_50"] - t["crosses_on"]).days
+        if case == "crosses":
+            # P(crossed by the truth's day): uniform over the cases when the probabilities are honest.
+            k = (t["crosses_on"] - ds[o - 1].date()).days
+            pit = float(eta["already_over"]) if k < 1 else float(eta["cum"][min(k, len(eta["cum"])) - 1])
         if case == "crosses" and t["onset"] is not None:
             oracle = _oracle_error(y[:o], ds[:o], pd.Timestamp(t["onset"]), t["threshold"], t["crosses_on"])
         rows.append(
@@ -260,6 +264,7 @@ def grade_eta(sim: dict) -> pd.DataFrame:
                 "eta_day_50": eta["eta_day_50"],
                 "error_days": err,
                 "oracle_error_days": oracle,
+                "p_by_truth": pit,
                 "weeks_to_50": eta["weeks_to_50"],
                 "weeks_to_10": eta["weeks_to_10"],
                 "slope_per_week": round(eta["slope_per_week"], 2),
@@ -369,6 +374,7 @@ def eta_figures(eta: pd.DataFrame) -> dict:
         "eta_none_within_12_weeks": int(ok["eta_day_50"].isna().sum()),
         "eta_oracle_within_7_days": int((oracle <= 7).sum()),
         "eta_oracle_cases": int(ok["onset"].notna().sum()),
+        "eta_truth_in_10_90_window": int(ok["p_by_truth"].between(0.1, 0.9).sum()),
         "eta_false_on_never": int(never["eta_day_50"].notna().sum()),
         "eta_false_10_on_never": int(never["weeks_to_10"].notna().sum()),
         "eta_never_cases": len(never),
@@ -396,7 +402,9 @@ def report_eta(eta: pd.DataFrame) -> dict:
         f"within ±7 days: {f['eta_within_7_days']}/{f['eta_cases']} ({f['eta_within_7_days'] / n:.0%}); "
         f"median |error| {f['eta_median_abs_error_days']} days; no 50 % ETA within 12 weeks: "
         f"{f['eta_none_within_12_weeks']}; hinge told the true onset (oracle): "
-        f"{f['eta_oracle_within_7_days']}/{f['eta_oracle_cases']} within ±7 days"
+        f"{f['eta_oracle_within_7_days']}/{f['eta_oracle_cases']} within ±7 days; the truth inside the "
+        f"10-90 % window of the crossing-day distribution: {f['eta_truth_in_10_90_window']}/{f['eta_cases']} "
+        "(80 % when the probabilities are honest)"
     )
     print(
         f"false ETA within 12 weeks on never-crossing resources: {f['eta_false_on_never']}/{f['eta_never_cases']} "

@@ -69,6 +69,20 @@ def test_a_level_shift_without_a_trend_gives_no_eta():
         assert eta["shape"] == "step", seed
 
 
+def test_a_clean_up_of_a_growing_disk_does_not_hide_the_growth():
+    """+2 points a week, a clean-up frees 25 points on day 110, growth goes on: 80.4 % on the last day,
+    90 % 34 days later."""
+    errors = []
+    for seed in range(6):
+        k = np.arange(160)
+        y = 60 + 2 * k / 7 - 25 * (k >= 110) + _noise(160, seed, 1.5)
+        eta = trend_eta(LAST, y, 90.0)
+        assert eta["shape"] in ("shift", "broken"), seed
+        errors.append((eta["eta_day_50"] - (LAST + timedelta(days=34))).days)
+    # Measured: -1 to +6 days.
+    assert max(np.abs(errors)) <= 7, errors
+
+
 def test_weekday_profile_makes_the_busy_day_cross_first():
     """A Monday peak 10 points over the other days: the Monday crosses a week or more before the mean."""
     n = 140

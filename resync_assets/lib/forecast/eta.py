@@ -103,6 +103,7 @@ def _eta_from_cdf(ds: list[date], cum: np.ndarray, already: bool) -> dict:
         "eta_week_10": weeks[w10 - 1][0] if w10 else (ds[0] if w10 == 0 else None),
         "eta_day_50": d50,
         "already_over": already,
+        "cum": cum,  # P(crossed by day k), k = 1 .. len(ds)
     }
 
 

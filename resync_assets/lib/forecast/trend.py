@@ -13,12 +13,13 @@ so an incident does not bend the fit). Candidate shapes, each with a break day �
 * `hinge`: flat, then a slope from τ (the line is continuous at τ); `linear`, one slope over the
   whole window, is the hinge whose growth began at the window's start;
 * `bend`: one slope, then another from τ;
-* `step`: a level shift at τ, flat on both sides;  * `step_slope`: a level shift at τ, then a slope.
+* `step`: a level shift at τ, flat on both sides;  * `step_slope`: a level shift at τ, then a slope;
+* `shift`: one slope with a level shift at τ (a clean-up of a growing disk);
+* `broken`: a level shift at τ and a new slope from there.
 
-Each (shape, τ) gets a posterior weight from its BIC and a prior (the five families flat, hinge,
-bend, step and step_slope a priori alike, each family's prior spread evenly over its break days), so
-the break day and the shape are uncertain too. The
-crossing-day distribution is sampled: a shape and τ by weight, then its coefficients from their normal
+Each (shape, τ) gets a posterior weight from its BIC and a prior (the seven families - flat, hinge,
+bend, step, step_slope, shift, broken - a priori alike, each family's prior spread evenly over its
+break days), so the break day and the shape are uncertain too. The crossing-day distribution is sampled: a shape and τ by weight, then its coefficients from their normal
 posterior (least-squares covariance, widened for the residuals' lag-1 autocorrelation); each sample's
 expected path (trend plus weekday profile) is followed forward and its first day at or over the
 threshold is its crossing day. "Crossing" is the expected daily value reaching the threshold, not one
@@ -33,7 +34,17 @@ import numpy as np
 
 from resync_assets.lib.forecast.models import seasonal_hampel
 
-SHAPES = ("flat", "linear", "hinge", "bend", "step", "step_slope")
+# Shape → its trend terms after the level (see `_terms`).
+SHAPES = {
+    "flat": (),
+    "linear": ("t",),
+    "hinge": ("after",),
+    "bend": ("t", "after"),
+    "step": ("jump",),
+    "step_slope": ("jump", "after"),
+    "shift": ("t", "jump"),
+    "broken": ("t", "jump", "after"),
+}
 
 
 @dataclass(frozen=True)
@@ -86,38 +97,33 @@ class TrendFit:
         return 7 * mean, 7 * float(np.sqrt(max(var, 0.0)))
 
 
+def _terms(shape: str) -> tuple[str, ...]:
+    """The trend columns of a shape after the level: `t` (a slope from the start), `jump` (a level
+    shift at τ), `after` (a slope, or a change of slope, from τ)."""
+    return SHAPES[shape]
+
+
 def _slope(shape: str, beta: np.ndarray) -> float:
-    if shape in ("flat", "step"):
-        return 0.0
-    if shape == "bend":
-        return float(beta[1] + beta[2])
-    return float(beta[1] if shape in ("linear", "hinge") else beta[2])
+    """The current slope (per day): the slope from the start plus the change from τ."""
+    terms = _terms(shape)
+    return float(sum(beta[1 + i] for i, c in enumerate(terms) if c in ("t", "after")))
 
 
 def _slope_var(shape: str, cov: np.ndarray) -> float:
-    if shape in ("flat", "step"):
-        return 0.0
-    if shape == "bend":
-        return float(cov[1, 1] + cov[2, 2] + 2 * cov[1, 2])
-    i = 1 if shape in ("linear", "hinge") else 2
-    return float(cov[i, i])
+    idx = [1 + i for i, c in enumerate(_terms(shape)) if c in ("t", "after")]
+    return float(cov[np.ix_(idx, idx)].sum()) if idx else 0.0
 
 
 def _trend_cols(shape: str, t: np.ndarray, tau: int | None) -> list[np.ndarray]:
-    one = np.ones_like(t, dtype=float)
-    if shape == "flat":
-        return [one]
-    if shape == "linear":
-        return [one, t]
-    after = np.maximum(t - tau, 0.0)
-    if shape == "hinge":
-        return [one, after]
-    if shape == "bend":
-        return [one, t, after]
-    jump = (t >= tau).astype(float)
-    if shape == "step":
-        return [one, jump]
-    return [one, jump, after]
+    cols = [np.ones_like(t, dtype=float)]
+    for c in _terms(shape):
+        if c == "t":
+            cols.append(t.astype(float))
+        elif c == "jump":
+            cols.append((t >= tau).astype(float))
+        else:
+            cols.append(np.maximum(t - tau, 0.0))
+    return cols
 
 
 def _weekday_cols(t: np.ndarray, weekday0: int) -> list[np.ndarray]:
@@ -136,16 +142,32 @@ def _design(shape: str, t: np.ndarray, tau: int | None, weekday0: int, use_weekd
     return np.column_stack(cols)
 
 
-def _ar1_inflation(resid: np.ndarray) -> float:
-    """Variance factor (1 + ρ) / (1 - ρ) for positively autocorrelated residuals (1 when ρ ≤ 0)."""
-    if len(resid) < 10:
-        return 1.0
-    r = resid - resid.mean()
-    den = float(r @ r)
-    if den <= 0:
-        return 1.0
-    rho = float(r[1:] @ r[:-1]) / den
-    rho = min(max(rho, 0.0), 0.8)
+def _designs(shape: str, t: np.ndarray, taus: list, weekday0: int, use_weekday: bool) -> np.ndarray:
+    """`_design` for every break day of `taus` at once: (len(taus), len(t), columns)."""
+    tau = np.array([0.0 if x is None else float(x) for x in taus])[:, None]
+    tt = np.broadcast_to(t.astype(float)[None, :], (len(taus), len(t)))
+    cols = [np.ones_like(tt)]
+    for c in _terms(shape):
+        if c == "t":
+            cols.append(tt)
+        elif c == "jump":
+            cols.append((tt >= tau).astype(float))
+        else:
+            cols.append(np.maximum(tt - tau, 0.0))
+    if use_weekday:
+        cols += [np.broadcast_to(w[None, :], tt.shape) for w in _weekday_cols(t, weekday0)]
+    return np.stack(cols, axis=2)
+
+
+def _ar1_inflation(resid: np.ndarray) -> np.ndarray:
+    """Per row of `resid` (candidates x days): the variance factor (1 + ρ) / (1 - ρ) of positively
+    autocorrelated residuals (1 when ρ ≤ 0 or with fewer than 10 days)."""
+    if resid.shape[1] < 10:
+        return np.ones(resid.shape[0])
+    r = resid - resid.mean(axis=1, keepdims=True)
+    den = np.einsum("tm,tm->t", r, r)
+    num = np.einsum("tm,tm->t", r[:, 1:], r[:, :-1])
+    rho = np.clip(np.divide(num, den, out=np.zeros_like(num), where=den > 0), 0.0, 0.8)
     return (1 + rho) / (1 - rho)
 
 
@@ -176,14 +198,11 @@ def fit_trend(y, weekday0: int, config: TrendConfig = TrendConfig()) -> TrendFit
         for tau in range(config.min_segment, n, config.break_step)
         if cum[tau - 1] >= config.min_segment and cum[-1] - cum[tau - 1] >= config.min_segment
     ]
-    # Prior: five families alike, each spread evenly over its candidates. A line over the whole window
+    # Prior: the families alike, each spread evenly over its candidates. A line over the whole window
     # is the hinge whose growth began at the window's start, one candidate among the break days.
-    families = [
-        [("flat", None)],
-        [("linear", None)] + [("hinge", tau) for tau in taus],
-        [("bend", tau) for tau in taus],
-        [("step", tau) for tau in taus],
-        [("step_slope", tau) for tau in taus],
+    families = [[("flat", None)], [("linear", None)] + [("hinge", tau) for tau in taus]]
+    families += [
+        [(shape, tau) for tau in taus] for shape in ("bend", "step", "step_slope", "shift", "broken")
     ]
     families = [f for f in families if f]
     cands = _fit_candidates(families, t, yy, weekday0, use_weekday, floor)
@@ -217,26 +236,32 @@ def fit_trend(y, weekday0: int, config: TrendConfig = TrendConfig()) -> TrendFit
 
 def _fit_candidates(families, t, yy, weekday0: int, use_weekday: bool, floor: float):
     """Least squares of every (shape, break) of `families`; (shapes, breaks, betas, covariances,
-    posterior weights, index of the best) or None."""
+    posterior weights, index of the best) or None. The break days of one shape are solved together."""
     m = len(yy)
     shapes, breaks, betas, covs, bics, priors = [], [], [], [], [], []
     for fam in families:
+        by_shape: dict[str, list] = {}
         for shape, tau in fam:
-            X = _design(shape, t, tau, weekday0, use_weekday)
-            beta, *_ = np.linalg.lstsq(X, yy, rcond=None)
-            resid = yy - X @ beta
-            p = X.shape[1] + (1 if tau is not None else 0)
+            by_shape.setdefault(shape, []).append(tau)
+        for shape, taus in by_shape.items():
+            X = _designs(shape, t, taus, weekday0, use_weekday)  # (T, m, p)
+            p = X.shape[2]
+            # The break day is not counted as a parameter here: its prior is spread over the days.
             if m <= p + 2:
                 continue
-            rss = max(float(resid @ resid), floor * m)
-            s2 = rss / (m - X.shape[1])
-            xtx_inv = np.linalg.pinv(X.T @ X)
-            shapes.append(shape)
-            breaks.append(tau)
-            betas.append(beta)
-            covs.append(s2 * _ar1_inflation(resid) * xtx_inv)
-            bics.append(m * np.log(rss / m) + p * np.log(m))
-            priors.append(1.0 / len(families) / len(fam))
+            xtx_inv = np.linalg.pinv(np.einsum("tmp,tmq->tpq", X, X))
+            beta = np.einsum("tpq,tq->tp", xtx_inv, np.einsum("tmp,m->tp", X, yy))
+            resid = yy[None, :] - np.einsum("tmp,tp->tm", X, beta)
+            rss = np.maximum(np.einsum("tm,tm->t", resid, resid), floor * m)
+            s2 = rss / (m - p)
+            infl = _ar1_inflation(resid)
+            for i, tau in enumerate(taus):
+                shapes.append(shape)
+                breaks.append(tau)
+                betas.append(beta[i])
+                covs.append(s2[i] * infl[i] * xtx_inv[i])
+                bics.append(m * np.log(rss[i] / m) + p * np.log(m))
+                priors.append(1.0 / len(families) / len(fam))
     if not shapes:
         return None
     bics = np.asarray(bics)
@@ -254,9 +279,17 @@ def crossing_days(
     counts = rng.multinomial(config.samples, fit.weights)
     tf = fit.n - 1 + np.arange(1, horizon + 1, dtype=float)
     out = []
+    z = rng.standard_normal((config.samples, max(len(b) for b in fit.betas)))
+    used = 0
     for i in np.flatnonzero(counts):
         Xf = _design(fit.shapes[i], tf, fit.breaks[i], fit.weekday0, fit.use_weekday)
-        b = rng.multivariate_normal(fit.betas[i], fit.covs[i], size=int(counts[i]), method="eigh")
+        # Coefficients from N(beta, cov): beta + z A' with A A' = cov (eigen-decomposition: the
+        # covariance may be singular).
+        lam, vec = np.linalg.eigh(fit.covs[i])
+        a = vec * np.sqrt(np.clip(lam, 0.0, None))
+        p = len(fit.betas[i])
+        b = fit.betas[i] + z[used : used + counts[i], :p] @ a.T
+        used += counts[i]
         paths = b @ Xf.T  # (samples, horizon)
         over = paths >= threshold
         first = np.where(over.any(axis=1), over.argmax(axis=1) + 1.0, np.inf)
