@@ -2,8 +2,9 @@
 
 The ETA has its own trend estimate (`lib/forecast/trend.py`), fitted on the host's daily history
 rather than read off `capacity_forecasts`: the forecaster picks the model that forecasts the next
-weeks best, which for a resource that started growing a few weeks ago is often a level or a long
-trend, while the ETA needs the slope since the growth began and how sure we are of it. The trend is
+weeks best (for a resource that started growing a few weeks ago that can be a level or a long trend,
+and Prophet's changepoints cover only the first 80 % of the history), while the ETA needs the slope
+since the growth began and how sure we are of it. The trend is
 piecewise linear with a data-chosen break (or a level shift, or none) plus a weekday profile; the
 crossing day is sampled from the uncertainty of the break, the level and the slope. The probability
 of having crossed by the end of week w is the share of samples whose expected daily value reached the
