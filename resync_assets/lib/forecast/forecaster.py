@@ -1,16 +1,20 @@
 """Forecast any regular series with calibrated intervals, choosing the model per series by backtest.
 
 For each series:
-1. a rolling-origin backtest: up to `max_origins` origins in the later part of the history, each
-   forecasting `hb = min(horizon, ~half the history)` steps with every candidate model (the fast models,
-   plus Prophet for key series);
+1. a rolling-origin backtest: up to `max_origins` (16) origins in the later part of the history, each
+   forecasting `hb = min(horizon, a quarter of the history)` steps with every candidate model (the
+   fast models, plus Prophet for key series);
 2. the model with the lowest backtest MAE (recent origins weigh more) is used (Prophet when it wins, otherwise the better of the
    fast models - seasonal naive included, so a model that does not beat the baseline is never used),
    and its MASE and the seasonal-naive MASE are recorded;
-3. intervals are split-conformal on the chosen model's backtest errors: errors are divided by a
-   horizon scale g(h) = h^b (b fitted on the error growth, 0 ≤ b ≤ 1, extrapolated past `hb`), the
-   level's quantile of |error| / g(h) (finite-sample corrected) gives the half-width q·g(h).
-   The backtest coverage is measured leave-one-origin-out (calibrated on the other origins).
+3. intervals are split-conformal on the backtest errors of the model choice (`selection_errors`: at
+   each origin, the errors of the model the other origins pick, so the luck of the winner on its own
+   calibration origins does not narrow them), measured on a variance-stabilised scale (Box-Cox λ per
+   series from its spread-versus-level, `series.stabilising_lambda`; 1 = as is): errors are divided
+   by a horizon scale g(h) = h^b (b fitted on the error growth, 0 ≤ b ≤ 1, extrapolated past `hb`),
+   the level's quantile of |error| / g(h) (finite-sample corrected) gives the half-width q·g(h), and
+   the interval is z⁻¹(z(ŷ) ± q·g(h)). The backtest coverage is measured leave-one-origin-out
+   (calibrated on the other origins).
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ class ForecastResult:
         return self.mase_model < self.mase_baseline
 
 
-def backtest_origins(n: int, horizon: int, freq: Freq, max_origins: int = 8) -> tuple[list[int], int]:
+def backtest_origins(n: int, horizon: int, freq: Freq, max_origins: int = 16) -> tuple[list[int], int]:
     """Origins (prefix lengths) and backtest horizon for a series of `n` steps."""
     mt = M.min_train(freq)
     # A quarter of the history at most: the later origins then see recent changes (a new trend).
@@ -136,6 +140,35 @@ def loo_coverage(errors: np.ndarray, levels: Sequence[int]) -> dict[int, float |
     return {lvl: float(np.mean(hits[lvl])) for lvl in levels}
 
 
+def selection_errors(
+    errs: dict[str, np.ndarray],
+    zerrs: dict[str, np.ndarray],
+    names: list[str],
+    w: np.ndarray,
+    best: np.ndarray,
+) -> np.ndarray:
+    """The backtest errors (`zerrs`' scale) of choosing a model, not of the model chosen: at each
+    origin, the errors of the model the other origins would have chosen (weighted MAE of `errs`).
+    The model with the lowest error on the very origins that calibrate it is partly lucky there; its
+    own errors would make the intervals too narrow. `errs[c]` are `(k, K, hb)`, `best` the model
+    index chosen per row on all origins (used when there are fewer than two); returns `(k, K, hb)`."""
+    k, K, hb = zerrs[names[0]].shape
+    if K < 2:
+        return np.stack([zerrs[names[b]][r] for r, b in enumerate(best)])
+    per_origin = np.stack([np.abs(errs[c]).mean(axis=2) for c in names], axis=2)  # (k, K, C)
+    # A model that could not forecast loses, without inf - inf in the sums below.
+    per_origin = np.where(np.isfinite(per_origin), per_origin, np.finfo(float).max / (4 * K))
+    Z = np.stack([zerrs[c] for c in names], axis=2)  # (k, K, C, hb)
+    out = np.empty((k, K, hb))
+    rows = np.arange(k)
+    for i in range(K):
+        wi = w.copy()
+        wi[i] = 0.0
+        pick = np.argmin(np.einsum("kjc,j->kc", per_origin, wi), axis=1)
+        out[:, i, :] = Z[rows, i, pick, :]
+    return out
+
+
 @dataclass
 class BatchResult:
     """Forecasts of a batch of series sharing one grid."""
@@ -162,7 +195,7 @@ def forecast_batch(
     prophet_rows: Iterable[int] = (),
     lower_bound: np.ndarray | float | None = None,
     upper_bound: np.ndarray | float | None = None,
-    max_origins: int = 8,
+    max_origins: int = 16,
     prophet_origins: int = 4,
 ) -> BatchResult:
     """Forecast every row of `Y` ((k, n) on the grid `ds`) `horizon` steps ahead with calibrated
@@ -210,6 +243,7 @@ def forecast_batch(
         best = np.zeros(k, dtype=int)
     chosen = [names[i] for i in best]
     base_mae = np.abs(errs["snaive"]).mean(axis=(1, 2)) if K else np.full(k, np.nan)
+    sel = selection_errors(errs, zerrs, names, w, best)
     # Prophet is fitted once per origin: only on the most recent few, compared with the best fast
     # model on those same origins. When it wins, its errors there set the level of its intervals and
     # the fast model's errors on every origin give their shape (more origins than Prophet can afford).
@@ -230,7 +264,7 @@ def forecast_batch(
         prophet_plain[r] = float(np.abs(e).mean())
         if p_mae < f_mae:  # so f_mae > 0
             chosen[r] = "prophet"
-            prophet_errs[r] = zerrs[names[best[r]]][r] * (p_mae / f_mae)
+            prophet_errs[r] = sel[r] * (p_mae / f_mae)
     # Final forecasts.
     yhat = np.zeros((k, horizon))
     for c in set(chosen) - {"prophet"}:
@@ -245,7 +279,7 @@ def forecast_batch(
     used_mae = np.zeros(k)
     zhat = z(yhat)
     for r in range(k):
-        e = prophet_errs[r] if chosen[r] == "prophet" else zerrs[chosen[r]][r] if K else None
+        e = prophet_errs[r] if chosen[r] == "prophet" else sel[r] if K else None
         if e is None or not e.size:
             # No backtest possible: the seasonal-naive spread, grown like a random walk.
             zy = box_cox(Y[r : r + 1], lam[r : r + 1])[0]
