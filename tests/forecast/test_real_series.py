@@ -124,9 +124,11 @@ def test_intervals_come_from_the_errors_of_choosing_a_model():
 
 
 @pytest.mark.parametrize("name", SERIES)
-def test_cli_on_fixture(tmp_path, name):
+def test_cli_on_fixture(tmp_path, capsys, name):
     out = tmp_path / "out.parquet"
     assert main(["forecast", str(FIXTURES / name), "--horizon", "12", "--out", str(out), "--no-prophet"]) == 0
+    scale = "log" if name.startswith(("wikipedia_peyton", "melbourne")) else "as is"
+    assert f"(errors on scale: {scale})" in capsys.readouterr().err
     got = pd.read_parquet(out)
     assert len(got) == 12 and got[["yhat", "yhat_lower_95", "yhat_upper_95"]].notna().all().all()
     assert (got["yhat_lower_95"] >= 0).all()

@@ -12,6 +12,7 @@ from resync_assets.defs.keys import (
     DUCKDB_WRITER_POOL,
     FCT_JOB_RUNS,
     JOBLOG_PATTERN_CLUSTERS,
+    LLM_WRITER_POOL,
     MAINTENANCE_ALERTS,
 )
 from resync_assets.defs.resources import LakehouseResource, LlmResource
@@ -103,7 +104,8 @@ def maintenance_alerts(lakehouse: LakehouseResource) -> dg.MaterializeResult:
 @dg.asset(
     group_name=GROUP,
     deps=[CAPACITY_THRESHOLD_ETA, CAPACITY_FORECASTS, MAINTENANCE_ALERTS],
-    pool=DUCKDB_WRITER_POOL,
+    # Waits for the LLM (when configured) with no writer lock held; writes under the lock at the end.
+    pool=LLM_WRITER_POOL,
     kinds={"python", "duckdb"},
 )
 def capacity_recommendations(lakehouse: LakehouseResource, llm: LlmResource) -> dg.MaterializeResult:

@@ -216,19 +216,21 @@ def forecast_batch(
     # the interval widens and narrows with the forecast's level. Point forecasts and the model choice
     # stay on the original scale (no exponential extrapolation of a log-scale trend).
     lam = stabilising_lambda(Y, freq.season)
+    # A forecast below anything the (strictly positive) row has shown is measured at its minimum.
     floor = np.where(lam < 1, Y.min(axis=1), -np.inf)[:, None]
 
     def z(V: np.ndarray) -> np.ndarray:
-        return box_cox(np.maximum(V, floor if V.ndim == 2 else floor[:, :, None]), lam)
+        return box_cox(np.maximum(V, floor), lam)
 
     errs = {c: np.zeros((k, K, hb)) for c in cands}
     zerrs = {c: np.zeros((k, K, hb)) for c in cands}
     for oi, o in enumerate(origins):
         actual = Y[:, o : o + hb]
+        z_actual = box_cox(actual, lam)
         for c in cands:
             fc = M.fast_forecast(c, Y[:, :o], t[:o], freq, hb)
             errs[c][:, oi, :] = actual - fc
-            zerrs[c][:, oi, :] = box_cox(actual, lam) - z(fc)
+            zerrs[c][:, oi, :] = z_actual - z(fc)
     # Model choice weighs recent origins more (weights 1..K): what works now matters most.
     w = np.arange(1, K + 1, dtype=float) / max(1, K * (K + 1) / 2)
     mae = np.column_stack([(np.abs(errs[c]).mean(axis=2) @ w) if K else np.full(k, np.nan) for c in cands])
