@@ -270,14 +270,14 @@ def grade_eta(sim: dict, prophet: bool = True) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def grade_alerts(sim: dict, first_day: int = 56) -> dict:
+def grade_alerts(sim: dict, first_day: int = 56, cfg=None) -> dict:
     """Evaluate the alert rules every day before the shift; lead times, delays and false alerts."""
     from resync_assets.lib.forecast.alerts import AlertConfig, JobMatrix, failure_signals, runtime_signals
 
     cut = pd.Timestamp(sim["shift_day"])
     daily = job_daily(sim["runs"][sim["runs"]["day"] < cut])
     mat = JobMatrix.from_daily(daily)
-    cfg = AlertConfig()
+    cfg = cfg or AlertConfig()
     first: dict[tuple[str, str], pd.Timestamp] = {}
     for t in range(first_day, len(mat.days)):
         day = mat.days[t]
