@@ -1,18 +1,19 @@
 """Predictive maintenance: jobs whose runtime or failure rate grows and will cross a limit soon.
 
 Rules, evaluated for every job at a day `as_of` on its daily history (one matrix, jobs × days, so a
-whole estate is a few array operations):
+whole estate is a few array operations). Each is a test with a known null distribution, since a
+clean job is tested every day (docs/forecasting.md has the method and the measured figures):
 
-* runtime (`runtime_trend`): the log of the day's median successful runtime, with the job's
-  weekday profile (from its baseline window) removed and month-end days (last two of a month) left
-  out. Baseline: days `as_of-90 .. as_of-28`; recent window: the last 28 days. Alert when
-  - the last 7 days' median is already over the band (baseline median × (1 + `runtime_limit`)), a
-    runtime step, or
-  - the recent least-squares slope is significant (t ≥ `min_t`) and the fitted level reaches the
-    band within `horizon_days`.
-* failure rate (`failure_rate`): the daily failure share over the last 42 days, weighted by runs;
-  alert when its slope is significant and the fitted rate reaches `failure_limit` within
-  `horizon_days` (or is already over it for the last 14 days while the baseline was not).
+* runtime (`runtime_trend`): log of the day's median successful runtime, month-end days left out,
+  as residuals (in robust sigmas) against the job's baseline - weekday profile, level and sigma of
+  the 90 days before the last 42. A ramp: the largest over its possible start days of the
+  likelihood-ratio score of "a linear rise in log runtime from that day", whose null variance
+  includes the baseline's own error; alert when it is over `ramp_z`, fits about as well as a level
+  shift, and its slope (minus one standard error) crosses the band (+50 %) within the horizon, on 3
+  of the last 4 days. A runtime step: the last 7 or 14 days already over the band.
+* failure rate (`failure_rate`): the beta-binomial chance of the last 14-42 days' failures under
+  the job's baseline rate (shrunk to the estate's); alert when it is tiny and the rise, projected,
+  reaches `failure_limit` within the horizon (or the last 14 days are over it).
 * error-pattern frequency (`pattern_growth`): failure-mode clusters whose weekly count grows and
   will double within `horizon_days`.
 * `host_growth`: a job alert whose host has a growing resource forecast is linked to it
@@ -113,8 +114,11 @@ class JobMatrix:
         return cls(jobs, days, lr, runs, fails)
 
 
-# The median of n values of spread sigma strays from the centre with variance about pi/2 sigma^2 / n.
+# The median of n values of spread sigma strays from the centre with variance about pi/2 sigma^2 / n;
+# the mean winsorised at ±2.5 sigma (normal data) with about 1.1 sigma^2 / n.
 _MEDIAN_VAR = np.pi / 2
+_WINSOR_VAR = 1.1
+_SIGMA_VAR = 0.6
 
 
 def _baseline(L: np.ndarray, dow: np.ndarray, b0: int, b1: int):
@@ -139,14 +143,18 @@ def _baseline(L: np.ndarray, dow: np.ndarray, b0: int, b1: int):
         shrink = np.clip(1 - vd * sigma0[:, None] ** 2 / np.maximum(prof**2, 1e-12), 0, 1)
         prof = np.nan_to_num(prof * shrink)
         adj = base - prof[:, dow[b0:b1]]
-        level = np.nanmedian(adj, axis=1)
+        med = np.nanmedian(adj, axis=1)
         nb = np.isfinite(adj).sum(axis=1)
         fitted = 1 + (shrink > 0).sum(axis=1)
-        sigma = (
-            1.4826
-            * np.nanmedian(np.abs(adj - level[:, None]), axis=1)
-            * np.sqrt(nb / np.maximum(nb - fitted, 1))
-        )
+        mad = 1.4826 * np.nanmedian(np.abs(adj - med[:, None]), axis=1)
+        # Level and sigma from the residuals winsorised at ±2.5 MAD-sigmas: as robust to outliers as
+        # the median and the MAD, close to the mean's and the standard deviation's precision
+        # (variances ~1.1 sigma^2 / n and ~0.6 sigma^2 / n against pi/2 and 1.36 for median and MAD).
+        safe = np.where(mad > 0, mad, 1.0)
+        w = np.clip((adj - med[:, None]) / safe[:, None], -2.5, 2.5)
+        level = med + safe * np.nanmean(w, axis=1)
+        # E[min(Z^2, 2.5^2)] = 0.9776 for a standard normal Z; the fitted profile uses up degrees of freedom.
+        sigma = safe * np.sqrt(np.nanmean(w**2, axis=1) / 0.9776 * nb / np.maximum(nb - fitted, 1))
     return prof, np.where(shrink > 0, vd, 0.0), level, sigma, nb
 
 
@@ -212,8 +220,11 @@ def _runtime_at(mat: JobMatrix, t: int, cfg: AlertConfig) -> dict:
     s = np.maximum(np.nan_to_num(s, nan=np.inf), cfg.min_sigma)
     z = base[:, r0 : t + 1] - prof[:, dow[r0 : t + 1]] - b[:, None]
     u = np.clip(z / s[:, None], -cfg.clip_z, cfg.clip_z)
-    vb = _MEDIAN_VAR / np.maximum(nb, 1)
+    vb = _WINSOR_VAR / np.maximum(nb, 1)
     stat, step_stat, slope, se, age = _ramp_test(u, dow[r0 : t + 1], vd, vb, cfg)
+    # Sigma itself is estimated (relative variance ~0.6 / n): a score of S is then S ± S·error.
+    stat = stat / np.sqrt(1 + np.maximum(stat, 0) ** 2 * _SIGMA_VAR / np.maximum(nb, 1))
+    step_stat = step_stat / np.sqrt(1 + np.maximum(step_stat, 0) ** 2 * _SIGMA_VAR / np.maximum(nb, 1))
     slope, se = slope * s, se * s  # log runtime per day
     lim = np.log1p(cfg.runtime_limit)
     level = slope * age
@@ -365,13 +376,15 @@ def job_alerts(mat: JobMatrix, as_of: date | None = None, cfg: AlertConfig = Ale
             )
             severity = "high"
         else:
-            cross = day + timedelta(days=int(np.ceil(r.days_to)))
+            cross = day + timedelta(days=max(1, int(np.ceil(r.days_to))))
             msg = (
-                f"{j.job}: runtime {growth:+.1%}/week (now {np.expm1(r.level):+.0%} over baseline), "
+                f"{j.job}: runtime {growth:+.1%}/week (now {np.expm1(min(r.level, r.last7)):+.0%} over baseline), "
                 f"crosses its normal band (+{cfg.runtime_limit:.0%}) around {cross}"
             )
             severity = "high" if r.days_to <= 14 else "medium"
-        rows.append(_row(j, "runtime_trend", severity, day, cross, growth, msg, {"t": r.t, "level": r.level}))
+        rows.append(
+            _row(j, "runtime_trend", severity, day, cross, growth, msg, {"ramp_stat": r.t, "level": r.level})
+        )
     fr = failure_signals(mat, t, cfg)
     for r in fr[fr["over"] | fr["trend"]].itertuples(index=False):
         j = mat.jobs.iloc[r.row]
@@ -381,7 +394,7 @@ def job_alerts(mat: JobMatrix, as_of: date | None = None, cfg: AlertConfig = Ale
             msg = f"{j.job}: failure rate over the last 2 weeks is above {cfg.failure_limit:.0%}"
             severity = "high"
         else:
-            cross = day + timedelta(days=int(np.ceil(r.days_to)))
+            cross = day + timedelta(days=max(1, int(np.ceil(r.days_to))))
             msg = (
                 f"{j.job}: failure rate {r.level:.0%} and rising {growth * 100:+.1f} points/week, "
                 f"reaches {cfg.failure_limit:.0%} around {cross}"
@@ -396,7 +409,7 @@ def job_alerts(mat: JobMatrix, as_of: date | None = None, cfg: AlertConfig = Ale
                 cross,
                 growth,
                 msg,
-                {"t": r.t, "rate": r.level, "base": r.base_rate},
+                {"minus_log10_p": r.t, "rate": r.level, "base": r.base_rate},
             )
         )
     return pd.DataFrame(rows, columns=[c for c in ALERT_COLUMNS if c != "generated_at"])
@@ -426,22 +439,31 @@ def _row(j, kind, severity, day, cross, growth, msg, evidence) -> dict:
 
 def pattern_alerts(clusters: pd.DataFrame, day: date, cfg: AlertConfig = AlertConfig()) -> pd.DataFrame:
     """Failure-mode clusters (`analytics.joblog_pattern_clusters`) growing fast enough to double
-    within the horizon, one alert per cluster."""
+    within the horizon, one alert per cluster, keyed by the cluster's `cluster_id` (its
+    `template_id` may be null) and named by its representative template."""
     rows = []
     if clusters is None or not len(clusters):
         return pd.DataFrame(rows, columns=[c for c in ALERT_COLUMNS if c != "generated_at"])
     weeks_to_double = cfg.horizon_days / 7
     min_growth = 2 ** (1 / weeks_to_double) - 1
-    for c in clusters.itertuples(index=False):
-        g = c.growth_per_week
-        if g is None or not np.isfinite(g) or g < min_growth or (c.runs or 0) < 5:
+    for c in clusters.to_dict("records"):
+        g = c.get("growth_per_week")
+        runs = c.get("runs")
+        if g is None or not np.isfinite(g) or g < min_growth or _missing(runs) or runs < 5:
+            continue
+        cluster_id = c.get("cluster_id")
+        if _missing(cluster_id):
+            cluster_id = c.get("template_id")
+        if _missing(cluster_id):
             continue
         weeks = np.log(2) / np.log1p(g)
         cross = day + timedelta(days=int(np.ceil(weeks * 7)))
-        jobs = list(c.jobs)[:5] if c.jobs is not None else []
+        jobs = list(c["jobs"])[:5] if c.get("jobs") is not None else []
+        template = c.get("representative_template") or ""
+        tid = c.get("template_id")
         rows.append(
             {
-                "alert_id": _alert_id("pattern_growth", c.template_id, day),
+                "alert_id": _alert_id("pattern_growth", int(cluster_id), day),
                 "job_key": None,
                 "job": ", ".join(jobs),
                 "host": None,
@@ -450,13 +472,24 @@ def pattern_alerts(clusters: pd.DataFrame, day: date, cfg: AlertConfig = AlertCo
                 "detected_on": day,
                 "expected_cross": cross,
                 "weekly_growth": float(g),
-                "related": None,
-                "message": f"error pattern '{(c.representative_template or '')[:80]}' grows {g:+.0%}/week "
-                f"({c.runs} failed runs), doubles by {cross}",
-                "evidence": json.dumps({"template_id": int(c.template_id), "runs": int(c.runs)}),
+                "related": f"cluster:{int(cluster_id)}",
+                "message": f"error pattern '{template[:80]}' grows {g:+.0%}/week "
+                f"({int(runs)} failed runs), doubles by {cross}",
+                "evidence": json.dumps(
+                    {
+                        "cluster_id": int(cluster_id),
+                        "template_id": None if _missing(tid) else int(tid),
+                        "representative_template": template,
+                        "runs": int(runs),
+                    }
+                ),
             }
         )
     return pd.DataFrame(rows, columns=[c for c in ALERT_COLUMNS if c != "generated_at"])
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and not np.isfinite(x)) or x is pd.NA
 
 
 def link_hosts(
