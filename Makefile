@@ -45,7 +45,9 @@ lint: install
 
 # Without RESYNC_TWS_BASE_URL (environment or .env), `make dev` serves the embedded simulator on
 # DEV_SIM_PORT for the 10-minute schedule and stops it when dagster dev exits. DEV_ARGS="-p 3001"
-# passes options to dagster dev.
+# passes options to dagster dev. Dagster 1.13 marks `dagster dev` as superseded by `dg dev`, which
+# needs dagster-dg-cli (and dagster-cloud-cli, typer, cryptography, ...) to start this same
+# `dagster dev`; the notice is silenced rather than adding those for one command.
 DEV_SIM_PORT ?= 8765
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	@if [ -z "$$RESYNC_TWS_BASE_URL" ] && ! grep -qs '^RESYNC_TWS_BASE_URL=.' .env; then \
@@ -56,7 +58,8 @@ dev: install $(DAGSTER_HOME)/dagster.yaml
 	  trap 'kill $$sim 2>/dev/null' EXIT; \
 	  echo "embedded simulator on $$RESYNC_TWS_BASE_URL (pid $$sim)"; \
 	fi; \
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dagster dev -w workspace.yaml $(DEV_ARGS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -W 'ignore:Function `dev_command` is superseded' \
+	  -m dagster dev -w workspace.yaml $(DEV_ARGS)
 
 # Every notebook top to bottom on the warehouse (RESYNC_WAREHOUSE_PATH, default data/warehouse.duckdb).
 notebooks: install

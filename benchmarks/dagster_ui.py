@@ -77,13 +77,36 @@ def demo_world(root: Path, days: int, jobs: int, seed: int, end_date: dt.date) -
 class DagsterDev:
     """`dagster dev` on loopback in its own process group, and a GraphQL client for it."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None):
+    def __init__(
+        self, env: dict[str, str], log_path: Path, port: int | None = None, *, via_make: bool = False
+    ):
         self.port = port or free_port()
+        self.via_make = via_make
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
         self.started = 0.0
+
+    def command(self) -> list[str]:
+        """`dagster dev -w workspace.yaml` on loopback, or `make dev` as a user types it (`via_make`:
+        the install check, the instance settings and the embedded simulator included)."""
+        if self.via_make:
+            return [
+                "make", "--no-print-directory", "dev",
+                f"DAGSTER_HOME={self.env['DAGSTER_HOME']}", f"DEV_SIM_PORT={free_port()}",
+                f"DEV_ARGS=-h 127.0.0.1 -p {self.port}",
+            ]  # fmt: skip
+        return [
+            str(VENV_BIN / "dagster"),
+            "dev",
+            "-w",
+            "workspace.yaml",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+        ]
 
     def start(self) -> None:
         """Start `dagster dev` (webserver, daemon, code server) with the workspace of this repository."""
@@ -91,9 +114,13 @@ class DagsterDev:
         log = self.log_path.open("wb")
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            [str(VENV_BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(self.port)],
-            cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            self.command(),
+            cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
 
     def stop(self) -> None:

@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.forecasting                 # everything (a few minutes on 2 cores)
     .venv/bin/python -m benchmarks.forecasting --parts speed   # one part: sim, speed, real
     .venv/bin/python -m benchmarks.forecasting --parts sim --only alerts   # the alert grading alone
+    .venv/bin/python -m benchmarks.forecasting --parts eta     # only the threshold ETA (~10 s a seed)
 
 Parts:
 * `sim`: for each seed, a planted estate (`WorkloadConfig(plant=True, runtime_shift_day=...)`,
@@ -13,8 +14,10 @@ Parts:
   - interval coverage and MASE over rolling-origin backtests (3 origins, 28-day horizon, Prophet
     tried on every series as in the product), MASE of the model used / seasonal naive on the same
     held-out days;
-  - threshold ETA: for every host resource whose truth crosses its threshold, the forecast made 6
-    weeks before the truth's day; error of the 50 % ETA day; false ETAs on resources never crossing;
+  - threshold ETA: for every host resource whose truth crosses its threshold, the ETA made 6
+    weeks before the truth's day (`trend_eta` on the host's daily p95 up to then); error of the 50 %
+    ETA day, next to a hinge told the true onset (what the noise allows); false ETAs on resources
+    never crossing (`--parts eta` runs only this, without the forecasts);
   - maintenance alerts evaluated every day: lead time of the first alert before the truth's crossing
     (creeping runtime, rising failure rate), delay after the onset (runtime step), share of jobs with
     nothing planted that ever get an alert;
@@ -22,8 +25,12 @@ Parts:
     and the day after.
 * `speed`: forecasting and calibrating 1,000 daily series of 730 days (25 with Prophet, the rest with
   the fast models), MASE recorded for every series.
-* `real`: `resync forecast`'s forecaster on the public series in tests/fixtures/forecast (rolling
-  origins, coverage per series).
+* `real`: `resync forecast`'s forecaster (Prophet tried, as the CLI does; `--no-prophet` for the
+  fast models only, as tests/forecast/test_real_series.py) on the public series in
+  tests/fixtures/forecast: daily series 28 days ahead from an origin every week over the last year,
+  sub-daily half a day ahead from an origin every hour; coverage per series with its standard error
+  (the windows overlap, so about one independent sample per horizon's length) and the Box-Cox λ the
+  intervals were calibrated on.
 Figures go to stdout and benchmarks/results/forecasting.json.
 """
 
@@ -214,9 +221,13 @@ def grade_forecasts(
     return pd.DataFrame(rows)
 
 
-def grade_eta(sim: dict, prophet: bool = True) -> pd.DataFrame:
-    """ETA at 6 weeks before each truth crossing; false ETAs where the truth never crosses."""
-    from resync_assets.lib.forecast.eta import series_eta
+def grade_eta(sim: dict) -> pd.DataFrame:
+    """ETA at 6 weeks before each truth crossing; false ETAs where the truth never crosses.
+
+    The product's `trend_eta` sees the host's daily p95 up to the origin. `oracle_error_days`: the
+    error of a hinge fit told the true onset day (least squares, weekday profile), what the noise of
+    the series allows at best with a linear trend."""
+    from resync_assets.lib.forecast.eta import trend_eta
 
     cut = pd.Timestamp(sim["shift_day"])
     start = pd.Timestamp(sim["start"])
@@ -244,27 +255,16 @@ def grade_eta(sim: dict, prophet: bool = True) -> pd.DataFrame:
         o = int((origin - start).days)
         if o < 56 or o > len(y):
             continue
-        b = forecast_batch(
-            y[None, :o],
-            ds[:o],
-            DAY,
-            84,
-            prophet_rows=[0] if prophet else (),
-            lower_bound=0.0,
-            upper_bound=100.0,
-        )
-        future = [(origin + pd.Timedelta(days=k)).date() for k in range(84)]
-        eta = series_eta(
-            future,
-            b.yhat[0],
-            b.lower[80][0],
-            b.upper[80][0],
-            t["threshold"],
-            last_value=float(np.mean(y[o - 7 : o])),
-        )
-        err = None
+        eta = trend_eta(ds[o - 1].date(), y[:o], t["threshold"], horizon_days=84)
+        err = oracle = pit = None
         if case == "crosses" and eta["eta_day_50"] is not None:
             err = (eta["eta_day_50"] - t["crosses_on"]).days
+        if case == "crosses":
+            # P(crossed by the truth's day): uniform over the cases when the probabilities are honest.
+            k = (t["crosses_on"] - ds[o - 1].date()).days
+            pit = float(eta["already_over"]) if k < 1 else float(eta["cum"][min(k, len(eta["cum"])) - 1])
+        if case == "crosses" and t["onset"] is not None:
+            oracle = _oracle_error(y[:o], ds[:o], pd.Timestamp(t["onset"]), t["threshold"], t["crosses_on"])
         rows.append(
             {
                 "host": t["workstation"],
@@ -275,11 +275,35 @@ def grade_eta(sim: dict, prophet: bool = True) -> pd.DataFrame:
                 "truth": t["crosses_on"],
                 "eta_day_50": eta["eta_day_50"],
                 "error_days": err,
+                "oracle_error_days": oracle,
+                "p_by_truth": pit,
                 "weeks_to_50": eta["weeks_to_50"],
-                "model": b.model[0],
+                "weeks_to_10": eta["weeks_to_10"],
+                "slope_per_week": round(eta["slope_per_week"], 2),
+                "model": eta["shape"],
             }
         )
     return pd.DataFrame(rows)
+
+
+def _oracle_error(
+    y: np.ndarray, ds: pd.DatetimeIndex, onset: pd.Timestamp, threshold: float, truth
+) -> int | None:
+    """Crossing-day error of a least-squares hinge at the true onset (with a weekday profile)."""
+    n = len(y)
+    tau = float((onset - ds[0]).days)
+    wd = (np.arange(n + 200) + ds[0].weekday()) % 7
+    X = np.column_stack(
+        [np.ones(n + 200), np.maximum(np.arange(n + 200) - tau, 0.0)]
+        + [(wd == d).astype(float) - (wd == 6) for d in range(6)]
+    )
+    ok = np.isfinite(y)
+    beta, *_ = np.linalg.lstsq(X[:n][ok], y[ok], rcond=None)
+    path = X[n:] @ beta
+    over = np.flatnonzero(path >= threshold)
+    if not len(over):
+        return None
+    return int((ds[-1] + pd.Timedelta(days=int(over[0]) + 1) - pd.Timestamp(truth)).days)
 
 
 def grade_alerts(sim: dict, first_day: int = 56, cfg=None) -> dict:
@@ -407,6 +431,59 @@ def grade_drift(sim: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def eta_figures(eta: pd.DataFrame) -> dict:
+    """The graded ETA figures of `grade_eta` rows (pooled over seeds)."""
+    ok = eta[eta["case"] == "crosses"]
+    never = eta[eta["case"] == "never"]
+    err = ok["error_days"].abs()
+    oracle = ok["oracle_error_days"].abs()
+    return {
+        "eta_cases": len(ok),
+        "eta_within_7_days": int((err <= 7).sum()),
+        "eta_median_abs_error_days": None if err.isna().all() else float(err.median()),
+        "eta_none_within_12_weeks": int(ok["eta_day_50"].isna().sum()),
+        "eta_oracle_within_7_days": int((oracle <= 7).sum()),
+        "eta_oracle_cases": int(ok["onset"].notna().sum()),
+        "eta_truth_in_10_90_window": int(ok["p_by_truth"].between(0.1, 0.9).sum()),
+        "eta_false_on_never": int(never["eta_day_50"].notna().sum()),
+        "eta_false_10_on_never": int(never["weeks_to_10"].notna().sum()),
+        "eta_never_cases": len(never),
+    }
+
+
+def report_eta(eta: pd.DataFrame) -> dict:
+    """Print the ETA table and its figures; return the figures."""
+    f = eta_figures(eta)
+    ok = eta[eta["case"] == "crosses"]
+    print("\n== threshold ETA, 6 weeks before the truth's crossing (the host's daily p95 up to then) ==")
+    cols = [
+        "seed",
+        "host",
+        "resource",
+        "pp_per_week",
+        "truth",
+        "eta_day_50",
+        "error_days",
+        "oracle_error_days",
+    ]
+    print(ok[cols + ["slope_per_week", "model"]].to_string(index=False))
+    n = max(f["eta_cases"], 1)
+    print(
+        f"within ±7 days: {f['eta_within_7_days']}/{f['eta_cases']} ({f['eta_within_7_days'] / n:.0%}); "
+        f"median |error| {f['eta_median_abs_error_days']} days; no 50 % ETA within 12 weeks: "
+        f"{f['eta_none_within_12_weeks']}; hinge told the true onset (oracle): "
+        f"{f['eta_oracle_within_7_days']}/{f['eta_oracle_cases']} within ±7 days; the truth inside the "
+        f"10-90 % window of the crossing-day distribution: {f['eta_truth_in_10_90_window']}/{f['eta_cases']} "
+        "(80 % when the probabilities are honest)"
+    )
+    print(
+        f"false ETA within 12 weeks on never-crossing resources: {f['eta_false_on_never']}/{f['eta_never_cases']} "
+        f"at 50 %, {f['eta_false_10_on_never']}/{f['eta_never_cases']} at 10 %",
+        flush=True,
+    )
+    return f
+
+
 # -- speed ----------------------------------------------------------------------------------------
 
 
@@ -455,29 +532,40 @@ def bench_speed(k: int = 1000, n: int = 730, prophet_series: int = 25, horizon: 
 # -- real-world series ----------------------------------------------------------------------------
 
 
-def bench_real(origins: int = 8) -> pd.DataFrame:
+def real_origins(n: int, freq) -> tuple[list[int], int, int]:
+    """Rolling origins (prefix lengths), horizon and origin spacing for a public series of `n` steps.
+
+    Daily: 28 days ahead from an origin every week over the last year (a full season of the data);
+    sub-daily: half a day ahead from an origin every hour while two days of history remain. The
+    windows overlap, so the coverage is an average over many placements rather than a dozen."""
+    daily = freq.alias == "D"
+    h = 28 if daily else round(freq.steps_per_day / 2)
+    step = 7 if daily else max(1, round(freq.steps_per_day / 24))
+    span = 364 if daily else n
+    first = 2 * freq.season + 10
+    return [o for o in range(n - h, max(n - h - span, first - 1), -step)][::-1], h, step
+
+
+def coverage_se(hits: np.ndarray, h: int, step: int) -> float:
+    """Standard error of a coverage averaged over overlapping windows: errors inside one window are
+    correlated, so the effective sample is about the number of non-overlapping windows."""
+    per_origin = hits.mean(axis=1)
+    eff = max(1.0, len(per_origin) * step / h)
+    return float(per_origin.std(ddof=1) / np.sqrt(eff)) if len(per_origin) > 1 else float("nan")
+
+
+def bench_real(use_prophet: bool = True) -> pd.DataFrame:
     """Coverage of the forecaster on each public fixture series at rolling origins."""
     from resync_assets.lib.forecast.forecaster import forecast
+    from resync_assets.lib.forecast.series import prepare
 
     rows = []
     for path in sorted(FIXTURES.glob("*.csv")):
-        df = pd.read_csv(path)
-        from resync_assets.lib.forecast.series import prepare
-
-        s = prepare(df, None, name=path.name)
-        # 28 days ahead for daily data, half a day ahead for sub-daily data.
-        h = 28 if s.freq.alias == "D" else round(s.freq.steps_per_day / 2)
-        n = len(s)
-        # Daily: one origin every 4 weeks over the last year (a full season of the data); sub-daily:
-        # origins half a horizon apart.
-        step = h if s.freq.alias == "D" else max(h // 2, 1)
-        origins = 12 if s.freq.alias == "D" else origins
-        for k in range(origins):
-            o = n - h - k * step
-            if o < 2 * s.freq.season + 10:
-                break
+        s = prepare(pd.read_csv(path), None, name=path.name)
+        origins, h, step = real_origins(len(s), s.freq)
+        for o in origins:
             sub = pd.DataFrame({"ds": s.ds[:o], "y": s.y[:o]})
-            r = forecast(sub, h, freq=s.freq.alias)
+            r = forecast(sub, h, freq=s.freq.alias, use_prophet=use_prophet)
             actual = s.y[o : o + h]
             f = r.frame
             snaive = np.tile(s.y[o - s.freq.season : o], h // s.freq.season + 1)[:h]
@@ -487,7 +575,10 @@ def bench_real(origins: int = 8) -> pd.DataFrame:
                     "freq": s.freq.alias,
                     "points": o,
                     "horizon": h,
+                    "step": step,
                     "model": r.model,
+                    "box_cox_lambda": r.box_cox_lambda,
+                    "hits80": (actual >= f["yhat_lower_80"]) & (actual <= f["yhat_upper_80"]),
                     "in80": float(np.mean((actual >= f["yhat_lower_80"]) & (actual <= f["yhat_upper_80"]))),
                     "in95": float(np.mean((actual >= f["yhat_lower_95"]) & (actual <= f["yhat_upper_95"]))),
                     "mae_ratio": float(
@@ -503,7 +594,9 @@ def bench_real(origins: int = 8) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="benchmarks.forecasting", description=__doc__.split("\n")[0])
-    p.add_argument("--parts", nargs="+", default=["sim", "speed", "real"], choices=["sim", "speed", "real"])
+    p.add_argument(
+        "--parts", nargs="+", default=["sim", "speed", "real"], choices=["sim", "eta", "speed", "real"]
+    )
     p.add_argument("--seeds", nargs="+", type=int, default=[42, 7, 11])
     p.add_argument("--days", type=int, default=180)
     p.add_argument("--jobs", type=int, default=500)
@@ -511,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
         "--shift-after", type=int, default=14, help="the runtime shift this many days before the end"
     )
     p.add_argument("--end-date", type=date.fromisoformat, default=date(2026, 11, 30))
-    p.add_argument("--no-prophet", action="store_true", help="fast models only in the sim part")
+    p.add_argument("--no-prophet", action="store_true", help="fast models only (sim and real parts)")
     p.add_argument("--no-drift", action="store_true", help="skip the drift grading of the sim part")
     p.add_argument(
         "--only",
@@ -549,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
             series, days = product_series(sim)
             fc.append(grade_forecasts(series, days, prophet=not args.no_prophet).assign(seed=seed))
             t2 = time.perf_counter()
-            eta.append(grade_eta(sim, prophet=not args.no_prophet).assign(seed=seed))
+            eta.append(grade_eta(sim).assign(seed=seed))
             a = grade_alerts(sim)
             alerts.append(a["cases"].assign(seed=seed))
             clean += a["clean_jobs"]
@@ -593,20 +686,7 @@ def main(argv: list[str] | None = None) -> int:
             f"MASE (model / seasonal naive, held-out) < 1 on {float((ratio < 1).mean()):.0%} of {len(ratio)} series; "
             f"median {float(ratio.median()):.3f}; models {fc['model'].value_counts().to_dict()}"
         )
-        ok = eta[eta["case"] == "crosses"]
-        within = ok["error_days"].abs() <= 7
-        never = eta[eta["case"] == "never"]
-        print("\n== threshold ETA, forecast 6 weeks before the truth's crossing ==")
-        print(
-            ok[["seed", "host", "resource", "truth", "eta_day_50", "error_days", "model"]].to_string(
-                index=False
-            )
-        )
-        print(
-            f"within ±7 days: {int(within.sum())}/{len(ok)} ({within.mean():.0%}); median |error| "
-            f"{ok['error_days'].abs().median()} days; no ETA: {int(ok['error_days'].isna().sum())}; "
-            f"false ETA within 12 weeks on never-crossing resources: {int(never['eta_day_50'].notna().sum())}/{len(never)}"
-        )
+        eta_figures = report_eta(eta)
         af = summarize_alerts(alerts, clean, flagged, false_kinds)
         print_alerts(alerts, af)
         dj = drift[drift["check"] == "job_duration"]
@@ -630,16 +710,19 @@ def main(argv: list[str] | None = None) -> int:
             "by_kind": json.loads(by_kind.round(4).to_json(orient="index")),
             "share_mase_lt_1": round(float((ratio < 1).mean()), 4),
             "series": len(ratio),
-            "eta_cases": len(ok),
-            "eta_within_7_days": int(within.sum()),
-            "eta_false_on_never": int(never["eta_day_50"].notna().sum()),
-            "eta_never_cases": len(never),
+            **eta_figures,
             **{k: v for k, v in af.items() if k != "false_alert_share"},
             "drift_found_within_1_day": int(found.sum()),
             "drift_stable_days": len(stable),
             "drift_false_detections": int(stable["drift"].sum()),
         }
         _ = per_series
+    if "eta" in args.parts and "sim" not in args.parts:
+        eta = []
+        for seed in args.seeds:
+            sim = simulate(seed, args.days, args.jobs, args.end_date, args.shift_after)
+            eta.append(grade_eta(sim).assign(seed=seed))
+        out["eta"] = report_eta(pd.concat(eta, ignore_index=True))
     if "speed" in args.parts:
         print("\n== speed: 1,000 daily series x 730 days, 84-day horizon ==", flush=True)
         s = bench_speed()
@@ -647,15 +730,25 @@ def main(argv: list[str] | None = None) -> int:
         out["speed"] = s
     if "real" in args.parts:
         print("\n== public real-world series (tests/fixtures/forecast) ==", flush=True)
-        r = bench_real()
+        r = bench_real(use_prophet=not args.no_prophet)
         per = r.groupby(["series", "freq"]).agg(
             origins=("in80", "size"),
             horizon=("horizon", "first"),
+            step=("step", "first"),
             in80=("in80", "mean"),
             in95=("in95", "mean"),
             mae_ratio=("mae_ratio", "median"),
+            box_cox=("box_cox_lambda", lambda x: ",".join(f"{v:g}" for v in sorted(set(x)))),
             models=("model", lambda m: ",".join(sorted(set(m)))),
         )
+        per["se80"] = [
+            coverage_se(np.vstack(g["hits80"].to_list()), int(g["horizon"].iloc[0]), int(g["step"].iloc[0]))
+            for _, g in r.groupby(["series", "freq"])
+        ]
+        per["ok"] = per["in80"].between(0.75, 0.85) & per["in95"].between(0.90, 0.98)
+        per = per[
+            ["origins", "horizon", "step", "in80", "se80", "in95", "mae_ratio", "box_cox", "ok", "models"]
+        ]
         print(per.round(3).to_string())
         out["real"] = json.loads(per.round(4).to_json(orient="index"))
     results = ROOT / "benchmarks" / "results"

@@ -2,16 +2,19 @@
 
     .venv/bin/python -m benchmarks.ui_materialize                      # the demo's 90 days x 500 jobs
     .venv/bin/python -m benchmarks.ui_materialize --days 30 --jobs 200
+    .venv/bin/python -m benchmarks.ui_materialize --served-only      # steps 1 and 3: load times only
 
 In one run it measures:
 
 1. definitions load: `resync_assets.definitions.defs()` in a fresh interpreter (imports included),
    three times;
 2. the CLI demo: `resync demo` (two in-process runs) from start to exit;
-3. the UI: `dagster dev -w workspace.yaml` on loopback, timed until the code location is served,
+3. `make dev` as a user types it (install check, instance settings, embedded simulator, `dagster
+   dev`), timed until the webserver serves the code location, `--served-repeats` times (median);
+4. the UI: `dagster dev -w workspace.yaml` on loopback, timed until the code location is served,
    then `everything_job` launched through the webserver's GraphQL `launchRun` (what the UI's
    buttons call), from launch to the run's end as the run list records it (queue time included);
-4. a sensor-launched analysis: a few analyses are removed from `analytics.incident_analyses` so the
+5. a sensor-launched analysis: a few analyses are removed from `analytics.incident_analyses` so the
    next `incident_analysis_job` has new failures to analyse; the run the incident sensor launches is
    timed from its creation (the sensor's request) to its end.
 
@@ -52,6 +55,21 @@ def definitions_load_seconds(repeats: int = 3) -> list[float]:
             [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
         )
         out.append(float(done.stdout.strip().splitlines()[-1]))
+    return out
+
+
+def make_dev_served_seconds(root: Path, repeats: int = 3) -> list[float]:
+    """Seconds from `make dev` to the code location served, ``repeats`` times, each with a fresh
+    `DAGSTER_HOME` under ``root`` and the embedded simulator (no `RESYNC_TWS_BASE_URL`)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESYNC_TWS_")}
+    out = []
+    for i in range(repeats):
+        home = root / f"make-dev-{i}" / ".dagster_home"
+        home.mkdir(parents=True)
+        with DagsterDev(
+            {**env, "DAGSTER_HOME": str(home)}, home.parent / "make_dev.log", via_make=True
+        ) as ui:
+            out.append(ui.wait_served(timeout=300))
     return out
 
 
@@ -150,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         "--sensor-timeout", type=float, default=240.0, help="seconds to wait for the sensor run"
     )
     parser.add_argument("--skip-cli", action="store_true", help="measure the UI side only")
+    parser.add_argument("--served-repeats", type=int, default=3, help="`make dev` starts to time")
+    parser.add_argument(
+        "--served-only", action="store_true", help="definitions load and `make dev` served times only"
+    )
     args = parser.parse_args(argv)
 
     figures: dict = {"days": args.days, "jobs": args.jobs, "seed": args.seed, "end_date": str(args.end_date)}
@@ -160,6 +182,19 @@ def main(argv: list[str] | None = None) -> int:
         f"definitions load: {', '.join(f'{x:.2f}' for x in loads)} s (median {statistics.median(loads):.2f})"
     )
     with tempfile.TemporaryDirectory(prefix="resync-ui-bench-") as tmp:
+        served = make_dev_served_seconds(Path(tmp) / "make-dev", args.served_repeats)
+        figures["make_dev_served_seconds"] = [round(x, 2) for x in served]
+        print(
+            f"make dev: code location served after {', '.join(f'{x:.1f}' for x in served)} s "
+            f"(median {statistics.median(served):.1f})",
+            flush=True,
+        )
+        if args.served_only:
+            figures["load_average_after"] = os.getloadavg()
+            print(
+                f"load average before {figures['load_average_before']}, after {figures['load_average_after']}"
+            )
+            return 0
         if not args.skip_cli:
             cli = cli_demo_seconds(Path(tmp) / "cli", args.days, args.jobs, args.seed, args.end_date)
             figures["cli_demo_seconds"] = round(cli, 2)

@@ -84,9 +84,12 @@ def _run(args: argparse.Namespace) -> int:
 
     cov = ", ".join(f"{lvl}%: {fmt(c)}" for lvl, c in result.coverage.items())
     verdict = "beats" if result.beats_baseline else "does NOT beat"
+    lam = result.box_cox_lambda
+    scale = "as is" if lam == 1 else ("log" if lam == 0 else f"Box-Cox {lam:g}")
     print(
         f"model {result.model} ({verdict} seasonal naive): backtest MASE {fmt(result.mase_model)} vs "
-        f"{fmt(result.mase_baseline)} (prophet {fmt(result.prophet_mase)}); backtest coverage {cov}; "
+        f"{fmt(result.mase_baseline)} (prophet {fmt(result.prophet_mase)}); backtest coverage {cov} "
+        f"(errors on scale: {scale}); "
         f"{result.history_points} points ({result.filled} gap steps filled); wrote {len(result.frame)} rows "
         f"to {out}",
         file=sys.stderr,

@@ -11,10 +11,10 @@ import dagster as dg
 # (asset checks) do not take it: they open read-only connections, which wait for a writer of
 # another process (`resync_assets.lib.warehouse.read_only`).
 DUCKDB_WRITER_POOL = "duckdb_writer"
-# The one exception: `incident_analyses` waits for an LLM endpoint between two short writer-lock
-# phases, so it must not hold the writer pool; this pool (also limited to 1) keeps one incident
-# analysis at a time.
-INCIDENT_ANALYSIS_POOL = "incident_analysis"
+# The exception: assets that wait for an LLM endpoint (`incident_analyses`, the LLM wording of
+# `capacity_recommendations`) between short writer-lock phases must not hold the writer pool while
+# they wait; they take this pool (also limited to 1) instead, one such asset at a time.
+LLM_WRITER_POOL = "llm_writer"
 
 # The TWS tables one ingestion pass loads (`lib.ingest.source.TWS_TABLES`, in the UI's order).
 TWS_TABLES = ("job_runs", "joblogs", "job_streams", "workstations", "engine_info")

@@ -237,7 +237,8 @@ def _optional_secret(name: str) -> dg.EnvVar | None:
 
 
 class LlmResource(dg.ConfigurableResource):
-    """An OpenAI-compatible chat endpoint that refines rule analyses (none configured: rules only)."""
+    """An OpenAI-compatible chat endpoint that refines rule analyses and words capacity
+    recommendations (none configured: rules only)."""
 
     base_url: str | None = Field(
         default=None, description="Endpoint (unset: RESYNC_LLM_BASE_URL; empty: no LLM)"

@@ -50,8 +50,9 @@ def test_only_writers_take_the_writer_pool():
     checks = [c for c in defs.asset_checks if isinstance(c, dg.AssetChecksDefinition)]
     assert writers and checks
     for asset_def in writers:
-        # incident_analyses takes the writer lock itself, briefly, around its LLM calls (its own pool).
-        expected = "incident_analysis" if asset_def.node_def.name == "incident_analyses" else "duckdb_writer"
+        # Assets that wait for the LLM take the writer lock themselves, briefly (their own pool).
+        waits_for_llm = asset_def.node_def.name in ("incident_analyses", "capacity_recommendations")
+        expected = "llm_writer" if waits_for_llm else "duckdb_writer"
         assert asset_def.op.pool == expected, asset_def.node_def.name
     for check_def in checks:
         assert check_def.node_def.pool is None, check_def.node_def.name

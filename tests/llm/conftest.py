@@ -1,7 +1,8 @@
 """A tiny OpenAI-compatible chat-completions server on loopback, started by the tests.
 
 `fake_llm.answers` is a list consumed one per request: a dict (sent as the JSON content), a string
-(sent as raw content), ("status", 500) for an HTTP error, or ("sleep", seconds) to time out the client;
+(sent as raw content), ("status", 500) for an HTTP error, ("body", text) for a 200 answer whose body
+is `text` instead of a chat completion, or ("sleep", seconds) to time out the client;
 when the list is empty, `fake_llm.default` is used (the raw content "{}" unless set, e.g. to
 ("sleep", 5) for an endpoint that hangs on every request). `fake_llm.on_request`, when set, is called
 with the request number (1, 2, ...) before the answer is sent, while the client waits.
@@ -54,6 +55,14 @@ def _handler(state: FakeLlm):
             if isinstance(answer, tuple) and answer[0] == "status":
                 payload = json.dumps({"error": {"message": "boom", "type": "server_error"}}).encode()
                 self.send_response(answer[1])
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
+            if isinstance(answer, tuple) and answer[0] == "body":
+                payload = answer[1].encode()
+                self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()

@@ -58,7 +58,7 @@ def test_assets_checks_and_sensor_are_defined(repo):
     for asset_def in (joblog_templates, joblog_pattern_clusters):
         assert asset_def.op.pool == "duckdb_writer"
     # It waits for the LLM between two short writer-lock phases, so it holds its own pool instead.
-    assert incident_analyses.op.pool == "incident_analysis"
+    assert incident_analyses.op.pool == "llm_writer"
     # Readers take no writer slot: a read-only connection waits for a writer of another process.
     for check in (
         joblog_templates_ids_are_stable,

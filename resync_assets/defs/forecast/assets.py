@@ -12,6 +12,7 @@ from resync_assets.defs.keys import (
     DUCKDB_WRITER_POOL,
     FCT_JOB_RUNS,
     JOBLOG_PATTERN_CLUSTERS,
+    LLM_WRITER_POOL,
     MAINTENANCE_ALERTS,
 )
 from resync_assets.defs.resources import LakehouseResource, LlmResource
@@ -71,13 +72,16 @@ def capacity_forecasts(context: dg.AssetExecutionContext, lakehouse: LakehouseRe
 
 @dg.asset(
     group_name=GROUP,
-    deps=[CAPACITY_FORECASTS, CAPACITY_FORECAST_MODELS],
+    deps=[AGG_HOST_METRICS_HOURLY, CAPACITY_FORECASTS, CAPACITY_FORECAST_MODELS],
     pool=DUCKDB_WRITER_POOL,
     kinds={"python", "duckdb"},
 )
 def capacity_threshold_eta(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     """Per host, resource and future week: the probability of having crossed the threshold (CPU 95 %,
-    memory 95 %, disk 90 %) and the first weeks at 50 % and 10 % (`analytics.capacity_threshold_eta`)."""
+    memory 95 %, disk 90 %) and the first weeks at 50 % and 10 % (`analytics.capacity_threshold_eta`).
+    The ETA comes from each host series' own piecewise-linear trend (break, level and slope
+    uncertainty sampled), not from the forecast's intervals; series too short for a trend use the
+    host rows of `capacity_forecasts`."""
     from resync_assets.lib.forecast.pipeline import run_threshold_eta
 
     return _result(run_threshold_eta(lakehouse.resolved_warehouse_path()))
@@ -100,18 +104,14 @@ def maintenance_alerts(lakehouse: LakehouseResource) -> dg.MaterializeResult:
 @dg.asset(
     group_name=GROUP,
     deps=[CAPACITY_THRESHOLD_ETA, CAPACITY_FORECASTS, MAINTENANCE_ALERTS],
-    pool=DUCKDB_WRITER_POOL,
+    # Waits for the LLM (when configured) with no writer lock held; writes under the lock at the end.
+    pool=LLM_WRITER_POOL,
     kinds={"python", "duckdb"},
 )
 def capacity_recommendations(lakehouse: LakehouseResource, llm: LlmResource) -> dg.MaterializeResult:
-    """Priority, action, deadline and evidence per host resource and alert, from deterministic rules;
-    the action is reworded by the LLM when one is configured (`analytics.capacity_recommendations`)."""
+    """Priority, action, deadline and evidence per host resource and alert, from deterministic rules,
+    and a `wording` sentence: the action, or its rephrasing by the LLM when one is configured
+    (`worded_by`, `wording_reason`) (`analytics.capacity_recommendations`)."""
     from resync_assets.lib.forecast.pipeline import run_recommendations
 
-    analyst = llm.analyst()
-    wording = None
-    if analyst is not None:
-        from resync_assets.lib.forecast.wording import llm_wording
-
-        wording = llm_wording(analyst.settings)
-    return _result(run_recommendations(lakehouse.resolved_warehouse_path(), wording))
+    return _result(run_recommendations(lakehouse.resolved_warehouse_path(), llm.analyst()))

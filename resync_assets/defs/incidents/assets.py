@@ -6,10 +6,10 @@ import dagster as dg
 
 from resync_assets.defs.keys import (
     INCIDENT_ANALYSES,
-    INCIDENT_ANALYSIS_POOL,
     JOB_RUNS,
     JOBLOG_TEMPLATES,
     JOBLOGS,
+    LLM_WRITER_POOL,
 )
 from resync_assets.defs.resources import LakehouseResource, LlmResource
 
@@ -20,7 +20,7 @@ from resync_assets.defs.resources import LakehouseResource, LlmResource
     deps=[JOBLOGS, JOB_RUNS, JOBLOG_TEMPLATES],
     # Not the writer pool: the asset takes the writer lock itself, twice and briefly, so other
     # writers run while it waits for the LLM (lib/rca/refresh.py).
-    pool=INCIDENT_ANALYSIS_POOL,
+    pool=LLM_WRITER_POOL,
     kinds={"python", "duckdb"},
     description="One row per failed run (ABEND / FAIL / ERROR / DONE), key `run_id`: the error line (1-based "
     "line number in the joblog and its text), root-cause family and category, a specific cause, the "

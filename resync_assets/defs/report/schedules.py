@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import dagster as dg
 
 from resync_assets.defs import keys
-from resync_assets.lib.report.week import IsoWeek
 
 weekly_report_job = dg.define_asset_job(
     name="weekly_report_job",
@@ -38,6 +37,8 @@ def build_schedule(timezone: str) -> dg.ScheduleDefinition:
         description=f"Monday 07:00 ({timezone}): the weekly capacity report of the week that just ended.",
     )
     def weekly_report_schedule(context: dg.ScheduleEvaluationContext):
+        from resync_assets.lib.report.week import IsoWeek
+
         week = IsoWeek.last_complete(context.scheduled_execution_time.date())
         return dg.RunRequest(
             run_key=f"weekly-report-{week}",

@@ -88,6 +88,39 @@ def _exists(con, schema: str, table: str) -> bool:
     )
 
 
+def load_host_series(con, config: CapacityConfig = CapacityConfig()) -> pd.DataFrame:
+    """The `host:<HOST>:cpu|memory|disk` series (see the module docstring), long like `load_series`."""
+    cols = ["series_id", "series_kind", "entity", "job_key", "ds", "y"]
+    if not _exists(con, "marts", "agg_host_metrics__hourly"):
+        return pd.DataFrame(columns=cols)
+    out = (
+        con.execute(
+            """
+            with daily as (
+                select host, cast(metric_hour as date) as ds, count(*) as hours,
+                       quantile_cont(p95_cpu_percent, 0.95) as cpu,
+                       quantile_cont(p95_memory_percent, 0.95) as memory,
+                       quantile_cont(p95_disk_percent, 0.95) as disk
+                from marts.agg_host_metrics__hourly group by all
+            )
+            unpivot (select * exclude (hours) from daily where hours >= ?)
+            on cpu, memory, disk into name resource value y
+            """,
+            [config.min_host_hours],
+        )
+        .df()
+        .assign(
+            series_id=lambda d: "host:" + d["host"] + ":" + d["resource"],
+            series_kind=lambda d: "host_" + d["resource"],
+            entity=lambda d: d["host"],
+            job_key=None,
+        )[cols]
+    )
+    out["ds"] = pd.to_datetime(out["ds"])
+    out = out.dropna(subset=["y"])
+    return out.sort_values(["series_id", "ds"]).reset_index(drop=True)
+
+
 def load_series(con, config: CapacityConfig = CapacityConfig()) -> pd.DataFrame:
     """Every daily series to forecast, long: series_id, series_kind, entity, job_key, ds, y."""
     frames = []
@@ -140,30 +173,9 @@ def load_series(con, config: CapacityConfig = CapacityConfig()) -> pd.DataFrame:
                         [config.top_jobs, config.trend_pct_per_week, config.trend_jobs, last],
                     ).df()
                 )
-    if _exists(con, "marts", "agg_host_metrics__hourly"):
-        frames.append(
-            con.execute(
-                """
-                with daily as (
-                    select host, cast(metric_hour as date) as ds, count(*) as hours,
-                           quantile_cont(p95_cpu_percent, 0.95) as cpu,
-                           quantile_cont(p95_memory_percent, 0.95) as memory,
-                           quantile_cont(p95_disk_percent, 0.95) as disk
-                    from marts.agg_host_metrics__hourly group by all
-                )
-                unpivot (select * exclude (hours) from daily where hours >= ?)
-                on cpu, memory, disk into name resource value y
-                """,
-                [config.min_host_hours],
-            )
-            .df()
-            .assign(
-                series_id=lambda d: "host:" + d["host"] + ":" + d["resource"],
-                series_kind=lambda d: "host_" + d["resource"],
-                entity=lambda d: d["host"],
-                job_key=None,
-            )[["series_id", "series_kind", "entity", "job_key", "ds", "y"]]
-        )
+    hosts = load_host_series(con, config)
+    if len(hosts):
+        frames.append(hosts)
     if not frames:
         return pd.DataFrame(columns=["series_id", "series_kind", "entity", "job_key", "ds", "y"])
     out = (

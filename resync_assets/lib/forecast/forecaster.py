@@ -1,16 +1,20 @@
 """Forecast any regular series with calibrated intervals, choosing the model per series by backtest.
 
 For each series:
-1. a rolling-origin backtest: up to `max_origins` origins in the later part of the history, each
-   forecasting `hb = min(horizon, ~half the history)` steps with every candidate model (the fast models,
-   plus Prophet for key series);
+1. a rolling-origin backtest: up to `max_origins` (16) origins in the later part of the history, each
+   forecasting `hb = min(horizon, a quarter of the history)` steps with every candidate model (the
+   fast models, plus Prophet for key series);
 2. the model with the lowest backtest MAE (recent origins weigh more) is used (Prophet when it wins, otherwise the better of the
    fast models - seasonal naive included, so a model that does not beat the baseline is never used),
    and its MASE and the seasonal-naive MASE are recorded;
-3. intervals are split-conformal on the chosen model's backtest errors: errors are divided by a
-   horizon scale g(h) = h^b (b fitted on the error growth, 0 ≤ b ≤ 1, extrapolated past `hb`), the
-   level's quantile of |error| / g(h) (finite-sample corrected) gives the half-width q·g(h).
-   The backtest coverage is measured leave-one-origin-out (calibrated on the other origins).
+3. intervals are split-conformal on the backtest errors of the model choice (`selection_errors`: at
+   each origin, the errors of the model the other origins pick, so the luck of the winner on its own
+   calibration origins does not narrow them), measured on a variance-stabilised scale (Box-Cox λ per
+   series from its spread-versus-level, `series.stabilising_lambda`; 1 = as is): errors are divided
+   by a horizon scale g(h) = h^b (b fitted on the error growth, 0 ≤ b ≤ 1, extrapolated past `hb`),
+   the level's quantile of |error| / g(h) (finite-sample corrected) gives the half-width q·g(h), and
+   the interval is z⁻¹(z(ŷ) ± q·g(h)). The backtest coverage is measured leave-one-origin-out
+   (calibrated on the other origins).
 """
 
 from __future__ import annotations
@@ -22,7 +26,15 @@ import numpy as np
 import pandas as pd
 
 from resync_assets.lib.forecast import models as M
-from resync_assets.lib.forecast.series import Freq, Series, future_index, prepare
+from resync_assets.lib.forecast.series import (
+    Freq,
+    Series,
+    box_cox,
+    future_index,
+    inv_box_cox,
+    prepare,
+    stabilising_lambda,
+)
 
 DEFAULT_LEVELS = (80, 95)
 _Z = {50: 0.674, 80: 1.2816, 90: 1.6449, 95: 1.96, 99: 2.5758}
@@ -41,6 +53,7 @@ class ForecastResult:
     history_points: int = 0
     backtest_origins: int = 0
     filled: int = 0
+    box_cox_lambda: float = 1.0  # the scale the intervals were calibrated on (1: as is, 0: log)
 
     @property
     def beats_baseline(self) -> bool:
@@ -50,7 +63,7 @@ class ForecastResult:
         return self.mase_model < self.mase_baseline
 
 
-def backtest_origins(n: int, horizon: int, freq: Freq, max_origins: int = 8) -> tuple[list[int], int]:
+def backtest_origins(n: int, horizon: int, freq: Freq, max_origins: int = 16) -> tuple[list[int], int]:
     """Origins (prefix lengths) and backtest horizon for a series of `n` steps."""
     mt = M.min_train(freq)
     # A quarter of the history at most: the later origins then see recent changes (a new trend).
@@ -127,6 +140,35 @@ def loo_coverage(errors: np.ndarray, levels: Sequence[int]) -> dict[int, float |
     return {lvl: float(np.mean(hits[lvl])) for lvl in levels}
 
 
+def selection_errors(
+    errs: dict[str, np.ndarray],
+    zerrs: dict[str, np.ndarray],
+    names: list[str],
+    w: np.ndarray,
+    best: np.ndarray,
+) -> np.ndarray:
+    """The backtest errors (`zerrs`' scale) of choosing a model, not of the model chosen: at each
+    origin, the errors of the model the other origins would have chosen (weighted MAE of `errs`).
+    The model with the lowest error on the very origins that calibrate it is partly lucky there; its
+    own errors would make the intervals too narrow. `errs[c]` are `(k, K, hb)`, `best` the model
+    index chosen per row on all origins (used when there are fewer than two); returns `(k, K, hb)`."""
+    k, K, hb = zerrs[names[0]].shape
+    if K < 2:
+        return np.stack([zerrs[names[b]][r] for r, b in enumerate(best)])
+    per_origin = np.stack([np.abs(errs[c]).mean(axis=2) for c in names], axis=2)  # (k, K, C)
+    # A model that could not forecast loses, without inf - inf in the sums below.
+    per_origin = np.where(np.isfinite(per_origin), per_origin, np.finfo(float).max / (4 * K))
+    Z = np.stack([zerrs[c] for c in names], axis=2)  # (k, K, C, hb)
+    out = np.empty((k, K, hb))
+    rows = np.arange(k)
+    for i in range(K):
+        wi = w.copy()
+        wi[i] = 0.0
+        pick = np.argmin(np.einsum("kjc,j->kc", per_origin, wi), axis=1)
+        out[:, i, :] = Z[rows, i, pick, :]
+    return out
+
+
 @dataclass
 class BatchResult:
     """Forecasts of a batch of series sharing one grid."""
@@ -140,6 +182,7 @@ class BatchResult:
     prophet_mase: np.ndarray
     coverage: dict[int, np.ndarray]
     origins: int
+    box_cox_lambda: np.ndarray  # per row: the scale the intervals were calibrated on (1 = as is)
 
 
 def forecast_batch(
@@ -152,7 +195,7 @@ def forecast_batch(
     prophet_rows: Iterable[int] = (),
     lower_bound: np.ndarray | float | None = None,
     upper_bound: np.ndarray | float | None = None,
-    max_origins: int = 8,
+    max_origins: int = 16,
     prophet_origins: int = 4,
 ) -> BatchResult:
     """Forecast every row of `Y` ((k, n) on the grid `ds`) `horizon` steps ahead with calibrated
@@ -168,11 +211,26 @@ def forecast_batch(
     K = len(origins)
     scale = np.mean(np.abs(Y[:, freq.season :] - Y[:, : -freq.season]), axis=1)
     scale = np.where(scale > 0, scale, np.nan)
+    # Intervals are calibrated on a variance-stabilised scale: where the spread grows with the level
+    # (page views, counts), an error is z(actual) - z(forecast) with z the row's Box-Cox transform, so
+    # the interval widens and narrows with the forecast's level. Point forecasts and the model choice
+    # stay on the original scale (no exponential extrapolation of a log-scale trend).
+    lam = stabilising_lambda(Y, freq.season)
+    # A forecast below anything the (strictly positive) row has shown is measured at its minimum.
+    floor = np.where(lam < 1, Y.min(axis=1), -np.inf)[:, None]
+
+    def z(V: np.ndarray) -> np.ndarray:
+        return box_cox(np.maximum(V, floor), lam)
+
     errs = {c: np.zeros((k, K, hb)) for c in cands}
+    zerrs = {c: np.zeros((k, K, hb)) for c in cands}
     for oi, o in enumerate(origins):
         actual = Y[:, o : o + hb]
+        z_actual = box_cox(actual, lam)
         for c in cands:
-            errs[c][:, oi, :] = actual - M.fast_forecast(c, Y[:, :o], t[:o], freq, hb)
+            fc = M.fast_forecast(c, Y[:, :o], t[:o], freq, hb)
+            errs[c][:, oi, :] = actual - fc
+            zerrs[c][:, oi, :] = z_actual - z(fc)
     # Model choice weighs recent origins more (weights 1..K): what works now matters most.
     w = np.arange(1, K + 1, dtype=float) / max(1, K * (K + 1) / 2)
     mae = np.column_stack([(np.abs(errs[c]).mean(axis=2) @ w) if K else np.full(k, np.nan) for c in cands])
@@ -187,6 +245,7 @@ def forecast_batch(
         best = np.zeros(k, dtype=int)
     chosen = [names[i] for i in best]
     base_mae = np.abs(errs["snaive"]).mean(axis=(1, 2)) if K else np.full(k, np.nan)
+    sel = selection_errors(errs, zerrs, names, w, best)
     # Prophet is fitted once per origin: only on the most recent few, compared with the best fast
     # model on those same origins. When it wins, its errors there set the level of its intervals and
     # the fast model's errors on every origin give their shape (more origins than Prophet can afford).
@@ -205,9 +264,9 @@ def forecast_batch(
         f_mae = float(np.abs(fast[p_idx]).mean(axis=1) @ wp)
         prophet_mae[r] = p_mae
         prophet_plain[r] = float(np.abs(e).mean())
-        if p_mae < f_mae:
+        if p_mae < f_mae:  # so f_mae > 0
             chosen[r] = "prophet"
-            prophet_errs[r] = fast * (p_mae / f_mae) if f_mae > 0 else e
+            prophet_errs[r] = sel[r] * (p_mae / f_mae)
     # Final forecasts.
     yhat = np.zeros((k, horizon))
     for c in set(chosen) - {"prophet"}:
@@ -220,23 +279,33 @@ def forecast_batch(
     upper = {lvl: np.zeros((k, horizon)) for lvl in levels}
     coverage = {lvl: np.full(k, np.nan) for lvl in levels}
     used_mae = np.zeros(k)
+    zhat = z(yhat)
     for r in range(k):
-        e = prophet_errs[r] if chosen[r] == "prophet" else errs[chosen[r]][r] if K else None
+        e = prophet_errs[r] if chosen[r] == "prophet" else sel[r] if K else None
         if e is None or not e.size:
             # No backtest possible: the seasonal-naive spread, grown like a random walk.
-            spread = float(np.std(Y[r, freq.season :] - Y[r, : -freq.season])) if n > freq.season else 0.0
+            zy = box_cox(Y[r : r + 1], lam[r : r + 1])[0]
+            spread = float(np.std(zy[freq.season :] - zy[: -freq.season])) if n > freq.season else 0.0
             cal = Calibration(0.5, {lvl: spread * _Z[lvl] if lvl in _Z else spread * 2 for lvl in levels})
         else:
             cal = calibrate(e, levels)
         hw = cal.half_width(horizon)
         for lvl in levels:
-            lower[lvl][r] = yhat[r] - hw[lvl]
-            upper[lvl][r] = yhat[r] + hw[lvl]
+            if lam[r] == 1:
+                lower[lvl][r] = yhat[r] - hw[lvl]
+                upper[lvl][r] = yhat[r] + hw[lvl]
+            else:
+                lr = lam[r : r + 1]
+                lower[lvl][r] = np.minimum(inv_box_cox(zhat[r : r + 1] - hw[lvl], lr)[0], yhat[r])
+                upper[lvl][r] = np.maximum(inv_box_cox(zhat[r : r + 1] + hw[lvl], lr)[0], yhat[r])
         if K:
             cov = loo_coverage(e, levels)
             for lvl in levels:
                 coverage[lvl][r] = np.nan if cov[lvl] is None else cov[lvl]
-            used_mae[r] = prophet_plain[r] if chosen[r] == "prophet" else np.abs(e).mean()
+            if chosen[r] == "prophet":
+                used_mae[r] = prophet_plain[r]
+            else:
+                used_mae[r] = np.abs(errs[chosen[r]][r]).mean()
         else:
             used_mae[r] = np.nan
     lo_b = np.where(Y.min(axis=1) >= 0, 0.0, -np.inf) if lower_bound is None else lower_bound
@@ -257,6 +326,7 @@ def forecast_batch(
         prophet_mase=prophet_plain / scale,
         coverage=coverage,
         origins=K,
+        box_cox_lambda=lam,
     )
 
 
@@ -314,4 +384,5 @@ def forecast(
         history_points=len(s),
         backtest_origins=batch.origins,
         filled=s.filled,
+        box_cox_lambda=float(batch.box_cox_lambda[0]),
     )

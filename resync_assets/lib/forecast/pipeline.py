@@ -27,6 +27,8 @@ def replace_table(con, table: str, df: pd.DataFrame, ddl: str) -> None:
     con.execute(f"create schema if not exists {SCHEMA}")
     con.execute(f"create table if not exists {SCHEMA}.{table} ({ddl})")
     cols = [c.strip().split()[0] for c in ddl.split(",\n")]
+    for col in ddl.split(",\n"):  # a table written by an older version lacks the newer columns
+        con.execute(f"alter table {SCHEMA}.{table} add column if not exists {col.strip()}")
     con.register("_resync_df", df[cols] if len(df) else pd.DataFrame({c: [] for c in cols}))
     try:
         con.execute("begin")
@@ -92,7 +94,9 @@ subject varchar,
 kind varchar,
 evidence varchar,
 worded_by varchar,
-generated_at timestamptz""",
+generated_at timestamptz,
+wording varchar,
+wording_reason varchar""",
     "maintenance_alerts": """alert_id varchar,
 job_key varchar,
 job varchar,
@@ -156,13 +160,20 @@ def run_capacity_forecasts(path, config=None, *, prophet: bool = True) -> Outcom
 
 
 def run_threshold_eta(path, config=None) -> Outcome:
-    """`capacity_threshold_eta` from the host rows of `capacity_forecasts`."""
+    """`capacity_threshold_eta` from each host series' own trend (`marts.agg_host_metrics__hourly`),
+    falling back to the host rows of `capacity_forecasts` for series too short for a trend."""
+    from resync_assets.lib.forecast.capacity import load_host_series
     from resync_assets.lib.forecast.eta import ETA_COLUMNS, EtaConfig, eta_sentence, threshold_eta
 
     with read_only(path) as con:
         fc = _read(con, "capacity_forecasts") if con is not None else pd.DataFrame()
         models = _read(con, "capacity_forecast_models") if con is not None else pd.DataFrame()
-    eta = threshold_eta(fc, models, config or EtaConfig()) if len(fc) else pd.DataFrame(columns=ETA_COLUMNS)
+        history = load_host_series(con) if con is not None else pd.DataFrame()
+    eta = (
+        threshold_eta(fc, models, config or EtaConfig(), history=history)
+        if len(fc) or len(history)
+        else pd.DataFrame(columns=ETA_COLUMNS)
+    )
     with writer(path, what="capacity_threshold_eta") as con:
         replace_table(con, "capacity_threshold_eta", eta, DDL["capacity_threshold_eta"])
     soon = []
@@ -211,10 +222,12 @@ def run_maintenance_alerts(path, config=None) -> Outcome:
     return Outcome(rows={"maintenance_alerts": len(alerts)}, metadata={"by_kind": kinds})
 
 
-def run_recommendations(path, wording=None) -> Outcome:
-    """`capacity_recommendations` from the ETA table, the forecasts and the alerts; `wording`, when
-    given, rewords each action (an LLM) and falls back to the rule text on any failure."""
+def run_recommendations(path, llm=None) -> Outcome:
+    """`capacity_recommendations` from the ETA table, the forecasts and the alerts; `llm` (an
+    `LlmAnalyst`), when given, words each recommendation (`lib/forecast/wording.py`), with the rule
+    text kept on any failure. The endpoint is waited for with no warehouse lock held."""
     from resync_assets.lib.forecast.recommend import RECOMMENDATION_COLUMNS, recommendations
+    from resync_assets.lib.forecast.wording import llm_wording
 
     with read_only(path) as con:
         eta = _read(con, "capacity_threshold_eta") if con is not None else pd.DataFrame()
@@ -227,9 +240,11 @@ def run_recommendations(path, wording=None) -> Outcome:
         recs = recommendations(eta, fc, alerts, drivers)
     else:
         recs = pd.DataFrame(columns=RECOMMENDATION_COLUMNS)
-    if wording is not None and len(recs):
-        recs = wording(recs)
+    recs, wording = llm_wording(recs, llm)
     with writer(path, what="capacity_recommendations") as con:
         replace_table(con, "capacity_recommendations", recs, DDL["capacity_recommendations"])
     prio = recs["priority"].value_counts().to_dict() if len(recs) else {}
-    return Outcome(rows={"capacity_recommendations": len(recs)}, metadata={"by_priority": prio})
+    metadata = {"by_priority": prio}
+    if wording:
+        metadata["wording"] = wording
+    return Outcome(rows={"capacity_recommendations": len(recs)}, metadata=metadata)

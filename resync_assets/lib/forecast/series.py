@@ -190,3 +190,79 @@ def future_index(series: Series, horizon: int) -> pd.DatetimeIndex:
     if series.tz is not None:
         idx = idx.tz_localize("UTC").tz_convert(series.tz)
     return idx
+
+
+# -- variance stabilisation ---------------------------------------------------------------------------
+
+
+def stabilising_lambda(Y: np.ndarray, season: int, min_blocks: int = 8) -> np.ndarray:
+    """Box-Cox λ per row of `Y` (`(k, n)`), chosen from the data by Tukey's spread-versus-level rule.
+
+    The history is cut into blocks of one season; in each block the level is the median value and the
+    spread the median absolute deviation of the seasonal differences (how far a seasonal-naive
+    forecast strays there, net of the block's trend). The slope
+    β of log spread on log level says how the error grows with the level: β = 0 constant (λ = 1, no
+    transform), β = 1 proportional (λ = 0, log). λ = 1 - β, clipped to [0, 1], is used only for rows that
+    are strictly positive and whose slope is positive beyond two standard errors over at least
+    `min_blocks` blocks; every other row gets 1 (no transform)."""
+    Y = np.asarray(Y, dtype=float)
+    k, n = Y.shape
+    lam = np.ones(k)
+    nb = (n - season) // season if n > season else 0
+    if nb < min_blocks:
+        return lam
+    pos = Y.min(axis=1) > 0
+    if not pos.any():
+        return lam
+    cut = nb * season
+    d = (Y[pos, season:] - Y[pos, :-season])[:, -cut:].reshape(-1, nb, season)
+    lvl = Y[pos, season:][:, -cut:].reshape(-1, nb, season)
+    x = np.log(np.median(lvl, axis=2))
+    # The spread around the block's own median difference: a trend (a steady seasonal difference)
+    # is the models' job and must not read as noise growing with the level.
+    spread = np.median(np.abs(d - np.median(d, axis=2, keepdims=True)), axis=2)
+    ok = spread > 0
+    with np.errstate(divide="ignore"):
+        y = np.where(ok, np.log(np.where(ok, spread, 1.0)), np.nan)
+    x = np.where(ok, x, np.nan)
+    m = ok.sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        xm = np.nansum(x, axis=1, keepdims=True) / np.maximum(m, 1)[:, None]
+        ym = np.nansum(y, axis=1, keepdims=True) / np.maximum(m, 1)[:, None]
+    dx = np.where(ok, x - xm, 0.0)
+    dy = np.where(ok, y - ym, 0.0)
+    sxx = (dx**2).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        beta = (dx * dy).sum(axis=1) / sxx
+        resid = np.where(ok, dy - beta[:, None] * dx, 0.0)
+        se = np.sqrt((resid**2).sum(axis=1) / np.maximum(m - 2, 1) / sxx)
+    use = (m >= min_blocks) & (sxx > 0) & np.isfinite(beta) & (beta - 2 * se > 0)
+    lam[np.flatnonzero(pos)[use]] = np.round(np.clip(1 - beta[use], 0.0, 1.0), 2)
+    return lam
+
+
+def box_cox(Y: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Box-Cox transform of each row of `Y` with its λ (`lam`, one per row); λ = 1 leaves a row as is.
+    Rows with λ < 1 must be strictly positive."""
+    Y = np.asarray(Y, dtype=float)
+    lam = np.asarray(lam, dtype=float).reshape((-1,) + (1,) * (Y.ndim - 1))
+    out = Y.copy()
+    rows = np.flatnonzero(lam.ravel() < 1)
+    for r in rows:
+        lr = float(lam.ravel()[r])
+        out[r] = np.log(Y[r]) if lr == 0 else (Y[r] ** lr - 1) / lr
+    return out
+
+
+def inv_box_cox(Z: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """The inverse of `box_cox` (values below the transform's range map to 0)."""
+    Z = np.asarray(Z, dtype=float)
+    lam = np.asarray(lam, dtype=float).ravel()
+    out = Z.copy()
+    for r in np.flatnonzero(lam < 1):
+        lr = float(lam[r])
+        if lr == 0:
+            out[r] = np.exp(np.minimum(Z[r], 700.0))
+        else:
+            out[r] = np.maximum(lr * Z[r] + 1, 0.0) ** (1 / lr)
+    return out

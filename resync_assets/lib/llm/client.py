@@ -1,4 +1,6 @@
 """Ask an OpenAI-compatible endpoint to refine a rule analysis; validate; retry once; fall back.
+`ask_json` sends one plain JSON request (the wording of capacity recommendations) through the same
+breaker and budget.
 
 The outcome is always recorded (`LlmResult.status`): `ok`, `invalid` (two answers failed the schema),
 `error` (timeout, HTTP error, unreachable), `unsafe` (the answer echoed injected instructions), or
@@ -74,6 +76,14 @@ def _not_a_server_failure(exc: BaseException) -> bool:
     # not open the breaker. Timeouts, refused connections, 5xx and 429 count.
     status = getattr(exc, "status", None)
     return status is not None and status < 500 and status != 429
+
+
+def _json_object(content: str) -> dict | None:
+    try:
+        data = json.loads(content)
+    except (TypeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 class LlmAnalyst:
@@ -181,10 +191,49 @@ class LlmAnalyst:
             return result
         return result
 
+    def ask_json(self, system: str, user: str, *, max_tokens: int = 300) -> LlmResult:
+        """One request (no retry) for a JSON object, behind the same breaker and budget as `refine`:
+        `ok` with the object in `data`, `invalid` (the answer is not a JSON object), `error`, or a
+        skip. For a caller that needs JSON, an endpoint that answers anything else is as useless as
+        one that is down: such an answer counts as a failed request for the breaker."""
+        result = LlmResult(status=ERROR, model=self.settings.model)
+        refusal = self._refusal()
+        if refusal is not None:
+            status, note = refusal
+            self._stats[status] += 1
+            result.status = status
+            result.errors.append(note)
+            return result
+        result.attempts = 1
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        content, failure = self._request(
+            messages, response_format={"type": "json_object"}, max_tokens=max_tokens, json_only=True
+        )
+        if failure is not None:
+            result.errors.append(self._redact(failure))
+            log.warning("LLM call failed: %s", self._redact(failure))
+            return result
+        data = _json_object(content)
+        if data is None:
+            result.status = INVALID
+            result.errors.append("answer is not a JSON object")
+            return result
+        result.status = OK
+        result.data = data
+        return result
+
     # ------------------------------------------------------------------ breaker and budget
 
-    def _request(self, messages: list[dict]) -> tuple[str, str | None]:
-        """One request under what is left of the budget: (content, None) or ("", failure note)."""
+    def _request(
+        self,
+        messages: list[dict],
+        *,
+        response_format: dict = RESPONSE_FORMAT,
+        max_tokens: int = 800,
+        json_only: bool = False,
+    ) -> tuple[str, str | None]:
+        """One request under what is left of the budget: (content, None) or ("", failure note).
+        `json_only`: an answer that is not a JSON object counts as a failure for the breaker."""
         client = self._openai()
         timeout = min(self.settings.timeout_seconds, self._remaining())
         started = time.monotonic()
@@ -193,9 +242,9 @@ class LlmAnalyst:
             response = client.chat.completions.create(
                 model=self.settings.model,
                 messages=messages,
-                response_format=RESPONSE_FORMAT,
+                response_format=response_format,
                 temperature=0,
-                max_tokens=800,
+                max_tokens=max_tokens,
                 timeout=timeout,
             )
             content = response.choices[0].message.content or ""
@@ -206,6 +255,10 @@ class LlmAnalyst:
             return "", type(exc).__name__ + (f" (HTTP {status})" if status else "")
         finally:
             self._waited += time.monotonic() - started
+        if json_only and _json_object(content) is None:
+            self._stats["failed_requests"] += 1
+            self._record_outcome(_RequestFailed(None))
+            return content, None
         # An answer, even one that fails the schema, proves the endpoint is up.
         self._record_outcome(None)
         return content, None

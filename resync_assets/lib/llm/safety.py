@@ -47,6 +47,26 @@ def clean_text(text: str, limit: int) -> str:
     return re.sub(r"\s+", " ", text).strip()[:limit]
 
 
+# [text](url) and ![alt](url), one level of parentheses in the url: the text stays
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_SCRIPT = re.compile(r"<(script|style)\b.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_URL = re.compile(r"\b(?:https?|ftp|file)://\S+|\bwww\.\S+", re.IGNORECASE)
+_MD_MARK = re.compile(r"[`*~|\[\]]")
+_MD_PREFIX = re.compile(r"^(?:\s*(?:#+|[-+>]|\d+\.)\s+)+")  # heading, list or quote marker
+
+
+def plain_sentence(text: str, limit: int) -> str:
+    """`clean_text` for a sentence shown in reports, e-mail and chat: script and style elements,
+    terminal escape sequences, Markdown links, images and emphasis marks and any URL are removed
+    too, so the model can neither format the output nor plant a link."""
+    text = _MD_LINK.sub(r"\1", _SCRIPT.sub(" ", _ANSI.sub("", text or "")))
+    text = clean_text(text, 4 * limit)
+    text = _URL.sub("", _MD_LINK.sub(r"\1", text))
+    text = _MD_PREFIX.sub("", _MD_MARK.sub("", text).strip())
+    return re.sub(r"\s+", " ", text).strip()[:limit]
+
+
 def filter_steps(steps: list[dict]) -> tuple[list[dict], int]:
     """Safe steps from an LLM answer and the number dropped.
 

@@ -596,10 +596,16 @@ def _named(text: str, names: dict[str, str]) -> str:
 def _recommendations(r: _Reader, week: IsoWeek) -> None:
     if not r.need("recommendations", "analytics.capacity_recommendations", message=NO_FORECAST):
         return
+    cols = {c for (c,) in r.con.execute(
+        "select column_name from information_schema.columns where table_schema = 'analytics' "
+        "and table_name = 'capacity_recommendations'"
+    ).fetchall()}  # fmt: skip
+    # `wording`: the action as the LLM phrased it (already sanitised), else the rule's action.
+    action = "coalesce(nullif(wording, ''), action)" if "wording" in cols else "action"
     for row in _rows(
         r.con,
-        """
-        select priority, action, deadline, subject from analytics.capacity_recommendations
+        f"""
+        select priority, {action} as action, deadline, subject from analytics.capacity_recommendations
         where generated_at = (select max(generated_at) from analytics.capacity_recommendations)
         order by priority, deadline nulls last, subject
         """,

@@ -1,0 +1,25 @@
+"""The threshold-ETA figure of `benchmarks/forecasting.py` (`--parts eta`), floored on two seeds.
+
+Same simulation and grading code as the benchmark: the ETA made 6 weeks before each planted crossing
+from the host's daily p95 up to then. Measured on seeds 7 and 11 (benchmarks/RESULTS.md, "Forecasting
+and drift", pools seeds 42, 7 and 11): 14 of 27 within ±7 days, median |error| 4.5 days, no false ETA (50 % or 10 %) on the
+21 resources that never cross. The floors sit a little below to catch regressions, not noise.
+"""
+
+from datetime import date
+
+import pandas as pd
+
+from benchmarks.forecasting import eta_figures, grade_eta, simulate
+
+
+def test_eta_benchmark_floor():
+    rows = []
+    for seed in (7, 11):
+        sim = simulate(seed, 180, 500, date(2026, 11, 30), 14)
+        rows.append(grade_eta(sim).assign(seed=seed))
+    f = eta_figures(pd.concat(rows, ignore_index=True))
+    assert f["eta_cases"] >= 25 and f["eta_never_cases"] >= 20, f
+    assert f["eta_within_7_days"] >= 11, f
+    assert f["eta_median_abs_error_days"] <= 7, f
+    assert f["eta_false_on_never"] == 0 and f["eta_false_10_on_never"] <= 1, f
