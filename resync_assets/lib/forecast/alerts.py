@@ -59,7 +59,7 @@ class AlertConfig:
     recent_days: int = 42  # window searched for the start of a ramp
     min_ramp_days: int = 7  # a ramp needs this many days of data after its start
     min_z: float = 5.0  # a runtime step: the last week/two weeks this many standard errors up
-    ramp_z: float = 3.25  # ramp statistic (standard normal under no change) needed to alert
+    ramp_z: float = 3.0  # ramp statistic (standard normal under no change) needed to alert
     step_margin: float = -1.0  # the ramp statistic may trail the level-shift one by at most this
     slope_margin: float = 1.0  # crossing projected from the slope minus this many standard errors
     clip_z: float = 3.0  # residuals are clipped to ±clip_z robust sigmas (one-off spikes)
@@ -180,12 +180,16 @@ def _scores(u0, m, weights, onehot, vd, vb):
     return num, var, sw2
 
 
-def _ramp_test(u: np.ndarray, dow: np.ndarray, vd: np.ndarray, vb: np.ndarray, cfg: AlertConfig):
+def _ramp_test(
+    u: np.ndarray, u_fit: np.ndarray, dow: np.ndarray, vd: np.ndarray, vb: np.ndarray, cfg: AlertConfig
+):
     """One-sided likelihood-ratio test of "a linear ramp from an unknown day" against "no change"
     on standardised residuals `u` (jobs × window, NaN where no run): for each hinge the score
     sum(w_i u_i) / sd is standard normal without a change (sd allows for the baseline's own error);
     the largest over the hinges is the ramp statistic. The same with step weights gives the step
-    statistic, so a level shift (which a ramp also fits, worse) is told from a ramp."""
+    statistic, so a level shift (which a ramp also fits, worse) is told from a ramp. The slope at the
+    best hinge comes from `u_fit`, clipped less: a real ramp soon runs 3 sigmas over the baseline,
+    where the test's clipping would flatten it."""
     width = u.shape[1]
     hinges, ramp, step = _ramp_weights(width, cfg.min_ramp_days)
     onehot = (dow[:, None] == np.arange(7)[None, :]).astype(float)
@@ -201,7 +205,8 @@ def _ramp_test(u: np.ndarray, dow: np.ndarray, vd: np.ndarray, vb: np.ndarray, c
     rows = np.arange(u.shape[0])
     stat = score[rows, best]
     with np.errstate(invalid="ignore", divide="ignore"):
-        slope = num[rows, best] / sw2[rows, best]  # residual sigmas per day
+        w_best = np.maximum(0, np.arange(width)[None, :] - hinges[best][:, None])
+        slope = (np.where(m > 0, u_fit, 0.0) * w_best).sum(axis=1) / sw2[rows, best]  # sigmas per day
         se = np.sqrt(var[rows, best]) / sw2[rows, best]
     age = (width - 1 - hinges[best]).astype(float)
     return stat, step_score.max(axis=1), slope, se, age
@@ -221,7 +226,8 @@ def _runtime_at(mat: JobMatrix, t: int, cfg: AlertConfig) -> dict:
     z = base[:, r0 : t + 1] - prof[:, dow[r0 : t + 1]] - b[:, None]
     u = np.clip(z / s[:, None], -cfg.clip_z, cfg.clip_z)
     vb = _WINSOR_VAR / np.maximum(nb, 1)
-    stat, step_stat, slope, se, age = _ramp_test(u, dow[r0 : t + 1], vd, vb, cfg)
+    u_fit = np.clip(z / s[:, None], -3 * cfg.clip_z, 3 * cfg.clip_z)
+    stat, step_stat, slope, se, age = _ramp_test(u, u_fit, dow[r0 : t + 1], vd, vb, cfg)
     # Sigma itself is estimated (relative variance ~0.6 / n): a score of S is then S ± S·error.
     stat = stat / np.sqrt(1 + np.maximum(stat, 0) ** 2 * _SIGMA_VAR / np.maximum(nb, 1))
     step_stat = step_stat / np.sqrt(1 + np.maximum(step_stat, 0) ** 2 * _SIGMA_VAR / np.maximum(nb, 1))
