@@ -47,10 +47,11 @@ def backup_growth(workload: Workload, workstation: str) -> float:
 
 
 def host_day_arrays(
-    workload: Workload, d: date, interval_minutes: int = 10, until: float | None = None
+    workload: Workload, d: date, interval_minutes: int = 10, until: float | None = None, *, ramps: bool = True
 ) -> dict:
     """The numeric samples of every host on day `d`: {"_times": epoch seconds, <workstation>: {"cpu",
-    "memory", "disk" (max of / and /data), and the series `host_day_rows` turns into rows}}."""
+    "memory", "disk" (max of / and /data), and the series `host_day_rows` turns into rows}}.
+    `ramps=False`: the same day without the planted ramps (the truth's baseline)."""
     if interval_minutes < 1:
         raise ValueError("interval_minutes must be >= 1")
     step = interval_minutes * 60
@@ -101,7 +102,9 @@ def host_day_arrays(
         cores = w.cores
         base_cpu = rng.uniform(3, 12)
         # Planted ramps (sim/planted.py; zero unless the config plants them).
-        ramp = {res: host_ramp(workload, w.name, res, d) for res in ("cpu", "memory", "disk")}
+        ramp = {
+            res: host_ramp(workload, w.name, res, d) if ramps else 0.0 for res in ("cpu", "memory", "disk")
+        }
         cpu = np.clip(
             base_cpu + ramp["cpu"] + busy[w.name] * (55.0 / cores) * 2 + nrng.normal(0, 2.5, n), 0.5, 100.0
         )

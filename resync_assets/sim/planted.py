@@ -11,8 +11,8 @@ Opt-in (`WorkloadConfig.plant`, off by default so existing worlds stay as they w
 
 All of it is a pure function of the seed and the topology. The truth tables say when each planted
 change crosses the line the product is meant to warn about: a host resource's threshold (the first
-day its expected daily p95 - the weekday median of the 28 days before the onset, plus the ramp -
-reaches it; None when not within two years; `already` when the level was over it before), a job's
+day its expected daily p95 - the weekday's median over the whole window without the ramps, plus the
+ramp - reaches it; None when not within two years; `already` when the level was over it before), a job's
 runtime band (+50 % over its baseline) or failure limit (20 %).
 """
 

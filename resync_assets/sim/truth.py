@@ -32,19 +32,21 @@ def host_truth(workload: Workload, interval_minutes: int = 10) -> list[dict]:
     rows = []
     hosts = [w for w in workload.topology.workstations if w.type != "POOL"]
     ramps = workload._host_growth
-    # Baseline: the 28 days before the earliest onset (or the window's first 28 days).
-    first_onset = min((g.onset for g in ramps.values()), default=workload.start_date + timedelta(days=28))
-    start = max(workload.start_date, first_onset - timedelta(days=28))
+    # Baseline: the expected daily p95 per weekday without the ramps, the median over every day of
+    # the window (robust to disk-full days). (The 4 days per weekday of the 28 days before the first onset made the busiest
+    # weekday's level a maximum of noisy medians: the truth crossed 1-1.5 weeks early.)
+    start, end = workload.start_date, workload.end_date
     levels: dict[tuple[str, str], list[list[float]]] = {}
     d = start
-    while d < first_onset:
-        arrays = host_day_arrays(workload, d, interval_minutes)
+    while d < end:
+        arrays = host_day_arrays(workload, d, interval_minutes, ramps=False)
         for w in hosts:
             for res in RESOURCES:
                 levels.setdefault((w.name, res), [[] for _ in range(7)])[d.weekday()].append(
                     daily_p95(arrays[w.name][res], per_hour)
                 )
         d += timedelta(days=1)
+    first_onset = min((g.onset for g in ramps.values()), default=start + timedelta(days=28))
     for w in hosts:
         for res in RESOURCES:
             thr = THRESHOLDS[res]
@@ -52,7 +54,7 @@ def host_truth(workload: Workload, interval_minutes: int = 10) -> list[dict]:
             g = ramps.get((w.name, res))
             # Disks of hosts with growing backups grow already: the baseline is the window's middle.
             drift = DISK_PP_PER_TREND * backup_growth(workload, w.name) if res == "disk" else 0.0
-            mid = start + (first_onset - start) / 2
+            mid = start + (end - start) / 2
             already = bool(np.nanmax(by_wd) >= thr) if not all(math.isnan(x) for x in by_wd) else False
             cross = None
             if (g is not None or drift > 0) and not already:

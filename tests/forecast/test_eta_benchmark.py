@@ -2,8 +2,11 @@
 
 Same simulation and grading code as the benchmark: the ETA made 6 weeks before each planted crossing
 from the host's daily p95 up to then. Measured on seeds 7 and 11 (benchmarks/RESULTS.md, "Forecasting
-and drift", pools seeds 42, 7 and 11): 14 of 27 within ±7 days, median |error| 4.5 days, no false ETA (50 % or 10 %) on the
-21 resources that never cross. The floors sit a little below to catch regressions, not noise.
+and drift", pools seeds 42, 7 and 11), on the truth whose baseline is the weekday median over the whole
+window: 15 of 25 within ±7 days, median |error| 7 days, no false ETA at 50 % and one at 10 % on the 21
+resources that never cross (before the simple shapes were favoured and the weekday profile held at its
+estimate: 11 of 25, 8 days, under the first floor). The floors sit a little below to catch
+regressions, not noise.
 """
 
 from datetime import date
@@ -20,6 +23,6 @@ def test_eta_benchmark_floor():
         rows.append(grade_eta(sim).assign(seed=seed))
     f = eta_figures(pd.concat(rows, ignore_index=True))
     assert f["eta_cases"] >= 25 and f["eta_never_cases"] >= 20, f
-    assert f["eta_within_7_days"] >= 11, f
-    assert f["eta_median_abs_error_days"] <= 7, f
+    assert f["eta_within_7_days"] >= 13, f
+    assert f["eta_median_abs_error_days"] <= 8, f
     assert f["eta_false_on_never"] == 0 and f["eta_false_10_on_never"] <= 1, f

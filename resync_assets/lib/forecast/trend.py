@@ -17,12 +17,17 @@ so an incident does not bend the fit). Candidate shapes, each with a break day �
 * `shift`: one slope with a level shift at τ (a clean-up of a growing disk);
 * `broken`: a level shift at τ and a new slope from there.
 
-Each (shape, τ) gets a posterior weight from its BIC and a prior (the seven families - flat, hinge,
-bend, step, step_slope, shift, broken - a priori alike, each family's prior spread evenly over its
-break days), so the break day and the shape are uncertain too. The crossing-day distribution is sampled: a shape and τ by weight, then its coefficients from their normal
-posterior (least-squares covariance, widened for the residuals' lag-1 autocorrelation); each sample's
-expected path (trend plus weekday profile) is followed forward and its first day at or over the
-threshold is its crossing day. "Crossing" is the expected daily value reaching the threshold, not one
+Each (shape, τ) gets a posterior weight from its BIC and a prior: flat and hinge (with the line) one
+each, each of the five families with a level shift or a second slope (bend, step, step_slope, shift,
+broken) `TrendConfig.extra_shape_prior` (0.2: together as likely as one simple shape, not five times
+as likely), each family's prior spread evenly over its break days; so the break day and the shape are
+uncertain too. The crossing-day distribution is sampled: a shape and τ by weight, then its trend
+coefficients (level and slopes) from their normal posterior (least-squares covariance, widened for
+the residuals' lag-1 autocorrelation); each sample's expected path (trend plus the fitted weekday
+profile) is followed forward and its first day at or over the threshold is its crossing day. The
+weekday profile is not sampled: the first crossing is on the highest weekday, and the highest of
+seven independently perturbed weekdays sits above the estimate's highest in every sample, which
+moved the crossing days early (on the simulator: median error -7 days where the break was right). "Crossing" is the expected daily value reaching the threshold, not one
 spiky day over it. Sampling uses a fixed seed, so a re-run gives the same answer.
 """
 
@@ -59,6 +64,8 @@ class TrendConfig:
     weekday_min_points: int = 21  # weekday profile only with at least three weeks
     samples: int = 4000
     seed: int = 0
+    # Prior weight of each family with a level shift or a second slope (flat and hinge: 1 each).
+    extra_shape_prior: float = 0.2
 
 
 @dataclass
@@ -198,13 +205,16 @@ def fit_trend(y, weekday0: int, config: TrendConfig = TrendConfig()) -> TrendFit
         for tau in range(config.min_segment, n, config.break_step)
         if cum[tau - 1] >= config.min_segment and cum[-1] - cum[tau - 1] >= config.min_segment
     ]
-    # Prior: the families alike, each spread evenly over its candidates. A line over the whole window
-    # is the hinge whose growth began at the window's start, one candidate among the break days.
-    families = [[("flat", None)], [("linear", None)] + [("hinge", tau) for tau in taus]]
+    # Prior: flat and hinge 1 each, the other families `extra_shape_prior`, each spread evenly over its
+    # candidates (an extra shape fits noise a little better at some break day; five of them at equal
+    # prior outvoted the hinge). A line over the whole window is the hinge whose growth began at the
+    # window's start, one candidate among the break days.
+    families = [(1.0, [("flat", None)]), (1.0, [("linear", None)] + [("hinge", tau) for tau in taus])]
     families += [
-        [(shape, tau) for tau in taus] for shape in ("bend", "step", "step_slope", "shift", "broken")
+        (config.extra_shape_prior, [(shape, tau) for tau in taus])
+        for shape in ("bend", "step", "step_slope", "shift", "broken")
     ]
-    families = [f for f in families if f]
+    families = [(w, f) for w, f in families if f and w > 0]
     cands = _fit_candidates(families, t, yy, weekday0, use_weekday, floor)
     if cands is None:
         return None
@@ -235,11 +245,12 @@ def fit_trend(y, weekday0: int, config: TrendConfig = TrendConfig()) -> TrendFit
 
 
 def _fit_candidates(families, t, yy, weekday0: int, use_weekday: bool, floor: float):
-    """Least squares of every (shape, break) of `families`; (shapes, breaks, betas, covariances,
-    posterior weights, index of the best) or None. The break days of one shape are solved together."""
+    """Least squares of every (shape, break) of `families` ((prior weight, candidates) pairs); (shapes,
+    breaks, betas, covariances, posterior weights, index of the best) or None. The break days of one
+    shape are solved together."""
     m = len(yy)
     shapes, breaks, betas, covs, bics, priors = [], [], [], [], [], []
-    for fam in families:
+    for prior, fam in families:
         by_shape: dict[str, list] = {}
         for shape, tau in fam:
             by_shape.setdefault(shape, []).append(tau)
@@ -261,7 +272,7 @@ def _fit_candidates(families, t, yy, weekday0: int, use_weekday: bool, floor: fl
                 betas.append(beta[i])
                 covs.append(s2[i] * infl[i] * xtx_inv[i])
                 bics.append(m * np.log(rss[i] / m) + p * np.log(m))
-                priors.append(1.0 / len(families) / len(fam))
+                priors.append(prior / len(fam))
     if not shapes:
         return None
     bics = np.asarray(bics)
@@ -283,9 +294,13 @@ def crossing_days(
     used = 0
     for i in np.flatnonzero(counts):
         Xf = _design(fit.shapes[i], tf, fit.breaks[i], fit.weekday0, fit.use_weekday)
-        # Coefficients from N(beta, cov): beta + z A' with A A' = cov (eigen-decomposition: the
-        # covariance may be singular).
-        lam, vec = np.linalg.eigh(fit.covs[i])
+        # Trend coefficients from their marginal N(beta, cov), the weekday profile at its estimate
+        # (see the module docstring): beta + z A' with A A' = cov (eigen-decomposition: the covariance
+        # may be singular).
+        q = 1 + len(_terms(fit.shapes[i]))
+        cov = np.zeros_like(fit.covs[i])
+        cov[:q, :q] = fit.covs[i][:q, :q]
+        lam, vec = np.linalg.eigh(cov)
         a = vec * np.sqrt(np.clip(lam, 0.0, None))
         p = len(fit.betas[i])
         b = fit.betas[i] + z[used : used + counts[i], :p] @ a.T
