@@ -31,7 +31,7 @@ Parts:
   sub-daily half a day ahead from an origin every hour; coverage per series with its standard error
   (the windows overlap, so about one independent sample per horizon's length) and the Box-Cox λ the
   intervals were calibrated on.
-Figures go to stdout and benchmarks/results/forecasting.json.
+Figures go to stdout and benchmarks/results/forecasting.json (`--only alerts`: forecasting-alerts.json).
 """
 
 from __future__ import annotations
@@ -331,6 +331,7 @@ def grade_alerts(sim: dict, first_day: int = 56, cfg=None) -> dict:
         onset, cross = pd.Timestamp(t["onset"]), pd.Timestamp(t["crosses_on"])
         hit = first.get((key, kind))
         early_false = hit is not None and hit < onset
+        oracle = _oracle_ramp_z(mat, key, onset, cross) if t["kind"] == "creeping_runtime" else None
         cases.append(
             {
                 "job": key,
@@ -342,6 +343,7 @@ def grade_alerts(sim: dict, first_day: int = 56, cfg=None) -> dict:
                 "delay_days": None if hit is None else (hit - onset).days,
                 "before_onset": early_false,
                 "gradable": bool(cross < cut and onset >= mat.days[first_day]),
+                "oracle_z": oracle,
             }
         )
     excluded = set(planted) | sim["trend_jobs"]
@@ -360,6 +362,26 @@ def grade_alerts(sim: dict, first_day: int = 56, cfg=None) -> dict:
         "false_alert_jobs": flagged,
         "false_alert_kinds": by_kind,
     }
+
+
+def _oracle_ramp_z(mat, key: str, onset: pd.Timestamp, cross: pd.Timestamp) -> float | None:
+    """The ramp score two weeks before the crossing of a test told the true onset and given the
+    job's pre-onset baseline (no search over start days, no multiple testing): how clear the creep
+    is in the data at the deadline, whatever the detector."""
+    from resync_assets.lib.forecast.alerts import _baseline, _month_end
+
+    rows = np.flatnonzero(mat.jobs["job_key"].to_numpy() == key)
+    if not len(rows) or onset not in mat.days or cross - pd.Timedelta(days=14) not in mat.days:
+        return None
+    o, d = mat.days.get_loc(onset), mat.days.get_loc(cross - pd.Timedelta(days=14))
+    L = mat.log_runtime[rows].copy()
+    L[:, _month_end(mat.days)] = np.nan
+    dow = mat.days.dayofweek.to_numpy()
+    prof, _, level, sigma, _ = _baseline(L, dow, max(0, o - 90), o)
+    z = (L[0, o : d + 1] - prof[0, dow[o : d + 1]] - level[0]) / sigma[0]
+    w = np.arange(1, d - o + 2, dtype=float)
+    ok = np.isfinite(z)
+    return float((w[ok] * z[ok]).sum() / np.sqrt((w[ok] ** 2).sum())) if ok.any() else None
 
 
 def summarize_alerts(cases: pd.DataFrame, clean: int, flagged: int, false_kinds: dict) -> dict:
@@ -385,6 +407,9 @@ def summarize_alerts(cases: pd.DataFrame, clean: int, flagged: int, false_kinds:
     out["steps_median_delay_days"] = (
         None if steps["delay_days"].isna().all() else float(steps["delay_days"].median())
     )
+    oz = g[g["kind"] == "creeping_runtime"]["oracle_z"].dropna()
+    out["creeping_oracle_z_ge_3"] = int((oz >= 3).sum())
+    out["creeping_oracle_z_median"] = float(oz.median()) if len(oz) else None
     leads = g[g["kind"] == "creeping_runtime"]["lead_days"].dropna()
     out["creeping_runtime_median_lead_days"] = float(leads.median()) if len(leads) else None
     return out
@@ -403,7 +428,9 @@ def print_alerts(cases: pd.DataFrame, f: dict) -> None:
         f"creeping runtime / rising failure flagged >= 14 days before crossing: {f['alerts_ge_14_days_early']}/"
         f"{f['alerts_gradable_creeping']} ({f['alerts_ge_14_days_early'] / max(f['alerts_gradable_creeping'], 1):.0%}): "
         f"creeping runtime {c['ge_14_days_early']}/{c['gradable']} (median lead {f['creeping_runtime_median_lead_days']} days), "
-        f"rising failure {r['ge_14_days_early']}/{r['gradable']}; runtime steps found: {f['alerts_steps_found']}/"
+        f"rising failure {r['ge_14_days_early']}/{r['gradable']}; creeping cases whose ramp score two weeks before the "
+        f"crossing is >= 3 for a test told the true onset: {f['creeping_oracle_z_ge_3']}/{c['gradable']} "
+        f"(median {f['creeping_oracle_z_median']}); runtime steps found: {f['alerts_steps_found']}/"
         f"{f['alerts_steps']}, median delay {f['steps_median_delay_days']} days; alerts before the onset: "
         f"{f['alerts_before_onset']}; false alerts: {f['false_alert_jobs']}/{f['clean_jobs']} jobs with nothing "
         f"planted ({f['false_alert_share']:.1%}; by rule {f['false_alert_kinds']})"
@@ -753,7 +780,8 @@ def main(argv: list[str] | None = None) -> int:
         out["real"] = json.loads(per.round(4).to_json(orient="index"))
     results = ROOT / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
-    (results / "forecasting.json").write_text(json.dumps(out, indent=2, default=str))
+    name = "forecasting-alerts.json" if args.only == "alerts" else "forecasting.json"
+    (results / name).write_text(json.dumps(out, indent=2, default=str))
     return 0
 
 
