@@ -20,7 +20,10 @@ ASSETS = {
         "forecast",
         ["capacity_forecasts", "capacity_threshold_eta", "maintenance_alerts"],
     ),
-    "capacity_threshold_eta": ("forecast", ["capacity_forecast_models", "capacity_forecasts"]),
+    "capacity_threshold_eta": (
+        "forecast",
+        ["agg_host_metrics__hourly", "capacity_forecast_models", "capacity_forecasts"],
+    ),
     "dim_jobs": ("marts", ["fct_job_runs"]),
     "drift_reports": ("drift", ["fct_job_runs", "incident_analyses", "joblog_templates"]),
     "fct_job_runs": ("marts", ["int_job_runs__enriched"]),
