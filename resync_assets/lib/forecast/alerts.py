@@ -124,8 +124,8 @@ _SIGMA_VAR = 0.6
 def _baseline(L: np.ndarray, dow: np.ndarray, b0: int, b1: int):
     """Robust baseline of log runtime over columns [b0, b1): weekday profile (jobs × 7, shrunk
     towards 0 where a weekday's median is within its own sampling error), its sampling variance per
-    weekday in units of sigma^2, the level (median), sigma (MAD, corrected for the fitted profile)
-    and the number of points."""
+    weekday in units of sigma^2, the level and sigma (winsorised mean and standard deviation, the
+    latter corrected for the fitted profile) and the number of points."""
     base = L[:, b0:b1]
     J = L.shape[0]
     with warnings.catch_warnings():
