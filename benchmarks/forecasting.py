@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.forecasting                 # everything (a few minutes on 2 cores)
     .venv/bin/python -m benchmarks.forecasting --parts speed   # one part: sim, speed, real
+    .venv/bin/python -m benchmarks.forecasting --parts sim --only alerts   # the alert grading alone
     .venv/bin/python -m benchmarks.forecasting --parts eta     # only the threshold ETA (~10 s a seed)
 
 Parts:
@@ -30,7 +31,7 @@ Parts:
   sub-daily half a day ahead from an origin every hour; coverage per series with its standard error
   (the windows overlap, so about one independent sample per horizon's length) and the Box-Cox λ the
   intervals were calibrated on.
-Figures go to stdout and benchmarks/results/forecasting.json.
+Figures go to stdout and benchmarks/results/forecasting.json (`--only alerts`: forecasting-alerts.json).
 """
 
 from __future__ import annotations
@@ -57,16 +58,27 @@ DAY = parse_freq("D")
 # -- the simulator's history ----------------------------------------------------------------------
 
 
-def simulate(seed: int, days: int, jobs: int, end: date, shift_after: int):
-    """Runs (one row per run), daily host p95s and the truth of one planted estate."""
+def simulate(
+    seed: int, days: int, jobs: int, end: date, shift_after: int, plant_job_share: float | None = None
+):
+    """Runs (one row per run), daily host p95s and the truth of one planted estate
+    (`plant_job_share`: share of eligible jobs given a degradation; the simulator's default when None)."""
     from resync_assets.sim.clock import ManualClock
     from resync_assets.sim.hostmetrics import host_day_arrays
     from resync_assets.sim.planted import RESOURCES, daily_p95
     from resync_assets.sim.workload import Workload, WorkloadConfig
 
     shift_day = end - timedelta(days=shift_after)
+    share = {} if plant_job_share is None else {"plant_job_share": plant_job_share}
     cfg = WorkloadConfig(
-        seed=seed, days=days, jobs=jobs, end_date=end, plant=True, runtime_shift_day=shift_day, cache_days=3
+        seed=seed,
+        days=days,
+        jobs=jobs,
+        end_date=end,
+        plant=True,
+        runtime_shift_day=shift_day,
+        cache_days=3,
+        **share,
     )
     wl = Workload(cfg, ManualClock(datetime.combine(end, dtime.max, UTC)))
     topo = wl.topology
@@ -294,14 +306,14 @@ def _oracle_error(
     return int((ds[-1] + pd.Timedelta(days=int(over[0]) + 1) - pd.Timestamp(truth)).days)
 
 
-def grade_alerts(sim: dict, first_day: int = 56) -> dict:
+def grade_alerts(sim: dict, first_day: int = 56, cfg=None) -> dict:
     """Evaluate the alert rules every day before the shift; lead times, delays and false alerts."""
     from resync_assets.lib.forecast.alerts import AlertConfig, JobMatrix, failure_signals, runtime_signals
 
     cut = pd.Timestamp(sim["shift_day"])
     daily = job_daily(sim["runs"][sim["runs"]["day"] < cut])
     mat = JobMatrix.from_daily(daily)
-    cfg = AlertConfig()
+    cfg = cfg or AlertConfig()
     first: dict[tuple[str, str], pd.Timestamp] = {}
     for t in range(first_day, len(mat.days)):
         day = mat.days[t]
@@ -319,6 +331,7 @@ def grade_alerts(sim: dict, first_day: int = 56) -> dict:
         onset, cross = pd.Timestamp(t["onset"]), pd.Timestamp(t["crosses_on"])
         hit = first.get((key, kind))
         early_false = hit is not None and hit < onset
+        oracle = _oracle_ramp_z(mat, key, onset, cross) if t["kind"] == "creeping_runtime" else None
         cases.append(
             {
                 "job": key,
@@ -330,14 +343,98 @@ def grade_alerts(sim: dict, first_day: int = 56) -> dict:
                 "delay_days": None if hit is None else (hit - onset).days,
                 "before_onset": early_false,
                 "gradable": bool(cross < cut and onset >= mat.days[first_day]),
+                "oracle_z": oracle,
             }
         )
     excluded = set(planted) | sim["trend_jobs"]
     # Jobs with nothing planted that have enough history to be judged.
     enough = daily.groupby("job_key")["day"].nunique()
     clean = [k for k in enough[enough >= 28].index if k not in excluded]
-    flagged = sorted({k for (k, _), _d in first.items() if k in set(clean)})
-    return {"cases": pd.DataFrame(cases), "clean_jobs": len(clean), "false_alert_jobs": flagged}
+    clean_set = set(clean)
+    flagged = sorted({k for (k, _), _d in first.items() if k in clean_set})
+    by_kind = {
+        kind: len({k for (k, kd), _d in first.items() if k in clean_set and kd == kind})
+        for kind in ("runtime_trend", "failure_rate")
+    }
+    return {
+        "cases": pd.DataFrame(cases),
+        "clean_jobs": len(clean),
+        "false_alert_jobs": flagged,
+        "false_alert_kinds": by_kind,
+    }
+
+
+def _oracle_ramp_z(mat, key: str, onset: pd.Timestamp, cross: pd.Timestamp) -> float | None:
+    """The ramp score two weeks before the crossing of a test told the true onset and given the
+    job's pre-onset baseline (no search over start days, no multiple testing): how clear the creep
+    is in the data at the deadline, whatever the detector."""
+    from resync_assets.lib.forecast.alerts import _baseline, _month_end
+
+    rows = np.flatnonzero(mat.jobs["job_key"].to_numpy() == key)
+    if not len(rows) or onset not in mat.days or cross - pd.Timedelta(days=14) not in mat.days:
+        return None
+    o, d = mat.days.get_loc(onset), mat.days.get_loc(cross - pd.Timedelta(days=14))
+    L = mat.log_runtime[rows].copy()
+    L[:, _month_end(mat.days)] = np.nan
+    dow = mat.days.dayofweek.to_numpy()
+    prof, _, level, sigma, _ = _baseline(L, dow, max(0, o - 90), o)
+    z = (L[0, o : d + 1] - prof[0, dow[o : d + 1]] - level[0]) / sigma[0]
+    w = np.arange(1, d - o + 2, dtype=float)
+    ok = np.isfinite(z)
+    return float((w[ok] * z[ok]).sum() / np.sqrt((w[ok] ** 2).sum())) if ok.any() else None
+
+
+def summarize_alerts(cases: pd.DataFrame, clean: int, flagged: int, false_kinds: dict) -> dict:
+    """Figures of `grade_alerts` over one or more seeds (cases with a `seed` column)."""
+    g = cases[cases["gradable"]]
+    early = g["lead_days"].fillna(-999) >= 14
+    out = {
+        "false_alert_jobs": int(flagged),
+        "clean_jobs": int(clean),
+        "false_alert_share": flagged / max(clean, 1),
+        "false_alert_kinds": false_kinds,
+        "alerts_before_onset": int(g["before_onset"].sum()),
+    }
+    for kind in ("creeping_runtime", "rising_failure"):
+        k = g["kind"] == kind
+        out[kind] = {"gradable": int(k.sum()), "ge_14_days_early": int((early & k).sum())}
+    creeping = g["kind"].isin(["creeping_runtime", "rising_failure"])
+    out["alerts_gradable_creeping"] = int(creeping.sum())
+    out["alerts_ge_14_days_early"] = int((early & creeping).sum())
+    steps = g[g["kind"] == "runtime_step"]
+    out["alerts_steps"] = len(steps)
+    out["alerts_steps_found"] = int(steps["first_alert"].notna().sum())
+    out["steps_median_delay_days"] = (
+        None if steps["delay_days"].isna().all() else float(steps["delay_days"].median())
+    )
+    oz = g[g["kind"] == "creeping_runtime"]["oracle_z"].dropna()
+    out["creeping_oracle_z_ge_3"] = int((oz >= 3).sum())
+    out["creeping_oracle_z_median"] = float(oz.median()) if len(oz) else None
+    leads = g[g["kind"] == "creeping_runtime"]["lead_days"].dropna()
+    out["creeping_runtime_median_lead_days"] = float(leads.median()) if len(leads) else None
+    return out
+
+
+def print_alerts(cases: pd.DataFrame, f: dict) -> None:
+    g = cases[cases["gradable"]]
+    print("\n== maintenance alerts, evaluated every day ==")
+    print(
+        g[["seed", "job", "kind", "onset", "crosses_on", "first_alert", "lead_days", "delay_days"]].to_string(
+            index=False
+        )
+    )
+    c, r = f["creeping_runtime"], f["rising_failure"]
+    print(
+        f"creeping runtime / rising failure flagged >= 14 days before crossing: {f['alerts_ge_14_days_early']}/"
+        f"{f['alerts_gradable_creeping']} ({f['alerts_ge_14_days_early'] / max(f['alerts_gradable_creeping'], 1):.0%}): "
+        f"creeping runtime {c['ge_14_days_early']}/{c['gradable']} (median lead {f['creeping_runtime_median_lead_days']} days), "
+        f"rising failure {r['ge_14_days_early']}/{r['gradable']}; creeping cases whose ramp score two weeks before the "
+        f"crossing is >= 3 for a test told the true onset: {f['creeping_oracle_z_ge_3']}/{c['gradable']} "
+        f"(median {f['creeping_oracle_z_median']}); runtime steps found: {f['alerts_steps_found']}/"
+        f"{f['alerts_steps']}, median delay {f['steps_median_delay_days']} days; alerts before the onset: "
+        f"{f['alerts_before_onset']}; false alerts: {f['false_alert_jobs']}/{f['clean_jobs']} jobs with nothing "
+        f"planted ({f['false_alert_share']:.1%}; by rule {f['false_alert_kinds']})"
+    )
 
 
 def grade_drift(sim: dict) -> pd.DataFrame:
@@ -536,12 +633,35 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--end-date", type=date.fromisoformat, default=date(2026, 11, 30))
     p.add_argument("--no-prophet", action="store_true", help="fast models only (sim and real parts)")
     p.add_argument("--no-drift", action="store_true", help="skip the drift grading of the sim part")
+    p.add_argument(
+        "--only",
+        choices=["alerts"],
+        help="sim part: grade only the maintenance alerts (no forecasts, ETA, drift)",
+    )
+    p.add_argument("--plant-job-share", type=float, help="share of eligible jobs given a degradation")
     args = p.parse_args(argv)
     out: dict = {}
     pd.set_option("display.width", 200)
-    if "sim" in args.parts:
+    if "sim" in args.parts and args.only == "alerts":
+        cases, clean, flagged, kinds = [], 0, 0, {}
+        for seed in args.seeds:
+            t0 = time.perf_counter()
+            sim = simulate(seed, args.days, args.jobs, args.end_date, args.shift_after, args.plant_job_share)
+            a = grade_alerts(sim)
+            cases.append(a["cases"].assign(seed=seed))
+            clean += a["clean_jobs"]
+            flagged += len(a["false_alert_jobs"])
+            for k, v in a["false_alert_kinds"].items():
+                kinds[k] = kinds.get(k, 0) + v
+            print(f"seed {seed}: simulated and graded in {time.perf_counter() - t0:.0f} s", flush=True)
+        cases = pd.concat(cases, ignore_index=True)
+        figures = summarize_alerts(cases, clean, flagged, kinds)
+        print_alerts(cases, figures)
+        out["alerts"] = {"seeds": args.seeds, "days": args.days, "jobs": args.jobs, **figures}
+    elif "sim" in args.parts:
         fc, eta, alerts, drift = [], [], [], []
         clean = flagged = 0
+        false_kinds: dict = {}
         for seed in args.seeds:
             t0 = time.perf_counter()
             sim = simulate(seed, args.days, args.jobs, args.end_date, args.shift_after)
@@ -554,6 +674,8 @@ def main(argv: list[str] | None = None) -> int:
             alerts.append(a["cases"].assign(seed=seed))
             clean += a["clean_jobs"]
             flagged += len(a["false_alert_jobs"])
+            for k, v in a["false_alert_kinds"].items():
+                false_kinds[k] = false_kinds.get(k, 0) + v
             t3 = time.perf_counter()
             if not args.no_drift:
                 drift.append(grade_drift(sim).assign(seed=seed))
@@ -592,22 +714,8 @@ def main(argv: list[str] | None = None) -> int:
             f"median {float(ratio.median()):.3f}; models {fc['model'].value_counts().to_dict()}"
         )
         eta_figures = report_eta(eta)
-        g = alerts[alerts["gradable"]]
-        creeping = g[g["kind"].isin(["creeping_runtime", "rising_failure"])]
-        steps = g[g["kind"] == "runtime_step"]
-        early = creeping["lead_days"].fillna(-999) >= 14
-        print("\n== maintenance alerts, evaluated every day ==")
-        print(
-            g[
-                ["seed", "job", "kind", "onset", "crosses_on", "first_alert", "lead_days", "delay_days"]
-            ].to_string(index=False)
-        )
-        print(
-            f"creeping runtime / rising failure flagged >= 14 days before crossing: {int(early.sum())}/{len(creeping)} "
-            f"({early.mean():.0%}); runtime steps found: {int(steps['first_alert'].notna().sum())}/{len(steps)}, "
-            f"median delay {steps['delay_days'].median()} days; alerts before the onset: {int(g['before_onset'].sum())}; "
-            f"false alerts: {flagged}/{clean} jobs with nothing planted ({flagged / max(clean, 1):.1%})"
-        )
+        af = summarize_alerts(alerts, clean, flagged, false_kinds)
+        print_alerts(alerts, af)
         dj = drift[drift["check"] == "job_duration"]
         stable = dj[dj["offset"] < 0]
         found = dj[dj["offset"] >= 0].groupby("seed")["drift"].any()
@@ -630,12 +738,7 @@ def main(argv: list[str] | None = None) -> int:
             "share_mase_lt_1": round(float((ratio < 1).mean()), 4),
             "series": len(ratio),
             **eta_figures,
-            "alerts_gradable_creeping": len(creeping),
-            "alerts_ge_14_days_early": int(early.sum()),
-            "alerts_steps": len(steps),
-            "alerts_steps_found": int(steps["first_alert"].notna().sum()),
-            "false_alert_jobs": int(flagged),
-            "clean_jobs": int(clean),
+            **{k: v for k, v in af.items() if k != "false_alert_share"},
             "drift_found_within_1_day": int(found.sum()),
             "drift_stable_days": len(stable),
             "drift_false_detections": int(stable["drift"].sum()),
@@ -677,7 +780,8 @@ def main(argv: list[str] | None = None) -> int:
         out["real"] = json.loads(per.round(4).to_json(orient="index"))
     results = ROOT / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
-    (results / "forecasting.json").write_text(json.dumps(out, indent=2, default=str))
+    name = "forecasting-alerts.json" if args.only == "alerts" else "forecasting.json"
+    (results / name).write_text(json.dumps(out, indent=2, default=str))
     return 0
 
 

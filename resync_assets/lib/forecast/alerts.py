@@ -1,18 +1,19 @@
 """Predictive maintenance: jobs whose runtime or failure rate grows and will cross a limit soon.
 
 Rules, evaluated for every job at a day `as_of` on its daily history (one matrix, jobs × days, so a
-whole estate is a few array operations):
+whole estate is a few array operations). Each is a test with a known null distribution, since a
+clean job is tested every day (docs/forecasting.md has the method and the measured figures):
 
-* runtime (`runtime_trend`): the log of the day's median successful runtime, with the job's
-  weekday profile (from its baseline window) removed and month-end days (last two of a month) left
-  out. Baseline: days `as_of-90 .. as_of-28`; recent window: the last 28 days. Alert when
-  - the last 7 days' median is already over the band (baseline median × (1 + `runtime_limit`)), a
-    runtime step, or
-  - the recent least-squares slope is significant (t ≥ `min_t`) and the fitted level reaches the
-    band within `horizon_days`.
-* failure rate (`failure_rate`): the daily failure share over the last 42 days, weighted by runs;
-  alert when its slope is significant and the fitted rate reaches `failure_limit` within
-  `horizon_days` (or is already over it for the last 14 days while the baseline was not).
+* runtime (`runtime_trend`): log of the day's median successful runtime, month-end days left out,
+  as residuals (in robust sigmas) against the job's baseline - weekday profile, level and sigma of
+  the 90 days before the last 42. A ramp: the largest over its possible start days of the
+  likelihood-ratio score of "a linear rise in log runtime from that day", whose null variance
+  includes the baseline's own error; alert when it is over `ramp_z`, fits about as well as a level
+  shift, and its slope (minus one standard error) crosses the band (+50 %) within the horizon, on 3
+  of the last 4 days. A runtime step: the last 7 or 14 days already over the band.
+* failure rate (`failure_rate`): the beta-binomial chance of the last 14-42 days' failures under
+  the job's baseline rate (shrunk to the estate's); alert when it is tiny and the rise, projected,
+  reaches `failure_limit` within the horizon (or the last 14 days are over it).
 * error-pattern frequency (`pattern_growth`): failure-mode clusters whose weekly count grows and
   will double within `horizon_days`.
 * `host_growth`: a job alert whose host has a growing resource forecast is linked to it
@@ -23,7 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -48,22 +50,26 @@ ALERT_COLUMNS = [
 
 @dataclass(frozen=True)
 class AlertConfig:
-    """Limits and windows of the alert rules."""
+    """Limits, windows and error rates of the alert rules."""
 
     runtime_limit: float = 0.5  # band: +50 % over the job's baseline median
     failure_limit: float = 0.2  # failure share
-    horizon_days: int = 28
-    baseline_days: int = 90
-    recent_days: int = 28
-    failure_days: int = 42
-    min_t: float = 3.0
-    min_z: float = 5.0
-    slope_margin: float = 1.0
-    min_progress: float = 0.5
-    trend_min_z: float = 5.0
+    horizon_days: int = 28  # warn when the crossing is projected within this many days
+    baseline_days: int = 90  # reference window, ending where the recent window starts
+    recent_days: int = 42  # window searched for the start of a ramp
+    min_ramp_days: int = 7  # a ramp needs this many days of data after its start
+    min_z: float = 5.0  # a runtime step: the last week/two weeks this many standard errors up
+    ramp_z: float = 3.0  # ramp statistic (standard normal under no change) needed to alert
+    step_margin: float = -1.0  # the ramp statistic may trail the level-shift one by at most this
+    slope_margin: float = 1.0  # crossing projected from the slope minus this many standard errors
+    clip_z: float = 3.0  # residuals are clipped to ±clip_z robust sigmas (one-off spikes)
+    persistence: tuple[int, int] = (3, 4)  # the ramp holds on k of the last n days
     min_recent_points: int = 10
-    max_chance: float = 1e-3  # binomial probability of the last two weeks' failures at the baseline rate
     min_baseline_points: int = 10
+    min_sigma: float = 0.02  # floor of the robust log-runtime sigma (a job that never varies)
+    failure_alpha: float = 3e-4  # chance level of the last weeks' failures at the baseline rate
+    failure_windows: tuple[int, ...] = (14, 21, 28, 42)
+    failure_prior_runs: float = 50.0  # weight of the estate-wide rate in a job's baseline rate
     host_growth_min: float = 0.01  # relative weekly growth of a host resource worth linking
 
 
@@ -80,6 +86,7 @@ class JobMatrix:
     log_runtime: np.ndarray  # NaN where no successful run
     runs: np.ndarray
     failures: np.ndarray
+    cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_daily(cls, daily: pd.DataFrame) -> JobMatrix:
@@ -107,153 +114,248 @@ class JobMatrix:
         return cls(jobs, days, lr, runs, fails)
 
 
-def _nan_ols(y: np.ndarray, x: np.ndarray, w: np.ndarray | None = None):
-    """Row-wise (weighted) least squares of y on x ignoring NaN: slope, se, level at x[-1], n."""
-    m = np.isfinite(y)
-    if w is None:
-        w = np.ones_like(y)
-    w = np.where(m, w, 0.0)
-    yy = np.where(m, y, 0.0)
-    sw = w.sum(axis=1)
-    n = m.sum(axis=1)
+# The median of n values of spread sigma strays from the centre with variance about pi/2 sigma^2 / n;
+# the mean winsorised at ±2.5 sigma (normal data) with about 1.1 sigma^2 / n.
+_MEDIAN_VAR = np.pi / 2
+_WINSOR_VAR = 1.1
+_SIGMA_VAR = 0.6
+
+
+def _baseline(L: np.ndarray, dow: np.ndarray, b0: int, b1: int):
+    """Robust baseline of log runtime over columns [b0, b1): weekday profile (jobs × 7, shrunk
+    towards 0 where a weekday's median is within its own sampling error), its sampling variance per
+    weekday in units of sigma^2, the level and sigma (winsorised mean and standard deviation, the
+    latter corrected for the fitted profile) and the number of points."""
+    base = L[:, b0:b1]
+    J = L.shape[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        level0 = np.nanmedian(base, axis=1)
+        sigma0 = 1.4826 * np.nanmedian(np.abs(base - level0[:, None]), axis=1)
+        prof = np.full((J, 7), np.nan)
+        nd = np.zeros((J, 7))
+        for d in range(7):
+            cols = dow[b0:b1] == d
+            if cols.any():
+                prof[:, d] = np.nanmedian(base[:, cols], axis=1) - level0
+                nd[:, d] = np.isfinite(base[:, cols]).sum(axis=1)
+        vd = _MEDIAN_VAR / np.maximum(nd, 1)  # sampling variance of a weekday median / sigma^2
+        shrink = np.clip(1 - vd * sigma0[:, None] ** 2 / np.maximum(prof**2, 1e-12), 0, 1)
+        prof = np.nan_to_num(prof * shrink)
+        adj = base - prof[:, dow[b0:b1]]
+        med = np.nanmedian(adj, axis=1)
+        nb = np.isfinite(adj).sum(axis=1)
+        fitted = 1 + (shrink > 0).sum(axis=1)
+        mad = 1.4826 * np.nanmedian(np.abs(adj - med[:, None]), axis=1)
+        # Level and sigma from the residuals winsorised at ±2.5 MAD-sigmas: as robust to outliers as
+        # the median and the MAD, close to the mean's and the standard deviation's precision
+        # (variances ~1.1 sigma^2 / n and ~0.6 sigma^2 / n against pi/2 and 1.36 for median and MAD).
+        safe = np.where(mad > 0, mad, 1.0)
+        w = np.clip((adj - med[:, None]) / safe[:, None], -2.5, 2.5)
+        level = med + safe * np.nanmean(w, axis=1)
+        # E[min(Z^2, 2.5^2)] = 0.9776 for a standard normal Z; the fitted profile uses up degrees of freedom.
+        sigma = safe * np.sqrt(np.nanmean(w**2, axis=1) / 0.9776 * nb / np.maximum(nb - fitted, 1))
+    return prof, np.where(shrink > 0, vd, 0.0), level, sigma, nb
+
+
+def _ramp_weights(width: int, min_after: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hinge positions h (a ramp starting after column h, h = -1 at the window's start) and, per
+    hinge, the ramp weights max(0, i - h) and the step weights [i > h]."""
+    hinges = np.arange(-1, width - min_after)
+    i = np.arange(width)
+    ramp = np.maximum(0, i[None, :] - hinges[:, None]).astype(float)
+    step = (i[None, :] > hinges[:, None]).astype(float)
+    return hinges, ramp, step
+
+
+def _scores(u0, m, weights, onehot, vd, vb):
+    """sum(w u) and its null variance: sum(w^2) for the noise plus the errors of the baseline level
+    (variance vb, shared by every day) and of each weekday's profile (vd), which every day of the
+    window shares with its weekday."""
+    num = u0 @ weights.T
+    sw2 = m @ (weights**2).T
+    sw = m @ weights.T
+    per_day = np.einsum("jw,hw,wd->jhd", m, weights, onehot)
+    var = sw2 + sw**2 * vb[:, None] + np.einsum("jhd,jd->jh", per_day**2, vd)
+    return num, var, sw2
+
+
+def _ramp_test(
+    u: np.ndarray, u_fit: np.ndarray, dow: np.ndarray, vd: np.ndarray, vb: np.ndarray, cfg: AlertConfig
+):
+    """One-sided likelihood-ratio test of "a linear ramp from an unknown day" against "no change"
+    on standardised residuals `u` (jobs × window, NaN where no run): for each hinge the score
+    sum(w_i u_i) / sd is standard normal without a change (sd allows for the baseline's own error);
+    the largest over the hinges is the ramp statistic. The same with step weights gives the step
+    statistic, so a level shift (which a ramp also fits, worse) is told from a ramp. The slope at the
+    best hinge comes from `u_fit`, clipped less: a real ramp soon runs 3 sigmas over the baseline,
+    where the test's clipping would flatten it."""
+    width = u.shape[1]
+    hinges, ramp, step = _ramp_weights(width, cfg.min_ramp_days)
+    onehot = (dow[:, None] == np.arange(7)[None, :]).astype(float)
+    m = np.isfinite(u).astype(float)
+    u0 = np.where(m > 0, u, 0.0)
+    num, var, sw2 = _scores(u0, m, ramp, onehot, vd, vb)
+    snum, svar, _ = _scores(u0, m, step, onehot, vd, vb)
+    after = m @ step.T
     with np.errstate(invalid="ignore", divide="ignore"):
-        xbar = (w * x).sum(axis=1) / sw
-        ybar = (w * yy).sum(axis=1) / sw
-        dx = x[None, :] - xbar[:, None]
-        dy = yy - ybar[:, None]
-        sxx = (w * dx * dx).sum(axis=1)
-        sxy = (w * dx * dy).sum(axis=1)
-        slope = sxy / sxx
-        resid = np.where(m, dy - slope[:, None] * dx, 0.0)
-        var = (w * resid * resid).sum(axis=1) / np.maximum(n - 2, 1) / (sw / np.maximum(n, 1))
-        se = np.sqrt(var / sxx * (sw / np.maximum(n, 1)))
-        level = ybar + slope * (x[-1] - xbar)
-    return slope, se, level, n
+        score = np.where(after >= cfg.min_ramp_days // 2 + 1, num / np.sqrt(var), -np.inf)
+        step_score = np.where(after >= 1, snum / np.sqrt(svar), -np.inf)
+    best = np.argmax(score, axis=1)
+    rows = np.arange(u.shape[0])
+    stat = score[rows, best]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w_best = np.maximum(0, np.arange(width)[None, :] - hinges[best][:, None])
+        slope = (np.where(m > 0, u_fit, 0.0) * w_best).sum(axis=1) / sw2[rows, best]  # sigmas per day
+        se = np.sqrt(var[rows, best]) / sw2[rows, best]
+    age = (width - 1 - hinges[best]).astype(float)
+    return stat, step_score.max(axis=1), slope, se, age
+
+
+def _runtime_at(mat: JobMatrix, t: int, cfg: AlertConfig) -> dict:
+    """Residuals of the recent window against the baseline and the ramp test, at day index `t`."""
+    L = mat.log_runtime
+    me = _month_end(mat.days)
+    dow = mat.days.dayofweek.to_numpy()
+    r0 = max(0, t - cfg.recent_days + 1)
+    b0 = max(0, r0 - cfg.baseline_days)
+    base = L.copy()
+    base[:, me] = np.nan
+    prof, vd, b, s, nb = _baseline(base, dow, b0, r0)
+    s = np.maximum(np.nan_to_num(s, nan=np.inf), cfg.min_sigma)
+    z = base[:, r0 : t + 1] - prof[:, dow[r0 : t + 1]] - b[:, None]
+    u = np.clip(z / s[:, None], -cfg.clip_z, cfg.clip_z)
+    vb = _WINSOR_VAR / np.maximum(nb, 1)
+    u_fit = np.clip(z / s[:, None], -3 * cfg.clip_z, 3 * cfg.clip_z)
+    stat, step_stat, slope, se, age = _ramp_test(u, u_fit, dow[r0 : t + 1], vd, vb, cfg)
+    # Sigma itself is estimated (relative variance ~0.6 / n): a score of S is then S ± S·error.
+    stat = stat / np.sqrt(1 + np.maximum(stat, 0) ** 2 * _SIGMA_VAR / np.maximum(nb, 1))
+    step_stat = step_stat / np.sqrt(1 + np.maximum(step_stat, 0) ** 2 * _SIGMA_VAR / np.maximum(nb, 1))
+    slope, se = slope * s, se * s  # log runtime per day
+    lim = np.log1p(cfg.runtime_limit)
+    level = slope * age
+    lo = slope - cfg.slope_margin * se
+    with np.errstate(invalid="ignore", divide="ignore"):
+        days_to = np.where(slope > 0, lim / slope - age, np.inf)
+        days_lo = np.where(lo > 0, lim / lo - age, np.inf)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            last7 = np.nanmedian(z[:, -7:], axis=1)
+            last14 = np.nanmedian(z[:, -14:], axis=1)
+    n = np.isfinite(z).sum(axis=1)
+    n7 = np.isfinite(z[:, -7:]).sum(axis=1)
+    n14 = np.isfinite(z[:, -14:]).sum(axis=1)
+    ok = (nb >= cfg.min_baseline_points) & (n >= cfg.min_recent_points)
+    # The median of n daily values strays about 1.25 s / sqrt(n) from the level: a step must be both
+    # over the band and `min_z` such errors above the baseline (checked on 7 and 14 days).
+    se7 = 1.25 * s / np.sqrt(np.maximum(n7, 1))
+    se14 = 1.25 * s / np.sqrt(np.maximum(n14, 1))
+    over = ok & (
+        ((n7 >= 4) & (last7 >= lim) & (last7 >= cfg.min_z * se7))
+        | ((n14 >= 8) & (last14 >= lim) & (last14 >= cfg.min_z * se14))
+    )
+    # A fitted level already past the band (short, steep fits overshoot) projects a crossing now.
+    ramp = ok & (stat >= cfg.ramp_z) & (stat >= step_stat + cfg.step_margin) & (days_lo <= cfg.horizon_days)
+    return {
+        "over": over,
+        "ramp": ramp,
+        "stat": stat,
+        "slope": slope,
+        "level": level,
+        "last7": last7,
+        "days_to": days_to,
+    }
+
+
+def _cached_runtime_at(mat: JobMatrix, t: int, cfg: AlertConfig) -> dict:
+    # Evaluating every day (the benchmark, persistence) reuses the days already computed.
+    key = (t, cfg)
+    if key not in mat.cache:
+        mat.cache[key] = _runtime_at(mat, t, cfg)
+    return mat.cache[key]
 
 
 def runtime_signals(mat: JobMatrix, t: int, cfg: AlertConfig) -> pd.DataFrame:
-    """Runtime rule for every job at day index `t` (inclusive)."""
-    L = mat.log_runtime
-    days = mat.days
-    me = _month_end(days)
-    r0 = max(0, t - cfg.recent_days + 1)
-    b0 = max(0, t - cfg.baseline_days + 1)
-    b1 = r0
-    dow = days.dayofweek.to_numpy()
-    base = L[:, b0:b1].copy()
-    base[:, me[b0:b1]] = np.nan
-    # Weekday profile of the baseline, centred; missing weekdays count as 0.
-    prof = np.zeros((L.shape[0], 7))
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            for d in range(7):
-                cols = dow[b0:b1] == d
-                if cols.any():
-                    prof[:, d] = np.nanmedian(base[:, cols], axis=1)
-            centre = np.nanmedian(prof, axis=1)
-            prof = np.nan_to_num(prof - centre[:, None])
-            adj_base = base - prof[:, dow[b0:b1]]
-            b = np.nanmedian(adj_base, axis=1)
-            s = 1.4826 * np.nanmedian(np.abs(adj_base - b[:, None]), axis=1)
-            nb = np.isfinite(adj_base).sum(axis=1)
-            rec = L[:, r0 : t + 1].copy()
-            rec[:, me[r0 : t + 1]] = np.nan
-            z = rec - prof[:, dow[r0 : t + 1]] - b[:, None]
-            x = np.arange(z.shape[1], dtype=float)
-            slope, se, level, n = _nan_ols(z, x)
-            last7 = np.nanmedian(z[:, -7:], axis=1)
-            n7 = np.isfinite(z[:, -7:]).sum(axis=1)
-            last14 = np.nanmedian(z[:, -14:], axis=1)
-            n14 = np.isfinite(z[:, -14:]).sum(axis=1)
-    lim = np.log1p(cfg.runtime_limit)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _runtime_rules(L, slope, se, level, n, last7, n7, last14, n14, s, nb, lim, cfg)
-
-
-def _runtime_rules(L, slope, se, level, n, last7, n7, last14, n14, s, nb, lim, cfg) -> pd.DataFrame:
-    tstat = slope / se
-    days_to = np.where(slope > 0, (lim - level) / slope, np.inf)
-    # The median of n daily values strays about 1.25 s / sqrt(n) from the level: a step must be both
-    # over the band and `min_z` such errors above the baseline (checked on 7 and 14 days).
-    se7 = 1.25 * np.maximum(s, 1e-6) / np.sqrt(np.maximum(n7, 1))
-    se14 = 1.25 * np.maximum(s, 1e-6) / np.sqrt(np.maximum(n14, 1))
-    over = ((n7 >= 4) & (last7 >= lim) & (last7 >= cfg.min_z * se7)) | (
-        (n14 >= 8) & (last14 >= lim) & (last14 >= cfg.min_z * se14)
-    )
-    # A trend counts when even its slope's lower bound reaches the band within the horizon.
-    slope_lo = slope - cfg.slope_margin * se
-    days_lo = np.where(slope_lo > 0, (lim - level) / slope_lo, np.inf)
-    trend = (
-        (n >= cfg.min_recent_points)
-        & (tstat >= cfg.min_t)
-        & (level < lim)
-        & (days_lo <= cfg.horizon_days)
-        # ... and the last week already runs clearly above the baseline (half-way to the band).
-        & (last7 >= lim * cfg.min_progress)
-        & (last7 >= cfg.trend_min_z * se7)
-    )
-    ok = nb >= cfg.min_baseline_points
+    """Runtime rule for every job at day index `t` (inclusive): `over` (a runtime step: the last
+    one or two weeks beyond the band) or `trend` (a ramp, holding on k of the last n days, whose
+    crossing of the band is projected within the horizon)."""
+    now = _cached_runtime_at(mat, t, cfg)
+    k, n = cfg.persistence
+    held = now["ramp"].astype(int)
+    for back in range(1, n):
+        if t - back >= 0:
+            held = held + _cached_runtime_at(mat, t - back, cfg)["ramp"]
+    trend = now["ramp"] & (held >= k) & ~now["over"]
     return pd.DataFrame(
         {
-            "row": np.arange(L.shape[0]),
-            "over": over & ok,
-            "trend": trend & ok & ~over,
-            "slope": slope,
-            "t": tstat,
-            "level": level,
-            "last7": last7,
-            "days_to": days_to,
+            "row": np.arange(mat.log_runtime.shape[0]),
+            "over": now["over"],
+            "trend": trend,
+            "slope": now["slope"],
+            "t": now["stat"],
+            "level": now["level"],
+            "last7": now["last7"],
+            "days_to": now["days_to"],
         }
     )
 
 
 def failure_signals(mat: JobMatrix, t: int, cfg: AlertConfig) -> pd.DataFrame:
-    """Failure-rate rule for every job at day index `t`."""
-    r0 = max(0, t - cfg.failure_days + 1)
-    b0 = max(0, t - cfg.baseline_days + 1)
-    runs = mat.runs[:, r0 : t + 1]
-    fails = mat.failures[:, r0 : t + 1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(runs > 0, fails / runs, np.nan)
-        x = np.arange(rate.shape[1], dtype=float)
-        slope, se, level, n = _nan_ols(rate, x, w=runs)
-        base_runs = mat.runs[:, b0:r0].sum(axis=1)
-        base_rate = np.where(base_runs > 0, mat.failures[:, b0:r0].sum(axis=1) / base_runs, np.nan)
-        last14 = mat.failures[:, t - 13 : t + 1].sum(axis=1) / np.maximum(
-            mat.runs[:, t - 13 : t + 1].sum(axis=1), 1
-        )
-        tstat = slope / se
-    lim = cfg.failure_limit
-    from scipy.stats import binom
+    """Failure-rate rule for every job at day index `t`.
 
-    f14 = mat.failures[:, t - 13 : t + 1].sum(axis=1)
-    n14 = mat.runs[:, t - 13 : t + 1].sum(axis=1)
-    # Over the limit for two weeks, and far beyond what the baseline rate would give by chance.
-    p_chance = binom.sf(f14 - 1, n14.astype(int), np.clip(np.nan_to_num(base_rate, nan=lim / 2), 0.01, 1))
-    over = (
-        (last14 >= lim)
-        & (n14 >= 7)
-        & (p_chance < cfg.max_chance)
-        & (np.nan_to_num(base_rate, nan=1.0) < lim / 2)
-    )
-    slope_lo = slope - cfg.slope_margin * se
+    Baseline: the job's failures / runs over the reference window, shrunk to the estate-wide rate
+    (a beta prior worth `failure_prior_runs` runs). For each trailing window the beta-binomial chance
+    of at least the window's failures under that baseline (it allows for the baseline's own
+    uncertainty); the smallest over the windows must be below `failure_alpha`. A rise that began at
+    the window's start and grew linearly has today twice the window's excess rate: its projection
+    must reach `failure_limit` within the horizon (`trend`), or the last two weeks are already over it
+    (`over`)."""
+    from scipy.stats import betabinom
+
+    wmax = max(cfg.failure_windows)
+    r0 = max(0, t - wmax + 1)
+    b0 = max(0, r0 - cfg.baseline_days)
+    base_runs = mat.runs[:, b0:r0].sum(axis=1)
+    base_fails = mat.failures[:, b0:r0].sum(axis=1)
+    pooled = (base_fails.sum() + 1.0) / (base_runs.sum() + 2.0)
+    k = cfg.failure_prior_runs
+    a = base_fails + k * pooled
+    b = base_runs - base_fails + k * (1 - pooled)
+    p0 = a / (a + b)
+    J = mat.runs.shape[0]
+    best_p = np.ones(J)
+    rate_now = np.full(J, np.nan)
+    slope = np.zeros(J)
+    for w in cfg.failure_windows:
+        lo = max(0, t - w + 1)
+        n = mat.runs[:, lo : t + 1].sum(axis=1)
+        f = mat.failures[:, lo : t + 1].sum(axis=1)
+        p = np.where(f > 0, betabinom.sf(f - 1, n.astype(int), a, b), 1.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            excess = np.where(n > 0, f / n - p0, 0.0)
+        better = p < best_p
+        best_p = np.where(better, p, best_p)
+        rate_now = np.where(better, p0 + 2 * excess, rate_now)
+        slope = np.where(better, 2 * excess / (t + 1 - lo), slope)
+    lim = cfg.failure_limit
+    n14 = mat.runs[:, max(0, t - 13) : t + 1].sum(axis=1)
+    f14 = mat.failures[:, max(0, t - 13) : t + 1].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        days_to = np.where(slope_lo > 0, (lim - level) / slope_lo, np.inf)
-    trend = (
-        (n >= cfg.min_recent_points) & (tstat >= cfg.min_t) & (level < lim) & (days_to <= cfg.horizon_days)
-    )
+        last14 = np.where(n14 > 0, f14 / n14, np.nan)
+        days_to = np.where(slope > 0, (lim - rate_now) / slope, np.inf)
+    enough = base_runs >= cfg.min_baseline_points
+    signal = enough & (best_p < cfg.failure_alpha) & (slope > 0) & (p0 < lim / 2)
+    over = signal & (n14 >= 7) & (last14 >= lim)
+    trend = signal & ~over & (days_to <= cfg.horizon_days)
     return pd.DataFrame(
         {
-            "row": np.arange(mat.runs.shape[0]),
+            "row": np.arange(J),
             "over": over,
-            "trend": trend & ~over,
+            "trend": trend,
             "slope": slope,
-            "t": tstat,
-            "level": level,
-            "base_rate": base_rate,
+            "t": -np.log10(np.maximum(best_p, 1e-300)),
+            "level": rate_now,
+            "base_rate": p0,
             "days_to": days_to,
         }
     )
@@ -280,13 +382,15 @@ def job_alerts(mat: JobMatrix, as_of: date | None = None, cfg: AlertConfig = Ale
             )
             severity = "high"
         else:
-            cross = day + timedelta(days=int(np.ceil(r.days_to)))
+            cross = day + timedelta(days=max(1, int(np.ceil(r.days_to))))
             msg = (
-                f"{j.job}: runtime {growth:+.1%}/week (now {np.expm1(r.level):+.0%} over baseline), "
+                f"{j.job}: runtime {growth:+.1%}/week (now {np.expm1(min(r.level, r.last7)):+.0%} over baseline), "
                 f"crosses its normal band (+{cfg.runtime_limit:.0%}) around {cross}"
             )
             severity = "high" if r.days_to <= 14 else "medium"
-        rows.append(_row(j, "runtime_trend", severity, day, cross, growth, msg, {"t": r.t, "level": r.level}))
+        rows.append(
+            _row(j, "runtime_trend", severity, day, cross, growth, msg, {"ramp_stat": r.t, "level": r.level})
+        )
     fr = failure_signals(mat, t, cfg)
     for r in fr[fr["over"] | fr["trend"]].itertuples(index=False):
         j = mat.jobs.iloc[r.row]
@@ -296,7 +400,7 @@ def job_alerts(mat: JobMatrix, as_of: date | None = None, cfg: AlertConfig = Ale
             msg = f"{j.job}: failure rate over the last 2 weeks is above {cfg.failure_limit:.0%}"
             severity = "high"
         else:
-            cross = day + timedelta(days=int(np.ceil(r.days_to)))
+            cross = day + timedelta(days=max(1, int(np.ceil(r.days_to))))
             msg = (
                 f"{j.job}: failure rate {r.level:.0%} and rising {growth * 100:+.1f} points/week, "
                 f"reaches {cfg.failure_limit:.0%} around {cross}"
@@ -311,7 +415,7 @@ def job_alerts(mat: JobMatrix, as_of: date | None = None, cfg: AlertConfig = Ale
                 cross,
                 growth,
                 msg,
-                {"t": r.t, "rate": r.level, "base": r.base_rate},
+                {"minus_log10_p": r.t, "rate": r.level, "base": r.base_rate},
             )
         )
     return pd.DataFrame(rows, columns=[c for c in ALERT_COLUMNS if c != "generated_at"])
@@ -341,22 +445,31 @@ def _row(j, kind, severity, day, cross, growth, msg, evidence) -> dict:
 
 def pattern_alerts(clusters: pd.DataFrame, day: date, cfg: AlertConfig = AlertConfig()) -> pd.DataFrame:
     """Failure-mode clusters (`analytics.joblog_pattern_clusters`) growing fast enough to double
-    within the horizon, one alert per cluster."""
+    within the horizon, one alert per cluster, keyed by the cluster's `cluster_id` (its
+    `template_id` may be null) and named by its representative template."""
     rows = []
     if clusters is None or not len(clusters):
         return pd.DataFrame(rows, columns=[c for c in ALERT_COLUMNS if c != "generated_at"])
     weeks_to_double = cfg.horizon_days / 7
     min_growth = 2 ** (1 / weeks_to_double) - 1
-    for c in clusters.itertuples(index=False):
-        g = c.growth_per_week
-        if g is None or not np.isfinite(g) or g < min_growth or (c.runs or 0) < 5:
+    for c in clusters.to_dict("records"):
+        g = c.get("growth_per_week")
+        runs = c.get("runs")
+        if g is None or not np.isfinite(g) or g < min_growth or _missing(runs) or runs < 5:
+            continue
+        cluster_id = c.get("cluster_id")
+        if _missing(cluster_id):
+            cluster_id = c.get("template_id")
+        if _missing(cluster_id):
             continue
         weeks = np.log(2) / np.log1p(g)
         cross = day + timedelta(days=int(np.ceil(weeks * 7)))
-        jobs = list(c.jobs)[:5] if c.jobs is not None else []
+        jobs = list(c["jobs"])[:5] if c.get("jobs") is not None else []
+        template = c.get("representative_template") or ""
+        tid = c.get("template_id")
         rows.append(
             {
-                "alert_id": _alert_id("pattern_growth", c.template_id, day),
+                "alert_id": _alert_id("pattern_growth", int(cluster_id), day),
                 "job_key": None,
                 "job": ", ".join(jobs),
                 "host": None,
@@ -365,13 +478,24 @@ def pattern_alerts(clusters: pd.DataFrame, day: date, cfg: AlertConfig = AlertCo
                 "detected_on": day,
                 "expected_cross": cross,
                 "weekly_growth": float(g),
-                "related": None,
-                "message": f"error pattern '{(c.representative_template or '')[:80]}' grows {g:+.0%}/week "
-                f"({c.runs} failed runs), doubles by {cross}",
-                "evidence": json.dumps({"template_id": int(c.template_id), "runs": int(c.runs)}),
+                "related": f"cluster:{int(cluster_id)}",
+                "message": f"error pattern '{template[:80]}' grows {g:+.0%}/week "
+                f"({int(runs)} failed runs), doubles by {cross}",
+                "evidence": json.dumps(
+                    {
+                        "cluster_id": int(cluster_id),
+                        "template_id": None if _missing(tid) else int(tid),
+                        "representative_template": template,
+                        "runs": int(runs),
+                    }
+                ),
             }
         )
     return pd.DataFrame(rows, columns=[c for c in ALERT_COLUMNS if c != "generated_at"])
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and not np.isfinite(x)) or x is pd.NA
 
 
 def link_hosts(

@@ -45,6 +45,29 @@ class RecommendConfig:
     p2_weeks: int = 8
 
 
+def _alert_subject(a) -> str:
+    """What an alert is about: its job, else its host, else (an error pattern, which has neither)
+    the pattern's representative template and cluster id from the alert's evidence."""
+    for value in (a.job_key, a.host):
+        if isinstance(value, str) and value:
+            return value
+    try:
+        evidence = json.loads(a.evidence) if isinstance(a.evidence, str) else {}
+    except ValueError:
+        evidence = {}
+    template = evidence.get("representative_template")
+    cluster = evidence.get("cluster_id")
+    if template:
+        return (
+            f"error pattern '{template[:60]}' (cluster {cluster})"
+            if cluster is not None
+            else f"error pattern '{template[:60]}'"
+        )
+    if cluster is not None:
+        return f"error pattern cluster {cluster}"
+    return str(a.related or a.job or a.alert_id)
+
+
 def _d(x) -> date | None:
     if x is None or (isinstance(x, float) and pd.isna(x)) or x is pd.NaT:
         return None
@@ -126,7 +149,7 @@ def recommendations(
             if cross is None or detected is None:
                 continue
             priority = "P1" if (cross - detected).days <= 14 else "P2"
-            subject = a.job_key if isinstance(a.job_key, str) and a.job_key else a.host
+            subject = _alert_subject(a)
             rows.append(
                 {
                     "priority": priority,

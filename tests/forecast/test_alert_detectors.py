@@ -1,0 +1,152 @@
+"""The maintenance-alert detectors on hand-made series with known answers."""
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from resync_assets.lib.forecast.alerts import (
+    AlertConfig,
+    JobMatrix,
+    failure_signals,
+    pattern_alerts,
+    runtime_signals,
+)
+from resync_assets.lib.forecast.recommend import recommendations
+
+START = pd.Timestamp("2026-01-05")  # a Monday
+
+
+def _matrix(log_runtime: np.ndarray, runs: np.ndarray | None = None, failures: np.ndarray | None = None):
+    J, n = log_runtime.shape
+    jobs = pd.DataFrame(
+        {"job_key": [f"j{i}" for i in range(J)], "job": [f"J{i}" for i in range(J)], "host": "h1"}
+    )
+    days = pd.date_range(START, periods=n, freq="D")
+    runs = np.where(np.isfinite(log_runtime), 1.0, 0.0) if runs is None else runs
+    failures = np.zeros_like(runs) if failures is None else failures
+    return JobMatrix(jobs, days, log_runtime, runs, failures)
+
+
+def _noise(rng, J: int, n: int, sigma: float, weekly: bool = True) -> np.ndarray:
+    """Log runtime around 600 s: a Monday backlog (+30 %) and lighter weekends (-20 %) on some jobs."""
+    dow = pd.date_range(START, periods=n, freq="D").dayofweek.to_numpy()
+    profile = np.where(dow == 0, np.log(1.3), np.where(dow >= 5, np.log(0.8), 0.0))
+    with_cycle = (np.arange(J) % 2 == 0)[:, None] if weekly else np.zeros((J, 1), bool)
+    return np.log(600) + with_cycle * profile[None, :] + rng.normal(0, sigma, (J, n))
+
+
+def _first_alert(mat: JobMatrix, row: int, start: int = 56, signals=runtime_signals) -> int | None:
+    cfg = AlertConfig()
+    for t in range(start, len(mat.days)):
+        sig = signals(mat, t, cfg)
+        if bool(sig["over"].iloc[row] or sig["trend"].iloc[row]):
+            return t
+    return None
+
+
+def test_creeping_runtime_is_flagged_at_least_14_days_before_it_crosses_its_band():
+    # Six jobs creeping +8 %/week from day 100 under ±10 % day-to-day noise (half with a weekly
+    # cycle) cross +50 % on day 137. How early a ramp can be told from noise depends on the draw:
+    # most are flagged two weeks or more ahead, none before the onset, none later than a week ahead.
+    rng = np.random.default_rng(7)
+    n, onset, growth = 200, 100, 0.08
+    L = _noise(rng, 6, n, sigma=0.1)
+    k = np.arange(n)
+    L += np.where(k >= onset, (k - onset) / 7 * np.log1p(growth), 0.0)[None, :]
+    cross = onset + int(np.ceil(7 * np.log(1.5) / np.log1p(growth)))  # day 137
+    mat = _matrix(L)
+    firsts = [_first_alert(mat, row, start=60) for row in range(6)]
+    assert all(f is not None and onset <= f <= cross - 7 for f in firsts), firsts
+    leads = [cross - f for f in firsts]
+    assert sum(lead >= 14 for lead in leads) >= 5 and np.median(leads) >= 14, leads
+    sig = runtime_signals(mat, cross - 10, AlertConfig())
+    flagged = sig[sig["trend"] | sig["over"]]
+    assert len(flagged) >= 5
+    # The fitted growth is the planted one, give or take the noise.
+    assert np.all(np.abs(np.expm1(flagged["slope"] * 7) - growth) < 0.05), flagged["slope"]
+
+
+def test_a_stationary_noisy_job_is_never_flagged_over_200_days():
+    rng = np.random.default_rng(3)
+    L = _noise(rng, 12, 200, sigma=0.25)
+    L[:, ::9] = np.nan  # and it does not run every day
+    mat = _matrix(L)
+    cfg = AlertConfig()
+    for t in range(56, 200):
+        rt = runtime_signals(mat, t, cfg)
+        assert not (rt["over"] | rt["trend"]).any(), t
+
+
+@pytest.mark.parametrize("factor, days", [(3.0, 1), (2.5, 2), (0.2, 1)])
+def test_a_one_off_spike_is_not_flagged(factor, days):
+    rng = np.random.default_rng(5)
+    L = _noise(rng, 4, 150, sigma=0.15)
+    L[:, 120 : 120 + days] += np.log(factor)
+    mat = _matrix(L)
+    assert all(_first_alert(mat, row) is None for row in range(4))
+
+
+def test_a_level_shift_down_is_not_flagged():
+    rng = np.random.default_rng(11)
+    L = _noise(rng, 4, 160, sigma=0.15)
+    L[:, 100:] += np.log(0.6)
+    mat = _matrix(L)
+    assert all(_first_alert(mat, row) is None for row in range(4))
+
+
+def test_a_runtime_step_is_flagged_within_days_of_its_onset():
+    rng = np.random.default_rng(13)
+    L = _noise(rng, 4, 150, sigma=0.15)
+    L[:, 120:] += np.log(1.8)
+    mat = _matrix(L)
+    for row in range(4):
+        first = _first_alert(mat, row)
+        assert first is not None and 120 <= first <= 127, (row, first)
+
+
+def test_a_rising_failure_rate_is_flagged_before_it_reaches_the_limit_and_a_steady_one_is_not():
+    rng = np.random.default_rng(17)
+    n, onset = 180, 100
+    runs = np.full((8, n), 4.0)  # four runs a day
+    k = np.arange(n)
+    rate = np.full((8, n), 0.02)
+    rate[:4] += np.where(k >= onset, (k - onset) / 7 * 0.03, 0.0)  # +3 points a week
+    fails = rng.binomial(4, np.clip(rate, 0, 1)).astype(float)
+    cross = onset + int(np.ceil((0.2 - 0.02) / 0.03 * 7))  # 42 days
+    mat = _matrix(np.full((8, n), np.log(600.0)), runs, fails)
+    for row in range(4):
+        first = _first_alert(mat, row, signals=failure_signals)
+        assert first is not None and onset < first <= cross - 7, (row, first, cross)
+    for row in range(4, 8):
+        assert _first_alert(mat, row, signals=failure_signals) is None
+
+
+def _clusters(template_id):
+    return pd.DataFrame(
+        {
+            "cluster_id": [987654321],
+            "template_id": [template_id],
+            "representative_template": ["ORA-01653: unable to extend table … by … in tablespace …"],
+            "runs": [40],
+            "jobs": [["DWH_LOAD", "FACT_SALES"]],
+            "growth_per_week": [0.4],
+        }
+    )
+
+
+@pytest.mark.parametrize("template_id", [None, 17])
+def test_pattern_alerts_are_keyed_by_the_cluster_and_named_in_recommendations(template_id):
+    day = date(2026, 3, 1)
+    alerts = pattern_alerts(_clusters(template_id), day)
+    assert len(alerts) == 1
+    a = alerts.iloc[0]
+    assert a["kind"] == "pattern_growth" and a["related"] == "cluster:987654321"
+    assert "ORA-01653" in a["message"]
+    other = pattern_alerts(_clusters(template_id).assign(cluster_id=[123]), day)
+    assert other.iloc[0]["alert_id"] != a["alert_id"]
+    recs = recommendations(pd.DataFrame(), pd.DataFrame(), alerts.assign(generated_at=None))
+    action = recs.iloc[0]["action"]
+    assert "None" not in action and "ORA-01653" in action and "987654321" in action
+    assert recs.iloc[0]["subject"].startswith("error pattern 'ORA-01653")
