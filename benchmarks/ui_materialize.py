@@ -181,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"definitions load: {', '.join(f'{x:.2f}' for x in loads)} s (median {statistics.median(loads):.2f})"
     )
-    with tempfile.TemporaryDirectory(prefix="resync-ui-bench-") as tmp:
+    # The daemon of a stopped `dagster dev` may still be writing its last files while they go.
+    with tempfile.TemporaryDirectory(prefix="resync-ui-bench-", ignore_cleanup_errors=True) as tmp:
         served = make_dev_served_seconds(Path(tmp) / "make-dev", args.served_repeats)
         figures["make_dev_served_seconds"] = [round(x, 2) for x in served]
         print(

@@ -98,6 +98,10 @@ def host_day_arrays(
     out: dict = {"_times": times}
     for w in hosts:
         rng = random.Random(f"hostmetrics:{workload.config.seed}:{w.name}:{d.isoformat()}")
+        # Filesystem fill levels persist from day to day (files stay until deleted); CPU and memory
+        # baselines are drawn per day.
+        fs = random.Random(f"hostfs:{workload.config.seed}:{w.name}")
+        data_level, root_level = fs.uniform(35, 60), fs.uniform(20, 45)
         nrng = np.random.default_rng(rng.getrandbits(64))
         cores = w.cores
         base_cpu = rng.uniform(3, 12)
@@ -113,7 +117,7 @@ def host_day_arrays(
             rng.uniform(28, 45) + ramp["memory"] + busy[w.name] * 6 + nrng.normal(0, 1.5, n), 5, 99.5
         )
         growth = backup_days.get(w.name, 0.0)
-        data_base = rng.uniform(35, 60) + ramp["disk"]
+        data_base = data_level + rng.uniform(-0.5, 0.5) + ramp["disk"]
         data_pct = (
             data_base + (growth * DISK_PP_PER_TREND * weeks if growth else 0.0) + np.linspace(0, 0.3, n)
         )
@@ -123,7 +127,7 @@ def host_day_arrays(
                 window = (times >= inc["start_ts"] - 1800) & (times < inc["end_ts"])
                 data_pct = np.where(window, np.maximum(data_pct, 99.2 + nrng.uniform(0, 0.8, n)), data_pct)
         data_pct = np.clip(data_pct, 1, 100)
-        root_pct = np.clip(rng.uniform(20, 45) + nrng.normal(0, 0.05, n), 1, 100)
+        root_pct = np.clip(root_level + rng.uniform(-0.2, 0.2) + nrng.normal(0, 0.05, n), 1, 100)
         out[w.name] = {
             "cpu": cpu,
             "per_core": per_core,

@@ -2,10 +2,10 @@
 
 Same simulation and grading code as the benchmark: the ETA made 6 weeks before each planted crossing
 from the host's daily p95 up to then. Measured on seeds 7 and 11 (benchmarks/RESULTS.md, "Forecasting
-and drift", pools seeds 42, 7 and 11), on the truth whose baseline is the weekday median over the whole
-window: 15 of 25 within ±7 days, median |error| 7 days, no false ETA at 50 % and one at 10 % on the 21
-resources that never cross (before the simple shapes were favoured and the weekday profile held at its
-estimate: 11 of 25, 8 days, under the first floor). The floors sit a little below to catch
+and drift", pools seeds 42, 7 and 11): 20 of 26 within ±7 days, median |error| 3.5 days, no false ETA
+at 50 % and one at 10 % on the 21 resources that never cross. Before the spike filter stopped
+flattening the last weeks of a ramp and the simulated disks kept their fill level from day to day:
+15 of 25 within ±7 days, 7 days, under the first floor. The floors sit a little below to catch
 regressions, not noise.
 """
 
@@ -23,6 +23,6 @@ def test_eta_benchmark_floor():
         rows.append(grade_eta(sim).assign(seed=seed))
     f = eta_figures(pd.concat(rows, ignore_index=True))
     assert f["eta_cases"] >= 25 and f["eta_never_cases"] >= 20, f
-    assert f["eta_within_7_days"] >= 13, f
-    assert f["eta_median_abs_error_days"] <= 8, f
+    assert f["eta_within_7_days"] >= 17, f
+    assert f["eta_median_abs_error_days"] <= 5, f
     assert f["eta_false_on_never"] == 0 and f["eta_false_10_on_never"] <= 1, f

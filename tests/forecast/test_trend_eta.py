@@ -124,3 +124,28 @@ def test_threshold_eta_uses_the_history_and_falls_back_to_the_forecast():
     memory = eta[eta["resource"] == "memory"]
     # The forecast reaches 95 % on day 47 (90 + 9 k / 83).
     assert memory["weeks_to_50"].iloc[0] == 7 and len(memory) == 12
+
+
+def test_a_clean_recent_ramp_keeps_its_slope_up_to_the_last_day():
+    # A filling disk: flat for 20 weeks, then +3.8 points a week for 4 weeks, almost no noise. The
+    # spike filter compares a value with its weekday neighbours; in the last weeks those lie only in
+    # the past, and clipping against them flattened the ramp (slope 2.5, ETA a month late).
+    n = 168
+    k = np.arange(n)
+    y = 52 + 3.8 * np.maximum(k - 140, 0) / 7 + _noise(n, 3, 0.2)
+    eta = trend_eta(LAST, y, 90.0)
+    assert abs(eta["slope_per_week"] - 3.8) < 0.2, eta["slope_per_week"]
+    # 52 + 3.8 (k - 140) / 7 reaches 90 on day k = 210: 43 days after the last one.
+    assert abs((eta["eta_day_50"] - (LAST + timedelta(days=43))).days) <= 3, eta["eta_day_50"]
+
+
+def test_symmetric_spike_filter_leaves_a_ramp_and_clips_a_spike():
+    from resync_assets.lib.forecast.models import seasonal_hampel
+
+    y = np.concatenate([np.full(70, 50.0), 50 + 0.5 * np.arange(1, 29)]) + _noise(98, 1, 0.1)
+    y[40] = 99.0
+    one_sided = seasonal_hampel(y[None, :], 7)[0]
+    both = seasonal_hampel(y[None, :], 7, symmetric=True)[0]
+    assert one_sided[-1] < y[-1] - 3  # the one-sided median lags the ramp: clipped
+    assert np.allclose(both[70:], y[70:])  # kept
+    assert both[40] < 51  # the spike inside the window is clipped either way

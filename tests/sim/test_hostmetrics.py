@@ -68,3 +68,17 @@ def test_disk_full_incident_shows_on_the_host(workload):
                 assert peak >= 99
                 return
     pytest.fail("no disk-full incident planted")
+
+
+def test_filesystems_keep_their_fill_level_from_day_to_day(workload):
+    # Files stay until deleted: without a planted ramp or an incident, a host's data filesystem moves
+    # by about a point a day, not by a fresh draw (35-60 %) every day.
+    from resync_assets.sim.hostmetrics import host_day_arrays
+
+    first = host_day_arrays(workload, workload.start_date, ramps=False)
+    nxt = host_day_arrays(workload, workload.start_date + timedelta(days=1), ramps=False)
+    hosts = [w.name for w in workload.topology.workstations if w.type != "POOL"]
+    moves = [abs(float(np.median(nxt[h]["data_pct"]) - np.median(first[h]["data_pct"]))) for h in hosts]
+    assert max(moves) < 1.5, moves
+    levels = [float(np.median(first[h]["data_pct"])) for h in hosts]
+    assert max(levels) - min(levels) > 5  # hosts still differ from one another

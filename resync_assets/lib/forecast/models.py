@@ -100,10 +100,19 @@ def regression(
     return (Xf @ beta).T
 
 
-def seasonal_hampel(Y: np.ndarray, season: int, k: int = 3, n_sigmas: float = 5.0) -> np.ndarray:
+def seasonal_hampel(
+    Y: np.ndarray, season: int, k: int = 3, n_sigmas: float = 5.0, *, symmetric: bool = False
+) -> np.ndarray:
     """Clip spikes: each value against the median of the same seasonal phase `k` seasons either side
     (itself included), beyond `n_sigmas` robust deviations of the row. Trends and level shifts pass
-    (the median of neighbours follows them); one-off spikes and incidents do not."""
+    (the median of neighbours follows them); one-off spikes and incidents do not.
+
+    Near the ends a value has neighbours on one side only, and on a trend their median lags it.
+    `symmetric=True` uses only as many seasons as exist on both sides (none in the first and last
+    season: a spike there is left to the caller's own robust fit), so a recent ramp is not flattened.
+    Its spread comes from the differences between consecutive seasons around their median: on a
+    steady trend the same-phase values are monotone, each is its own window's median, and the spread
+    of the deviations from that median would collapse to 0."""
     k_rows, n = Y.shape
     m = min(season, max(1, n // 3))
     stack = np.full((2 * k + 1, k_rows, n), np.nan)
@@ -113,9 +122,22 @@ def seasonal_hampel(Y: np.ndarray, season: int, k: int = 3, n_sigmas: float = 5.
             stack[i, :, : n - off] = Y[:, off:]
         else:
             stack[i, :, -off:] = Y[:, : n + off]
-    med = np.nanmedian(stack, axis=0)
-    dev = Y - med
-    scale = 1.4826 * np.median(np.abs(dev), axis=1, keepdims=True)
+    if not symmetric:
+        med = np.nanmedian(stack, axis=0)
+        dev = Y - med
+        scale = 1.4826 * np.median(np.abs(dev), axis=1, keepdims=True)
+    else:
+        for j in range(1, k + 1):
+            lacks = np.zeros(n, dtype=bool)
+            lacks[: j * m] = True
+            lacks[max(0, n - j * m) :] = True
+            stack[k + j][:, lacks] = np.nan
+            stack[k - j][:, lacks] = np.nan
+        med = np.nanmedian(stack, axis=0)
+        dev = Y - med
+        diff = Y[:, m:] - Y[:, :-m]
+        centred = diff - np.nanmedian(diff, axis=1, keepdims=True)
+        scale = 1.4826 * np.nanmedian(np.abs(centred), axis=1, keepdims=True) / np.sqrt(2.0)
     floor = 1e-6 * np.maximum(1.0, np.abs(np.median(Y, axis=1, keepdims=True)))
     lim = n_sigmas * np.maximum(scale, floor)
     return med + np.clip(dev, -lim, lim)

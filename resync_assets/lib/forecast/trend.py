@@ -192,7 +192,7 @@ def fit_trend(y, weekday0: int, config: TrendConfig = TrendConfig()) -> TrendFit
     t_all = np.arange(n, dtype=float)
     # Spikes are clipped against the same weekday's neighbours (gaps filled only for that).
     filled = np.interp(t_all, t_all[obs], y[obs])
-    clean = seasonal_hampel(filled[None, :], 7)[0]
+    clean = seasonal_hampel(filled[None, :], 7, symmetric=True)[0]
     t, yy = t_all[obs], clean[obs]
     m = len(yy)
     use_weekday = m >= config.weekday_min_points
