@@ -140,3 +140,20 @@ def test_leave_one_out_medians_match_the_plain_definition():
         others = values[(keys == keys[i]) & (np.arange(600) != i)]
         expected = np.median(others) if len(others) else np.nan
         assert np.isclose(got[i], expected, equal_nan=True)
+
+
+def test_an_alert_recommendation_names_the_job_and_keeps_its_key_as_subject():
+    from resync_assets.lib.forecast.recommend import recommendations
+
+    onset = 60
+    jobs = {f"stable{i}": (lambda k: 1.0, lambda k: 0.02) for i in range(10)}
+    jobs["creep"] = (lambda k: 1.09 ** max(0, (k - onset) / 7), lambda k: 0.02)
+    daily = _daily(jobs)
+    # In the warehouse a job key is a hash; the job's readable name travels beside it.
+    daily["job"] = daily["job_key"].map(lambda k: f"LNXAGT01#/FIN/AP_DAILY.{k.upper()}")
+    alerts = job_alerts(JobMatrix.from_daily(daily), None, AlertConfig())
+    assert list(alerts["job_key"]) == ["creep"]
+    recs = recommendations(pd.DataFrame(), pd.DataFrame(), alerts.assign(generated_at=None))
+    rec = recs.iloc[0]
+    assert rec["subject"] == "creep"
+    assert rec["action"].startswith("Investigate runtime trend of LNXAGT01#/FIN/AP_DAILY.CREEP before ")

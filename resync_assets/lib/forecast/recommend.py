@@ -150,10 +150,13 @@ def recommendations(
                 continue
             priority = "P1" if (cross - detected).days <= 14 else "P2"
             subject = _alert_subject(a)
+            # The subject is the job's key (joins to marts.dim_jobs); the action names the job.
+            named = isinstance(a.job_key, str) and a.job_key and isinstance(a.job, str) and a.job
+            label = a.job if named else subject
             rows.append(
                 {
                     "priority": priority,
-                    "action": f"Investigate {a.kind.replace('_', ' ')} of {subject} before {cross}",
+                    "action": f"Investigate {a.kind.replace('_', ' ')} of {label} before {cross}",
                     "deadline": max(detected, cross - timedelta(days=7)),
                     "subject": subject,
                     "kind": a.kind,
