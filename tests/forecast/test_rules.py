@@ -157,3 +157,10 @@ def test_an_alert_recommendation_names_the_job_and_keeps_its_key_as_subject():
     rec = recs.iloc[0]
     assert rec["subject"] == "creep"
     assert rec["action"].startswith("Investigate runtime trend of LNXAGT01#/FIN/AP_DAILY.CREEP before ")
+
+
+def test_alerts_on_a_week_of_history_are_none_rather_than_an_error():
+    # A first load of a few days (the demo's smallest world, a new estate): no ramp can be judged.
+    jobs = {f"job{i}": (lambda k: 1.0 + 0.1 * k, lambda k: 0.02) for i in range(5)}
+    alerts = job_alerts(JobMatrix.from_daily(_daily(jobs, n=7)), None, AlertConfig())
+    assert alerts.empty

@@ -192,6 +192,9 @@ def _ramp_test(
     where the test's clipping would flatten it."""
     width = u.shape[1]
     hinges, ramp, step = _ramp_weights(width, cfg.min_ramp_days)
+    if not len(hinges):  # a window shorter than a ramp's minimum: nothing to test yet
+        none, nan = np.full(u.shape[0], -np.inf), np.full(u.shape[0], np.nan)
+        return none, none.copy(), nan, nan.copy(), nan.copy()
     onehot = (dow[:, None] == np.arange(7)[None, :]).astype(float)
     m = np.isfinite(u).astype(float)
     u0 = np.where(m > 0, u, 0.0)
