@@ -27,8 +27,10 @@ the residuals' lag-1 autocorrelation); each sample's expected path (trend plus t
 profile) is followed forward and its first day at or over the threshold is its crossing day. The
 weekday profile is not sampled: the first crossing is on the highest weekday, and the highest of
 seven independently perturbed weekdays sits above the estimate's highest in every sample, which
-moved the crossing days early (on the simulator: median error -7 days where the break was right). "Crossing" is the expected daily value reaching the threshold, not one
-spiky day over it. Sampling uses a fixed seed, so a re-run gives the same answer.
+moved the crossing days early (on the simulator: median error -7 days where the break was right);
+instead each sample's path is shifted by the standard error of the busiest weekday's profile value
+(symmetric: wider, not earlier). "Crossing" is the expected daily value reaching the threshold,
+not one spiky day over it. Sampling uses a fixed seed, so a re-run gives the same answer.
 """
 
 from __future__ import annotations
@@ -306,6 +308,13 @@ def crossing_days(
         b = fit.betas[i] + z[used : used + counts[i], :p] @ a.T
         used += counts[i]
         paths = b @ Xf.T  # (samples, horizon)
+        if p > q:
+            # The profile's own error still moves the busiest weekday's level: a symmetric shift of
+            # every sample's path by that weekday's standard error (no bias toward early crossings).
+            profile = Xf[:, q:] @ fit.betas[i][q:]
+            x = Xf[int(np.argmax(profile)), q:]
+            sd = float(np.sqrt(max(x @ fit.covs[i][q:, q:] @ x, 0.0)))
+            paths = paths + sd * rng.standard_normal((counts[i], 1))
         over = paths >= threshold
         first = np.where(over.any(axis=1), over.argmax(axis=1) + 1.0, np.inf)
         out.append(first)
