@@ -2,8 +2,8 @@
 
 Same simulation and grading code as the benchmark: the ETA made 6 weeks before each planted crossing
 from the host's daily p95 up to then. Measured on seeds 7 and 11 (benchmarks/RESULTS.md, "Forecasting
-and drift", pools seeds 42, 7 and 11): 20 of 26 within ±7 days, median |error| 2.5 days, the truth's
-day inside the 10-90 % window of the crossing-day distribution in 20 of 26 (nominal 80 %), no false
+and drift", pools seeds 42, 7 and 11): 24 of 30 within ±7 days, median |error| 1.5 days, the truth's
+day inside the 10-90 % window of the crossing-day distribution in 22 of 30 (nominal 80 %), no false
 ETA at 50 % and one at 10 % on the 21 resources that never cross. Before the spike filter stopped
 flattening the last weeks of a ramp and the simulated disks kept their fill level from day to day:
 15 of 25 within ±7 days, 7 days, under the first floor. The floors sit a little below to catch
