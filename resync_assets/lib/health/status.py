@@ -180,7 +180,8 @@ def _warehouse_items(con, now: dt.datetime, max_poll_lag: dt.timedelta) -> list[
             host, resource, threshold, eta, weeks = rows[0]
             state = WARN if weeks is not None and weeks <= ETA_ATTENTION_WEEKS else OK
             items.append(Item("nearest_capacity_eta", state, f"{host} {resource} >= {threshold:g} % by {eta}",
-                              f"in {weeks} weeks" if weeks is not None else "", {"host": host, "eta": str(eta)}))  # fmt: skip
+                              f"in {weeks} week{'' if weeks == 1 else 's'}" if weeks is not None else "",
+                              {"host": host, "eta": str(eta)}))  # fmt: skip
         else:
             items.append(Item("nearest_capacity_eta", OK, "no threshold crossing forecast"))
     else:
