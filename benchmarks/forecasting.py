@@ -384,6 +384,18 @@ def _oracle_ramp_z(mat, key: str, onset: pd.Timestamp, cross: pd.Timestamp) -> f
     return float((w[ok] * z[ok]).sum() / np.sqrt((w[ok] ** 2).sum())) if ok.any() else None
 
 
+def pool_alerts(graded: list[tuple[int, dict]]) -> tuple[pd.DataFrame, dict]:
+    """The cases (with a `seed` column) and figures of `grade_alerts` results of several seeds."""
+    cases = pd.concat([a["cases"].assign(seed=seed) for seed, a in graded], ignore_index=True)
+    kinds: dict = {}
+    for _, a in graded:
+        for k, v in a["false_alert_kinds"].items():
+            kinds[k] = kinds.get(k, 0) + v
+    clean = sum(a["clean_jobs"] for _, a in graded)
+    flagged = sum(len(a["false_alert_jobs"]) for _, a in graded)
+    return cases, summarize_alerts(cases, clean, flagged, kinds)
+
+
 def summarize_alerts(cases: pd.DataFrame, clean: int, flagged: int, false_kinds: dict) -> dict:
     """Figures of `grade_alerts` over one or more seeds (cases with a `seed` column)."""
     g = cases[cases["gradable"]]
@@ -643,25 +655,17 @@ def main(argv: list[str] | None = None) -> int:
     out: dict = {}
     pd.set_option("display.width", 200)
     if "sim" in args.parts and args.only == "alerts":
-        cases, clean, flagged, kinds = [], 0, 0, {}
+        graded = []
         for seed in args.seeds:
             t0 = time.perf_counter()
             sim = simulate(seed, args.days, args.jobs, args.end_date, args.shift_after, args.plant_job_share)
-            a = grade_alerts(sim)
-            cases.append(a["cases"].assign(seed=seed))
-            clean += a["clean_jobs"]
-            flagged += len(a["false_alert_jobs"])
-            for k, v in a["false_alert_kinds"].items():
-                kinds[k] = kinds.get(k, 0) + v
+            graded.append((seed, grade_alerts(sim)))
             print(f"seed {seed}: simulated and graded in {time.perf_counter() - t0:.0f} s", flush=True)
-        cases = pd.concat(cases, ignore_index=True)
-        figures = summarize_alerts(cases, clean, flagged, kinds)
+        cases, figures = pool_alerts(graded)
         print_alerts(cases, figures)
         out["alerts"] = {"seeds": args.seeds, "days": args.days, "jobs": args.jobs, **figures}
     elif "sim" in args.parts:
-        fc, eta, alerts, drift = [], [], [], []
-        clean = flagged = 0
-        false_kinds: dict = {}
+        fc, eta, graded, drift = [], [], [], []
         for seed in args.seeds:
             t0 = time.perf_counter()
             sim = simulate(seed, args.days, args.jobs, args.end_date, args.shift_after)
@@ -670,12 +674,7 @@ def main(argv: list[str] | None = None) -> int:
             fc.append(grade_forecasts(series, days, prophet=not args.no_prophet).assign(seed=seed))
             t2 = time.perf_counter()
             eta.append(grade_eta(sim).assign(seed=seed))
-            a = grade_alerts(sim)
-            alerts.append(a["cases"].assign(seed=seed))
-            clean += a["clean_jobs"]
-            flagged += len(a["false_alert_jobs"])
-            for k, v in a["false_alert_kinds"].items():
-                false_kinds[k] = false_kinds.get(k, 0) + v
+            graded.append((seed, grade_alerts(sim)))
             t3 = time.perf_counter()
             if not args.no_drift:
                 drift.append(grade_drift(sim).assign(seed=seed))
@@ -688,7 +687,7 @@ def main(argv: list[str] | None = None) -> int:
             drift = [
                 pd.DataFrame({"day": [], "offset": [], "check": [], "drift": [], "score": [], "seed": []})
             ]
-        fc, eta, alerts, drift = (pd.concat(x, ignore_index=True) for x in (fc, eta, alerts, drift))
+        fc, eta, drift = (pd.concat(x, ignore_index=True) for x in (fc, eta, drift))
         per_series = fc.groupby("series").agg(
             kind=("kind", "first"),
             in80=("in80", "mean"),
@@ -714,7 +713,7 @@ def main(argv: list[str] | None = None) -> int:
             f"median {float(ratio.median()):.3f}; models {fc['model'].value_counts().to_dict()}"
         )
         eta_figures = report_eta(eta)
-        af = summarize_alerts(alerts, clean, flagged, false_kinds)
+        alerts, af = pool_alerts(graded)
         print_alerts(alerts, af)
         dj = drift[drift["check"] == "job_duration"]
         stable = dj[dj["offset"] < 0]

@@ -8,24 +8,18 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import pytest
 
-from benchmarks.forecasting import grade_alerts, simulate, summarize_alerts
+from benchmarks.forecasting import grade_alerts, pool_alerts, simulate
 
 
 @pytest.fixture(scope="module")
 def figures():
-    cases, clean, flagged, kinds = [], 0, 0, {}
-    for seed in (42, 7):
-        sim = simulate(seed, 180, 300, date(2026, 11, 30), 14, plant_job_share=0.3)
-        a = grade_alerts(sim)
-        cases.append(a["cases"].assign(seed=seed))
-        clean += a["clean_jobs"]
-        flagged += len(a["false_alert_jobs"])
-        for k, v in a["false_alert_kinds"].items():
-            kinds[k] = kinds.get(k, 0) + v
-    return summarize_alerts(pd.concat(cases, ignore_index=True), clean, flagged, kinds)
+    graded = [
+        (seed, grade_alerts(simulate(seed, 180, 300, date(2026, 11, 30), 14, plant_job_share=0.3)))
+        for seed in (42, 7)
+    ]
+    return pool_alerts(graded)[1]
 
 
 def test_enough_planted_cases_and_clean_jobs_to_grade(figures):
