@@ -359,3 +359,36 @@ def test_a_table_written_before_the_wording_columns_is_extended(tmp_path):
         con.execute(f"create table analytics.capacity_recommendations ({old})")
     assert run_recommendations(wh).rows == {"capacity_recommendations": 2}
     assert stored(wh)["wording_reason"].tolist() == ["no LLM configured"] * 2
+
+
+def test_a_job_alert_is_worded_with_the_jobs_name_not_its_key(fake_llm):
+    # In the warehouse a job's key is a hash: the LLM gets, and must name, the job's name.
+    name = "LNXAGT01#/FIN/AP_DAILY.CLOSE_BALANCES"
+    alerts = pd.DataFrame(
+        [
+            {
+                "alert_id": "a1",
+                "kind": "runtime_trend",
+                "job_key": "7be91f7cf9c6fa85f9f2e801faee13a2",
+                "job": name,
+                "host": "lnxagt01",
+                "detected_on": START,
+                "expected_cross": START + timedelta(days=20),
+                "message": f"{name}: runtime +8 %/week",
+                "related": None,
+                "generated_at": None,
+            }
+        ]
+    )
+    recs = recommendations(pd.DataFrame(), pd.DataFrame(), alerts)
+    assert recs.iloc[0]["subject"] == "7be91f7cf9c6fa85f9f2e801faee13a2"
+    fake_llm.answers = [
+        {"sentence": f"Look into the growing runtime of {name} before {START + timedelta(days=20)}."},
+        {"sentence": "Look into job 7be91f7cf9c6fa85f9f2e801faee13a2 soon."},
+    ]
+    out, _ = llm_wording(pd.concat([recs, recs], ignore_index=True), make_analyst(fake_llm))
+    assert item_sent(fake_llm.requests[0])["subject"] == name
+    assert out["wording"].iloc[0].startswith(f"Look into the growing runtime of {name}")
+    # An answer that names only the key does not name the job: the rule text stays.
+    assert out["wording_reason"].iloc[1] == "llm answer does not name the subject"
+    assert out["wording"].iloc[1] == recs.iloc[0]["action"]

@@ -161,7 +161,8 @@ def recommendations(
                     "subject": subject,
                     "kind": a.kind,
                     "evidence": json.dumps(
-                        {"alert_id": a.alert_id, "message": a.message, "related": a.related},
+                        {"alert_id": a.alert_id, "message": a.message, "related": a.related}
+                        | ({"job": label} if named else {}),
                         default=str,
                         sort_keys=True,
                     ),

@@ -45,14 +45,26 @@ def rule_wording(recs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _evidence(rec: Any) -> Any:
+    try:
+        return json.loads(rec.evidence)
+    except (TypeError, ValueError):
+        return str(rec.evidence)
+
+
+def display_subject(rec: Any) -> str:
+    """What the sentence must name: a job alert's job name (its subject is the job's key, a hash in
+    the warehouse, which no operator reads), else the subject (a host, an error pattern)."""
+    evidence = _evidence(rec)
+    job = evidence.get("job") if isinstance(evidence, dict) else None
+    return job if isinstance(job, str) and job else str(rec.subject or "")
+
+
 def prompt(rec: Any, tag: str) -> str:
     """The user turn for one recommendation (a row of `recommendations()`)."""
-    try:
-        evidence = json.loads(rec.evidence)
-    except (TypeError, ValueError):
-        evidence = str(rec.evidence)
+    evidence = _evidence(rec)
     item = {
-        "subject": rec.subject,
+        "subject": display_subject(rec),
         "kind": rec.kind,
         "priority": rec.priority,
         "rule_action": rec.action,
@@ -100,7 +112,7 @@ def llm_wording(recs: pd.DataFrame, analyst: LlmAnalyst | None) -> tuple[pd.Data
     for i, rec in zip(out.index, recs.itertuples(index=False), strict=True):
         result = analyst.ask_json(SYSTEM, prompt(rec, tag), max_tokens=200)
         if result.status == "ok":
-            text, reason = _accept(result.data, str(rec.subject or ""))
+            text, reason = _accept(result.data, display_subject(rec))
         else:
             text, reason = None, _reason(result)
         if text is not None:
