@@ -22,7 +22,8 @@ CONTRACT = {
     "capacity_forecasts": {"series_id", "series_kind", "entity", "ds", "yhat", "yhat_lower_80", "yhat_upper_80",
                            "yhat_lower_95", "yhat_upper_95", "model", "unit", "generated_at"},
     "capacity_forecast_models": {"series_id", "series_kind", "entity", "model", "mase_model", "mase_baseline",
-                                 "beats_baseline", "history_days", "coverage_80", "coverage_95", "generated_at"},
+                                 "beats_baseline", "history_days", "coverage_80", "coverage_95", "box_cox_lambda",
+                                 "generated_at"},
     "capacity_threshold_eta": {"host", "resource", "threshold", "week_start", "prob_cross", "eta_week_50",
                                "eta_week_10", "weeks_to_50", "generated_at"},
     "capacity_recommendations": {"priority", "action", "deadline", "subject", "evidence", "generated_at"},
@@ -90,6 +91,9 @@ def test_every_table_is_written_with_its_contract_columns_and_rerun_replaces_it(
                                     "runtime:job=LNXAGT01#/OPS/BACKUP.JOB_2"}  # fmt: skip
     assert fc.groupby("series_id").size().eq(84).all()
     assert pd.to_datetime(fc["ds"]).min() > pd.Timestamp("2026-03-10")
+    # Each series records the scale its intervals were calibrated on (1: as is, 0: log).
+    lam = _table(warehouse, "capacity_forecast_models").set_index("series_id")["box_cox_lambda"]
+    assert lam.notna().all() and lam.between(0, 1).all(), lam
     # Disk grows 4 points a week from ~89 on the last day: it crosses 90 % within the first weeks.
     eta = _table(warehouse, "capacity_threshold_eta")
     disk = eta[(eta["resource"] == "disk")].sort_values("week")

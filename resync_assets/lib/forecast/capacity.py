@@ -59,6 +59,7 @@ MODEL_COLUMNS = [
     "coverage_80",
     "coverage_95",
     "backtest_origins",
+    "box_cox_lambda",
     "last_observed",
     "last_value",
     "weekly_growth",
@@ -281,6 +282,8 @@ def forecast_series(
                     "coverage_80": _f(batch.coverage[80][i]),
                     "coverage_95": _f(batch.coverage[95][i]),
                     "backtest_origins": int(batch.origins),
+                    # The scale the intervals were calibrated on (1: as is, 0: log; docs/forecasting.md).
+                    "box_cox_lambda": _f(batch.box_cox_lambda[i]),
                     "last_observed": ds[-1].date(),
                     "last_value": last_week,
                     # Units per week over the next 4 weeks, relative to the last week's mean.
