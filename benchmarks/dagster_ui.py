@@ -234,7 +234,8 @@ def screenshot(url: str, path: Path, width: int = 1600, height: int = 1000, wait
     if browser is None:
         raise FileNotFoundError("chromium is not installed (apt-get install -y chromium)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="resync-chromium-") as profile:
+    # Chromium's helper processes can outlive the browser by a moment and still write here.
+    with tempfile.TemporaryDirectory(prefix="resync-chromium-", ignore_cleanup_errors=True) as profile:
         subprocess.run(
             [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",

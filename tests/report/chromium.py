@@ -65,7 +65,8 @@ class Chromium:
     def __enter__(self) -> Self:
         from websockets.sync.client import connect
 
-        self._profile = tempfile.TemporaryDirectory(prefix="resync-chromium-")
+        # Chromium's helper processes can outlive the browser by a moment and still write here.
+        self._profile = tempfile.TemporaryDirectory(prefix="resync-chromium-", ignore_cleanup_errors=True)
         self.proc = subprocess.Popen(
             [
                 self.binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
