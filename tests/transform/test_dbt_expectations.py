@@ -62,12 +62,19 @@ def test_the_new_expectations_pass_on_good_data(built):
     assert "has_every_key_of_dim_jobs_job_key__fct_job_runs" in names
 
 
-def test_an_emptied_dimension_fails_its_row_count_and_its_keys(built, tmp_path):
+def _degraded_copy(built, tmp_path, *sql: str) -> Path:
+    """A copy of the built warehouse with `sql` applied: each test degrades its own copy."""
     warehouse, _ = built
     copy = tmp_path / "warehouse.duckdb"
     copy.write_bytes(warehouse.read_bytes())
     with duckdb.connect(str(copy)) as con:
-        con.execute("delete from marts.dim_jobs")
+        for statement in sql:
+            con.execute(statement)
+    return copy
+
+
+def test_an_emptied_dimension_fails_its_row_count_and_its_keys(built, tmp_path):
+    copy = _degraded_copy(built, tmp_path, "delete from marts.dim_jobs")
     code, results = dbt(["test", "--select", "dim_jobs"], copy, tmp_path)
     failed = {n for n, s in statuses(results).items() if s == "fail"}
     assert code != 0
@@ -78,31 +85,25 @@ def test_an_emptied_dimension_fails_its_row_count_and_its_keys(built, tmp_path):
 
 
 def test_a_fact_key_missing_from_the_dimension_fails_only_the_key_test(built, tmp_path):
-    warehouse, _ = built
-    copy = tmp_path / "warehouse.duckdb"
-    copy.write_bytes(warehouse.read_bytes())
-    with duckdb.connect(str(copy)) as con:
-        con.execute("delete from marts.dim_jobs where job_key = (select min(job_key) from marts.dim_jobs)")
+    copy = _degraded_copy(
+        built,
+        tmp_path,
+        "delete from marts.dim_jobs where job_key = (select min(job_key) from marts.dim_jobs)",
+    )
     code, results = dbt(["test", "--select", "dim_jobs"], copy, tmp_path)
     failed = {n for n, s in statuses(results).items() if s == "fail"}
     assert code != 0 and failed == {"has_every_key_of_dim_jobs_job_key__fct_job_runs"}
 
 
 def test_a_required_field_missing_from_the_raw_table_fails_not_null(built, tmp_path):
-    warehouse, _ = built
-    copy = tmp_path / "warehouse.duckdb"
-    copy.write_bytes(warehouse.read_bytes())
-    with duckdb.connect(str(copy)) as con:
-        con.execute("alter table tws_raw.workstations drop column name")
+    copy = _degraded_copy(built, tmp_path, "alter table tws_raw.workstations drop column name")
     code, results = dbt(["build", "--select", "stg_tws__workstations"], copy, tmp_path)
     assert code != 0
     assert statuses(results)["not_null_stg_tws__workstations_workstation_name"] == "fail"
 
 
 def test_source_freshness_errors_on_a_stale_raw_table_and_passes_after_a_load(built, tmp_path):
-    warehouse, _ = built
-    copy = tmp_path / "warehouse.duckdb"
-    copy.write_bytes(warehouse.read_bytes())
+    copy = _degraded_copy(built, tmp_path)
     select = ["source", "freshness", "--select", "source:tws_raw.job_runs"]
     # The synthetic runs were last seen in early 2026: far beyond 6 hours.
     code, results = dbt(select, copy, tmp_path, results="sources.json")
