@@ -260,9 +260,13 @@ def grade_eta(sim: dict) -> pd.DataFrame:
         if case == "crosses" and eta["eta_day_50"] is not None:
             err = (eta["eta_day_50"] - t["crosses_on"]).days
         if case == "crosses":
-            # P(crossed by the truth's day): uniform over the cases when the probabilities are honest.
+            # Where the truth's day falls in the crossing-day distribution, uniform over the cases
+            # when the probabilities are honest. The distribution is over whole days, often a few
+            # (a smooth disk), so the mid-distribution value: P(before that day) + P(on it) / 2, not
+            # P(by that day), which reads an exact ETA with 90 % on its day as outside the window.
             k = (t["crosses_on"] - ds[o - 1].date()).days
-            pit = float(eta["already_over"]) if k < 1 else float(eta["cum"][min(k, len(eta["cum"])) - 1])
+            by = np.concatenate([[float(eta["already_over"])], eta["cum"]])  # by[j]: P(crossed by day j)
+            pit = (by[min(max(k - 1, 0), len(by) - 1)] + by[min(max(k, 0), len(by) - 1)]) / 2
         if case == "crosses" and t["onset"] is not None:
             oracle = _oracle_error(y[:o], ds[:o], pd.Timestamp(t["onset"]), t["threshold"], t["crosses_on"])
         rows.append(
@@ -276,7 +280,7 @@ def grade_eta(sim: dict) -> pd.DataFrame:
                 "eta_day_50": eta["eta_day_50"],
                 "error_days": err,
                 "oracle_error_days": oracle,
-                "p_by_truth": pit,
+                "pit_of_truth": pit,
                 "weeks_to_50": eta["weeks_to_50"],
                 "weeks_to_10": eta["weeks_to_10"],
                 "slope_per_week": round(eta["slope_per_week"], 2),
@@ -332,6 +336,7 @@ def grade_alerts(sim: dict, first_day: int = 56, cfg=None) -> dict:
         hit = first.get((key, kind))
         early_false = hit is not None and hit < onset
         oracle = _oracle_ramp_z(mat, key, onset, cross) if t["kind"] == "creeping_runtime" else None
+        oracle_p = _oracle_failure_p(mat, key, onset, cross) if t["kind"] == "rising_failure" else None
         cases.append(
             {
                 "job": key,
@@ -344,6 +349,7 @@ def grade_alerts(sim: dict, first_day: int = 56, cfg=None) -> dict:
                 "before_onset": early_false,
                 "gradable": bool(cross < cut and onset >= mat.days[first_day]),
                 "oracle_z": oracle,
+                "oracle_p": oracle_p,
             }
         )
     excluded = set(planted) | sim["trend_jobs"]
@@ -384,6 +390,23 @@ def _oracle_ramp_z(mat, key: str, onset: pd.Timestamp, cross: pd.Timestamp) -> f
     return float((w[ok] * z[ok]).sum() / np.sqrt((w[ok] ** 2).sum())) if ok.any() else None
 
 
+def _oracle_failure_p(mat, key: str, onset: pd.Timestamp, cross: pd.Timestamp) -> float | None:
+    """The chance of at least the failures seen from the true onset to two weeks before the crossing
+    under the job's failure rate of the 90 days before the onset (binomial, one test, no search over
+    windows): how clear the rise is in the data at the deadline, whatever the detector."""
+    from scipy.stats import binom
+
+    rows = np.flatnonzero(mat.jobs["job_key"].to_numpy() == key)
+    if not len(rows) or onset not in mat.days or cross - pd.Timedelta(days=14) not in mat.days:
+        return None
+    o, d = mat.days.get_loc(onset), mat.days.get_loc(cross - pd.Timedelta(days=14))
+    runs, fails = mat.runs[rows[0]], mat.failures[rows[0]]
+    b0 = max(0, o - 90)
+    p0 = (fails[b0:o].sum() + 1.0) / (runs[b0:o].sum() + 2.0)
+    n, f = int(runs[o : d + 1].sum()), int(fails[o : d + 1].sum())
+    return float(binom.sf(f - 1, n, p0)) if f > 0 else 1.0
+
+
 def pool_alerts(graded: list[tuple[int, dict]]) -> tuple[pd.DataFrame, dict]:
     """The cases (with a `seed` column) and figures of `grade_alerts` results of several seeds."""
     cases = pd.concat([a["cases"].assign(seed=seed) for seed, a in graded], ignore_index=True)
@@ -422,6 +445,9 @@ def summarize_alerts(cases: pd.DataFrame, clean: int, flagged: int, false_kinds:
     oz = g[g["kind"] == "creeping_runtime"]["oracle_z"].dropna()
     out["creeping_oracle_z_ge_3"] = int((oz >= 3).sum())
     out["creeping_oracle_z_median"] = float(oz.median()) if len(oz) else None
+    op = g[g["kind"] == "rising_failure"]["oracle_p"].dropna()
+    out["rising_oracle_p_lt_1e3"] = int((op < 1e-3).sum())
+    out["rising_oracle_p_median"] = float(op.median()) if len(op) else None
     leads = g[g["kind"] == "creeping_runtime"]["lead_days"].dropna()
     out["creeping_runtime_median_lead_days"] = float(leads.median()) if len(leads) else None
     return out
@@ -442,7 +468,9 @@ def print_alerts(cases: pd.DataFrame, f: dict) -> None:
         f"creeping runtime {c['ge_14_days_early']}/{c['gradable']} (median lead {f['creeping_runtime_median_lead_days']} days), "
         f"rising failure {r['ge_14_days_early']}/{r['gradable']}; creeping cases whose ramp score two weeks before the "
         f"crossing is >= 3 for a test told the true onset: {f['creeping_oracle_z_ge_3']}/{c['gradable']} "
-        f"(median {f['creeping_oracle_z_median']}); runtime steps found: {f['alerts_steps_found']}/"
+        f"(median {f['creeping_oracle_z_median']}); rising failure cases whose failures from the true onset to two weeks "
+        f"before the crossing have a chance < 1e-3 under the pre-onset rate: {f['rising_oracle_p_lt_1e3']}/{r['gradable']} "
+        f"(median chance {f['rising_oracle_p_median']:.2g}); runtime steps found: {f['alerts_steps_found']}/"
         f"{f['alerts_steps']}, median delay {f['steps_median_delay_days']} days; alerts before the onset: "
         f"{f['alerts_before_onset']}; false alerts: {f['false_alert_jobs']}/{f['clean_jobs']} jobs with nothing "
         f"planted ({f['false_alert_share']:.1%}; by rule {f['false_alert_kinds']})"
@@ -483,7 +511,7 @@ def eta_figures(eta: pd.DataFrame) -> dict:
         "eta_none_within_12_weeks": int(ok["eta_day_50"].isna().sum()),
         "eta_oracle_within_7_days": int((oracle <= 7).sum()),
         "eta_oracle_cases": int(ok["onset"].notna().sum()),
-        "eta_truth_in_10_90_window": int(ok["p_by_truth"].between(0.1, 0.9).sum()),
+        "eta_truth_in_10_90_window": int(ok["pit_of_truth"].between(0.1, 0.9).sum()),
         "eta_false_on_never": int(never["eta_day_50"].notna().sum()),
         "eta_false_10_on_never": int(never["weeks_to_10"].notna().sum()),
         "eta_never_cases": len(never),

@@ -100,13 +100,15 @@ def host_day_arrays(
     out: dict = {"_times": times}
     for w in hosts:
         rng = random.Random(f"hostmetrics:{workload.config.seed}:{w.name}:{d.isoformat()}")
-        # Filesystem fill levels persist from day to day (files stay until deleted); CPU and memory
-        # baselines are drawn per day.
+        # A host keeps its levels from day to day: filesystems their fill (files stay until deleted),
+        # memory what its resident services hold, CPU its idle load; each day moves the latter two a
+        # little. (Memory drawn afresh in 28-45 % every day swung the daily p95 by +-5 points overnight.)
         fs = random.Random(f"hostfs:{workload.config.seed}:{w.name}")
         data_level, root_level = fs.uniform(35, 60), fs.uniform(20, 45)
+        idle_cpu, resident_mem = fs.uniform(3, 12), fs.uniform(28, 45)
         nrng = np.random.default_rng(rng.getrandbits(64))
         cores = w.cores
-        base_cpu = rng.uniform(3, 12)
+        base_cpu = max(0.5, idle_cpu + rng.gauss(0, 1.0))
         # Planted ramps (sim/planted.py; zero unless the config plants them).
         ramp = {
             res: host_ramp(workload, w.name, res, d) if ramps else 0.0 for res in ("cpu", "memory", "disk")
@@ -116,7 +118,9 @@ def host_day_arrays(
         )
         per_core = np.clip(cpu[:, None] + nrng.normal(0, 6, (n, cores)), 0.0, 100.0)
         mem = np.clip(
-            rng.uniform(28, 45) + ramp["memory"] + busy[w.name] * 6 + nrng.normal(0, 1.5, n), 5, 99.5
+            resident_mem + rng.gauss(0, 1.0) + ramp["memory"] + busy[w.name] * 6 + nrng.normal(0, 1.5, n),
+            5,
+            99.5,
         )
         growth = backup_days.get(w.name, 0.0)
         data_base = data_level + rng.uniform(-0.5, 0.5) + ramp["disk"]
