@@ -48,6 +48,9 @@ def job_run_rows(job: dict) -> list[dict]:
         is_critical = as_bool(options.get("critical"))
         is_late = as_bool(flags.get("jobLate"))
         past_deadline = as_bool(flags.get("deadlineHasPassed"))
+        restrictions = get("timeRestrictions") or _EMPTY
+        max_duration = duration(restrictions.get("maxDuration"))
+        deadline = instant(restrictions.get("deadlineTime"))
         recovery_option = definition.get("recoveryOption")
         task = task_text(definition.get("task"))
     except (ValueError, TypeError) as exc:
@@ -94,6 +97,8 @@ def job_run_rows(job: dict) -> list[dict]:
                     "time_zone": time_zone,
                     "is_past_deadline": past_deadline,
                     "is_max_duration_exceeded": as_bool(rget("maxDurationGone")),
+                    "maxdur_seconds": max_duration,
+                    "deadline_time": deadline,
                 }
             )
         except (ValueError, TypeError, AttributeError) as exc:

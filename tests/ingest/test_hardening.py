@@ -119,16 +119,28 @@ def test_spec_valid_values_convert_and_unusable_ones_are_reported_by_job_and_fie
         _job("J2", [{"id": "R2", "timeInfo": {"actualEndTime": "2026-12-31T23:59:60Z"}}]),
         _job("J3", [{"commonStatus": "ERROR"}, {"id": "R3b"}]),
         _job("J4", [{"id": "R4", "timeInfo": {"elapsedTime": "P", "estimatedDuration": "PT5S"}}]),
+        _job(
+            "J5",
+            [{"id": "R5"}],
+            timeRestrictions={"maxDuration": "2 hours", "deadlineTime": "2026-12-05T12:00Z"},
+        ),
     ]
     rejects: list = []
     table = job_runs_arrow(jobs, rejects)
     rows = {r["run_id"]: r for r in table.to_pylist()}
-    assert sorted(rows) == ["R1", "R2", "R3b", "R4"]
+    assert sorted(rows) == ["R1", "R2", "R3b", "R4", "R5"]
     assert rows["R1"]["submitted_time"] == dt.datetime(2026, 12, 5, 10, 0, tzinfo=dt.UTC)
     assert rows["R2"]["actual_end"] == dt.datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
     assert rows["R4"]["elapsed_seconds"] is None and rows["R4"]["estimated_seconds"] == 5.0
+    # A job's unusable maximum duration is reported once (on its first run); its deadline is kept.
+    assert rows["R5"]["maxdur_seconds"] is None
+    assert rows["R5"]["deadline_time"] == dt.datetime(2026, 12, 5, 12, 0, tzinfo=dt.UTC)
     found = {(r.item_id, r.job_id, r.field) for r in rejects}
-    assert found == {("job J3 run #1", "J3", "jobruns.id"), ("R4", "J4", "jobruns.timeInfo.elapsedTime")}
+    assert found == {
+        ("job J3 run #1", "J3", "jobruns.id"),
+        ("R4", "J4", "jobruns.timeInfo.elapsedTime"),
+        ("R5", "J5", "timeRestrictions.maxDuration"),
+    }
     (odd,) = [r for r in rejects if r.item_id == "R4"]
     assert odd.value == "P" and "ISO-8601 duration" in odd.reason
 

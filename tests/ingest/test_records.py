@@ -28,6 +28,7 @@ JOB = {
     "timeZone": "Europe/Rome",
     "jobOptions": {"critical": True},
     "jobStatusFlags": {"jobLate": False, "deadlineHasPassed": True},
+    "timeRestrictions": {"maxDuration": "PT1H30M", "deadlineTime": "2026-11-21T00:30:00+01:00"},
     "jobDefinition": {"recoveryOption": "RERUN", "task": {"UNIX": {"taskString": "/apps/gl.sh -d 20261120"}}},
     "jobruns": [
         {
@@ -110,6 +111,8 @@ def test_values_and_types():
         "time_zone": "Europe/Rome",
         "is_past_deadline": True,
         "is_max_duration_exceeded": True,
+        "maxdur_seconds": 5400.0,
+        "deadline_time": dt.datetime(2026, 11, 20, 23, 30, tzinfo=UTC),
     }
     assert isinstance(first["elapsed_seconds"], float)
     # Offsets are converted to UTC; missing values stay None.

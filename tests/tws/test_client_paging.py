@@ -147,6 +147,8 @@ def test_job_run_rows_types_on_real_pages(simulator, client):
         "is_late": bool,
         "is_past_deadline": bool,
         "is_max_duration_exceeded": bool,
+        "maxdur_seconds": float,
+        "deadline_time": dt.datetime,
         "elapsed_seconds": float,
         "estimated_seconds": float,
         "sched_time": dt.datetime,
@@ -166,6 +168,8 @@ def test_job_run_rows_types_on_real_pages(simulator, client):
                 assert value.utcoffset() == dt.timedelta(0)
     assert all(r["run_id"] and r["job_id"] and r["plan_id"] for r in rows)
     assert any(r["return_code"] is not None for r in rows)
+    # The jobs' time restrictions arrive (the simulator sets maxdur and deadlines on some jobs).
+    assert any(r["maxdur_seconds"] for r in rows) and any(r["deadline_time"] for r in rows)
 
 
 def test_scope_header_trims_definitions(simulator, client):

@@ -93,6 +93,8 @@ final as (
         is_flagged_late,
         is_past_deadline,
         is_max_duration_exceeded,
+        maxdur_seconds,
+        deadline_at,
         is_late,
         return_code,
         internal_status,

@@ -59,6 +59,10 @@ JOB_RUN_COLUMNS: tuple[str, ...] = (
     # `jobruns[].maxDurationGone`), read by the marts' lateness.
     "is_past_deadline",
     "is_max_duration_exceeded",
+    # The job's time restrictions (`timeRestrictions.maxDuration`, `.deadlineTime`): the window a
+    # growing runtime must stay inside, read by the maintenance alerts.
+    "maxdur_seconds",
+    "deadline_time",
 )
 
 
@@ -196,6 +200,11 @@ def _raw_task_text(raw: msgspec.Raw) -> str | None:
     return text
 
 
+class _Restrictions(msgspec.Struct, gc=False):
+    maxDuration: Any = None
+    deadlineTime: Any = None
+
+
 class _Options(msgspec.Struct, gc=False):
     critical: Any = None
 
@@ -235,6 +244,7 @@ class _Job(msgspec.Struct, gc=False):
     priority: Any = None
     jobOptions: _Options | None = None
     jobStatusFlags: _Flags | None = None
+    timeRestrictions: _Restrictions | None = None
     jobDefinition: _Definition | None = None
     jobruns: list[_Run] | None = None
 

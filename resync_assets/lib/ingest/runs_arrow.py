@@ -61,6 +61,8 @@ JOB_RUN_TYPES: dict[str, pa.DataType] = {
     "time_zone": pa.string(),
     "is_past_deadline": pa.bool_(),
     "is_max_duration_exceeded": pa.bool_(),
+    "maxdur_seconds": pa.float64(),
+    "deadline_time": TS,
 }
 assert tuple(JOB_RUN_TYPES) == JOB_RUN_COLUMNS
 
@@ -171,6 +173,19 @@ def _normalized(job: _Job, rejects: list | None) -> _Job:
             _bool,
             job_where,
             failures,
+        )
+    if job.timeRestrictions is not None:
+        job.timeRestrictions = restrictions = msgspec.structs.replace(job.timeRestrictions)
+        _convert(
+            restrictions,
+            "maxDuration",
+            "timeRestrictions.maxDuration",
+            _checked_duration,
+            job_where,
+            failures,
+        )
+        _convert(
+            restrictions, "deadlineTime", "timeRestrictions.deadlineTime", _utc_text, job_where, failures
         )
     for name in ("id", "name", "jobStreamName", "jobStreamId", "workstation", "folder", "planId", "timeZone"):
         _convert(job, name, name, _text, job_where, failures)
@@ -302,6 +317,8 @@ def _job_runs_arrow(jobs: list[_Job]) -> pa.Table:
             "task",
             "time_zone",
             "is_past_deadline",
+            "maxdur_seconds",
+            "deadline_time",
         )
     ]
     max_duration_exceeded = cols["is_max_duration_exceeded"]
@@ -321,6 +338,7 @@ def _job_runs_arrow(jobs: list[_Job]) -> pa.Table:
         critical = options.critical if options is not None else None
         late = flags.jobLate if flags is not None else None
         past_deadline = flags.deadlineHasPassed if flags is not None else None
+        restrictions = job.timeRestrictions
         values = (
             job.id,
             job.name,
@@ -337,6 +355,8 @@ def _job_runs_arrow(jobs: list[_Job]) -> pa.Table:
             _raw_task_text(definition.task) if definition is not None else None,
             job.timeZone,
             None if past_deadline is None else bool(past_deadline),
+            restrictions.maxDuration if restrictions is not None else None,
+            restrictions.deadlineTime if restrictions is not None else None,
         )
         if n == 1:
             for col, value in zip(job_cols, values):
@@ -378,9 +398,9 @@ def _job_runs_arrow(jobs: list[_Job]) -> pa.Table:
     arrays = {}
     for name in JOB_RUN_COLUMNS:
         values = cols[name]
-        if name in ("sched_time", "actual_start", "actual_end", "submitted_time"):
+        if name in ("sched_time", "actual_start", "actual_end", "submitted_time", "deadline_time"):
             arrays[name] = _instants(values)
-        elif name in ("elapsed_seconds", "estimated_seconds"):
+        elif name in ("elapsed_seconds", "estimated_seconds", "maxdur_seconds"):
             # Few distinct durations: parse_duration's cache answers nearly all of them.
             arrays[name] = pa.array([None if v is None else duration(v) for v in values], type=pa.float64())
         else:

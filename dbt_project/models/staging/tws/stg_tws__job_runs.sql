@@ -56,6 +56,9 @@ renamed as (
         -- `maxDurationGone`), when the loader provides them; null otherwise.
         {{ column_or_null(relation, 'is_past_deadline', 'boolean', 'is_past_deadline') }},
         {{ column_or_null(relation, 'is_max_duration_exceeded', 'boolean', 'is_max_duration_exceeded') }},
+        -- The job's time restrictions (`timeRestrictions.maxDuration`, `.deadlineTime`).
+        {{ column_or_null(relation, 'maxdur_seconds', 'double', 'maxdur_seconds') }},
+        {{ column_or_null(relation, 'deadline_time', 'timestamptz', 'deadline_at') }},
         cast(recovery_option as varchar) as recovery_option,
         cast(task as varchar) as task,
 
