@@ -89,9 +89,17 @@ def simulate(
             for j in s.jobs:
                 jd = j.jd
                 key = f"{jd.workstation}#{jd.folder}{s.sd.name}.{jd.name}"
+                maxdur = jd.max_duration or np.nan
                 for r in j.runs:
                     dur = (r.end - r.start) if r.start is not None else None
-                    runs.append((key, jd.workstation, d, r.status, r.rc, dur, r.attempt))
+                    # The job's window as the API serves it (timeRestrictions): maxdur, and the
+                    # time from this run's start to the deadline.
+                    budget = (
+                        j.sched + jd.deadline_offset - r.start
+                        if jd.deadline_offset and r.start is not None
+                        else np.nan
+                    )
+                    runs.append((key, jd.workstation, d, r.status, r.rc, dur, r.attempt, maxdur, budget))
         arrays = host_day_arrays(wl, d, 10)
         for w in topo.workstations:
             if w.type == "POOL":
@@ -101,7 +109,17 @@ def simulate(
         d += timedelta(days=1)
     runs = pd.DataFrame(
         runs,
-        columns=["job_key", "workstation", "day", "status", "return_code", "duration_seconds", "attempt"],
+        columns=[
+            "job_key",
+            "workstation",
+            "day",
+            "status",
+            "return_code",
+            "duration_seconds",
+            "attempt",
+            "maxdur_seconds",
+            "deadline_budget",
+        ],
     )
     runs["day"] = pd.to_datetime(runs["day"])
     runs["is_success"] = runs["status"] == "SUCC"
@@ -131,8 +149,8 @@ def simulate(
 
 
 def job_daily(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per job and day: first attempts, failed first attempts, median successful runtime (as
-    `alerts.load_job_daily`)."""
+    """Per job and day: first attempts, failed first attempts, median successful runtime and the
+    job's window (maxdur, start to deadline), as `alerts.load_job_daily`."""
     g = runs[runs["is_terminal"] & (runs["attempt"] == 1)].groupby(["job_key", "day"])
     out = pd.DataFrame(
         {
@@ -140,8 +158,11 @@ def job_daily(runs: pd.DataFrame) -> pd.DataFrame:
             "failures": g["status"].apply(lambda s: int(s.isin(["ABEND", "FAIL"]).sum())),
         }
     )
-    ok = runs[runs["is_success"]].groupby(["job_key", "day"])["duration_seconds"].median()
-    out = out.join(ok.rename("median_duration")).reset_index()
+    ok = runs[runs["is_success"]].groupby(["job_key", "day"])
+    out = out.join(ok["duration_seconds"].median().rename("median_duration"))
+    out = out.join(g["maxdur_seconds"].median().rename("max_duration"))
+    in_time = runs[runs["is_success"] & (runs["deadline_budget"] > 0)].groupby(["job_key", "day"])
+    out = out.join(in_time["deadline_budget"].median()).reset_index()
     out["job"] = out["job_key"]
     out["host"] = out["job_key"].str.split("#").str[0]
     return out

@@ -1,5 +1,6 @@
 """The maintenance-alert detectors on hand-made series with known answers."""
 
+import json
 from datetime import date
 
 import numpy as np
@@ -10,6 +11,7 @@ from resync_assets.lib.forecast.alerts import (
     AlertConfig,
     JobMatrix,
     failure_signals,
+    job_alerts,
     pattern_alerts,
     runtime_signals,
 )
@@ -150,3 +152,46 @@ def test_pattern_alerts_are_keyed_by_the_cluster_and_named_in_recommendations(te
     action = recs.iloc[0]["action"]
     assert "None" not in action and "ORA-01653" in action and "987654321" in action
     assert recs.iloc[0]["subject"].startswith("error pattern 'ORA-01653")
+
+
+def test_a_job_growing_toward_its_maximum_duration_is_flagged_before_it_gets_there():
+    # Two identical jobs creeping +3 %/week from day 100 (600 s, ±10 % noise, no weekly cycle): the
+    # band (+50 %) is ~14 weeks away, beyond the 4-week horizon. Job 0 has a TWS maximum duration of
+    # 720 s (+20 %, reached ~day 143): it is flagged against that, and before day 143; job 1 has none.
+    rng = np.random.default_rng(21)
+    n, onset, growth = 150, 100, 0.03
+    L = _noise(rng, 2, n, sigma=0.1, weekly=False)
+    k = np.arange(n)
+    L += np.where(k >= onset, (k - onset) / 7 * np.log1p(growth), 0.0)[None, :]
+    mat = _matrix(L)
+    mat.max_duration = np.full(L.shape, np.nan)
+    mat.max_duration[0] = 720.0
+    first = _first_alert(mat, 0)
+    reach = onset + int(np.ceil(7 * np.log(1.2) / np.log1p(growth)))  # day 143
+    assert first is not None and onset < first < reach, (first, reach)
+    assert _first_alert(mat, 1) is None
+    sig = runtime_signals(mat, first, AlertConfig())
+    assert sig["limit_kind"].tolist() == ["max_duration", "band"]
+    assert sig["limit_seconds"].iloc[0] == 720.0
+    # The alert names the window, in TWS's duration notation.
+    alerts = job_alerts(mat, as_of=mat.days[first].date())
+    (a,) = alerts.to_dict("records")
+    assert a["job"] == "J0" and "crosses its maximum duration (PT12M)" in a["message"], a["message"]
+    assert json.loads(a["evidence"])["limit"] == "max_duration"
+
+
+def test_a_deadline_closer_than_the_band_is_the_line():
+    # The time from the job's start to its deadline (a budget of 660 s, +10 %) is tighter than its
+    # maximum duration (900 s) and the band: a +5 %/week creep is flagged against the deadline.
+    rng = np.random.default_rng(22)
+    n, onset, growth = 150, 100, 0.05
+    L = _noise(rng, 1, n, sigma=0.08, weekly=False)
+    k = np.arange(n)
+    L += np.where(k >= onset, (k - onset) / 7 * np.log1p(growth), 0.0)[None, :]
+    mat = _matrix(L)
+    mat.max_duration = np.full(L.shape, 900.0)
+    mat.deadline_budget = np.full(L.shape, 660.0)
+    first = _first_alert(mat, 0)
+    assert first is not None
+    sig = runtime_signals(mat, first, AlertConfig())
+    assert sig["limit_kind"].iloc[0] == "deadline" and sig["limit_seconds"].iloc[0] == 660.0

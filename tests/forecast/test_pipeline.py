@@ -48,6 +48,8 @@ def warehouse(tmp_path):
     fct = pd.DataFrame(runs, columns=["run_id", "job_key", "folder", "job_stream_name", "job_name", "workstation",
                                       "host", "activity_date", "started_at", "duration_seconds", "is_success",
                                       "is_failure", "is_terminal", "is_rerun", "common_status", "return_code"])  # fmt: skip
+    fct["maxdur_seconds"] = np.where(fct["job_name"] == "JOB_2", 1500.0, np.nan)  # the growing job's maxdur
+    fct["deadline_at"] = pd.NaT
     hours = pd.date_range("2026-01-01", periods=70 * 24, freq="h", tz="UTC")
     disk = 50 + np.arange(len(hours)) / 24 / 7 * 4.0 + rng.normal(0, 0.3, len(hours))
     host = pd.DataFrame({"host": "lnxagt01", "metric_hour": hours, "p95_cpu_percent": 40 + rng.normal(0, 3, len(hours)),
@@ -100,6 +102,9 @@ def test_every_table_is_written_with_its_contract_columns_and_rerun_replaces_it(
     assert disk["weeks_to_50"].iloc[0] <= 2 and disk["prob_cross"].is_monotonic_increasing
     alerts = _table(warehouse, "maintenance_alerts")
     assert "key2" in set(alerts[alerts["kind"] == "runtime_trend"]["job_key"])
+    # Its TWS maximum duration (25 min, +25 %) is tighter than the band (+50 %): the alert names it.
+    (msg,) = alerts[(alerts["kind"] == "runtime_trend") & (alerts["job_key"] == "key2")]["message"]
+    assert "its maximum duration (PT25M)" in msg, msg
     assert not {"key0", "key1"} & set(alerts["job_key"])
     recs = _table(warehouse, "capacity_recommendations")
     assert recs[recs["subject"] == "lnxagt01"]["priority"].iloc[0] == "P1"

@@ -31,6 +31,8 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from resync_assets.lib.tws.oql import format_duration
+
 ALERT_COLUMNS = [
     "alert_id",
     "job_key",
@@ -86,11 +88,16 @@ class JobMatrix:
     log_runtime: np.ndarray  # NaN where no successful run
     runs: np.ndarray
     failures: np.ndarray
+    # The job's window that day, in seconds of runtime (NaN: none set): its TWS maximum duration, and
+    # the time from its start to its deadline.
+    max_duration: np.ndarray | None = None
+    deadline_budget: np.ndarray | None = None
     cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_daily(cls, daily: pd.DataFrame) -> JobMatrix:
-        """From rows job_key, job, host, day, runs, failures, median_duration (seconds)."""
+        """From rows job_key, job, host, day, runs, failures, median_duration (seconds) and, when
+        the loader has them, max_duration and deadline_budget (seconds)."""
         daily = daily.copy()
         daily["day"] = pd.to_datetime(daily["day"])
         jobs = (
@@ -111,7 +118,15 @@ class JobMatrix:
         lr[ji[ok], di[ok]] = np.log(dur[ok])
         runs[ji, di] = daily["runs"].to_numpy(dtype=float)
         fails[ji, di] = daily["failures"].to_numpy(dtype=float)
-        return cls(jobs, days, lr, runs, fails)
+        windows = {}
+        for name in ("max_duration", "deadline_budget"):
+            m = np.full(shape, np.nan)
+            if name in daily:
+                v = pd.to_numeric(daily[name], errors="coerce").to_numpy(dtype=float)
+                ok = np.isfinite(v) & (v > 0)
+                m[ji[ok], di[ok]] = v[ok]
+            windows[name] = m
+        return cls(jobs, days, lr, runs, fails, **windows)
 
 
 # The median of n values of spread sigma strays from the centre with variance about pi/2 sigma^2 / n;
@@ -235,7 +250,7 @@ def _runtime_at(mat: JobMatrix, t: int, cfg: AlertConfig) -> dict:
     stat = stat / np.sqrt(1 + np.maximum(stat, 0) ** 2 * _SIGMA_VAR / np.maximum(nb, 1))
     step_stat = step_stat / np.sqrt(1 + np.maximum(step_stat, 0) ** 2 * _SIGMA_VAR / np.maximum(nb, 1))
     slope, se = slope * s, se * s  # log runtime per day
-    lim = np.log1p(cfg.runtime_limit)
+    lim, limit_kind, limit_seconds = _runtime_limits(mat, t, prof, b, cfg)
     level = slope * age
     lo = slope - cfg.slope_margin * se
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -262,12 +277,45 @@ def _runtime_at(mat: JobMatrix, t: int, cfg: AlertConfig) -> dict:
     return {
         "over": over,
         "ramp": ramp,
+        "limit_kind": limit_kind,
+        "limit_seconds": limit_seconds,
         "stat": stat,
         "slope": slope,
         "level": level,
         "last7": last7,
         "days_to": days_to,
     }
+
+
+LIMIT_WORDS = {
+    "band": "its normal band",
+    "max_duration": "its maximum duration",
+    "deadline": "the time left before its deadline",
+}
+
+
+def _runtime_limits(mat: JobMatrix, t: int, prof: np.ndarray, level: np.ndarray, cfg: AlertConfig):
+    """Per job, the line a growing runtime must not cross, as a log-runtime residual over the
+    baseline: the band (+`runtime_limit`), or the job's own window when it is tighter - its TWS
+    maximum duration, or the time from its start to its deadline (each the median of the last 28
+    days), reached first on its slowest weekday. Returns (limit, kind, seconds: NaN for the band)."""
+    band = np.full(len(level), np.log1p(cfg.runtime_limit))
+    kind = np.full(len(level), "band", dtype=object)
+    seconds = np.full(len(level), np.nan)
+    lo = max(0, t - 27)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for name, m in (("max_duration", mat.max_duration), ("deadline", mat.deadline_budget)):
+            if m is None:
+                continue
+            w = np.nanmedian(m[:, lo : t + 1], axis=1)
+            # A window already below the baseline's slowest weekday is crossed now (limit 0).
+            lim = np.maximum(np.log(w) - level - prof.max(axis=1), 0.0)
+            tighter = np.isfinite(lim) & (lim < band)
+            band = np.where(tighter, lim, band)
+            kind = np.where(tighter, name, kind)
+            seconds = np.where(tighter, w, seconds)
+    return band, kind, seconds
 
 
 def _cached_runtime_at(mat: JobMatrix, t: int, cfg: AlertConfig) -> dict:
@@ -294,6 +342,8 @@ def runtime_signals(mat: JobMatrix, t: int, cfg: AlertConfig) -> pd.DataFrame:
             "row": np.arange(mat.log_runtime.shape[0]),
             "over": now["over"],
             "trend": trend,
+            "limit_kind": now["limit_kind"],
+            "limit_seconds": now["limit_seconds"],
             "slope": now["slope"],
             "t": now["stat"],
             "level": now["level"],
@@ -377,23 +427,27 @@ def job_alerts(mat: JobMatrix, as_of: date | None = None, cfg: AlertConfig = Ale
     for r in rt[rt["over"] | rt["trend"]].itertuples(index=False):
         j = mat.jobs.iloc[r.row]
         growth = float(np.expm1(r.slope * 7)) if np.isfinite(r.slope) else None
+        line = LIMIT_WORDS[r.limit_kind] + (
+            f" (+{cfg.runtime_limit:.0%})"
+            if r.limit_kind == "band"
+            else f" ({format_duration(timedelta(seconds=round(float(r.limit_seconds))))})"
+        )
         if r.over:
             cross = day
             msg = (
                 f"{j.job}: runtime is {np.expm1(r.last7):+.0%} over its baseline median for the last week, "
-                f"beyond its normal band (+{cfg.runtime_limit:.0%})"
+                f"beyond {line}"
             )
             severity = "high"
         else:
             cross = day + timedelta(days=max(1, int(np.ceil(r.days_to))))
             msg = (
                 f"{j.job}: runtime {growth:+.1%}/week (now {np.expm1(min(r.level, r.last7)):+.0%} over baseline), "
-                f"crosses its normal band (+{cfg.runtime_limit:.0%}) around {cross}"
+                f"crosses {line} around {cross}"
             )
             severity = "high" if r.days_to <= 14 else "medium"
-        rows.append(
-            _row(j, "runtime_trend", severity, day, cross, growth, msg, {"ramp_stat": r.t, "level": r.level})
-        )
+        evidence = {"ramp_stat": r.t, "level": r.level, "limit_seconds": r.limit_seconds}
+        rows.append(_row(j, "runtime_trend", severity, day, cross, growth, msg, evidence, limit=r.limit_kind))
     fr = failure_signals(mat, t, cfg)
     for r in fr[fr["over"] | fr["trend"]].itertuples(index=False):
         j = mat.jobs.iloc[r.row]
@@ -424,7 +478,7 @@ def job_alerts(mat: JobMatrix, as_of: date | None = None, cfg: AlertConfig = Ale
     return pd.DataFrame(rows, columns=[c for c in ALERT_COLUMNS if c != "generated_at"])
 
 
-def _row(j, kind, severity, day, cross, growth, msg, evidence) -> dict:
+def _row(j, kind, severity, day, cross, growth, msg, evidence, limit: str | None = None) -> dict:
     return {
         "alert_id": _alert_id(kind, j.job_key, day),
         "job_key": j.job_key,
@@ -442,6 +496,7 @@ def _row(j, kind, severity, day, cross, growth, msg, evidence) -> dict:
                 k: (None if v is None or not np.isfinite(v) else round(float(v), 4))
                 for k, v in evidence.items()
             }
+            | ({"limit": limit} if limit else {})
         ),
     }
 
@@ -563,7 +618,10 @@ select job_key,
        activity_date as day,
        count(*) filter (where is_terminal and not coalesce(is_rerun, false)) as runs,
        count(*) filter (where is_failure and not coalesce(is_rerun, false)) as failures,
-       median(duration_seconds) filter (where is_success) as median_duration
+       median(duration_seconds) filter (where is_success) as median_duration,
+       median(maxdur_seconds) as max_duration,
+       median(epoch(deadline_at) - epoch(started_at)) filter (where is_success and deadline_at > started_at)
+           as deadline_budget
 from marts.fct_job_runs
 where activity_date is not null and activity_date < (select max(activity_date) from marts.fct_job_runs)
 group by job_key, activity_date
@@ -578,5 +636,17 @@ def load_job_daily(con) -> pd.DataFrame:
         "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = 'fct_job_runs'"
     ).fetchall()[0][0]
     if not exists:
-        return pd.DataFrame(columns=["job_key", "job", "host", "day", "runs", "failures", "median_duration"])
+        return pd.DataFrame(
+            columns=[
+                "job_key",
+                "job",
+                "host",
+                "day",
+                "runs",
+                "failures",
+                "median_duration",
+                "max_duration",
+                "deadline_budget",
+            ]
+        )
     return con.execute(JOB_DAILY_SQL).df()
