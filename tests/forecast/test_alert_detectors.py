@@ -195,3 +195,92 @@ def test_a_deadline_closer_than_the_band_is_the_line():
     assert first is not None
     sig = runtime_signals(mat, first, AlertConfig())
     assert sig["limit_kind"].iloc[0] == "deadline" and sig["limit_seconds"].iloc[0] == 660.0
+
+
+def _weekly(rng, J: int, n: int, sigma: float, weekday: int = 3) -> np.ndarray:
+    """Log runtime around 600 s of jobs that run once a week (NaN on the other days)."""
+    L = np.log(600) + rng.normal(0, sigma, (J, n))
+    L[:, pd.date_range(START, periods=n, freq="D").dayofweek != weekday] = np.nan
+    return L
+
+
+def _creep(L: np.ndarray, onset: int, growth: float) -> int:
+    """Adds a creep of `growth` a week from day `onset` to every row; the day it crosses +50 %."""
+    k = np.arange(L.shape[1])
+    L += np.where(k >= onset, (k - onset) / 7 * np.log1p(growth), 0.0)[None, :]
+    return onset + int(np.ceil(7 * np.log(1.5) / np.log1p(growth)))
+
+
+def test_a_weekly_job_creeping_5_percent_a_week_is_flagged_two_weeks_before_it_crosses():
+    # Twelve weekly jobs (±10 % noise) creeping +5 %/week from day 308: +50 % on day 367, i.e. 8
+    # runs later. Too few runs for the default 42-day window; judged on 84 days against a 252-day
+    # baseline. How early depends on the draw (other seeds: 6/12 two weeks ahead, 8-12 by the
+    # crossing): about half are flagged two weeks ahead, most by the crossing, none before the onset.
+    rng = np.random.default_rng(2)
+    L = _weekly(rng, 12, 400, sigma=0.1)
+    onset = 308
+    cross = _creep(L, onset, 0.05)
+    mat = _matrix(L)
+    firsts = [_first_alert(mat, row, start=onset - 60) for row in range(12)]
+    assert all(f is None or f >= onset for f in firsts), firsts
+    leads = [cross - f for f in firsts if f is not None]
+    assert sum(lead >= 14 for lead in leads) >= 6 and sum(lead >= 0 for lead in leads) >= 10, leads
+    sig = runtime_signals(mat, cross - 7, AlertConfig())
+    assert (sig["recent_days"] == 84).all()
+    flagged = sig[sig["trend"]]
+    assert len(flagged) >= 8
+    assert np.median(np.expm1(flagged["slope"] * 7)) == pytest.approx(0.05, abs=0.03), flagged["slope"]
+
+
+def test_a_stationary_noisy_weekly_job_is_judged_and_never_flagged_over_300_days():
+    # Twelve weekly jobs with ±15 % noise, next to one creeping +8 %/week from day 250 (flagged:
+    # the weekly jobs are judged, not skipped).
+    rng = np.random.default_rng(8)
+    L = _weekly(rng, 13, 360, sigma=0.15)
+    _creep(L[12:], 250, 0.08)
+    mat = _matrix(L)
+    cfg = AlertConfig()
+    for t in range(56, 360):
+        rt = runtime_signals(mat, t, cfg)
+        assert not (rt["over"] | rt["trend"]).iloc[:12].any(), t
+    assert (rt["recent_days"] == 84).all()
+    assert _first_alert(mat, 12, start=250) is not None
+
+
+@pytest.mark.parametrize("factor", [4.0, 2.0, 0.2])
+def test_a_one_off_spike_in_a_weekly_job_is_not_flagged(factor):
+    rng = np.random.default_rng(6)
+    L = _weekly(rng, 6, 330, sigma=0.15)
+    L[:, 255] += np.log(factor)  # a Thursday
+    mat = _matrix(L)
+    assert all(_first_alert(mat, row, start=200) is None for row in range(6))
+    assert (runtime_signals(mat, 300, AlertConfig())["recent_days"] == 84).all()
+
+
+def test_a_step_in_a_weekly_job_is_flagged_within_five_weeks():
+    rng = np.random.default_rng(9)
+    L = _weekly(rng, 4, 330, sigma=0.15)
+    L[:, 260:] += np.log(1.8)
+    mat = _matrix(L)
+    for row in range(4):
+        first = _first_alert(mat, row, start=200)
+        assert first is not None and 260 <= first <= 260 + 35, (row, first)
+
+
+def test_a_month_end_job_is_judged_on_its_own_month_end_runs():
+    # Jobs that run only on the last day of the month (±10 % noise): month-end days are left out
+    # for other jobs, not for these. Judged on 182 days against the year before; three stationary
+    # ones are never flagged over two years; three growing +10 %/month from day 600 are, but only
+    # around or after the crossing of +50 % (day 730): a ramp needs four runs, i.e. four months.
+    n = 820
+    days = pd.date_range(START, periods=n, freq="D")
+    rng = np.random.default_rng(3)
+    L = np.log(600) + rng.normal(0, 0.1, (6, n))
+    L[:, ~days.is_month_end] = np.nan
+    k = np.arange(n)
+    L[3:] += np.where(k >= 600, (k - 600) / 30.4 * np.log1p(0.1), 0.0)[None, :]
+    mat = _matrix(L)
+    firsts = [_first_alert(mat, row, start=400) for row in range(6)]
+    assert firsts[:3] == [None] * 3 and all(f is not None and 700 <= f <= 820 for f in firsts[3:]), firsts
+    sig = runtime_signals(mat, n - 1, AlertConfig())
+    assert (sig["recent_days"] == 182).all() and np.isfinite(sig["t"]).all()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -51,6 +51,18 @@ ALERT_COLUMNS = [
 
 
 @dataclass(frozen=True)
+class SparseWindow:
+    """Longer windows of the runtime rule for jobs that run weekly or monthly (`AlertConfig` fields)."""
+
+    recent_days: int
+    baseline_days: int
+    min_recent_points: int
+    min_baseline_points: int
+    step_days: tuple[int, int]
+    ramp_z: float
+
+
+@dataclass(frozen=True)
 class AlertConfig:
     """Limits, windows and error rates of the alert rules."""
 
@@ -68,6 +80,14 @@ class AlertConfig:
     persistence: tuple[int, int] = (3, 4)  # the ramp holds on k of the last n days
     min_recent_points: int = 10
     min_baseline_points: int = 10
+    step_days: tuple[int, int] = (7, 14)  # a runtime step: the median of these last days (4, 8 points)
+    # Jobs with too few runs for the windows above (weekly, month-end) are tested again, same test,
+    # on longer windows: the first of these whose point minimums the job meets.
+    sparse_windows: tuple[SparseWindow, ...] = (
+        SparseWindow(84, 252, 8, 8, (28, 56), 3.0),
+        SparseWindow(182, 365, 5, 6, (120, 240), 3.0),
+    )
+    month_end_only: float = 2 / 3  # share of a job's runs on month-end days that makes it a month-end job
     min_sigma: float = 0.02  # floor of the robust log-runtime sigma (a job that never varies)
     failure_alpha: float = 3e-4  # chance level of the last weeks' failures at the baseline rate
     failure_windows: tuple[int, ...] = (14, 21, 28, 42)
@@ -127,6 +147,22 @@ class JobMatrix:
                 m[ji[ok], di[ok]] = v[ok]
             windows[name] = m
         return cls(jobs, days, lr, runs, fails, **windows)
+
+    def take(self, rows: np.ndarray) -> JobMatrix:
+        """The same days for a subset of the jobs (own cache)."""
+
+        def sub(m):
+            return None if m is None else m[rows]
+
+        return JobMatrix(
+            self.jobs.iloc[rows].reset_index(drop=True),
+            self.days,
+            self.log_runtime[rows],
+            self.runs[rows],
+            self.failures[rows],
+            sub(self.max_duration),
+            sub(self.deadline_budget),
+        )
 
 
 # The median of n values of spread sigma strays from the centre with variance about pi/2 sigma^2 / n;
@@ -231,6 +267,25 @@ def _ramp_test(
 
 
 def _runtime_at(mat: JobMatrix, t: int, cfg: AlertConfig) -> dict:
+    """The runtime rule at day index `t` on the default windows; jobs with too few points there
+    (weekly, month-end) on the first of `cfg.sparse_windows` whose minimums they meet."""
+    out = _runtime_window(mat, t, cfg)
+    todo = ~out["ok"]
+    for w in cfg.sparse_windows:
+        recent = np.isfinite(mat.log_runtime[:, max(0, t - w.recent_days + 1) : t + 1]).any(axis=1)
+        rows = np.flatnonzero(todo & recent)
+        if not len(rows):
+            continue
+        wide = replace(cfg, **asdict(w), sparse_windows=())
+        res = _runtime_window(mat.take(rows), t, wide)
+        ok = res["ok"]
+        for k, v in res.items():
+            out[k][rows] = np.where(ok, v, out[k][rows])
+        todo[rows[ok]] = False
+    return out
+
+
+def _runtime_window(mat: JobMatrix, t: int, cfg: AlertConfig) -> dict:
     """Residuals of the recent window against the baseline and the ramp test, at day index `t`."""
     L = mat.log_runtime
     me = _month_end(mat.days)
@@ -238,7 +293,12 @@ def _runtime_at(mat: JobMatrix, t: int, cfg: AlertConfig) -> dict:
     r0 = max(0, t - cfg.recent_days + 1)
     b0 = max(0, r0 - cfg.baseline_days)
     base = L.copy()
-    base[:, me] = np.nan
+    # Month-end days are left out (their load spikes); a job that runs (almost) only then is
+    # compared with its own month-end runs.
+    ran = np.isfinite(L[:, b0 : t + 1])
+    on_me = (ran & me[None, b0 : t + 1]).sum(axis=1)
+    month_end_job = on_me >= cfg.month_end_only * np.maximum(ran.sum(axis=1), 1)
+    base[np.ix_(~month_end_job, me)] = np.nan
     prof, vd, b, s, nb = _baseline(base, dow, b0, r0)
     s = np.maximum(np.nan_to_num(s, nan=np.inf), cfg.min_sigma)
     z = base[:, r0 : t + 1] - prof[:, dow[r0 : t + 1]] - b[:, None]
@@ -258,11 +318,12 @@ def _runtime_at(mat: JobMatrix, t: int, cfg: AlertConfig) -> dict:
         days_lo = np.where(lo > 0, lim / lo - age, np.inf)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            last7 = np.nanmedian(z[:, -7:], axis=1)
-            last14 = np.nanmedian(z[:, -14:], axis=1)
+            d7, d14 = cfg.step_days
+            last7 = np.nanmedian(z[:, -d7:], axis=1)
+            last14 = np.nanmedian(z[:, -d14:], axis=1)
     n = np.isfinite(z).sum(axis=1)
-    n7 = np.isfinite(z[:, -7:]).sum(axis=1)
-    n14 = np.isfinite(z[:, -14:]).sum(axis=1)
+    n7 = np.isfinite(z[:, -d7:]).sum(axis=1)
+    n14 = np.isfinite(z[:, -d14:]).sum(axis=1)
     ok = (nb >= cfg.min_baseline_points) & (n >= cfg.min_recent_points)
     # The median of n daily values strays about 1.25 s / sqrt(n) from the level: a step must be both
     # over the band and `min_z` such errors above the baseline (checked on 7 and 14 days).
@@ -275,6 +336,8 @@ def _runtime_at(mat: JobMatrix, t: int, cfg: AlertConfig) -> dict:
     # A fitted level already past the band (short, steep fits overshoot) projects a crossing now.
     ramp = ok & (stat >= cfg.ramp_z) & (stat >= step_stat + cfg.step_margin) & (days_lo <= cfg.horizon_days)
     return {
+        "ok": ok,
+        "recent_days": np.where(ok, cfg.recent_days, 0),
         "over": over,
         "ramp": ramp,
         "limit_kind": limit_kind,
@@ -349,6 +412,7 @@ def runtime_signals(mat: JobMatrix, t: int, cfg: AlertConfig) -> pd.DataFrame:
             "level": now["level"],
             "last7": now["last7"],
             "days_to": now["days_to"],
+            "recent_days": now["recent_days"],
         }
     )
 
@@ -434,8 +498,9 @@ def job_alerts(mat: JobMatrix, as_of: date | None = None, cfg: AlertConfig = Ale
         )
         if r.over:
             cross = day
+            since = "the last week" if r.recent_days <= cfg.recent_days else "its last runs"
             msg = (
-                f"{j.job}: runtime is {np.expm1(r.last7):+.0%} over its baseline median for the last week, "
+                f"{j.job}: runtime is {np.expm1(r.last7):+.0%} over its baseline median for {since}, "
                 f"beyond {line}"
             )
             severity = "high"
@@ -446,7 +511,12 @@ def job_alerts(mat: JobMatrix, as_of: date | None = None, cfg: AlertConfig = Ale
                 f"crosses {line} around {cross}"
             )
             severity = "high" if r.days_to <= 14 else "medium"
-        evidence = {"ramp_stat": r.t, "level": r.level, "limit_seconds": r.limit_seconds}
+        evidence = {
+            "ramp_stat": r.t,
+            "level": r.level,
+            "limit_seconds": r.limit_seconds,
+            "recent_days": r.recent_days,
+        }
         rows.append(_row(j, "runtime_trend", severity, day, cross, growth, msg, evidence, limit=r.limit_kind))
     fr = failure_signals(mat, t, cfg)
     for r in fr[fr["over"] | fr["trend"]].itertuples(index=False):
