@@ -87,6 +87,7 @@ class AlertConfig:
         SparseWindow(84, 252, 8, 8, (28, 56), 3.0),
         SparseWindow(182, 365, 5, 6, (120, 240), 3.0),
     )
+    sparse_two_runs: bool = True  # on the longer windows, the ramp holds after the last two runs
     month_end_only: float = 2 / 3  # share of a job's runs on month-end days that makes it a month-end job
     min_sigma: float = 0.02  # floor of the robust log-runtime sigma (a job that never varies)
     failure_alpha: float = 3e-4  # chance level of the last weeks' failures at the baseline rate
@@ -400,6 +401,16 @@ def runtime_signals(mat: JobMatrix, t: int, cfg: AlertConfig) -> pd.DataFrame:
         if t - back >= 0:
             held = held + _cached_runtime_at(mat, t - back, cfg)["ramp"]
     trend = now["ramp"] & (held >= k) & ~now["over"]
+    # A weekly or monthly job's statistic changes once a run, so days of persistence say nothing
+    # about it: its ramp must also have held the day before its latest run (two runs in a row).
+    sparse = trend & (now["recent_days"] > cfg.recent_days)
+    if cfg.sparse_two_runs and sparse.any():
+        ran = np.isfinite(mat.log_runtime[:, : t + 1])
+        before = t - np.argmax(ran[:, ::-1], axis=1) - 1  # the day before the latest run
+        for day in np.unique(before[sparse]):
+            rows = sparse & (before == day)
+            prev = _cached_runtime_at(mat, int(day), cfg)["ramp"] if day >= 0 else np.zeros_like(rows)
+            trend = trend & ~(rows & ~prev)
     return pd.DataFrame(
         {
             "row": np.arange(mat.log_runtime.shape[0]),
