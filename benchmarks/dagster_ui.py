@@ -6,8 +6,9 @@ Used by `benchmarks/ui_materialize.py` and `tests/ui/test_dagster_ui.py`:
   the environment that points the resources at them (as `resync demo` does);
 * `DagsterDev`: `dagster dev -w workspace.yaml` on 127.0.0.1 with that environment, timed until the
   code location is served, launching jobs through the webserver's GraphQL (`launchRun`, what the
-  UI's buttons call) and waiting for their runs;
-* `screenshot(url, path)`: Debian's headless Chromium saves a page as PNG.
+  UI's buttons call) and waiting for their runs.
+
+A page's screenshot: `benchmarks/chromium.py`.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ import datetime as dt
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -221,26 +220,3 @@ class DagsterDev:
         query = """{ runsOrError { __typename ... on Runs { results {
             runId jobName status creationTime startTime endTime tags { key value } } } } }"""
         return self.graphql(query)["runsOrError"]["results"]
-
-
-def chromium() -> str | None:
-    """Debian's Chromium, if installed (`.ci/run` installs it)."""
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def screenshot(url: str, path: Path, width: int = 1600, height: int = 1000, wait_ms: int = 20000) -> Path:
-    """Save a PNG of ``url`` as headless Chromium renders it after ``wait_ms`` of page time."""
-    browser = chromium()
-    if browser is None:
-        raise FileNotFoundError("chromium is not installed (apt-get install -y chromium)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Chromium's helper processes can outlive the browser by a moment and still write here.
-    with tempfile.TemporaryDirectory(prefix="resync-chromium-", ignore_cleanup_errors=True) as profile:
-        subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--hide-scrollbars", f"--user-data-dir={profile}", f"--window-size={width},{height}",
-             f"--virtual-time-budget={wait_ms}", f"--screenshot={path}", url],
-            check=True, capture_output=True, timeout=180,
-        )  # fmt: skip
-    return path

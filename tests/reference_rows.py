@@ -11,6 +11,7 @@ from resync_assets.lib.ingest.records import (
     _int,
     parse_duration,
     parse_instant,
+    parse_max_duration,
     task_text,
 )
 from resync_assets.lib.ingest.runs_arrow import JOB_RUN_CONTENT_SCHEMA, JOB_RUN_TYPES
@@ -49,7 +50,7 @@ def job_run_rows(job: dict) -> list[dict]:
         is_late = as_bool(flags.get("jobLate"))
         past_deadline = as_bool(flags.get("deadlineHasPassed"))
         restrictions = get("timeRestrictions") or _EMPTY
-        max_duration = duration(restrictions.get("maxDuration"))
+        max_duration = parse_max_duration(restrictions.get("maxDuration"))
         deadline = instant(restrictions.get("deadlineTime"))
         recovery_option = definition.get("recoveryOption")
         task = task_text(definition.get("task"))

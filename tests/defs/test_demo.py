@@ -106,13 +106,16 @@ def test_demo_materializes_every_raw_asset_and_records_the_runs(tmp_path, monkey
             "(coalesce(is_flagged_late, false) or coalesce(is_past_deadline, false) "
             "or coalesce(is_max_duration_exceeded, false) or is_beyond_runtime_tolerance)"
         ).fetchone()[0]
-        # The scheduler's deadline and maximum-duration flags are loaded (the simulator sends them).
+        # The scheduler's deadline and maximum-duration flags are loaded (the simulator sends them),
+        # and the jobs' own windows (maxdur, deadline), which the maintenance alerts measure against.
         loaded = conn.execute(
-            "select count(is_past_deadline), count(is_max_duration_exceeded) from marts.fct_job_runs"
+            "select count(is_past_deadline), count(is_max_duration_exceeded), count(maxdur_seconds), "
+            "count(deadline_at), count(*) filter (where maxdur_seconds <= 0) from marts.fct_job_runs"
         ).fetchone()
     assert wrong == 0 and "late runs: " in out and "(not lateness)" in out
     if end_date.weekday() == 0:  # a weekday world has runs with deadlines; a weekend one may not
         assert loaded[0] > 0 and loaded[1] > 0
+    assert loaded[2] > 0 and loaded[3] > 0 and loaded[4] == 0
     # The analysis part says how it compares with the simulator's truth and how confidence spreads.
     assert "against the simulator's truth" in out and "confidence p10 / median / p90" in out
     assert "mean confidence" not in out and "step failed" not in out.split("top failure modes")[-1]

@@ -39,6 +39,12 @@ def _noise(rng, J: int, n: int, sigma: float, weekly: bool = True) -> np.ndarray
     return np.log(600) + with_cycle * profile[None, :] + rng.normal(0, sigma, (J, n))
 
 
+def _creep(n: int, onset: int, growth: float) -> np.ndarray:
+    """Log-runtime increments of a creep of `growth` a week from day `onset` (days × 1, broadcast)."""
+    k = np.arange(n)
+    return np.where(k >= onset, (k - onset) / 7 * np.log1p(growth), 0.0)[None, :]
+
+
 def _first_alert(mat: JobMatrix, row: int, start: int = 56, signals=runtime_signals) -> int | None:
     cfg = AlertConfig()
     for t in range(start, len(mat.days)):
@@ -55,8 +61,7 @@ def test_creeping_runtime_is_flagged_at_least_14_days_before_it_crosses_its_band
     rng = np.random.default_rng(7)
     n, onset, growth = 200, 100, 0.08
     L = _noise(rng, 6, n, sigma=0.1)
-    k = np.arange(n)
-    L += np.where(k >= onset, (k - onset) / 7 * np.log1p(growth), 0.0)[None, :]
+    L += _creep(n, onset, growth)
     cross = onset + int(np.ceil(7 * np.log(1.5) / np.log1p(growth)))  # day 137
     mat = _matrix(L)
     firsts = [_first_alert(mat, row, start=60) for row in range(6)]
@@ -161,8 +166,7 @@ def test_a_job_growing_toward_its_maximum_duration_is_flagged_before_it_gets_the
     rng = np.random.default_rng(21)
     n, onset, growth = 150, 100, 0.03
     L = _noise(rng, 2, n, sigma=0.1, weekly=False)
-    k = np.arange(n)
-    L += np.where(k >= onset, (k - onset) / 7 * np.log1p(growth), 0.0)[None, :]
+    L += _creep(n, onset, growth)
     mat = _matrix(L)
     mat.max_duration = np.full(L.shape, np.nan)
     mat.max_duration[0] = 720.0
@@ -186,8 +190,7 @@ def test_a_deadline_closer_than_the_band_is_the_line():
     rng = np.random.default_rng(22)
     n, onset, growth = 150, 100, 0.05
     L = _noise(rng, 1, n, sigma=0.08, weekly=False)
-    k = np.arange(n)
-    L += np.where(k >= onset, (k - onset) / 7 * np.log1p(growth), 0.0)[None, :]
+    L += _creep(n, onset, growth)
     mat = _matrix(L)
     mat.max_duration = np.full(L.shape, 900.0)
     mat.deadline_budget = np.full(L.shape, 660.0)

@@ -4,7 +4,12 @@ import datetime as dt
 
 import pytest
 
-from resync_assets.lib.ingest.records import JOB_RUN_COLUMNS, parse_duration, parse_instant
+from resync_assets.lib.ingest.records import (
+    JOB_RUN_COLUMNS,
+    parse_duration,
+    parse_instant,
+    parse_max_duration,
+)
 from resync_assets.lib.ingest.runs_arrow import job_runs_arrow
 
 
@@ -152,6 +157,48 @@ def test_parse_duration(text, seconds):
 def test_malformed_duration_is_a_clear_error(text):
     with pytest.raises(ValueError, match="not an ISO-8601 duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        ("PT1H30M", 5400.0),  # the spec's type: an ISO-8601 duration
+        (90, 5400.0),  # its description: minutes
+        ("90", 5400.0),
+        (-1, None),  # "-1 means no maximum duration specified"
+        ("-1", None),
+        ("-PT5M", None),
+        (0, None),
+        ("PT0S", None),
+        (None, None),
+    ],
+)
+def test_max_duration_as_the_spec_types_and_describes_it(value, seconds):
+    assert parse_max_duration(value) == seconds
+
+
+def test_no_max_duration_is_not_a_reject_and_minutes_are_read_on_both_paths():
+    # A real server marks "no maxdur" with -1: a NULL, not a quarantined value on every such job;
+    # the fast path and the per-field fallback (a bad deadline on the same page) agree.
+    jobs = [
+        {**JOB, "id": "a", "timeRestrictions": {"maxDuration": -1}},
+        {**JOB, "id": "b", "timeRestrictions": {"maxDuration": "45"}},
+        {**JOB, "id": "c", "timeRestrictions": {"maxDuration": "PT45M", "deadlineTime": "not a time"}},
+    ]
+    rejects: list = []
+    rows = {(r["job_id"], r["run_id"]): r for r in job_runs_arrow(jobs, rejects).to_pylist()}
+    assert rows[("a", "run-1")]["maxdur_seconds"] is None
+    assert rows[("b", "run-1")]["maxdur_seconds"] == rows[("c", "run-2")]["maxdur_seconds"] == 2700.0
+    assert [(r.job_id, r.field) for r in rejects] == [("c", "timeRestrictions.deadlineTime")]
+    # Without a reject list (the strict path) the same values, and the bad deadline is an error.
+    assert [r["maxdur_seconds"] for job in jobs[:2] for r in job_run_rows(job)] == [
+        None,
+        None,
+        2700.0,
+        2700.0,
+    ]
+    with pytest.raises(ValueError, match="job c: not an ISO-8601 instant: 'not a time'"):
+        job_run_rows(jobs[2])
 
 
 def test_malformed_values_name_the_run():

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.chromium import Chromium, find_chromium
 from resync_assets.lib.report import IsoWeek, build_report
 from resync_assets.lib.warehouse import read_only
-from tests.report.chromium import Chromium, find_chromium
 from tests.report.warehouse_fixture import WEEK
 from tests.shared_data import missing
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from benchmarks.dagster_ui import DagsterDev, chromium, demo_world, screenshot
+from benchmarks.chromium import find_chromium, screenshot
+from benchmarks.dagster_ui import DagsterDev, demo_world
 from resync_assets.defs.checks import is_nothing_to_judge
 from tests.shared_data import missing
 
@@ -60,7 +61,7 @@ def test_everything_job_launched_through_the_webserver_succeeds_with_every_check
         passed = {e.check_name for e in evaluations if e.passed}
         assert {"job_runs_have_unique_run_ids", "job_runs_freshness"} <= passed, passed
 
-        if chromium() is None:
+        if find_chromium() is None:
             missing("chromium not installed: no screenshot (.ci/run installs it)")
         png = screenshot(f"{ui.url}/asset-groups", ARTIFACTS / "global_asset_graph.png")
         assert png.stat().st_size > 20_000

@@ -52,19 +52,18 @@ def _evidence(rec: Any) -> Any:
         return str(rec.evidence)
 
 
-def display_subject(rec: Any) -> str:
+def display_subject(rec: Any, evidence: Any) -> str:
     """What the sentence must name: a job alert's job name (its subject is the job's key, a hash in
     the warehouse, which no operator reads), else the subject (a host, an error pattern)."""
-    evidence = _evidence(rec)
     job = evidence.get("job") if isinstance(evidence, dict) else None
     return job if isinstance(job, str) and job else str(rec.subject or "")
 
 
-def prompt(rec: Any, tag: str) -> str:
-    """The user turn for one recommendation (a row of `recommendations()`)."""
-    evidence = _evidence(rec)
+def prompt(rec: Any, tag: str, subject: str, evidence: Any) -> str:
+    """The user turn for one recommendation (a row of `recommendations()`), its subject as
+    `display_subject` names it and its parsed evidence."""
     item = {
-        "subject": display_subject(rec),
+        "subject": subject,
         "kind": rec.kind,
         "priority": rec.priority,
         "rule_action": rec.action,
@@ -110,9 +109,11 @@ def llm_wording(recs: pd.DataFrame, analyst: LlmAnalyst | None) -> tuple[pd.Data
     model = analyst.settings.model
     tag = fence()
     for i, rec in zip(out.index, recs.itertuples(index=False), strict=True):
-        result = analyst.ask_json(SYSTEM, prompt(rec, tag), max_tokens=200)
+        evidence = _evidence(rec)
+        subject = display_subject(rec, evidence)
+        result = analyst.ask_json(SYSTEM, prompt(rec, tag, subject, evidence), max_tokens=200)
         if result.status == "ok":
-            text, reason = _accept(result.data, display_subject(rec))
+            text, reason = _accept(result.data, subject)
         else:
             text, reason = None, _reason(result)
         if text is not None:

@@ -9,6 +9,7 @@ ISO-8601 durations float seconds.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from functools import lru_cache
 from typing import Any
@@ -82,6 +83,27 @@ def parse_duration(value: str | None) -> float | None:
         if number:
             total += float(number.replace(",", ".")) * unit
     return -total if match.group(1) == "-" else total
+
+
+def parse_max_duration(value: object) -> float | None:
+    """A job's ``timeRestrictions.maxDuration`` -> seconds, or None when it sets none.
+
+    The spec types it as an ISO-8601 duration but describes it as "the maximum duration in minutes;
+    -1 means no maximum duration specified": an ISO duration is taken as such, a bare number (or
+    numeric text) as minutes, and -1, any negative value or zero as no maximum. Raises ValueError
+    (TypeError for a value that is not a number or text) naming the value otherwise.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"not a maximum duration: {value!r}")
+    try:
+        seconds = float(value) * 60.0
+    except ValueError:
+        seconds = parse_duration(value)  # type: ignore[arg-type]
+    if not math.isfinite(seconds):
+        raise ValueError(f"not a maximum duration: {value!r}")
+    return seconds if seconds > 0 else None
 
 
 def parse_instant(value: str | None) -> dt.datetime | None:

@@ -24,6 +24,7 @@ from resync_assets.lib.ingest.records import (
     job_struct,
     parse_duration,
     parse_instant,
+    parse_max_duration,
 )
 
 TS = pa.timestamp("us", tz="UTC")
@@ -180,7 +181,7 @@ def _normalized(job: _Job, rejects: list | None) -> _Job:
             restrictions,
             "maxDuration",
             "timeRestrictions.maxDuration",
-            _checked_duration,
+            _checked_max_duration,
             job_where,
             failures,
         )
@@ -248,6 +249,11 @@ def _normalized(job: _Job, rejects: list | None) -> _Job:
 
 def _checked_duration(value: object) -> object:
     parse_duration(value)  # type: ignore[arg-type]
+    return value
+
+
+def _checked_max_duration(value: object) -> object:
+    parse_max_duration(value)
     return value
 
 
@@ -400,9 +406,11 @@ def _job_runs_arrow(jobs: list[_Job]) -> pa.Table:
         values = cols[name]
         if name in ("sched_time", "actual_start", "actual_end", "submitted_time", "deadline_time"):
             arrays[name] = _instants(values)
-        elif name in ("elapsed_seconds", "estimated_seconds", "maxdur_seconds"):
+        elif name in ("elapsed_seconds", "estimated_seconds"):
             # Few distinct durations: parse_duration's cache answers nearly all of them.
             arrays[name] = pa.array([None if v is None else duration(v) for v in values], type=pa.float64())
+        elif name == "maxdur_seconds":
+            arrays[name] = pa.array([parse_max_duration(v) for v in values], type=pa.float64())
         else:
             # Strict: bools where ints belong and the like go to the reference path.
             arrays[name] = pa.array(values, type=JOB_RUN_TYPES[name], from_pandas=False)

@@ -1,8 +1,10 @@
-"""Headless Chromium driven over the DevTools protocol (CDP) with the `websockets` client.
+"""Headless Chromium, the one place the tests and benchmarks start a browser.
 
 Uses the system's `chromium` (Debian's package; `.ci/run` installs it when missing): no browser is
-downloaded. `open_page(path, width)` loads a file at a given viewport width and returns what the DOM
-says about its images and overflow, and a full-page PNG screenshot.
+downloaded. `Chromium` drives a page over the DevTools protocol (CDP) with the `websockets` client:
+`open_page(path)` loads a file at the viewport width and returns what the DOM says about its images
+and overflow, and a full-page PNG screenshot (the e-mailed report's browser tests). `screenshot(url,
+path)` saves a PNG of a live page after some page time (the Dagster UI's asset graph).
 """
 
 from __future__ import annotations
@@ -44,6 +46,18 @@ PAGE_PROBE = """
 """
 
 
+# Chromium's own background work off, so a headless run does only what it is asked.
+HEADLESS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--hide-scrollbars",
+)  # fmt: skip
+
+
+def _profile() -> tempfile.TemporaryDirectory:
+    # Chromium's helper processes can outlive the browser by a moment and still write here.
+    return tempfile.TemporaryDirectory(prefix="resync-chromium-", ignore_cleanup_errors=True)
+
+
 def find_chromium() -> str | None:
     """The Chromium binary on PATH, if any."""
     for name in CANDIDATES:
@@ -65,15 +79,12 @@ class Chromium:
     def __enter__(self) -> Self:
         from websockets.sync.client import connect
 
-        # Chromium's helper processes can outlive the browser by a moment and still write here.
-        self._profile = tempfile.TemporaryDirectory(prefix="resync-chromium-", ignore_cleanup_errors=True)
+        self._profile = _profile()
         self.proc = subprocess.Popen(
             [
-                self.binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--hide-scrollbars", "--remote-debugging-port=0",
-                "--remote-debugging-address=127.0.0.1", f"--user-data-dir={self._profile.name}",
-                f"--window-size={self.width},{self.height}", "about:blank",
+                self.binary, *HEADLESS, "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
+                f"--user-data-dir={self._profile.name}", f"--window-size={self.width},{self.height}",
+                "about:blank",
             ],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
@@ -143,3 +154,18 @@ class Chromium:
              "clip": {"x": 0, "y": 0, "width": self.width, "height": probe["height"], "scale": 1}},
         )  # fmt: skip
         return probe, base64.b64decode(shot["data"])
+
+
+def screenshot(url: str, path: Path, width: int = 1600, height: int = 1000, wait_ms: int = 20000) -> Path:
+    """Save a PNG of ``url`` as headless Chromium renders it after ``wait_ms`` of page time."""
+    browser = find_chromium()
+    if browser is None:
+        raise FileNotFoundError("chromium is not installed (apt-get install -y chromium)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _profile() as profile:
+        subprocess.run(
+            [browser, *HEADLESS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
+             f"--virtual-time-budget={wait_ms}", f"--screenshot={path}", url],
+            check=True, capture_output=True, timeout=180,
+        )  # fmt: skip
+    return path
