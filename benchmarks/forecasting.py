@@ -433,9 +433,18 @@ def grade_alerts(sim: dict, first_day: int = 56, cfg=None, sparse_creep: int = 3
         "clean_jobs": len(clean),
         "clean_sparse": {c: len(ks) for c, ks in sparse.items()},
         "false_alert_sparse": {c: len(alerted.intersection(ks)) for c, ks in sparse.items()},
+        "weekly_sigmas": _log_sigmas(daily, sparse["weekly"]),
         "false_alert_jobs": flagged,
         "false_alert_kinds": by_kind,
     }
+
+
+def _log_sigmas(daily: pd.DataFrame, jobs: list[str]) -> list[float]:
+    """Robust (MAD) spread of each job's log median runtime: the noise a creep must rise out of."""
+    d = daily[daily["job_key"].isin(jobs) & (daily["median_duration"] > 0)]
+    lr = np.log(d["median_duration"].astype(float))
+    mad = lr.groupby(d["job_key"]).apply(lambda x: 1.4826 * (x - x.median()).abs().median())
+    return [float(v) for v in mad.dropna()]
 
 
 def _oracle_ramp_z(mat, key: str, onset: pd.Timestamp, cross: pd.Timestamp) -> float | None:
@@ -487,6 +496,10 @@ def pool_alerts(graded: list[tuple[int, dict]]) -> tuple[pd.DataFrame, dict]:
     out = summarize_alerts(cases, clean, flagged, kinds)
     for name in ("clean_sparse", "false_alert_sparse"):
         out[name] = {c: sum(a[name][c] for _, a in graded) for c in ("weekly", "monthly")}
+    sig = [v for _, a in graded for v in a["weekly_sigmas"]]
+    out["weekly_sigma_quartiles"] = (
+        [round(float(q), 3) for q in np.quantile(sig, [0.25, 0.5, 0.75])] if sig else None
+    )
     return cases, out
 
 
@@ -552,7 +565,8 @@ def print_alerts(cases: pd.DataFrame, f: dict) -> None:
     print(
         f"weekly jobs given a +{SPARSE_GROWTH:.0%}/week creep by the grading: flagged >= 14 days before crossing "
         f"{w['ge_14_days_early']}/{w['gradable']}, by the crossing {w['by_crossing']}/{w['gradable']}; clean weekly "
-        f"jobs with a runtime alert {fs['weekly']}/{cs['weekly']}, month-end jobs {fs['monthly']}/{cs['monthly']}"
+        f"jobs with a runtime alert {fs['weekly']}/{cs['weekly']}, month-end jobs {fs['monthly']}/{cs['monthly']}; "
+        f"weekly jobs' log-runtime noise (MAD sigma) quartiles {f['weekly_sigma_quartiles']}"
     )
 
 

@@ -84,8 +84,8 @@ class AlertConfig:
     # Jobs with too few runs for the windows above (weekly, month-end) are tested again, same test,
     # on longer windows: the first of these whose point minimums the job meets.
     sparse_windows: tuple[SparseWindow, ...] = (
-        SparseWindow(84, 252, 8, 8, (28, 56), 3.0),
-        SparseWindow(182, 365, 5, 6, (120, 240), 3.0),
+        SparseWindow(84, 252, 8, 8, (28, 56), 2.75),
+        SparseWindow(182, 365, 5, 6, (120, 240), 2.75),
     )
     sparse_two_runs: bool = True  # on the longer windows, the ramp holds after the last two runs
     month_end_only: float = 2 / 3  # share of a job's runs on month-end days that makes it a month-end job
