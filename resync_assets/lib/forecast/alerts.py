@@ -10,7 +10,10 @@ clean job is tested every day (docs/forecasting.md has the method and the measur
   likelihood-ratio score of "a linear rise in log runtime from that day", whose null variance
   includes the baseline's own error; alert when it is over `ramp_z`, fits about as well as a level
   shift, and its slope (minus one standard error) crosses the band (+50 %) within the horizon, on 3
-  of the last 4 days. A runtime step: the last 7 or 14 days already over the band.
+  of the last 4 days. A runtime step: the last 7 or 14 days already over the band. Weekly and
+  month-end jobs (too few points for those windows) get the same test on longer ones
+  (`sparse_windows`), the ramp holding after their last two runs; a job that runs (almost) only at
+  month end keeps its month-end days.
 * failure rate (`failure_rate`): the beta-binomial chance of the last 14-42 days' failures under
   the job's baseline rate (shrunk to the estate's); alert when it is tiny and the rise, projected,
   reaches `failure_limit` within the horizon (or the last 14 days are over it).
