@@ -34,8 +34,6 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from resync_assets.lib.tws.oql import format_duration
-
 ALERT_COLUMNS = [
     "alert_id",
     "job_key",
@@ -498,6 +496,9 @@ def _alert_id(*parts) -> str:
 
 def job_alerts(mat: JobMatrix, as_of: date | None = None, cfg: AlertConfig = AlertConfig()) -> pd.DataFrame:
     """Runtime and failure-rate alerts at `as_of` (default: the last day of the matrix)."""
+    # ISO-8601 as TWS writes a maxdur; imported here: `lib.tws` loads the HTTP client with it.
+    from resync_assets.lib.tws.oql import format_duration
+
     t = len(mat.days) - 1 if as_of is None else int(mat.days.get_loc(pd.Timestamp(as_of)))
     day = mat.days[t].date()
     rows = []
