@@ -447,17 +447,27 @@ def _log_sigmas(daily: pd.DataFrame, jobs: list[str]) -> list[float]:
     return [float(v) for v in mad.dropna()]
 
 
+def _oracle_span(mat, key: str, onset: pd.Timestamp, cross: pd.Timestamp) -> tuple[int, int, int] | None:
+    """The job's matrix row and the day indexes of the true onset and of the deadline two weeks
+    before the crossing (None when the job or either day is not in the matrix)."""
+    rows = np.flatnonzero(mat.jobs["job_key"].to_numpy() == key)
+    deadline = cross - pd.Timedelta(days=14)
+    if not len(rows) or onset not in mat.days or deadline not in mat.days:
+        return None
+    return int(rows[0]), int(mat.days.get_loc(onset)), int(mat.days.get_loc(deadline))
+
+
 def _oracle_ramp_z(mat, key: str, onset: pd.Timestamp, cross: pd.Timestamp) -> float | None:
     """The ramp score two weeks before the crossing of a test told the true onset and given the
     job's pre-onset baseline (no search over start days, no multiple testing): how clear the creep
     is in the data at the deadline, whatever the detector."""
     from resync_assets.lib.forecast.alerts import _baseline, _month_end
 
-    rows = np.flatnonzero(mat.jobs["job_key"].to_numpy() == key)
-    if not len(rows) or onset not in mat.days or cross - pd.Timedelta(days=14) not in mat.days:
+    span = _oracle_span(mat, key, onset, cross)
+    if span is None:
         return None
-    o, d = mat.days.get_loc(onset), mat.days.get_loc(cross - pd.Timedelta(days=14))
-    L = mat.log_runtime[rows].copy()
+    row, o, d = span
+    L = mat.log_runtime[[row]].copy()
     L[:, _month_end(mat.days)] = np.nan
     dow = mat.days.dayofweek.to_numpy()
     prof, _, level, sigma, _ = _baseline(L, dow, max(0, o - 90), o)
@@ -473,11 +483,11 @@ def _oracle_failure_p(mat, key: str, onset: pd.Timestamp, cross: pd.Timestamp) -
     windows): how clear the rise is in the data at the deadline, whatever the detector."""
     from scipy.stats import binom
 
-    rows = np.flatnonzero(mat.jobs["job_key"].to_numpy() == key)
-    if not len(rows) or onset not in mat.days or cross - pd.Timedelta(days=14) not in mat.days:
+    span = _oracle_span(mat, key, onset, cross)
+    if span is None:
         return None
-    o, d = mat.days.get_loc(onset), mat.days.get_loc(cross - pd.Timedelta(days=14))
-    runs, fails = mat.runs[rows[0]], mat.failures[rows[0]]
+    row, o, d = span
+    runs, fails = mat.runs[row], mat.failures[row]
     b0 = max(0, o - 90)
     p0 = (fails[b0:o].sum() + 1.0) / (runs[b0:o].sum() + 2.0)
     n, f = int(runs[o : d + 1].sum()), int(fails[o : d + 1].sum())
